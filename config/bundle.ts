@@ -1,0 +1,82 @@
+// The bundle contract between gwc (writer) and gw (loader): manifest shape, integrity hash, and the
+// dependencies the generated module's `build(deps)` body receives. No I/O here.
+import { createHash } from 'node:crypto'
+import { IR_VERSION, type BundleIR, type RetryIR, type RespondIR, type ProxyTargetIR, type RateLimitKeyIR, type HeaderOpIR } from './ir.js'
+
+export const BUNDLE_FORMAT = 'gwp-bundle'
+/** Bump when the files or the manifest layout change; loaders refuse other values. */
+export const BUNDLE_FORMAT_VERSION = 1
+export const MANIFEST_FILE = 'manifest.json'
+export const MODULE_FILE = 'handlers.js'
+
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT
+  formatVersion: number
+  irVersion: number
+  compiler: { name: 'gwc'; version: string }
+  /** Content hash of the compiler version and every source file: the bundle's version. */
+  version: string
+  sources: { file: string; sha256: string }[]
+  module: { file: string; sha256: string }
+  ir: BundleIR
+  /** sha256 over the rest of the manifest and the module text: an altered bundle fails this. */
+  integrity: string
+}
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** The hash a manifest's `integrity` must equal, computed from the manifest without that field. */
+export function bundleIntegrity(manifest: Omit<BundleManifest, 'integrity'>, moduleText: string): string {
+  const { integrity: _drop, ...rest } = manifest as BundleManifest
+  return sha256(JSON.stringify(rest) + '\n' + moduleText)
+}
+
+export class BundleError extends Error {
+  readonly code = 'GW_ERR_BUNDLE'
+}
+
+/**
+ * Parse and verify a bundle's files. Throws BundleError when the bundle was written by an incompatible
+ * compiler or its files were altered after build. Never evaluates the module.
+ */
+export function verifyBundle(manifestText: string, moduleText: string): BundleManifest {
+  let m: BundleManifest
+  try { m = JSON.parse(manifestText) } catch (e) { throw new BundleError(`manifest is not JSON: ${(e as Error).message}`) }
+  if (m === null || typeof m !== 'object' || m.format !== BUNDLE_FORMAT) throw new BundleError('not a gwp bundle manifest')
+  if (m.formatVersion !== BUNDLE_FORMAT_VERSION) throw new BundleError(`bundle format ${m.formatVersion} is not supported (this runtime reads format ${BUNDLE_FORMAT_VERSION}); rebuild it with a matching gwc`)
+  if (m.irVersion !== IR_VERSION) throw new BundleError(`bundle IR version ${m.irVersion} is not supported (this runtime reads IR ${IR_VERSION}); rebuild it with a matching gwc`)
+  if (sha256(moduleText) !== m.module?.sha256) throw new BundleError(`${m.module?.file ?? MODULE_FILE} does not match the manifest: the bundle was altered after build`)
+  if (bundleIntegrity(m, moduleText) !== m.integrity) throw new BundleError('manifest integrity check failed: the bundle was altered after build')
+  return m
+}
+
+// ── what the generated module receives ─────────────────────────────────────────────────────────────
+// The module text is the body of `function build(deps)`. It binds every stage once, at load, with its
+// constants inlined, and returns one handler per IR route (same order). A handler returns undefined
+// when the terminal stage took over the response (proxying), a reply to write, or a promise of either.
+
+/** A per-request stage: CONTINUE, a reply, or a promise of one of those. */
+export type StageFn<Ctx = any, Reply = unknown> = (ctx: Ctx) => unknown
+export type RouteHandler<Ctx = any> = (ctx: Ctx) => unknown
+
+export interface StageOptionsBase {
+  /** The route's name; metric labels and logs use it. */
+  route: string
+}
+
+export interface StageFactories {
+  auth(o: StageOptionsBase & { provider: string; audience: string[] }): StageFn
+  ratelimit(o: StageOptionsBase & { id: string; key: RateLimitKeyIR; limit: number; windowMs: number; burst: number; store: 'local' | 'redis'; failOpen: boolean }): StageFn
+  headers(o: StageOptionsBase & { target: 'request' | 'response'; ops: HeaderOpIR[] }): StageFn
+  respond(o: StageOptionsBase & Omit<RespondIR, 'kind' | 'source'>): StageFn
+  proxy(o: StageOptionsBase & { targets: ProxyTargetIR[]; timeoutMs: number; retry: RetryIR | null; fallback: Omit<RespondIR, 'kind' | 'source'> | null }): StageFn
+}
+
+export interface BuildDeps {
+  /** The sentinel a stage returns to let the pipeline go on. */
+  CONTINUE: symbol
+  stages: StageFactories
+}
+
+/** Names the generated module may use besides its own allocated ones (codegen's whitelist). */
+export const BUILD_DEPS_NAMES = ['deps', 'CONTINUE', 'stages'] as const

@@ -1,0 +1,238 @@
+// The checked, serialisable IR that gwc lowers a policy set to and the runtime loads from a bundle.
+// Plain JSON data only: no syntax, no functions. Both compiler/ and runtime/ import these types.
+
+/** Bump when the IR or the generated-module contract changes shape; the loader refuses other values. */
+export const IR_VERSION = 1
+
+/** Where a construct came from, for diagnostics, `gwc routes` and error logs. 1-based line and column. */
+export interface SourceSpan {
+  file: string
+  line: number
+  col: number
+}
+
+export interface BundleIR {
+  irVersion: number
+  upstreams: UpstreamIR[]
+  jwtProviders: JwtProviderIR[]
+  routes: RouteIR[]
+  /**
+   * Lower-case header names the gateway itself injects (identity claims): removed from every incoming
+   * request on every route, public ones included, so a client can never spoof them (the trust boundary).
+   */
+  identityHeaders: string[]
+}
+
+// ── upstreams ──────────────────────────────────────────────────────────────────────────────────────
+
+export type BalanceKind = 'round_robin' | 'least_conn' | 'p2c_ewma' | 'random'
+export const BALANCE_KINDS: readonly BalanceKind[] = ['round_robin', 'least_conn', 'p2c_ewma', 'random']
+
+export interface ReplicaIR {
+  host: string
+  port: number
+}
+
+export interface ActiveHealthIR {
+  path: string
+  intervalMs: number
+  timeoutMs: number
+  unhealthyAfter: number
+  healthyAfter: number
+}
+
+export interface PassiveHealthIR {
+  /** Consecutive failures (connect errors, resets, 5xx) that eject a replica. */
+  ejectAfter: number
+  /** How long an ejected replica stays out before it is tried again. */
+  ejectMs: number
+}
+
+export interface PoolIR {
+  /** Max connections per replica. */
+  connections: number
+  /** Idle keep-alive timeout per connection. */
+  idleMs: number
+  connectTimeoutMs: number
+}
+
+export interface BreakerIR {
+  /** 0..1: share of failed requests in the window that opens the breaker. */
+  errorRatio: number
+  minRequests: number
+  windowMs: number
+  openMs: number
+  /** Requests let through while half-open; all must succeed to close. */
+  halfOpenProbes: number
+}
+
+export interface UpstreamIR {
+  name: string
+  replicas: ReplicaIR[]
+  balance: BalanceKind
+  health: { active: ActiveHealthIR | null; passive: PassiveHealthIR | null }
+  pool: PoolIR
+  /** Per-upstream cap on in-flight requests; null = pool size × replicas is the only bound. */
+  bulkhead: { maxInFlight: number } | null
+  breaker: BreakerIR | null
+  source: SourceSpan
+}
+
+// ── identity providers ─────────────────────────────────────────────────────────────────────────────
+
+export type JwtAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA'
+export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+
+export interface ClaimForwardIR {
+  claim: string
+  /** Lower-case header name. */
+  header: string
+}
+
+export interface JwtProviderIR {
+  name: string
+  issuer: string
+  jwksUrl: string
+  /** The JWKS is refetched in the background this often. */
+  refreshMs: number
+  /** Start the background refresh this long before the cached set expires. */
+  refreshAheadMs: number
+  /** An unknown `kid` triggers at most one JWKS fetch per this interval. */
+  unknownKidCooldownMs: number
+  /** Past this age without a successful fetch, cached keys stop being accepted. */
+  maxStaleMs: number
+  /** Bound on one JWKS fetch. */
+  fetchTimeoutMs: number
+  algorithms: JwtAlgorithm[]
+  /** Default audiences a route's `auth` uses when it names none. Empty = audience not checked. */
+  audience: string[]
+  /** Clock skew allowed on `exp` and `nbf`. */
+  leewayMs: number
+  forward: ClaimForwardIR[]
+  /** Max verified tokens cached (until their `exp`); 0 disables the cache. */
+  tokenCacheSize: number
+  source: SourceSpan
+}
+
+// ── routes ─────────────────────────────────────────────────────────────────────────────────────────
+
+export interface MatchIR {
+  /**
+   * Lower-case hosts without port. `*.example.com` matches any subdomain (not the apex). Empty = any host.
+   */
+  hosts: string[]
+  path: { kind: 'exact' | 'prefix'; value: string }
+  /** Upper-case methods; empty = any method. */
+  methods: string[]
+  /** Optional header condition: present (value null) or equal to value. Name lower-case. */
+  header: { name: string; value: string | null } | null
+}
+
+export type RateLimitKeyIR =
+  | { kind: 'ip' }
+  | { kind: 'user' }
+  | { kind: 'claim'; claim: string }
+  | { kind: 'header'; header: string }
+
+export interface AuthStageIR {
+  kind: 'auth'
+  provider: string
+  /** Audiences accepted; empty = not checked. */
+  audience: string[]
+  source: SourceSpan
+}
+
+export interface RateLimitStageIR {
+  kind: 'ratelimit'
+  key: RateLimitKeyIR
+  /** Requests allowed per window (the sustained rate is limit / windowMs). */
+  limit: number
+  windowMs: number
+  /** Extra requests allowed in a burst above the sustained rate. */
+  burst: number
+  store: 'local' | 'redis'
+  /** What happens when the store cannot answer in time: true = let the request through. */
+  failOpen: boolean
+  /** Stable identity of this limiter (route name + position): the key namespace in the store. */
+  id: string
+  source: SourceSpan
+}
+
+export interface HeaderOpIR {
+  op: 'set' | 'remove'
+  /** Lower-case header name. */
+  name: string
+  value: string | null
+}
+
+export interface HeadersStageIR {
+  kind: 'headers'
+  target: 'request' | 'response'
+  ops: HeaderOpIR[]
+  source: SourceSpan
+}
+
+export type StageIR = AuthStageIR | RateLimitStageIR | HeadersStageIR
+
+export interface RespondIR {
+  kind: 'respond'
+  status: number
+  body: string
+  contentType: string
+  headers: { name: string; value: string }[]
+  source: SourceSpan
+}
+
+export interface RetryIR {
+  /** Extra attempts after the first. */
+  count: number
+  /** 'idempotent': GET/HEAD/OPTIONS/PUT/DELETE/TRACE only; 'idempotency_key': those plus requests with Idempotency-Key; 'all': any method. */
+  methods: 'idempotent' | 'idempotency_key' | 'all'
+  /** Retries allowed as a share of recent requests to the upstream (0.1 = 10%); null = unbounded. */
+  budget: number | null
+  /** Deadline for one attempt; null = whatever is left of the route timeout. */
+  perTryMs: number | null
+  backoffMs: number
+}
+
+export interface ProxyTargetIR {
+  upstream: string
+  /** Relative weight (percent) for weighted/canary routing; a single target has 100. */
+  weight: number
+}
+
+export interface ProxyIR {
+  kind: 'proxy'
+  targets: ProxyTargetIR[]
+  /** Answer given instead of 503 when the breaker is open or no replica is healthy. */
+  fallback: RespondIR | null
+  source: SourceSpan
+}
+
+/** Static worst case of one route, computed by the compiler (shown by `gwc routes`). */
+export interface EnvelopeIR {
+  /** Upstream attempts one client request can cause: 1 + retries. */
+  maxAttempts: number
+  /** Longest a client can wait for the response headers, in ms. */
+  worstLatencyMs: number
+  /** Upstream requests per client request the retry budget allows in steady state (1 + budget). */
+  amplification: number
+}
+
+export interface RouteIR {
+  name: string
+  match: MatchIR
+  /** Non-terminal stages, in the order the policy lists them (after `use` is expanded). */
+  stages: StageIR[]
+  terminal: ProxyIR | RespondIR
+  /** Hard deadline for the whole request, measured from arrival to response headers. */
+  timeoutMs: number
+  retry: RetryIR | null
+  /** Max request body bytes; larger bodies get 413. */
+  maxBodyBytes: number
+  envelope: EnvelopeIR
+  source: SourceSpan
+}
+
+/** Methods whose retry cannot change server state twice (RFC 9110 §9.2.2). */
+export const IDEMPOTENT_METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']
