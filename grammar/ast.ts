@@ -1,0 +1,114 @@
+// The .gwp abstract syntax tree: what the author wrote, with a source span on every piece, before any
+// checking. The YAML front end builds the same tree (spans then point into the YAML file).
+
+/** A source range on one line: where a caret goes. Lines and columns are 1-based. */
+export interface Span {
+  file: string
+  line: number
+  col: number
+  /** Length in characters (at least 1). */
+  len: number
+  /** Offset of the first character in the file text. */
+  offset: number
+}
+
+export interface WordV { kind: 'word'; value: string; span: Span }
+export interface StrV { kind: 'str'; value: string; span: Span; unterminated?: boolean }
+/** A number with its unit as written: `800ms` → num 800, unit 'ms'. */
+export interface QtyV { kind: 'qty'; raw: string; num: number; unit: string; span: Span }
+export interface AddrV { kind: 'addr'; raw: string; span: Span }
+export type Value = WordV | StrV | QtyV | AddrV
+
+/** `name value*` in an option list, e.g. `connections 128` or the flag `idempotent_only`. */
+export interface OptionAst { name: WordV; values: Value[]; span: Span }
+
+/** A header or claim name, bare (`X-User-Id`) or quoted. */
+export type NameV = WordV | StrV
+
+export interface CommentAst { text: string; span: Span }
+
+// ── declarations ────────────────────────────────────────────────────────────────────────────────
+
+interface DeclBase { span: Span; /** The last line of the declaration (its closing brace). */ endLine: number }
+
+export interface IncludeDecl extends DeclBase { kind: 'include'; path: StrV }
+
+export interface UpstreamDecl extends DeclBase { kind: 'upstream'; name: WordV; body: UpstreamStmt[] }
+
+export interface JwtDecl extends DeclBase { kind: 'jwt'; name: WordV; body: JwtStmt[] }
+
+export interface PolicyDecl extends DeclBase { kind: 'policy'; name: WordV; body: RouteStmt[] }
+
+export interface DefaultsDecl extends DeclBase { kind: 'defaults'; body: (RouteStmt | UpstreamStmt)[] }
+
+export interface RouteDecl extends DeclBase { kind: 'route'; name: WordV; body: RouteStmt[] }
+
+export type Decl = IncludeDecl | UpstreamDecl | JwtDecl | PolicyDecl | DefaultsDecl | RouteDecl
+
+export interface FileAst {
+  file: string
+  decls: Decl[]
+  comments: CommentAst[]
+}
+
+// ── statements (each `span` covers its leading keyword) ───────────────────────────────────────────
+
+interface StmtBase { span: Span }
+
+export interface ReplicasStmt extends StmtBase { kind: 'replicas'; addrs: Value[] }
+export interface BalanceStmt extends StmtBase { kind: 'balance'; value: WordV }
+export interface HealthStmt extends StmtBase { kind: 'health'; mode: 'active' | 'passive'; options: OptionAst[] }
+export interface OptionsStmt extends StmtBase { kind: 'pool' | 'bulkhead' | 'breaker'; options: OptionAst[] }
+export type UpstreamStmt = ReplicasStmt | BalanceStmt | HealthStmt | OptionsStmt
+
+export interface IssuerStmt extends StmtBase { kind: 'issuer'; value: StrV }
+export interface JwksStmt extends StmtBase { kind: 'jwks'; url: StrV; options: OptionAst[] }
+export interface AlgorithmsStmt extends StmtBase { kind: 'algorithms'; values: WordV[] }
+export interface AudienceStmt extends StmtBase { kind: 'audience'; values: StrV[] }
+export interface LeewayStmt extends StmtBase { kind: 'leeway'; value: QtyV }
+export interface CacheStmt extends StmtBase { kind: 'cache'; value: QtyV }
+export interface ForwardStmt extends StmtBase { kind: 'forward'; pairs: { claim: NameV; header: NameV; span: Span }[] }
+export type JwtStmt = IssuerStmt | JwksStmt | AlgorithmsStmt | AudienceStmt | LeewayStmt | CacheStmt | ForwardStmt
+
+export interface MatchStmt extends StmtBase {
+  kind: 'match'
+  hosts: StrV[]
+  hostSpan: Span | null
+  path: { mode: 'exact' | 'prefix' | null; value: StrV; span: Span } | null
+  methods: WordV[]
+  methodSpan: Span | null
+  header: { name: NameV; value: StrV | null; span: Span } | null
+  /** Conditions written twice (`path … path …`), reported by the checker. */
+  repeated: Span[]
+}
+
+export interface AuthStmt extends StmtBase { kind: 'auth'; provider: WordV; options: OptionAst[] }
+export interface RatelimitStmt extends StmtBase {
+  kind: 'ratelimit'
+  key: { kind: 'user' | 'ip' | 'header' | 'claim'; name: NameV | null; span: Span }
+  limit: QtyV
+  window: QtyV
+  options: OptionAst[]
+}
+export interface TimeoutStmt extends StmtBase { kind: 'timeout'; value: QtyV }
+export interface MaxBodyStmt extends StmtBase { kind: 'max_body'; value: QtyV }
+export interface RetryStmt extends StmtBase { kind: 'retry'; count: QtyV; options: OptionAst[] }
+export interface HeaderOpAst { op: 'set' | 'remove'; names: NameV[]; value: StrV | null; span: Span }
+export interface HeadersStmt extends StmtBase { kind: 'headers'; target: 'request' | 'response' | null; ops: HeaderOpAst[] }
+export interface RespondBody { as: 'json' | 'text' | 'body'; value: StrV; span: Span }
+export interface RespondStmt extends StmtBase {
+  kind: 'respond'
+  status: QtyV
+  body: RespondBody | null
+  headers: { name: NameV; value: StrV; span: Span }[]
+  /** Extra bodies written (only one is allowed), reported by the checker. */
+  extraBodies: Span[]
+}
+export interface ProxyStmt extends StmtBase {
+  kind: 'proxy'
+  targets: { upstream: WordV; weight: QtyV | null }[]
+  fallback: RespondStmt | null
+}
+export interface UseStmt extends StmtBase { kind: 'use'; policy: WordV }
+
+export type RouteStmt = MatchStmt | AuthStmt | RatelimitStmt | TimeoutStmt | MaxBodyStmt | RetryStmt | HeadersStmt | RespondStmt | ProxyStmt | UseStmt

@@ -1,0 +1,378 @@
+// CST → AST: turns Chevrotain's concrete tree into the typed AST with spans. Tolerates the partial trees
+// that parser recovery leaves behind (a statement missing a required piece is dropped; its parse error was
+// already reported), and reports string-literal problems (unterminated, bad escapes).
+import type { CstNode, IToken } from 'chevrotain'
+import type * as A from './ast.js'
+import type { Diagnostics } from './diagnostic.js'
+
+type Child = { name: string; node?: CstNode; tok?: IToken; offset: number }
+
+const isNode = (x: CstNode | IToken): x is CstNode => (x as CstNode).children !== undefined
+
+/** A node's children in source order (Chevrotain groups them by name; order matters for lists). */
+function ordered(n: CstNode): Child[] {
+  const out: Child[] = []
+  for (const [name, list] of Object.entries(n.children)) {
+    for (const x of list) {
+      if (isNode(x)) out.push({ name, node: x, offset: x.location?.startOffset ?? Number.NaN })
+      else if (!x.isInsertedInRecovery && Number.isFinite(x.startOffset)) out.push({ name, tok: x, offset: x.startOffset })
+    }
+  }
+  return out.filter(c => Number.isFinite(c.offset)).sort((a, b) => a.offset - b.offset)
+}
+
+const toks = (n: CstNode, name: string): IToken[] =>
+  ((n.children[name] ?? []) as IToken[]).filter(t => !t.isInsertedInRecovery && Number.isFinite(t.startOffset))
+const tok = (n: CstNode, name: string): IToken | undefined => toks(n, name)[0]
+const nodes = (n: CstNode, name: string): CstNode[] => (n.children[name] ?? []) as CstNode[]
+const node = (n: CstNode, name: string): CstNode | undefined => nodes(n, name)[0]
+
+export class AstBuilder {
+  constructor(private readonly file: string, private readonly diags: Diagnostics) {}
+
+  span(t: IToken): A.Span {
+    return { file: this.file, line: t.startLine ?? 1, col: t.startColumn ?? 1, len: Math.max(1, t.image.length), offset: t.startOffset }
+  }
+
+  word(t: IToken): A.WordV { return { kind: 'word', value: t.image, span: this.span(t) } }
+
+  str(t: IToken): A.StrV {
+    const span = this.span(t)
+    const unterminated = t.tokenType.name === 'UnterminatedString'
+    if (unterminated) {
+      this.diags.error('E0003', span, 'unterminated string', { label: 'this string has no closing quote', hint: 'add `"` at the end of the string (strings cannot span lines; use `\\n`)' })
+    }
+    const inner = t.image.slice(1, unterminated ? undefined : -1)
+    return { kind: 'str', value: this.unescape(inner, span), span, ...(unterminated ? { unterminated } : {}) }
+  }
+
+  private unescape(s: string, span: A.Span): string {
+    if (!s.includes('\\')) return s
+    return s.replace(/\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)/g, (m, e: string, at: number) => {
+      switch (e[0]) {
+        case 'n': if (e === 'n') return '\n'; break
+        case 't': if (e === 't') return '\t'; break
+        case 'r': if (e === 'r') return '\r'; break
+        case '"': return '"'
+        case '\\': return '\\'
+        case 'u': {
+          const hex = e.startsWith('u{') ? e.slice(2, -1) : e.slice(1)
+          if (hex.length > 0) { const cp = parseInt(hex, 16); if (cp <= 0x10ffff) return String.fromCodePoint(cp) }
+        }
+      }
+      this.diags.error('E0004', { ...span, col: span.col + 1 + at, offset: span.offset + 1 + at, len: m.length },
+        `invalid escape \`${m}\` in string`, { hint: 'strings know `\\"`, `\\\\`, `\\n`, `\\t`, `\\r` and `\\u{…}`' })
+      return m
+    })
+  }
+
+  qty(t: IToken): A.QtyV {
+    const m = /^(\d+(?:\.\d+)?)(.*)$/.exec(t.image)!
+    return { kind: 'qty', raw: t.image, num: Number(m[1]), unit: m[2], span: this.span(t) }
+  }
+
+  addr(t: IToken): A.AddrV { return { kind: 'addr', raw: t.image, span: this.span(t) } }
+
+  value(t: IToken): A.Value {
+    switch (t.tokenType.name) {
+      case 'Quantity': return this.qty(t)
+      case 'StringLit': case 'UnterminatedString': return this.str(t)
+      case 'HostPort': return this.addr(t)
+      default: return this.word(t)
+    }
+  }
+
+  name(n: CstNode | undefined): A.NameV | undefined {
+    if (n === undefined) return undefined
+    const t = ordered(n)[0]?.tok
+    if (t === undefined) return undefined
+    return t.tokenType.name === 'StringLit' || t.tokenType.name === 'UnterminatedString' ? this.str(t) : this.word(t)
+  }
+
+  // ── file and declarations ────────────────────────────────────────────────────────────────────
+
+  fileAst(cst: CstNode, comments: IToken[]): A.FileAst {
+    const decls: A.Decl[] = []
+    for (const c of ordered(cst)) {
+      if (c.node === undefined) continue
+      const d = this.decl(c.name, c.node)
+      if (d !== undefined) decls.push(d)
+    }
+    return { file: this.file, decls, comments: comments.map(t => ({ text: t.image, span: this.span(t) })) }
+  }
+
+  private endLine(n: CstNode, start: A.Span): number {
+    const rb = tok(n, 'RBrace') ?? (n.children.routeBody ? tok(node(n, 'routeBody')!, 'RBrace') : undefined)
+    return rb?.startLine ?? start.line
+  }
+
+  private decl(rule: string, n: CstNode): A.Decl | undefined {
+    switch (rule) {
+      case 'includeDecl': {
+        const kw = tok(n, 'Include'), p = tok(n, 'AnyString')
+        if (kw === undefined || p === undefined) return undefined
+        const span = this.span(kw)
+        return { kind: 'include', path: this.str(p), span, endLine: span.line }
+      }
+      case 'upstreamDecl': {
+        const kw = tok(n, 'Upstream'), name = tok(n, 'Word')
+        if (kw === undefined || name === undefined) return undefined
+        const span = this.span(kw)
+        return { kind: 'upstream', name: this.word(name), body: this.stmts(n, 'upstreamStmt', s => this.upstreamStmt(s)), span, endLine: this.endLine(n, span) }
+      }
+      case 'jwtDecl': {
+        const kw = tok(n, 'Jwt'), name = tok(n, 'Word')
+        if (kw === undefined || name === undefined) return undefined
+        const span = this.span(kw)
+        return { kind: 'jwt', name: this.word(name), body: this.stmts(n, 'jwtStmt', s => this.jwtStmt(s)), span, endLine: this.endLine(n, span) }
+      }
+      case 'policyDecl': case 'routeDecl': {
+        const kw = tok(n, rule === 'policyDecl' ? 'Policy' : 'Route'), name = tok(n, 'Word'), body = node(n, 'routeBody')
+        if (kw === undefined || name === undefined) return undefined
+        const span = this.span(kw)
+        const stmts = body === undefined ? [] : this.stmts(body, 'routeStmt', s => this.routeStmt(s))
+        return { kind: rule === 'policyDecl' ? 'policy' : 'route', name: this.word(name), body: stmts, span, endLine: this.endLine(n, span) }
+      }
+      case 'defaultsDecl': {
+        const kw = tok(n, 'Defaults')
+        if (kw === undefined) return undefined
+        const span = this.span(kw)
+        const body: (A.RouteStmt | A.UpstreamStmt)[] = []
+        for (const c of ordered(n)) {
+          if (c.name === 'routeStmt') { const s = this.routeStmt(c.node!); if (s) body.push(s) }
+          if (c.name === 'upstreamStmt') { const s = this.upstreamStmt(c.node!); if (s) body.push(s) }
+        }
+        return { kind: 'defaults', body, span, endLine: this.endLine(n, span) }
+      }
+    }
+    return undefined
+  }
+
+  private stmts<S>(n: CstNode, rule: string, f: (s: CstNode) => S | undefined): S[] {
+    const out: S[] = []
+    for (const c of nodes(n, rule)) { const s = f(c); if (s !== undefined) out.push(s) }
+    return out
+  }
+
+  optionList(n: CstNode | undefined): A.OptionAst[] {
+    if (n === undefined) return []
+    const out: A.OptionAst[] = []
+    for (const o of nodes(n, 'optionItem')) {
+      const kids = ordered(o).filter(c => c.tok !== undefined && c.name !== 'Comma')
+      if (kids.length === 0 || kids[0].name !== 'Word') continue
+      const name = this.word(kids[0].tok!)
+      out.push({ name, values: kids.slice(1).map(c => this.value(c.tok!)), span: name.span })
+    }
+    return out
+  }
+
+  // ── upstream and jwt statements ───────────────────────────────────────────────────────────────
+
+  private upstreamStmt(s: CstNode): A.UpstreamStmt | undefined {
+    const r = node(s, 'replicasStmt'), b = node(s, 'balanceStmt'), h = node(s, 'healthStmt'), o = node(s, 'optionsStmt')
+    if (r !== undefined) {
+      const kw = tok(r, 'Replicas')
+      if (kw === undefined) return undefined
+      const addrs = ordered(r).filter(c => c.tok !== undefined && c.name !== 'Replicas' && c.name !== 'Comma').map(c => this.value(c.tok!))
+      return { kind: 'replicas', addrs, span: this.span(kw) }
+    }
+    if (b !== undefined) {
+      const kw = tok(b, 'Balance'), v = tok(b, 'Word')
+      if (kw === undefined || v === undefined) return undefined
+      return { kind: 'balance', value: this.word(v), span: this.span(kw) }
+    }
+    if (h !== undefined) {
+      const kw = tok(h, 'Health'), mode = tok(h, 'Active') ?? tok(h, 'Passive')
+      if (kw === undefined || mode === undefined) return undefined
+      return { kind: 'health', mode: mode.image === 'active' ? 'active' : 'passive', options: this.optionList(node(h, 'optionList')), span: this.span(kw) }
+    }
+    if (o !== undefined) {
+      const kw = tok(o, 'Pool') ?? tok(o, 'Bulkhead') ?? tok(o, 'Breaker')
+      if (kw === undefined) return undefined
+      return { kind: kw.image as 'pool' | 'bulkhead' | 'breaker', options: this.optionList(node(o, 'optionList')), span: this.span(kw) }
+    }
+    return undefined
+  }
+
+  private jwtStmt(s: CstNode): A.JwtStmt | undefined {
+    const first = ordered(s)[0]
+    if (first === undefined) return undefined
+    if (first.node !== undefined && first.name === 'forwardStmt') return this.forwardStmt(first.node)
+    const kw = first.tok!
+    const span = this.span(kw)
+    const strT = tok(s, 'AnyString'), q = tok(s, 'Quantity')
+    switch (kw.image) {
+      case 'issuer': return strT ? { kind: 'issuer', value: this.str(strT), span } : undefined
+      case 'jwks': return strT ? { kind: 'jwks', url: this.str(strT), options: this.optionList(node(s, 'optionList')), span } : undefined
+      case 'algorithms': {
+        const wl = node(s, 'wordList')
+        return { kind: 'algorithms', values: wl ? toks(wl, 'Identifier').map(t => this.word(t)) : [], span }
+      }
+      case 'audience': {
+        const sl = node(s, 'stringList')
+        return { kind: 'audience', values: sl ? toks(sl, 'AnyString').map(t => this.str(t)) : [], span }
+      }
+      case 'leeway': return q ? { kind: 'leeway', value: this.qty(q), span } : undefined
+      case 'cache': return q ? { kind: 'cache', value: this.qty(q), span } : undefined
+    }
+    return undefined
+  }
+
+  private forwardStmt(n: CstNode): A.ForwardStmt | undefined {
+    const kw = tok(n, 'Forward')
+    if (kw === undefined) return undefined
+    const claims = toks(n, 'Claim')
+    const names = nodes(n, 'name').map(x => this.name(x))
+    const pairs: A.ForwardStmt['pairs'] = []
+    for (let i = 0; i < claims.length; i++) {
+      const claim = names[2 * i], header = names[2 * i + 1]
+      if (claim !== undefined && header !== undefined) pairs.push({ claim, header, span: this.span(claims[i]) })
+    }
+    return { kind: 'forward', pairs, span: this.span(kw) }
+  }
+
+  // ── route statements ─────────────────────────────────────────────────────────────────────────
+
+  routeStmt(s: CstNode): A.RouteStmt | undefined {
+    const first = ordered(s)[0]
+    if (first === undefined) return undefined
+    if (first.node !== undefined) {
+      switch (first.name) {
+        case 'matchStmt': return this.matchStmt(first.node)
+        case 'ratelimitStmt': return this.ratelimitStmt(first.node)
+        case 'headersStmt': return this.headersStmt(first.node)
+        case 'respondStmt': {
+          const kw = tok(first.node, 'Respond'), tail = node(first.node, 'respondTail')
+          return kw && tail ? this.respondTail(tail, this.span(kw)) : undefined
+        }
+        case 'proxyStmt': return this.proxyStmt(first.node)
+      }
+      return undefined
+    }
+    const kw = first.tok!
+    const span = this.span(kw)
+    const q = tok(s, 'Quantity'), w = toks(s, 'Word')
+    switch (kw.image) {
+      case 'auth': return w[0] ? { kind: 'auth', provider: this.word(w[0]), options: this.optionList(node(s, 'optionList')), span } : undefined
+      case 'timeout': return q ? { kind: 'timeout', value: this.qty(q), span } : undefined
+      case 'max_body': return q ? { kind: 'max_body', value: this.qty(q), span } : undefined
+      case 'retry': return q ? { kind: 'retry', count: this.qty(q), options: this.optionList(node(s, 'optionList')), span } : undefined
+      case 'use': return w[0] ? { kind: 'use', policy: this.word(w[0]), span } : undefined
+    }
+    return undefined
+  }
+
+  private matchStmt(n: CstNode): A.MatchStmt | undefined {
+    const kw = tok(n, 'Match')
+    if (kw === undefined) return undefined
+    const m: A.MatchStmt = { kind: 'match', hosts: [], hostSpan: null, path: null, methods: [], methodSpan: null, header: null, repeated: [], span: this.span(kw) }
+    const kids = ordered(n)
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i]
+      if (c.tok === undefined) continue
+      const span = this.span(c.tok)
+      switch (c.name) {
+        case 'Host': {
+          if (m.hostSpan !== null) m.repeated.push(span)
+          m.hostSpan = span
+          const list = kids[i + 1]?.node
+          if (list !== undefined) m.hosts.push(...toks(list, 'AnyString').map(t => this.str(t)))
+          break
+        }
+        case 'Path': {
+          let mode: 'exact' | 'prefix' | null = null
+          let j = i + 1
+          if (kids[j]?.name === 'Prefix' || kids[j]?.name === 'Exact') { mode = kids[j].name === 'Prefix' ? 'prefix' : 'exact'; j++ }
+          const v = kids[j]?.name === 'AnyString' ? kids[j].tok : undefined
+          if (v === undefined) break
+          if (m.path !== null) m.repeated.push(span)
+          m.path = { mode, value: this.str(v), span }
+          break
+        }
+        case 'Method': {
+          if (m.methodSpan !== null) m.repeated.push(span)
+          m.methodSpan = span
+          const list = kids[i + 1]?.node
+          if (list !== undefined) m.methods.push(...toks(list, 'Identifier').map(t => this.word(t)))
+          break
+        }
+        case 'Header': {
+          const nameNode = kids[i + 1]?.node
+          const name = this.name(nameNode)
+          if (name === undefined) break
+          const v = kids[i + 2]?.name === 'AnyString' ? kids[i + 2].tok : undefined
+          if (m.header !== null) m.repeated.push(span)
+          m.header = { name, value: v ? this.str(v) : null, span }
+          break
+        }
+      }
+    }
+    return m
+  }
+
+  private ratelimitStmt(n: CstNode): A.RatelimitStmt | undefined {
+    const kw = tok(n, 'Ratelimit'), qs = toks(n, 'Quantity')
+    const keyTok = tok(n, 'User') ?? tok(n, 'Ip') ?? tok(n, 'Header') ?? tok(n, 'Claim')
+    if (kw === undefined || keyTok === undefined || qs.length < 2) return undefined
+    const kind = keyTok.image as 'user' | 'ip' | 'header' | 'claim'
+    const name = kind === 'header' || kind === 'claim' ? this.name(node(n, 'name')) ?? null : null
+    if ((kind === 'header' || kind === 'claim') && name === null) return undefined
+    return {
+      kind: 'ratelimit', key: { kind, name, span: this.span(keyTok) }, limit: this.qty(qs[0]), window: this.qty(qs[1]),
+      options: this.optionList(node(n, 'optionList')), span: this.span(kw),
+    }
+  }
+
+  private headersStmt(n: CstNode): A.HeadersStmt | undefined {
+    const kw = tok(n, 'Headers')
+    if (kw === undefined) return undefined
+    const target = tok(n, 'Request') ? 'request' : tok(n, 'Response') ? 'response' : null
+    const ops: A.HeaderOpAst[] = []
+    for (const op of nodes(n, 'headerOp')) {
+      const set = tok(op, 'Set'), rm = tok(op, 'Remove')
+      const names = nodes(op, 'name').map(x => this.name(x)).filter((x): x is A.NameV => x !== undefined)
+      if (set !== undefined) {
+        const v = tok(op, 'AnyString')
+        if (names[0] !== undefined && v !== undefined) ops.push({ op: 'set', names: [names[0]], value: this.str(v), span: this.span(set) })
+      } else if (rm !== undefined && names.length > 0) {
+        ops.push({ op: 'remove', names, value: null, span: this.span(rm) })
+      }
+    }
+    return { kind: 'headers', target, ops, span: this.span(kw) }
+  }
+
+  private respondTail(n: CstNode, span: A.Span): A.RespondStmt | undefined {
+    const status = tok(n, 'Quantity')
+    if (status === undefined) return undefined
+    const r: A.RespondStmt = { kind: 'respond', status: this.qty(status), body: null, headers: [], extraBodies: [], span }
+    const kids = ordered(n)
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i]
+      if (c.name === 'Json' || c.name === 'Text' || c.name === 'Body') {
+        const v = kids[i + 1]?.name === 'AnyString' ? kids[i + 1].tok : undefined
+        if (v === undefined) continue
+        const b: A.RespondBody = { as: c.tok!.image as 'json' | 'text' | 'body', value: this.str(v), span: this.span(c.tok!) }
+        if (r.body === null) r.body = b
+        else r.extraBodies.push(b.span)
+      } else if (c.name === 'Header') {
+        const name = this.name(kids[i + 1]?.node)
+        const v = kids[i + 2]?.name === 'AnyString' ? kids[i + 2].tok : undefined
+        if (name !== undefined && v !== undefined) r.headers.push({ name, value: this.str(v), span: this.span(c.tok!) })
+      }
+    }
+    return r
+  }
+
+  private proxyStmt(n: CstNode): A.ProxyStmt | undefined {
+    const kw = tok(n, 'Proxy')
+    if (kw === undefined) return undefined
+    const targets: A.ProxyStmt['targets'] = []
+    for (const t of nodes(n, 'proxyTarget')) {
+      const w = tok(t, 'Word'), q = tok(t, 'Quantity')
+      if (w !== undefined) targets.push({ upstream: this.word(w), weight: q ? this.qty(q) : null })
+    }
+    const fb = tok(n, 'Fallback'), tail = node(n, 'respondTail')
+    const fallback = fb !== undefined && tail !== undefined ? this.respondTail(tail, this.span(fb)) ?? null : null
+    return { kind: 'proxy', targets, fallback, span: this.span(kw) }
+  }
+}
