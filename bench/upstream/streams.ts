@@ -1,7 +1,7 @@
 // The built-in endpoints that generate a body over time: /bytes/N (large, backpressured), /chunked (n pieces,
 // one chunk each) and /sse (events flushed one by one). Their bytes come from the shared pattern.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { intIn, intParam, MAX_BYTES, MAX_DELAY_MS } from './params.js'
+import { BadRequest, intIn, intParam, MAX_BYTES, MAX_DELAY_MS } from './params.js'
 import { patternSha256, patternSlice, PERIOD, writePattern } from './pattern.js'
 import type { Replica } from './replica.js'
 
@@ -17,7 +17,10 @@ export function sendPattern(res: ServerResponse, status: number, n: number): voi
 
 /** `/chunked?n=4&size=16&interval=0`: n pieces of `size` bytes (<= 64 KiB), `interval` ms apart. */
 export function handleChunked(_rep: Replica, _req: IncomingMessage, res: ServerResponse, _path: string, q: URLSearchParams | undefined): void {
-  streamChunked(res, intParam(q, 'n', 4, 0, 100_000), intParam(q, 'size', 16, 1, PERIOD), intParam(q, 'interval', 0, 0, MAX_DELAY_MS))
+  const n = intParam(q, 'n', 4, 0, 100_000), size = intParam(q, 'size', 16, 1, PERIOD)
+  // The whole body is hashed up front for x-body-sha256: keep it within the same bound as /bytes/N.
+  if (n * size > MAX_BYTES) throw new BadRequest(`n * size: at most ${MAX_BYTES} bytes`)
+  streamChunked(res, n, size, intParam(q, 'interval', 0, 0, MAX_DELAY_MS))
 }
 
 /**

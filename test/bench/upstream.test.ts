@@ -91,10 +91,13 @@ test('bytes/N sends N deterministic bytes (5 MB) matching x-body-sha256', async 
   assert.equal(sha(Buffer.from(await again.body.arrayBuffer())), digest, 'the same size gives the same bytes')
 })
 
-test('bytes/N rejects a bad size with 400', async () => {
+test('bytes/N and chunked reject bad or oversized bodies with 400', async () => {
   const res = await get('/bytes/nope')
   assert.equal(res.statusCode, 400)
   assert.equal((await res.body.json() as { error: string }).error, 'bad_request')
+  const huge = await get('/chunked?n=100000&size=65536')
+  assert.equal(huge.statusCode, 400, 'chunked bodies are bounded like /bytes/N')
+  await huge.body.dump()
 })
 
 test('chunked sends n pieces with Transfer-Encoding: chunked, spread over time', async () => {
