@@ -72,6 +72,14 @@ export interface StageFactories {
   proxy(o: StageOptionsBase & { targets: ProxyTargetIR[]; timeoutMs: number; retry: RetryIR | null; fallback: Omit<RespondIR, 'kind' | 'source'> | null }): StageFn
 }
 
+/** The request-context methods generated code may call (the `headers` stage is emitted inline). */
+export interface RouteContextApi {
+  setRequestHeader(name: string, value: string): void
+  removeRequestHeader(name: string): void
+  setResponseHeader(name: string, value: string): void
+  removeResponseHeader(name: string): void
+}
+
 export interface BuildDeps {
   /** The sentinel a stage returns to let the pipeline go on. */
   CONTINUE: symbol
@@ -79,4 +87,4 @@ export interface BuildDeps {
 }
 
 /** Names the generated module may use besides its own allocated ones (codegen's whitelist). */
-export const BUILD_DEPS_NAMES = ['deps', 'CONTINUE', 'stages'] as const
+export const BUILD_DEPS_NAMES = ['deps', 'CONTINUE', 'stages', 'ctx'] as const

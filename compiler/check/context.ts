@@ -1,0 +1,42 @@
+// What every check reads and writes while one program is checked: the diagnostics, the symbol tables
+// (declarations by name, with where they were declared) and which names were used.
+import type * as A from '../../grammar/ast.js'
+import { closest, type Diagnostics } from '../../grammar/index.js'
+import { TOKEN } from '../../config/http.js'
+
+export interface Symbols {
+  upstreams: Map<string, A.UpstreamDecl>
+  jwts: Map<string, A.JwtDecl>
+  policies: Map<string, A.PolicyDecl>
+  routes: Map<string, A.RouteDecl>
+}
+
+export interface CheckContext {
+  d: Diagnostics
+  symbols: Symbols
+  /** Names referenced somewhere, for the unused-declaration lint. */
+  used: Set<string>
+}
+
+/** Report an unknown name with the closest declared one as a hint. */
+export function unknownName(ctx: CheckContext, code: string, what: string, ref: A.WordV, known: Iterable<string>, declare: string): void {
+  const guess = closest(ref.value, known)
+  ctx.d.error(code, ref.span, `unknown ${what} \`${ref.value}\``, {
+    label: `no ${what} of this name is declared`,
+    hint: guess ? `did you mean \`${guess}\`?` : `declare it with \`${declare} ${ref.value} { … }\``,
+  })
+}
+
+/** A header name from the policy, lower-cased, or undefined after reporting it. */
+export function headerName(ctx: CheckContext, n: A.NameV): string | undefined {
+  if (!TOKEN.test(n.value)) {
+    ctx.d.error('E0306', n.span, `\`${n.value}\` is not a valid header name`, { label: 'header names are tokens', hint: 'use letters, digits and `-` (e.g. `X-Tenant-Id`)' })
+    return undefined
+  }
+  return n.value.toLowerCase()
+}
+
+/** Report the second of two statements that may appear once. */
+export function givenTwice(ctx: CheckContext, what: string, again: A.Span, first: A.Span, where: string): void {
+  ctx.d.error('E0102', again, `\`${what}\` is given twice in ${where}`, { label: 'given again here', notes: [{ message: 'first given here', span: first }], hint: 'keep one of them' })
+}

@@ -1,0 +1,74 @@
+// Semantic lint rules with stable W07xx codes: legal policies that are very likely mistakes. Each rule is
+// documented with an example in docs/language.md.
+import type * as A from '../../grammar/ast.js'
+import { IDEMPOTENT } from '../../config/http.js'
+import type { UpstreamIR } from '../../config/ir.js'
+import { formatQty } from '../values.js'
+import type { CheckContext } from './context.js'
+import type { CheckedRoute } from './route.js'
+import { retryOptionSpan } from '../../policies/retry/check.js'
+
+export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<string, UpstreamIR>, identityHeaders: Set<string>): void {
+  const r = c.ir
+  const where = `route \`${r.name}\``
+  const methods = r.match.methods
+  const retry = r.retry
+  if (!c.timeoutGiven) {
+    ctx.d.warn('W0704', c.decl.name.span, `${where} has no timeout`, { label: `the default ${formatQty('duration', r.timeoutMs)} applies`, hint: 'say how long clients may wait: `timeout 2s` (or set one in `defaults`)' })
+  }
+  if (retry !== null && c.retryStmt !== null) {
+    const s = c.retryStmt
+    const unsafe = methods.length === 0 ? ['any method'] : methods.filter(m => !IDEMPOTENT.has(m))
+    if (retry.methods === 'all' && unsafe.length > 0) {
+      ctx.d.warn('W0702', retryOptionSpan(s, 'all_methods'), `${where} retries non-idempotent requests (${unsafe.map(m => m === 'any method' ? m : '`' + m + '`').join(', ')})`, {
+        label: 'a retried POST can charge a card twice', hint: 'use `idempotent_only`, or `idempotency_key` if clients send an Idempotency-Key',
+      })
+    }
+    if (retry.methods !== 'all' && methods.length > 0 && methods.every(m => !IDEMPOTENT.has(m))) {
+      const extra = retry.methods === 'idempotency_key' ? ' unless they carry an Idempotency-Key' : ''
+      if (retry.methods === 'idempotent') {
+        ctx.d.warn('W0703', s.span, `\`retry\` never fires: ${where} only accepts ${methods.map(m => '`' + m + '`').join(', ')}, and only idempotent requests are retried${extra}`, {
+          hint: 'add `idempotency_key` to retry requests that carry an Idempotency-Key, or remove `retry`',
+        })
+      }
+    }
+    if (retry.budget === null) {
+      ctx.d.warn('W0707', retryOptionSpan(s, 'no_budget'), `retries of ${where} have no budget: a failing upstream can get ${1 + retry.count}× its normal load`, {
+        hint: 'bound retries with `budget 20%`',
+      })
+    }
+    if (retry.perTryMs === null) {
+      ctx.d.warn('W0710', s.span, `retries of ${where} have no \`per_try\` timeout`, {
+        label: 'a slow first attempt can use the whole route timeout', hint: `add \`per_try ${formatQty('duration', Math.max(1, Math.floor(r.timeoutMs / (2 + retry.count))))}\` so a retry can still happen in time`,
+      })
+    }
+    if (r.terminal.kind === 'proxy') {
+      for (const t of r.terminal.targets) {
+        if (upstreams.get(t.upstream)?.breaker === null) {
+          ctx.d.warn('W0708', s.span, `${where} retries into upstream \`${t.upstream}\`, which has no breaker`, {
+            label: 'nothing stops retries when it is down', hint: `add \`breaker error_ratio 50% min_requests 20 window 10s open_for 5s\` to \`${t.upstream}\``,
+          })
+        }
+      }
+    }
+  }
+  const hasAuth = r.stages.some(s => s.kind === 'auth')
+  r.stages.forEach((s, i) => {
+    if (s.kind !== 'ratelimit' || s.key.kind !== 'header' || !hasAuth) return
+    if (identityHeaders.has(s.key.header)) return
+    const stmt = findRatelimit(c.decl, i)
+    ctx.d.warn('W0706', stmt?.key.span ?? c.decl.name.span, `\`ratelimit by header\` on an authenticated route keys on \`${s.key.header}\`, which the client controls`, {
+      label: 'a new value per request escapes the limit', hint: 'limit by `user` or `claim NAME` on authenticated routes',
+    })
+  })
+}
+
+function findRatelimit(r: A.RouteDecl, _i: number): A.RatelimitStmt | undefined {
+  return r.body.find((s): s is A.RatelimitStmt => s.kind === 'ratelimit' && s.key.kind === 'header')
+}
+
+/** W0709: declarations no route refers to. */
+export function lintUnused(ctx: CheckContext, kind: 'upstream' | 'jwt' | 'policy', name: A.WordV): void {
+  if (ctx.used.has(`${kind}:${name.value}`)) return
+  ctx.d.warn('W0709', name.span, `${kind} \`${name.value}\` is never used`, { label: 'no route refers to it', hint: 'remove it, or refer to it from a route' })
+}

@@ -1,0 +1,89 @@
+// Checks a route's `match` line and lowers it to MatchIR: hosts lower-cased and validated, the path in
+// normal form (a path the runtime's normaliser would rewrite can never match), methods upper-case.
+import type * as A from '../../grammar/ast.js'
+import { closest } from '../../grammar/index.js'
+import type { MatchIR } from '../../config/ir.js'
+import { HOSTNAME, METHODS, TOKEN } from '../../config/http.js'
+import { normalizePath } from '../../config/path.js'
+import { givenTwice, headerName, type CheckContext } from './context.js'
+
+function host(ctx: CheckContext, s: A.StrV): string | undefined {
+  const raw = s.value
+  if (/:\d*$/.test(raw) && !raw.startsWith('[')) {
+    ctx.d.error('E0306', s.span, `host \`${raw}\` must not carry a port`, { label: 'port in a host match', hint: 'the port is ignored when matching: write the bare host name' })
+    return undefined
+  }
+  const lower = raw.toLowerCase().replace(/\.$/, '')
+  const name = lower.startsWith('*.') ? lower.slice(2) : lower
+  if (!HOSTNAME.test(name)) {
+    const why = raw.includes('*') ? 'a wildcard is only allowed as the whole first label, as in `*.example.com`' : 'use a DNS name such as `api.example.com`'
+    ctx.d.error('E0306', s.span, `\`${raw}\` is not a valid host`, { label: 'not a host name', hint: why })
+    return undefined
+  }
+  if (lower !== raw) ctx.d.warn('W0711', s.span, `host \`${raw}\` is matched as \`${lower}\``, { label: 'host names are case-insensitive', hint: `write \`${lower}\`` })
+  return lower
+}
+
+function path(ctx: CheckContext, p: NonNullable<A.MatchStmt['path']>): MatchIR['path'] | undefined {
+  const v = p.value.value
+  if (!v.startsWith('/')) {
+    ctx.d.error('E0306', p.value.span, `path \`${v}\` must start with \`/\``, { label: 'not an absolute path', hint: `write \`/${v}\`` })
+    return undefined
+  }
+  if (v.includes('?') || v.includes('#')) {
+    ctx.d.error('E0306', p.value.span, `path \`${v}\` contains a query or fragment`, { label: 'routes match the path only', hint: 'remove everything from `?` or `#` on' })
+    return undefined
+  }
+  const norm = normalizePath(v)
+  if (norm !== v) {
+    ctx.d.error('E0503', p.value.span, `path \`${v}\` can never match: requests are normalised before matching`, {
+      label: norm === null ? 'requests with this path are refused with 400' : `requests for it are matched as \`${norm}\``,
+      hint: norm === null ? 'encoded `/`, `\\` and malformed escapes are rejected' : `write \`${norm}\``,
+    })
+    return undefined
+  }
+  return { kind: p.mode ?? 'exact', value: v }
+}
+
+function methods(ctx: CheckContext, ws: A.WordV[]): string[] {
+  const out: string[] = []
+  for (const w of ws) {
+    const m = w.value
+    const known = METHODS.includes(m)
+    const guess = known ? undefined : closest(m, METHODS)
+    if (!known && (m !== m.toUpperCase() || guess !== undefined || !TOKEN.test(m))) {
+      ctx.d.error('E0206', w.span, `unknown method \`${m}\``, {
+        label: m !== m.toUpperCase() ? 'methods are case-sensitive' : 'not an HTTP method',
+        hint: guess ? `did you mean \`${guess}\`?` : m !== m.toUpperCase() ? `write \`${m.toUpperCase()}\`` : `methods are ${METHODS.join(', ')}`,
+      })
+      continue
+    }
+    if (out.includes(m)) { ctx.d.error('E0102', w.span, `method \`${m}\` is listed twice`, { hint: 'list each method once' }); continue }
+    out.push(m)
+  }
+  return out
+}
+
+/** MatchIR for a route, or undefined when something in it is broken (already reported). */
+export function checkMatch(ctx: CheckContext, m: A.MatchStmt): MatchIR | undefined {
+  for (const r of m.repeated) givenTwice(ctx, 'match condition', r, m.span, 'one `match`')
+  let ok = true
+  const hosts: string[] = []
+  for (const h of m.hosts) {
+    const v = host(ctx, h)
+    if (v === undefined) { ok = false; continue }
+    if (hosts.includes(v)) { ctx.d.error('E0102', h.span, `host \`${v}\` is listed twice`, { hint: 'list each host once' }); continue }
+    hosts.push(v)
+  }
+  const p = m.path === null ? { kind: 'prefix' as const, value: '/' } : path(ctx, m.path)
+  if (p === undefined) ok = false
+  const ms = methods(ctx, m.methods)
+  if (ms.length < m.methods.length) ok = false
+  let header: MatchIR['header'] = null
+  if (m.header !== null) {
+    const name = headerName(ctx, m.header.name)
+    if (name === undefined) ok = false
+    else header = { name, value: m.header.value?.value ?? null }
+  }
+  return ok && p !== undefined ? { hosts, path: p, methods: ms, header } : undefined
+}

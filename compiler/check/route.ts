@@ -1,0 +1,184 @@
+// Checks a route's pipeline: expands `use`, enforces the order rules (one terminal, last; identity-keyed
+// rate limits after an `auth`), warns on costly orders, and lowers the route to RouteIR (envelope later).
+import type * as A from '../../grammar/ast.js'
+import type { MatchIR, RetryIR, RouteIR, StageIR } from '../../config/ir.js'
+import { checkAuthStage } from '../../policies/jwt/check.js'
+import { checkHeadersStage } from '../../policies/headers/check.js'
+import { checkProxy, checkRespond } from '../../policies/proxy/check.js'
+import { checkRatelimitStage } from '../../policies/ratelimit/check.js'
+import { checkRetry } from '../../policies/retry/check.js'
+import { readQty } from '../values.js'
+import { unknownName, type CheckContext } from './context.js'
+import { checkMatch } from './match.js'
+import { spanOf } from './spans.js'
+
+/** Route settings a `defaults` block may give; the built-ins apply when neither gives them. */
+export const ROUTE_DEFAULTS = { timeoutMs: 15_000, maxBodyBytes: 16 * 1024 * 1024 }
+
+export interface RouteDefaults { timeout?: A.TimeoutStmt; maxBody?: A.MaxBodyStmt; retry?: A.RetryStmt }
+
+/** A statement after `use` expansion, with the policies it came through (for messages). */
+interface Item { stmt: A.RouteStmt; via: string[] }
+
+const isSetting = (s: A.RouteStmt): boolean => s.kind === 'timeout' || s.kind === 'max_body' || s.kind === 'retry'
+const isStage = (s: A.RouteStmt): boolean => s.kind === 'auth' || s.kind === 'ratelimit' || s.kind === 'headers'
+const isTerminal = (s: A.RouteStmt): boolean => s.kind === 'proxy' || s.kind === 'respond'
+
+/** Policy-level rules, reported once per policy rather than once per route that uses it. */
+export function checkPolicyDecl(ctx: CheckContext, p: A.PolicyDecl): void {
+  for (const s of p.body) {
+    if (s.kind === 'match') ctx.d.error('E0404', s.span, 'a policy cannot hold `match`', { label: 'matching belongs to a route', hint: 'move `match` into each route that uses this policy' })
+    else if (isTerminal(s)) ctx.d.error('E0404', s.span, `a policy cannot end a pipeline with \`${s.kind}\``, { label: 'terminal stage in a policy', hint: `put \`${s.kind}\` in the route, after \`use ${p.name.value}\`` })
+  }
+}
+
+function expand(ctx: CheckContext, body: A.RouteStmt[], via: string[], out: Item[]): void {
+  for (const s of body) {
+    if (s.kind !== 'use') {
+      if (via.length > 0 && (s.kind === 'match' || isTerminal(s))) continue // reported by checkPolicyDecl
+      out.push({ stmt: s, via })
+      continue
+    }
+    const name = s.policy.value
+    const p = ctx.symbols.policies.get(name)
+    if (p === undefined) { unknownName(ctx, 'E0203', 'policy', s.policy, ctx.symbols.policies.keys(), 'policy'); continue }
+    ctx.used.add('policy:' + name)
+    if (via.includes(name)) {
+      ctx.d.error('E0204', s.span, `policy \`${name}\` uses itself: ${[...via, name].map(n => '`' + n + '`').join(' → ')}`, { hint: 'remove one of the `use` lines in the cycle' })
+      continue
+    }
+    expand(ctx, p.body, [...via, name], out)
+  }
+}
+
+const from = (it: Item): string => (it.via.length > 0 ? ` (from policy \`${it.via[it.via.length - 1]}\`)` : '')
+
+/** What the envelope and lints need besides the IR. */
+export interface CheckedRoute {
+  ir: Omit<RouteIR, 'envelope'>
+  decl: A.RouteDecl
+  matchSpan: A.Span
+  retryStmt: A.RetryStmt | null
+  timeoutGiven: boolean
+}
+
+export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDefaults): CheckedRoute | undefined {
+  const items: Item[] = []
+  expand(ctx, r.body, [], items)
+  const where = `route \`${r.name.value}\``
+  let matchStmt: A.MatchStmt | undefined
+  const settings = new Map<string, Item>()
+  const stages: StageIR[] = []
+  const stageStmts: A.RouteStmt[] = []
+  let terminal: RouteIR['terminal'] | undefined
+  let terminalItem: Item | undefined
+  let broken = false
+  let authSeen = false
+
+  for (const it of items) {
+    const s = it.stmt
+    if (s.kind === 'match') {
+      if (matchStmt !== undefined) { ctx.d.error('E0102', s.span, `${where} has two \`match\` lines`, { notes: [{ message: 'first here', span: matchStmt.span }], hint: 'combine the conditions in one `match`, or split the route' }); continue }
+      matchStmt = s
+      continue
+    }
+    if (isSetting(s)) {
+      const first = settings.get(s.kind)
+      if (first !== undefined) {
+        ctx.d.error('E0102', s.span, `\`${s.kind}\` is set twice for ${where}${from(it)}`, { label: 'set again here', notes: [{ message: `first set here${from(first)}`, span: first.stmt.span }], hint: 'keep one of them' })
+        continue
+      }
+      settings.set(s.kind, it)
+      continue
+    }
+    if (terminalItem !== undefined) {
+      ctx.d.error('E0402', s.span, `\`${s.kind}\` comes after \`${terminalItem.stmt.kind}\`, which ends the pipeline${from(it)}`, {
+        label: 'never runs', notes: [{ message: 'the pipeline ends here', span: terminalItem.stmt.span }], hint: `move it above \`${terminalItem.stmt.kind}\``,
+      })
+      broken = true
+      continue
+    }
+    if (isTerminal(s)) {
+      terminalItem = it
+      const t = s.kind === 'proxy' ? checkProxy(ctx, s) : checkRespond(ctx, s as A.RespondStmt)
+      if (t === undefined) broken = true
+      else terminal = t
+      continue
+    }
+    if (!isStage(s)) continue
+    let st: StageIR | undefined
+    if (s.kind === 'auth') { st = checkAuthStage(ctx, s); authSeen = true }
+    else if (s.kind === 'headers') st = checkHeadersStage(ctx, s)
+    else if (s.kind === 'ratelimit') {
+      if ((s.key.kind === 'user' || s.key.kind === 'claim') && !authSeen) {
+        const auth = items.find(x => x.stmt.kind === 'auth')
+        ctx.d.error('E0403', s.key.span, `\`ratelimit by ${s.key.kind}\` needs an \`auth\` stage before it${from(it)}`, {
+          label: 'no verified identity yet',
+          hint: auth ? 'move this below the `auth` line' : 'add `auth PROVIDER` above it, or limit `by ip`',
+          ...(auth ? { notes: [{ message: '`auth` comes later, here', span: auth.stmt.span }] } : {}),
+        })
+        broken = true
+        continue
+      }
+      st = checkRatelimitStage(ctx, s, `${r.name.value}#${stages.length}`)
+    }
+    if (st === undefined) { broken = true; continue }
+    stages.push(st)
+    stageStmts.push(s)
+  }
+
+  orderLints(ctx, stages, stageStmts)
+
+  let match: MatchIR | undefined
+  if (matchStmt === undefined) {
+    ctx.d.error('E0104', r.name.span, `${where} has no \`match\``, { label: 'no requests can reach it', hint: 'add e.g. `match host "api.example.com" path prefix "/v1"`' })
+    broken = true
+  } else {
+    match = checkMatch(ctx, matchStmt)
+    if (match === undefined) broken = true
+  }
+  if (terminalItem === undefined) {
+    ctx.d.error('E0401', r.name.span, `${where} has no terminal stage`, { label: 'requests would have nowhere to go', hint: 'end the pipeline with `proxy UPSTREAM` or `respond STATUS`' })
+    broken = true
+  }
+
+  const timeoutStmt = (settings.get('timeout')?.stmt as A.TimeoutStmt | undefined) ?? defaults.timeout
+  const maxBodyStmt = (settings.get('max_body')?.stmt as A.MaxBodyStmt | undefined) ?? defaults.maxBody
+  const retryStmt = (settings.get('retry')?.stmt as A.RetryStmt | undefined) ?? defaults.retry
+  const timeoutMs = timeoutStmt ? readQty(timeoutStmt.value, 'duration', '`timeout`', ctx.d, { min: 1, max: 3_600_000 }) : ROUTE_DEFAULTS.timeoutMs
+  const maxBodyBytes = maxBodyStmt ? readQty(maxBodyStmt.value, 'size', '`max_body`', ctx.d, { min: 0, max: 1024 ** 4 }) : ROUTE_DEFAULTS.maxBodyBytes
+  let retry: RetryIR | null = null
+  if (retryStmt !== undefined) {
+    const rr = checkRetry(ctx, retryStmt)
+    if (rr === undefined) broken = true
+    else retry = rr.count > 0 ? rr : null
+  }
+  if (retry !== null && terminal?.kind === 'respond') {
+    ctx.d.warn('W0703', retryStmt!.span, `${where} answers with \`respond\`, so \`retry\` never fires`, { hint: 'remove the `retry`' })
+    retry = null
+  }
+  if (broken || match === undefined || terminal === undefined || timeoutMs === undefined || maxBodyBytes === undefined) return undefined
+  return {
+    ir: { name: r.name.value, match, stages, terminal, timeoutMs, retry, maxBodyBytes, source: spanOf(r.span) },
+    decl: r,
+    matchSpan: matchStmt!.span,
+    retryStmt: retryStmt ?? null,
+    timeoutGiven: timeoutStmt !== undefined,
+  }
+}
+
+/** W0701: a stage that costs more runs before a cheaper one that could have rejected the request. */
+function orderLints(ctx: CheckContext, stages: StageIR[], stmts: A.RouteStmt[]): void {
+  const cost = (s: StageIR): number => (s.kind === 'auth' ? 2 : s.kind === 'ratelimit' ? (s.store === 'redis' ? 2 : 1) : 0)
+  for (let i = 0; i < stages.length; i++) {
+    const s = stages[i]
+    if (s.kind !== 'ratelimit' || s.key.kind === 'user' || s.key.kind === 'claim') continue
+    const costly = stages.slice(0, i).findIndex(p => cost(p) > cost(s) && !(p.kind === 'ratelimit' && s.store === 'redis'))
+    if (costly < 0) continue
+    const p = stages[costly]
+    const what = p.kind === 'auth' ? 'a JWT verification' : 'a Redis round trip'
+    ctx.d.warn('W0701', stmts[i].span, `\`ratelimit by ${s.key.kind}\` runs after \`${p.kind}\`: a request it rejects has already paid for ${what}`, {
+      label: 'cheap reject placed late', notes: [{ message: 'the costlier stage', span: stmts[costly].span }], hint: `move it above \`${p.kind}\``,
+    })
+  }
+}

@@ -1,0 +1,83 @@
+// Generates the bundle's handler module: the body of `build(deps)`. Every stage is bound once at load with
+// its constants inlined; each route is one flat function running its stages in policy order. A stage that
+// answers synchronously costs one call and one comparison; only a stage that returns a promise moves the
+// rest of the pipeline into an async continuation, so the common path allocates no promise of its own.
+import type { BundleIR, RouteIR, StageIR } from '../../config/ir.js'
+import { emitAuth } from '../../policies/jwt/emit.js'
+import { emitHeaders } from '../../policies/headers/emit.js'
+import { emitProxy, emitRespond } from '../../policies/proxy/emit.js'
+import { emitRatelimit } from '../../policies/ratelimit/emit.js'
+import { Code, Name, Scope, comment, join, js, type Json } from './js.js'
+
+type Step = { kind: 'call'; fn: Name } | { kind: 'inline'; code: Code[] }
+
+const CTX = new Name('ctx')
+const R = new Name('r')
+
+function bindStage(scope: Scope, binds: Code[], kind: 'auth' | 'ratelimit' | 'respond' | 'proxy', opts: Json, where: string): Name {
+  const n = scope.name(kind)
+  binds.push(join([comment(where), new Code('\n'), js`const ${n} = stages.${new Name(kind)}(${opts});`]))
+  return n
+}
+
+function stepOf(scope: Scope, binds: Code[], s: StageIR, route: RouteIR): Step {
+  const where = `${s.kind} at ${s.source.file}:${s.source.line}:${s.source.col}`
+  switch (s.kind) {
+    case 'auth': return { kind: 'call', fn: bindStage(scope, binds, 'auth', emitAuth(s, route.name), where) }
+    case 'ratelimit': return { kind: 'call', fn: bindStage(scope, binds, 'ratelimit', emitRatelimit(s, route.name), where) }
+    case 'headers': return { kind: 'inline', code: emitHeaders(s) }
+  }
+}
+
+/** The statements that run `steps` from index `from` on, awaiting only what is a promise. */
+function tail(steps: Step[], from: number, terminal: Name, asyncMode: boolean, cont: (i: number) => Name): Code[] {
+  const out: Code[] = []
+  for (let i = from; i < steps.length; i++) {
+    const s = steps[i]
+    if (s.kind === 'inline') { out.push(...s.code.map(c => js`${c};`)); continue }
+    if (asyncMode) out.push(js`if ((${R} = ${s.fn}(${CTX})) !== CONTINUE && (!(${R} instanceof Promise) || (${R} = await ${R}) !== CONTINUE)) return ${R};`)
+    else out.push(js`if ((${R} = ${s.fn}(${CTX})) !== CONTINUE) return ${R} instanceof Promise ? ${cont(i)}(${CTX}, ${R}) : ${R};`)
+  }
+  out.push(js`return ${terminal}(${CTX});`)
+  return out
+}
+
+const indent = (lines: Code[], n = 2): string => lines.map(l => ' '.repeat(n) + String(l)).join('\n')
+
+function emitRoute(scope: Scope, binds: Code[], fns: Code[], route: RouteIR): Name {
+  const fn = scope.name('route')
+  const steps = route.stages.map(s => stepOf(scope, binds, s, route))
+  const t = route.terminal
+  const where = `${t.kind} at ${t.source.file}:${t.source.line}:${t.source.col}`
+  const terminal = t.kind === 'proxy' ? bindStage(scope, binds, 'proxy', emitProxy(t, route), where) : bindStage(scope, binds, 'respond', emitRespond(t, route.name), where)
+  const conts = new Map<number, Name>()
+  const cont = (i: number): Name => { let n = conts.get(i); if (n === undefined) { n = new Name(`${fn}_${i}`); conts.set(i, n) } return n }
+  const head = comment(`route ${route.name} (${route.source.file}:${route.source.line}:${route.source.col})`)
+  const body = tail(steps, 0, terminal, false, cont)
+  fns.push(new Code(`${head}\nfunction ${fn}(${CTX}) {\n  let ${R}\n${indent(body)}\n}`))
+  for (const [i, n] of [...conts.entries()].sort((a, b) => a[0] - b[0])) {
+    const rest = tail(steps, i + 1, terminal, true, cont)
+    fns.push(new Code(`async function ${n}(${CTX}, ${R}) {\n  if ((${R} = await ${R}) !== CONTINUE) return ${R};\n${indent(rest)}\n}`))
+  }
+  return fn
+}
+
+/** The module text for a checked program. `banner` names the compiler and sources (comments only). */
+export function emitModule(ir: BundleIR, banner: string[]): string {
+  const scope = new Scope()
+  const binds: Code[] = []
+  const fns: Code[] = []
+  const names = ir.routes.map(r => emitRoute(scope, binds, fns, r))
+  return [
+    ...banner.map(b => String(comment(b))),
+    '"use strict";',
+    'const { CONTINUE, stages } = deps;',
+    '',
+    binds.map(String).join('\n'),
+    '',
+    fns.map(String).join('\n\n'),
+    '',
+    `return [${names.join(', ')}];`,
+    '',
+  ].join('\n')
+}

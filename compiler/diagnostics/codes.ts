@@ -1,0 +1,57 @@
+// The catalogue of diagnostic codes: each code's one-line meaning. docs/language.md explains each with an
+// example, and every code has a golden test under test/golden/. Codes are stable: never reuse a retired one.
+
+export const CODES: Record<string, string> = {
+  // syntax (grammar/)
+  E0001: 'unexpected character',
+  E0002: 'syntax error',
+  E0003: 'unterminated string',
+  E0004: 'invalid escape in a string',
+  // declarations
+  E0101: 'duplicate declaration',
+  E0102: 'statement given twice',
+  E0103: 'option given twice',
+  E0104: 'required statement missing',
+  // references
+  E0201: 'unknown upstream',
+  E0202: 'unknown jwt provider',
+  E0203: 'unknown policy',
+  E0204: 'policy uses itself',
+  E0205: 'unknown option',
+  E0206: 'unknown value',
+  // values
+  E0301: 'wrong kind of value',
+  E0302: 'unknown unit',
+  E0303: 'value out of range',
+  E0304: 'number without a unit',
+  E0305: 'bad host:port',
+  E0306: 'malformed string value',
+  E0307: 'option needs a value, or takes none',
+  E0308: 'proxy weights do not add up to 100%',
+  // pipeline
+  E0401: 'route without a terminal stage',
+  E0402: 'stage after the terminal stage',
+  E0403: 'rate limit by identity before any auth',
+  E0404: 'statement not allowed here',
+  E0405: 'upstream without replicas',
+  E0406: 'retries cannot complete within the route timeout',
+  // routing
+  E0501: 'two routes match the same requests',
+  E0502: 'route shadowed by another',
+  E0503: 'route can never match',
+  // includes
+  E0601: 'include cycle',
+  E0602: 'cannot read file',
+  // lints (warnings)
+  W0701: 'expensive stage before a cheaper reject',
+  W0702: 'retries on non-idempotent requests',
+  W0703: 'retry that can never fire',
+  W0704: 'route without a timeout',
+  W0705: 'JWKS without a refresh interval',
+  W0706: 'rate limit keyed on a header the client controls',
+  W0707: 'retries without a budget',
+  W0708: 'retries to an upstream without a breaker',
+  W0709: 'declared but never used',
+  W0710: 'retries without a per-try timeout',
+  W0711: 'name written in a non-canonical case',
+}

@@ -1,0 +1,29 @@
+// HTTP facts both the compiler (to reject bad header names in policies) and the runtime (to filter headers)
+// rely on, kept in one place so they cannot disagree.
+
+/** RFC 9110 §5.6.2 token: what a header name or method may contain. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/** Header values may hold visible ASCII, spaces and tabs, and obs-text; never CR, LF or NUL. */
+export const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones proxies still see): meaningful for one
+ * connection only, never forwarded in either direction. Lower-case.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization',
+])
+
+/** Headers a policy may not set or remove: the gateway owns framing and hop-by-hop semantics. */
+export const GATEWAY_OWNED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'content-length', 'x-request-id', 'traceparent', 'server-timing'])
+
+/** Standard methods (RFC 9110 §9 plus PATCH); a policy naming another method is most likely a typo. */
+export const METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']
+
+/** Methods whose effect is the same however many times they are sent (RFC 9110 §9.2.2). */
+export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+
+/** A DNS host name (lower-case, no port, no trailing dot). */
+export const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/

@@ -1,0 +1,16 @@
+// Emit side of the terminal stages: options for `stages.proxy` and `stages.respond`, constants inlined.
+import type { ProxyIR, RespondIR, RouteIR } from '../../config/ir.js'
+import type { Json } from '../../compiler/codegen/js.js'
+
+export const respondOptions = (r: RespondIR): { status: number; body: string; contentType: string; headers: { name: string; value: string }[] } =>
+  ({ status: r.status, body: r.body, contentType: r.contentType, headers: r.headers.map(h => ({ name: h.name, value: h.value })) })
+
+export const emitRespond = (r: RespondIR, route: string): Json => ({ route, ...respondOptions(r) })
+
+export const emitProxy = (p: ProxyIR, route: RouteIR): Json => ({
+  route: route.name,
+  targets: p.targets.map(t => ({ upstream: t.upstream, weight: t.weight })),
+  timeoutMs: route.timeoutMs,
+  retry: route.retry === null ? null : { ...route.retry },
+  fallback: p.fallback === null ? null : respondOptions(p.fallback),
+})

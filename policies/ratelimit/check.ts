@@ -1,0 +1,43 @@
+// Compile side of rate limiting: `ratelimit by user|ip|header NAME|claim NAME N per WINDOW [burst N]
+// [local|redis] [fail_open|fail_closed]`.
+import type * as A from '../../grammar/ast.js'
+import type { RateLimitKeyIR, RateLimitStageIR } from '../../config/ir.js'
+import { headerName, type CheckContext } from '../../compiler/check/context.js'
+import { spanOf } from '../../compiler/check/spans.js'
+import { optFlag, optNum, readOptions, readQty } from '../../compiler/values.js'
+
+const SCHEMA = {
+  burst: { kind: 'count', range: { min: 0, max: 1_000_000_000 } },
+  local: { kind: 'flag' }, redis: { kind: 'flag' },
+  fail_open: { kind: 'flag' }, fail_closed: { kind: 'flag' },
+} as const
+
+/** `id` names the limiter's key space: stable across reloads as long as the route and position are. */
+export function checkRatelimitStage(ctx: CheckContext, s: A.RatelimitStmt, id: string): RateLimitStageIR | undefined {
+  const o = readOptions(s.options, SCHEMA, '`ratelimit`', ctx.d)
+  const limit = readQty(s.limit, 'count', 'the rate limit', ctx.d, { min: 1, max: 1_000_000_000 })
+  const windowMs = readQty(s.window, 'duration', 'the rate-limit window', ctx.d, { min: 1, max: 86_400_000 })
+  let key: RateLimitKeyIR | undefined
+  switch (s.key.kind) {
+    case 'user': key = { kind: 'user' }; break
+    case 'ip': key = { kind: 'ip' }; break
+    case 'claim': key = { kind: 'claim', claim: s.key.name!.value }; break
+    case 'header': { const h = headerName(ctx, s.key.name!); if (h !== undefined) key = { kind: 'header', header: h }; break }
+  }
+  if (optFlag(o, 'local') && optFlag(o, 'redis')) {
+    ctx.d.error('E0404', o.get('redis')!.span, 'a rate limit is either `local` or `redis`, not both', { hint: 'keep one of them' })
+  }
+  if (optFlag(o, 'fail_open') && optFlag(o, 'fail_closed')) {
+    ctx.d.error('E0404', o.get('fail_closed')!.span, 'a rate limit either fails open or closed, not both', { hint: 'keep one of them' })
+  }
+  const store = optFlag(o, 'redis') ? 'redis' : 'local'
+  if (store === 'local' && (optFlag(o, 'fail_open') || optFlag(o, 'fail_closed'))) {
+    const f = o.get('fail_open') ?? o.get('fail_closed')!
+    ctx.d.error('E0404', f.span, 'only a `redis` rate limit can fail: a `local` one always answers', { label: 'no effect on a local limiter', hint: 'add `redis`, or remove this' })
+  }
+  if (limit === undefined || windowMs === undefined || key === undefined) return undefined
+  return {
+    kind: 'ratelimit', key, limit, windowMs, burst: optNum(o, 'burst') ?? 0, store,
+    failOpen: !optFlag(o, 'fail_closed'), id, source: spanOf(s.span),
+  }
+}
