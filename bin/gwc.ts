@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// gwc: the policy compiler's command line. Thin: parse argv, call into compiler/, print, set the exit code
+// (0 clean, 1 errors found, 2 bad usage).
+import { parseArgs } from 'node:util'
+import { compile, type CompileResult } from '../compiler/compile.js'
+import { buildBundle, writeBundle } from '../compiler/bundle.js'
+import { renderGithub, renderJson, renderText, summary } from '../compiler/diagnostics/render.js'
+import { renderRoutes } from '../compiler/tools/routes.js'
+import { isBundleDir, readBundle } from '../config/bundle-io.js'
+import type { BundleIR } from '../config/ir.js'
+import { GWP_VERSION } from '../config/version.js'
+import { FRONT_ENDS } from '../compiler/front-ends.js'
+
+const USAGE = `gwc ${GWP_VERSION}: compile and check gwp policies
+
+usage:
+  gwc check PATH…            check policy files (.gwp, .yaml) or directories; report every problem
+  gwc build PATH… -o DIR     check, then write a bundle (manifest.json + handlers.js) to DIR
+  gwc routes PATH…|BUNDLE    print the route table with each route's worst-case envelope
+  gwc help                   this text
+
+options:
+  --format text|json|github  how diagnostics are printed (default text)
+  --deny-warnings            exit 1 on warnings too
+  -o, --out DIR              bundle output directory (build)
+
+exit status: 0 no errors, 1 errors found, 2 bad usage
+`
+
+class Usage extends Error {}
+
+type Flags = Record<string, string | boolean | string[] | undefined>
+
+function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>): { flags: Flags; paths: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true })
+    return { flags: values as Flags, paths: positionals }
+  } catch (e) { throw new Usage((e as Error).message) }
+}
+
+function report(r: CompileResult, format: string): void {
+  const texts = new Map(r.sources.map(s => [s.display, s.text]))
+  if (format === 'json') process.stdout.write(renderJson(r.diagnostics))
+  else if (format === 'github') process.stdout.write(renderGithub(r.diagnostics))
+  else {
+    if (r.diagnostics.length > 0) process.stderr.write(renderText(r.diagnostics, texts))
+    process.stderr.write(`${summary(r.diagnostics)} in ${r.sources.length} file${r.sources.length === 1 ? '' : 's'}\n`)
+  }
+}
+
+function compilePaths(paths: string[], flags: Flags): CompileResult {
+  if (paths.length === 0) throw new Usage('no policy files given')
+  const format = String(flags.format ?? 'text')
+  if (!['text', 'json', 'github'].includes(format)) throw new Usage(`unknown format ${JSON.stringify(format)} (text, json or github)`)
+  const r = compile(paths, { frontEnds: FRONT_ENDS })
+  report(r, format)
+  return r
+}
+
+const failed = (r: CompileResult, flags: Flags): boolean => r.errors > 0 || (flags['deny-warnings'] === true && r.warnings > 0)
+
+const COMMON = { format: { type: 'string' }, 'deny-warnings': { type: 'boolean' } } as const
+
+/** IR from a bundle directory or from policy sources (checked first). */
+function irOf(paths: string[], flags: Flags): BundleIR | undefined {
+  if (paths.length === 1 && isBundleDir(paths[0])) return readBundle(paths[0]).manifest.ir
+  const r = compilePaths(paths, flags)
+  return r.ir
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  switch (cmd) {
+    case 'check': {
+      const { flags, paths } = parse(rest, COMMON)
+      return failed(compilePaths(paths, flags), flags) ? 1 : 0
+    }
+    case 'build': {
+      const { flags, paths } = parse(rest, { ...COMMON, out: { type: 'string', short: 'o' } })
+      if (typeof flags.out !== 'string') throw new Usage('build needs -o DIR')
+      const r = compilePaths(paths, flags)
+      if (failed(r, flags) || r.ir === undefined) { process.stderr.write('nothing built\n'); return 1 }
+      const b = buildBundle(r.ir, r.sources)
+      writeBundle(flags.out, b)
+      process.stderr.write(`built bundle ${b.manifest.version}: ${r.ir.routes.length} routes, ${r.ir.upstreams.length} upstreams → ${flags.out}\n`)
+      return 0
+    }
+    case 'routes': {
+      const { flags, paths } = parse(rest, COMMON)
+      const ir = irOf(paths, flags)
+      if (ir === undefined) return 1
+      if (flags.format === 'json') process.stdout.write(JSON.stringify(ir.routes, null, 2) + '\n')
+      else process.stdout.write(renderRoutes(ir))
+      return 0
+    }
+    case 'help': case '--help': case '-h': case undefined:
+      process.stdout.write(USAGE)
+      return cmd === undefined ? 2 : 0
+    case '--version': case 'version':
+      process.stdout.write(GWP_VERSION + '\n')
+      return 0
+    default:
+      throw new Usage(`unknown command ${JSON.stringify(cmd)}`)
+  }
+}
+
+main(process.argv.slice(2)).then(code => { process.exitCode = code }, (e: unknown) => {
+  if (e instanceof Usage) { process.stderr.write(`gwc: ${e.message}\n\n${USAGE}`); process.exitCode = 2; return }
+  process.stderr.write(`gwc: ${(e as Error).stack ?? String(e)}\n`)
+  process.exitCode = 1
+})
