@@ -58,13 +58,24 @@ async function main(): Promise<void> {
       ...(bodySize > 0 ? { body: { size: bodySize } } : {}), ...(args.host !== undefined ? { host: args.host } : {}),
     }]
   }
-  const common = {
-    url: url.href, mix, durationMs: parseDuration(args.duration), warmupMs: parseDuration(args.warmup), timeoutMs: parseDuration(args.timeout),
-    ...(args.connections !== undefined ? { connections: Number(args.connections) } : {}),
+  const num = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined
+    const n = Number(v)
+    if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, not ${JSON.stringify(v)}`)
+    return n
   }
-  const result = args.rate !== undefined
-    ? await runOpen({ ...common, rate: Number(args.rate) })
-    : await runClosed({ ...common, concurrency: Number(args.concurrency) })
+  const rate = num('rate', args.rate)
+  const concurrency = num('concurrency', args.concurrency)
+  const connections = num('connections', args.connections)
+  let durations: [number, number, number]
+  try { durations = [parseDuration(args.duration), parseDuration(args.warmup), parseDuration(args.timeout)] } catch (e) { fail((e as Error).message) }
+  const common = {
+    url: url.href, mix, durationMs: durations[0], warmupMs: durations[1], timeoutMs: durations[2],
+    ...(connections !== undefined ? { connections } : {}),
+  }
+  const result = rate !== undefined
+    ? await runOpen({ ...common, rate })
+    : await runClosed({ ...common, concurrency: concurrency as number })
   if (!args.quiet) (args.json === '-' ? process.stderr : process.stdout).write(formatSummary(result) + '\n')
   if (args.json === '-') process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   else if (args.json !== undefined) writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n')

@@ -4,7 +4,13 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { runClosed, formatSummary } from '../../bench/load/index.js'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runClosed, formatSummary, type LoadResult } from '../../bench/load/index.js'
+import { repoPath } from '../helpers/paths.js'
 
 let server: http.Server
 let url = ''
@@ -56,4 +62,33 @@ test('response bodies are consumed and counted, statuses >= 400 are errors by st
   assert.equal(r.requests.ok, big)
   assert.match(formatSummary(r), /errors {2}503: \d+/)
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(r)))
+})
+
+async function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const c = spawn(process.execPath, [repoPath('dist/bench/load/main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  c.stdout.on('data', (d) => { out += String(d) })
+  c.stderr.on('data', (d) => { err += String(d) })
+  const [code] = await once(c, 'exit')
+  return { code: code as number | null, out, err }
+}
+
+test('the CLI prints a summary, writes the JSON result, and rejects bad usage with exit 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gwp-load-cli-'))
+  try {
+    const file = join(dir, 'r.json')
+    const ok = await cli(['--url', url + '/big', '--concurrency', '2', '--duration', '200ms', '--json', file])
+    assert.equal(ok.code, 0, ok.err)
+    assert.match(ok.out, /^closed model: 2 concurrent workers/)
+    assert.match(ok.out, /latency ms {2}p50/)
+    const r = JSON.parse(readFileSync(file, 'utf8')) as LoadResult
+    assert.equal(r.model, 'closed')
+    assert.ok(r.requests.completed > 0 && r.bytes.received === r.requests.completed * BIG.length)
+    for (const bad of [['--rate', '10'], ['--url', url, '--rate', 'fast'], ['--url', url, '--rate', '1', '--concurrency', '1'], ['--url', url, '--rate', '5', '--duration', '10 parsecs']]) {
+      const r2 = await cli(bad)
+      assert.equal(r2.code, 2, bad.join(' '))
+      assert.match(r2.err, /usage:/)
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }) }
 })
