@@ -51,7 +51,8 @@ export async function runOpen(opts: OpenOptions): Promise<LoadResult> {
       }
       if (i >= total) return resolve()
       if (batch === MAX_BATCH) setImmediate(tick)
-      else setTimeout(tick, Math.max(1, t0 + i * interval - performance.now()))
+      // Whole milliseconds: Node keeps one timer list per distinct duration, and libuv's clock is in ms anyway.
+      else setTimeout(tick, Math.max(1, Math.ceil(t0 + i * interval - performance.now())))
     }
     setTimeout(tick, 1)
   })
