@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// gw: the gateway runtime's command line. Thin: parse argv and settings, pick the bundle source (a built
+// bundle directory, or .gwp/.yaml sources compiled in-process), call runtime/serve, handle signals.
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { compile } from '../compiler/compile.js'
+import { buildBundle } from '../compiler/bundle.js'
+import { renderText, summary } from '../compiler/diagnostics/render.js'
+import { FRONT_ENDS } from '../compiler/front-ends.js'
+import { verifyBundle } from '../config/bundle.js'
+import { isBundleDir, readBundle } from '../config/bundle-io.js'
+import { loadSettings, SettingsError } from '../config/settings.js'
+import { GWP_VERSION } from '../config/version.js'
+import { serve, type BundleSource } from '../runtime/serve.js'
+
+const USAGE = `gw ${GWP_VERSION}: the gwp gateway
+
+usage:
+  gw run PATH…               serve a bundle directory (built by gwc build) or policy sources (.gwp/.yaml,
+                             compiled in-process)
+  gw demo                    start the example gateway with stub upstreams and a mock IdP (see README)
+  gw help
+
+options (flags override the settings file; defaults in brackets):
+  --settings FILE            YAML settings file
+  --listen HOST:PORT         client listener [0.0.0.0:8080]
+  --admin HOST:PORT          admin listener: /healthz /metrics /routes POST /config/reload [127.0.0.1:9901]
+  --trusted-proxies CIDRS    comma-separated proxies whose X-Forwarded-* are trusted [none]
+  --max-header-bytes SIZE    request line + headers limit, larger gets 431 [16KB]
+  --headers-timeout DUR      slow-client bound for the header block, then 408 [10s]
+  --request-timeout DUR      bound for the whole request incl. body, then 408 [300s]
+  --keep-alive-timeout DUR   idle client keep-alive [30s]
+  --upstream-body-idle DUR   abort an upstream response that sends nothing for this long [60s]
+  --no-via                   do not add Via: 1.1 gwp
+  --log-level LEVEL          fatal|error|warn|info|debug|trace|silent [info]
+  --no-access-log            no per-request log line
+  --log-destination DEST     stdout|stderr|FILE [stdout]
+  --redis URL                Redis for ratelimit … redis (redis://host:port) [none]
+  --redis-timeout DUR        bound on one Redis decision before fail_open/fail_closed applies [50ms]
+  --drain-timeout DUR        on SIGTERM, how long in-flight requests may take [10s]
+  --watch                    reload when the bundle or policy files change
+`
+
+class Usage extends Error {}
+
+/** Compiles policy sources into an in-memory bundle, or reads a built one; both are verified the same way. */
+function bundleSource(paths: string[]): BundleSource {
+  const abs = paths.map(p => resolve(p))
+  if (abs.length === 1 && isBundleDir(abs[0])) {
+    return { watchPaths: abs, load: async () => { const b = readBundle(abs[0]); return { manifest: b.manifest, moduleText: b.moduleText } } }
+  }
+  for (const p of abs) { try { statSync(p) } catch { throw new Usage(`no such file or directory: ${p}`) } }
+  return {
+    watchPaths: abs,
+    load: async () => {
+      const r = compile(paths, { frontEnds: FRONT_ENDS })
+      if (r.ir === undefined) {
+        const texts = new Map(r.sources.map(s => [s.display, s.text]))
+        const err = new Error(`policy has errors (${summary(r.diagnostics)}):\n${renderText(r.diagnostics.filter(d => d.severity === 'error'), texts)}`)
+        throw Object.assign(err, { diagnostics: r.diagnostics })
+      }
+      const b = buildBundle(r.ir, r.sources)
+      return { manifest: verifyBundle(b.manifestText, b.moduleText), moduleText: b.moduleText }
+    },
+  }
+}
+
+const FLAGS = {
+  settings: { type: 'string' }, listen: { type: 'string' }, admin: { type: 'string' }, 'trusted-proxies': { type: 'string' },
+  'max-header-bytes': { type: 'string' }, 'headers-timeout': { type: 'string' }, 'request-timeout': { type: 'string' },
+  'keep-alive-timeout': { type: 'string' }, 'upstream-body-idle': { type: 'string' }, 'no-via': { type: 'boolean' },
+  'log-level': { type: 'string' }, 'no-access-log': { type: 'boolean' }, 'log-destination': { type: 'string' },
+  redis: { type: 'string' }, 'redis-timeout': { type: 'string' }, 'drain-timeout': { type: 'string' }, watch: { type: 'boolean' },
+} as const
+
+async function run(args: string[]): Promise<void> {
+  let parsed
+  try { parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true }) } catch (e) { throw new Usage((e as Error).message) }
+  const { values: v, positionals: paths } = parsed
+  if (paths.length === 0) throw new Usage('gw run needs a bundle directory or policy files')
+  const settings = loadSettings(v.settings, {
+    listen: v.listen, admin: v.admin, trustedProxies: v['trusted-proxies'], maxHeaderBytes: v['max-header-bytes'],
+    headersTimeoutMs: v['headers-timeout'], requestTimeoutMs: v['request-timeout'], keepAliveTimeoutMs: v['keep-alive-timeout'],
+    upstreamBodyIdleMs: v['upstream-body-idle'], via: v['no-via'] ? false : undefined, logLevel: v['log-level'],
+    accessLog: v['no-access-log'] ? false : undefined, logDestination: v['log-destination'], redisUrl: v.redis,
+    redisTimeoutMs: v['redis-timeout'], drainTimeoutMs: v['drain-timeout'], watch: v.watch,
+  })
+  const running = await serve(settings, bundleSource(paths))
+  process.stderr.write(`gw ${GWP_VERSION} serving bundle ${running.gateway.active!.version} on http://${running.address.host}:${running.address.port} (admin http://${running.adminAddress.host}:${running.adminAddress.port})\n`)
+  const stop = (sig: string) => {
+    running.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}\n`); process.exit(0) }, () => process.exit(1))
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.on('SIGHUP', () => { running.reload().catch(() => undefined) })
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv
+  switch (cmd) {
+    case 'run': return run(rest)
+    case 'demo': { const { demo } = await import('./demo.js'); return demo(rest) }
+    case 'version': case '--version': process.stdout.write(GWP_VERSION + '\n'); return
+    case 'help': case '--help': case '-h': process.stdout.write(USAGE); return
+    case undefined: process.stdout.write(USAGE); process.exitCode = 2; return
+    default: throw new Usage(`unknown command ${JSON.stringify(cmd)}`)
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof Usage) { process.stderr.write(`gw: ${e.message}\n\n${USAGE}`); process.exitCode = 2; return }
+  if (e instanceof SettingsError) { process.stderr.write(`gw: ${e.message}\n`); process.exitCode = 2; return }
+  process.stderr.write(`gw: ${(e as Error).message}\n`)
+  process.exitCode = 1
+})

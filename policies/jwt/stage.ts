@@ -1,0 +1,155 @@
+// Runtime side of `auth`: verifies a bearer JWT (jose) against the provider's cached JWKS, checks iss, exp,
+// nbf (with leeway), the allowed algorithms and the route's audience, then hands the configured claims to
+// the proxy as identity headers. Verified tokens are cached until they expire, so a hot token costs a map
+// lookup; a token is verified once however many requests carry it at the same time.
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose'
+import type { StageFactories } from '../../config/bundle.js'
+import type { JwtProviderIR } from '../../config/ir.js'
+import { FIELD_VALUE } from '../../config/http.js'
+import type { RequestContext } from '../../runtime/context.js'
+import { CONTINUE } from '../../runtime/continue.js'
+import { FastCounter } from '../../runtime/metrics.js'
+import { errorReply, type Reply } from '../../runtime/reply.js'
+import type { StageEnv } from '../../runtime/stage-env.js'
+import { JwksCache, jwksMetrics } from './jwks.js'
+
+type AuthOptions = Parameters<StageFactories['auth']>[0]
+
+/** A token that verified: what later requests with the same token reuse. */
+interface Verified {
+  claims: JWTPayload
+  identity: { header: string; value: string }[]
+  /** ms since epoch after which the token is no longer accepted (exp + leeway). */
+  expiresAt: number
+  kid: string
+}
+
+const MISSING = errorReply('GW_ERR_UNAUTHORIZED', ['www-authenticate', 'Bearer'])
+const INVALID = errorReply('GW_ERR_UNAUTHORIZED', ['www-authenticate', 'Bearer error="invalid_token"'])
+const WRONG_AUDIENCE = errorReply('GW_ERR_FORBIDDEN', ['www-authenticate', 'Bearer error="insufficient_scope"'])
+
+/** A compact JWS: three base64url parts. Anything else is refused before any crypto. */
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+const MAX_TOKEN = 8192
+
+export function bearerToken(h: string | undefined): string | undefined { // HOT PATH
+  if (h === undefined || h.length < 8 || h.length > MAX_TOKEN + 7) return undefined
+  if (h.charCodeAt(6) !== 32 || h.slice(0, 6).toLowerCase() !== 'bearer') return undefined
+  const t = h.slice(7).trim()
+  return COMPACT.test(t) ? t : undefined
+}
+
+function claimValue(v: unknown): string | undefined {
+  const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : Array.isArray(v) && v.every(x => typeof x === 'string') ? v.join(',') : undefined
+  // A claim is data from the token; it may not smuggle a line break into a header.
+  return s !== undefined && s.length <= 1024 && FIELD_VALUE.test(s) ? s : undefined
+}
+
+/** One per provider (shared across routes and reloads): the JWKS cache and the verified-token cache. */
+export class JwtProvider {
+  readonly jwks: JwksCache
+  readonly ready: Promise<void>
+  private readonly cache = new Map<string, Verified>()
+  private readonly pending = new Map<string, Promise<Verified | null>>()
+  private readonly hits
+  private readonly misses
+
+  constructor(readonly p: JwtProviderIR, env: StageEnv) {
+    const add = <M extends FastCounter>(m: M) => env.metrics.add(m)
+    this.jwks = new JwksCache(p, jwksMetrics(env.metrics.add.bind(env.metrics), env.shared, p.name), env.log)
+    const cacheMetric = env.shared('metric:gw_jwt_cache_total', () => add(new FastCounter('gw_jwt_cache_total', 'Verified-token cache lookups, by provider and result', ['provider', 'result'])))
+    this.hits = cacheMetric.child(p.name, 'hit')
+    this.misses = cacheMetric.child(p.name, 'miss')
+    this.ready = this.jwks.start()
+  }
+
+  /** A cached verification still valid now, or undefined. */
+  cached(token: string, now: number): Verified | undefined { // HOT PATH
+    const v = this.cache.get(token)
+    if (v === undefined) { this.misses.inc(); return undefined }
+    if (now >= v.expiresAt || !this.jwks.has(v.kid)) { this.cache.delete(token); this.misses.inc(); return undefined }
+    this.hits.inc()
+    return v
+  }
+
+  /** Verify a token (once, however many requests wait on it). Null means invalid. */
+  verify(token: string): Promise<Verified | null> {
+    let p = this.pending.get(token)
+    if (p === undefined) {
+      p = this.verifyOnce(token).finally(() => this.pending.delete(token))
+      this.pending.set(token, p)
+    }
+    return p
+  }
+
+  private async verifyOnce(token: string): Promise<Verified | null> {
+    let kid: unknown, alg: unknown
+    try { ({ kid, alg } = decodeProtectedHeader(token)) } catch { return null }
+    if (typeof alg !== 'string' || !(this.p.algorithms as readonly string[]).includes(alg)) return null
+    if (typeof kid !== 'string') return null
+    let key = this.jwks.get(kid, alg)
+    if (key === undefined && !this.jwks.has(kid)) {
+      await this.jwks.awaitUnknownKid()
+      key = this.jwks.get(kid, alg)
+    }
+    if (key === undefined) return null
+    let claims: JWTPayload
+    try {
+      ({ payload: claims } = await jwtVerify(token, key.key, {
+        issuer: this.p.issuer, algorithms: [alg], clockTolerance: this.p.leewayMs / 1000, requiredClaims: ['exp'],
+      }))
+    } catch { return null }
+    const identity: Verified['identity'] = []
+    for (const f of this.p.forward) {
+      const v = claimValue(claims[f.claim])
+      if (v !== undefined) identity.push({ header: f.header, value: v })
+    }
+    const v: Verified = { claims, identity, expiresAt: (claims.exp as number) * 1000 + this.p.leewayMs, kid }
+    if (this.p.tokenCacheSize > 0) {
+      if (this.cache.size >= this.p.tokenCacheSize) this.cache.delete(this.cache.keys().next().value as string)
+      this.cache.set(token, v)
+    }
+    return v
+  }
+
+  stop(): void { this.jwks.stop() }
+}
+
+export function providerKey(p: JwtProviderIR): string {
+  const { source: _s, ...rest } = p
+  return 'jwt:' + JSON.stringify(rest)
+}
+
+export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestContext) => symbol | Reply | Promise<symbol | Reply> {
+  const p = env.providers.get(o.provider)
+  if (p === undefined) throw new Error(`auth of route ${JSON.stringify(o.route)} names unknown provider ${JSON.stringify(o.provider)}`)
+  const provider = env.shared(providerKey(p), () => new JwtProvider(p, env))
+  env.warmups.push(provider.ready)
+  const rejects = env.metrics.stageRejects
+  const r401 = rejects.child('auth', o.route, '401')
+  const r403 = rejects.child('auth', o.route, '403')
+  const audience = o.audience
+
+  const admit = (ctx: RequestContext, v: Verified): symbol | Reply => { // HOT PATH
+    if (audience.length > 0) {
+      const aud = v.claims.aud
+      const ok = typeof aud === 'string' ? audience.includes(aud) : Array.isArray(aud) && aud.some(a => audience.includes(a))
+      if (!ok) { r403.inc(); return WRONG_AUDIENCE }
+    }
+    ctx.state.claims = v.claims as Record<string, unknown>
+    ctx.state.identity = v.identity
+    return CONTINUE
+  }
+
+  return function auth(ctx: RequestContext) { // HOT PATH
+    const h = ctx.req.headers.authorization
+    const token = bearerToken(h)
+    if (token === undefined) { r401.inc(); return h === undefined ? MISSING : INVALID }
+    const hit = provider.cached(token, Date.now())
+    if (hit !== undefined) return admit(ctx, hit)
+    return provider.verify(token).then(v => {
+      if (v === null) { r401.inc(); return INVALID }
+      return admit(ctx, v)
+    })
+  }
+}

@@ -1,0 +1,75 @@
+// Runtime side of `ratelimit`: picks the key (client ip, user, a claim or a header), asks the local or Redis
+// limiter, and answers 429 with Retry-After and the IETF RateLimit-Policy / RateLimit headers
+// (draft-ietf-httpapi-ratelimit-headers). A Redis limiter that cannot answer within its bound applies the
+// route's policy: fail_open lets the request through, fail_closed answers 503; both are counted.
+import type { StageFactories } from '../../config/bundle.js'
+import type { RequestContext } from '../../runtime/context.js'
+import { CONTINUE } from '../../runtime/continue.js'
+import { FastCounter } from '../../runtime/metrics.js'
+import { errorReply, type Reply } from '../../runtime/reply.js'
+import type { StageEnv } from '../../runtime/stage-env.js'
+import { gcraParams, type Decision } from './gcra.js'
+import { LocalLimiter } from './local.js'
+import { redisKey, redisTake } from './redis.js'
+
+type RatelimitOptions = Parameters<StageFactories['ratelimit']>[0]
+
+const UNAVAILABLE = errorReply('GW_ERR_RATELIMIT_UNAVAILABLE', ['retry-after', '1'])
+
+export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: RequestContext) => symbol | Reply | Promise<symbol | Reply> {
+  const params = gcraParams(o.limit, o.windowMs, o.burst)
+  const windowS = Math.max(1, Math.round(o.windowMs / 1000))
+  const policyName = o.key.kind === 'header' ? 'header' : o.key.kind === 'claim' ? 'claim' : o.key.kind
+  const policyHeader = `"${policyName}";q=${o.limit + o.burst};w=${windowS}`
+  const rejected = env.metrics.stageRejects.child('ratelimit', o.route, '429')
+  const storeErrors = env.shared('metric:gw_ratelimit_store_errors_total', () =>
+    env.metrics.add(new FastCounter('gw_ratelimit_store_errors_total', 'Rate-limit decisions Redis could not make in time, by route and the policy applied', ['route', 'policy'])))
+    .child(o.route, o.failOpen ? 'fail_open' : 'fail_closed')
+  const failClosed = env.metrics.stageRejects.child('ratelimit', o.route, '503')
+
+  const keyOf = (ctx: RequestContext): string => { // HOT PATH
+    switch (o.key.kind) {
+      case 'ip': return ctx.clientIp
+      case 'user': { const s = ctx.state.claims?.sub; return typeof s === 'string' ? s : '' }
+      case 'claim': { const v = ctx.state.claims?.[o.key.claim]; return v === undefined ? '' : String(v) }
+      case 'header': { const v = ctx.req.headers[o.key.header]; return v === undefined ? '' : Array.isArray(v) ? v.join(',') : v }
+    }
+  }
+
+  const tooMany = (d: Decision): Reply => {
+    rejected.inc()
+    const retry = Math.max(1, Math.ceil(d.retryAfterMs / 1000))
+    return errorReply('GW_ERR_RATE_LIMITED', [
+      'retry-after', String(retry),
+      'ratelimit-policy', policyHeader,
+      'ratelimit', `"${policyName}";r=0;t=${retry}`,
+    ])
+  }
+
+  if (o.store === 'local') {
+    // Limiter state survives reloads as long as the limiter's identity and numbers are unchanged.
+    const limiter = env.shared(`rl:local:${o.id}:${o.limit}:${o.windowMs}:${o.burst}:${o.key.kind}`, () => new LocalLimiter(params, o.windowMs))
+    const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
+    return function ratelimit(ctx) { // HOT PATH: synchronous
+      limiter.take(keyOf(ctx), Date.now(), d)
+      return d.allowed ? CONTINUE : tooMany(d)
+    }
+  }
+
+  const redis = env.redis
+  if (redis === null) throw new Error(`route ${JSON.stringify(o.route)} has a redis rate limit, but no redisUrl is configured (--redis)`)
+  const bound = env.settings.redisTimeoutMs
+  const onStoreError = (): symbol | Reply => { storeErrors.inc(); if (o.failOpen) return CONTINUE; failClosed.inc(); return UNAVAILABLE }
+  return function ratelimitRedis(ctx) {
+    const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
+    // Bounded by the Redis command timeout and by what is left of the route's deadline.
+    const left = ctx.deadline - performance.now()
+    if (left <= 0) return onStoreError()
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(resolve, Math.min(bound, left), 'timeout') })
+    return Promise.race([redisTake(redis, redisKey(o.id, keyOf(ctx)), params, d), timeout]).then(
+      r => { clearTimeout(timer); return r === 'timeout' ? onStoreError() : d.allowed ? CONTINUE : tooMany(d) },
+      () => { clearTimeout(timer); return onStoreError() },
+    )
+  }
+}

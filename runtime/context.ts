@@ -1,0 +1,65 @@
+// The per-request context: one fixed-shape object per request, created by the server and passed through the
+// route's generated handler. Slots that stages write are declared here, with the stage that writes them.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RouteContextApi } from '../config/bundle.js'
+import type { TraceContext } from './ids.js'
+import type { RouteRuntime } from './route-runtime.js'
+
+/** Data stages hand to later stages. */
+export class RequestState {
+  /** Verified JWT claims (policies/jwt/stage.ts). */
+  claims: Record<string, unknown> | null = null
+  /** Provider whose claims these are (policies/jwt/stage.ts); its forward list says which headers to inject. */
+  identity: { header: string; value: string }[] | null = null
+}
+
+export class RequestContext implements RouteContextApi {
+  /** performance.now() at arrival. */
+  readonly start: number
+  readonly state = new RequestState()
+  /** Request id: the client's when sane, else generated (runtime/ids.ts). */
+  id = ''
+  trace: TraceContext | null = null
+  /** This hop's span id in the trace. */
+  spanId = ''
+  /** Lower-case host without port. */
+  host = ''
+  /** Normalised path, without the query. */
+  path = ''
+  /** `?…` or ''. */
+  query = ''
+  /** The client's address as the gateway trusts it (X-Forwarded-For only through trusted proxies). */
+  clientIp = ''
+  /** The peer is a trusted proxy (its X-Forwarded-* are extended rather than replaced). */
+  peerTrusted = false
+  /** Request carries a body (Content-Length > 0 or chunked). */
+  hasBody = false
+  /** Client sent `Expect: 100-continue`: the proxy sends 100 only once the pipeline lets the request through. */
+  expectContinue = false
+  route: RouteRuntime | null = null
+  /** performance.now() by which response headers must be on their way (route timeout). */
+  deadline = 0
+  /** Header edits from `headers request …` stages: flat [name, value|null] pairs (null = remove). */
+  reqEdits: (string | null)[] | null = null
+  /** Header edits from `headers response …` stages. */
+  resEdits: (string | null)[] | null = null
+  /** Upstream time to response headers, ms (Server-Timing), -1 if none. */
+  upstreamMs = -1
+  /** Replica that answered, for the access log. */
+  upstreamAddr = ''
+  /** Upstream attempts made. */
+  attempts = 0
+  /** Final status sent, for logs and metrics. */
+  status = 0
+  /** Error code when the gateway answered for the upstream (GW_ERR_*), for logs. */
+  errorCode = ''
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, now: number) {
+    this.start = now
+  }
+
+  setRequestHeader(name: string, value: string): void { (this.reqEdits ??= []).push(name, value) }
+  removeRequestHeader(name: string): void { (this.reqEdits ??= []).push(name, null) }
+  setResponseHeader(name: string, value: string): void { (this.resEdits ??= []).push(name, value) }
+  removeResponseHeader(name: string): void { (this.resEdits ??= []).push(name, null) }
+}

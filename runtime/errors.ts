@@ -1,0 +1,24 @@
+// Runtime errors and the one place they map to a client-facing status and body. Clients get a small JSON
+// body with the request id; the log gets the full error.
+
+export class GatewayError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) { super(message, options) }
+}
+
+/** What the client is told, by error code. The body never says more than the error class. */
+export const ERROR_REPLIES: Record<string, { status: number; error: string }> = {
+  GW_ERR_NO_ROUTE: { status: 404, error: 'no_route' },
+  GW_ERR_BAD_REQUEST: { status: 400, error: 'bad_request' },
+  GW_ERR_HEADERS_TOO_LARGE: { status: 431, error: 'headers_too_large' },
+  GW_ERR_BODY_TOO_LARGE: { status: 413, error: 'payload_too_large' },
+  GW_ERR_REQUEST_TIMEOUT: { status: 408, error: 'request_timeout' },
+  GW_ERR_UNAUTHORIZED: { status: 401, error: 'unauthorized' },
+  GW_ERR_FORBIDDEN: { status: 403, error: 'forbidden' },
+  GW_ERR_RATE_LIMITED: { status: 429, error: 'rate_limited' },
+  GW_ERR_UPSTREAM_UNAVAILABLE: { status: 503, error: 'upstream_unavailable' },
+  GW_ERR_UPSTREAM_TIMEOUT: { status: 504, error: 'upstream_timeout' },
+  GW_ERR_BAD_GATEWAY: { status: 502, error: 'bad_gateway' },
+  GW_ERR_UPGRADE_NOT_SUPPORTED: { status: 501, error: 'upgrade_not_supported' },
+  GW_ERR_INTERNAL: { status: 500, error: 'internal_error' },
+}
+ERROR_REPLIES.GW_ERR_RATELIMIT_UNAVAILABLE = { status: 503, error: 'rate_limit_unavailable' }

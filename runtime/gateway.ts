@@ -1,0 +1,227 @@
+// The gateway: turns a verified bundle into a live snapshot (upstreams, stages, handlers, router), serves
+// requests with the snapshot that was active when they arrived, and swaps snapshots atomically on reload.
+// A snapshot that fails to build never goes live; the old one keeps serving.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BlockList } from 'node:net'
+import type { Logger } from 'pino'
+import type { BundleManifest } from '../config/bundle.js'
+import { BundleError } from '../config/bundle.js'
+import type { UpstreamIR } from '../config/ir.js'
+import { trustedProxyList, type Settings } from '../config/settings.js'
+import { logAccess } from './access-log.js'
+import { instantiateBundle } from './bundle-loader.js'
+import { RequestContext } from './context.js'
+import { GatewayMetrics, type CounterChild } from './metrics.js'
+import type { RedisLike } from './redis.js'
+import { REPLIES, Reply, writeReply } from './reply.js'
+import { readHead } from './request-head.js'
+import { newRequestId } from './ids.js'
+import type { RouteRuntime } from './route-runtime.js'
+import { Router } from './router.js'
+import type { StageEnv } from './stage-env.js'
+import { createBuildDeps } from './stages.js'
+import { Upstream } from './upstream/upstream.js'
+
+export interface BundleText { manifest: BundleManifest; moduleText: string }
+
+/** Everything one bundle version needs to serve a request. Immutable once live. */
+export class Snapshot {
+  inFlight = 0
+  retired = false
+  constructor(
+    readonly manifest: BundleManifest,
+    readonly router: Router<RouteRuntime>,
+    readonly routes: RouteRuntime[],
+    readonly upstreams: Map<string, Upstream>,
+    /** Keys of the shared stage state this snapshot uses. */
+    readonly sharedKeys: Set<string>,
+    readonly loadedAt: number,
+  ) {}
+  get version(): string { return this.manifest.version }
+}
+
+const upstreamKey = (u: UpstreamIR): string => { const { source: _s, ...rest } = u; return JSON.stringify(rest) }
+
+interface Stoppable { stop?(): void }
+
+export interface GatewayOptions {
+  settings: Settings
+  log: Logger
+  metrics?: GatewayMetrics
+  redis?: RedisLike | null
+}
+
+export class Gateway {
+  readonly settings: Settings
+  readonly metrics: GatewayMetrics
+  readonly log: Logger
+  active: Snapshot | null = null
+  /** Set while draining for shutdown: /healthz reports it and new keep-alive requests get `Connection: close`. */
+  draining = false
+  private readonly trusted: BlockList | null
+  private readonly redis: RedisLike | null
+  private readonly shared = new Map<string, unknown>()
+  private readonly upstreamsByKey = new Map<string, Upstream>()
+  private readonly retiring = new Set<Snapshot>()
+  private readonly inFlightAll
+  private readonly rejected: Record<string, CounterChild> = {}
+
+  constructor(o: GatewayOptions) {
+    this.settings = o.settings
+    this.log = o.log
+    this.metrics = o.metrics ?? new GatewayMetrics()
+    this.redis = o.redis ?? null
+    this.trusted = o.settings.trustedProxies.length > 0 ? trustedProxyList(o.settings.trustedProxies) : null
+    this.inFlightAll = this.metrics.inFlight.child()
+  }
+
+  private reject(reason: string): void {
+    (this.rejected[reason] ??= this.metrics.rejected.child(reason)).inc()
+  }
+
+  /**
+   * Builds a snapshot from a verified bundle without making it live. Throws BundleError (or the stage's
+   * error) when the bundle cannot be served; nothing is left running in that case.
+   */
+  async build(b: BundleText): Promise<Snapshot> {
+    const ir = b.manifest.ir
+    const created: Upstream[] = []
+    const upstreams = new Map<string, Upstream>()
+    for (const u of ir.upstreams) {
+      const key = upstreamKey(u)
+      let up = this.upstreamsByKey.get(key)
+      if (up === undefined) { up = new Upstream(u, this.metrics, { bodyIdleMs: this.settings.upstreamBodyIdleMs }); created.push(up) }
+      upstreams.set(u.name, up)
+    }
+    const sharedKeys = new Set<string>()
+    const newShared = new Map<string, unknown>()
+    const env: StageEnv = {
+      settings: this.settings,
+      metrics: this.metrics,
+      log: this.log,
+      providers: new Map(ir.jwtProviders.map(p => [p.name, p])),
+      redis: this.redis,
+      warmups: [],
+      shared: <T>(key: string, create: () => T): T => {
+        sharedKeys.add(key)
+        if (this.shared.has(key)) return this.shared.get(key) as T
+        if (!newShared.has(key)) newShared.set(key, create())
+        return newShared.get(key) as T
+      },
+    }
+    try {
+      const loaded = instantiateBundle(b.manifest, b.moduleText, createBuildDeps(ir, upstreams, env))
+      const routes: RouteRuntime[] = ir.routes.map((r, i) => ({
+        index: i, name: r.name, ir: r, handler: loaded.handlers[i], timeoutMs: r.timeoutMs, maxBodyBytes: r.maxBodyBytes, metrics: this.metrics.route(r.name),
+      }))
+      const router = new Router(ir.routes.map(r => r.match), routes)
+      // First JWKS fetches and the like: bounded, and a failure does not block the load (stale-free start).
+      await Promise.race([Promise.allSettled(env.warmups), new Promise(r => setTimeout(r, 5000).unref())])
+      for (const [k, v] of newShared) this.shared.set(k, v)
+      for (const up of created) this.upstreamsByKey.set(upstreamKey(up.ir), up)
+      return new Snapshot(b.manifest, router, routes, upstreams, sharedKeys, Date.now())
+    } catch (e) {
+      for (const up of created) void up.close(true)
+      for (const v of newShared.values()) (v as Stoppable).stop?.()
+      throw e instanceof BundleError ? e : new BundleError((e as Error).message)
+    }
+  }
+
+  /** Makes a built snapshot live. In-flight requests finish on the snapshot they started with. */
+  activate(s: Snapshot): void {
+    const old = this.active
+    for (const up of s.upstreams.values()) up.start()
+    this.active = s
+    this.metrics.bundleInfo.retain(() => false)
+    this.metrics.bundleInfo.child(s.version).set(1)
+    if (old !== null && old !== s) {
+      old.retired = true
+      this.retiring.add(old)
+      if (old.inFlight === 0) this.finishRetire(old)
+    }
+  }
+
+  /** Frees what only a retired snapshot used, once its last request is done. */
+  private finishRetire(old: Snapshot): void {
+    this.retiring.delete(old)
+    const live = new Set<Upstream>()
+    const liveKeys = new Set<string>()
+    for (const s of [this.active, ...this.retiring]) {
+      if (s === null) continue
+      for (const u of s.upstreams.values()) live.add(u)
+      for (const k of s.sharedKeys) liveKeys.add(k)
+    }
+    for (const u of old.upstreams.values()) {
+      if (live.has(u)) continue
+      this.upstreamsByKey.delete(upstreamKey(u.ir))
+      void u.close()
+    }
+    for (const k of old.sharedKeys) {
+      if (liveKeys.has(k)) continue
+      ;(this.shared.get(k) as Stoppable | undefined)?.stop?.()
+      this.shared.delete(k)
+    }
+  }
+
+  /** The request handler for the client listener. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => { // HOT PATH
+    const now = performance.now()
+    const snap = this.active
+    const ctx = new RequestContext(req, res, now)
+    const via = this.settings.via
+    if (snap === null) { this.reject('not_ready'); ctx.id = newRequestId(); writeReply(ctx, REPLIES.unavailable, via, now); return }
+    snap.inFlight++
+    this.inFlightAll.inc()
+    res.once('close', () => this.done(ctx, snap))
+    if (this.draining) res.shouldKeepAlive = false
+    if (!readHead(ctx, { trusted: this.trusted })) {
+      this.reject(ctx.errorCode)
+      if (ctx.id === '') ctx.id = newRequestId()
+      writeReply(ctx, REPLIES.badRequest, via, now)
+      return
+    }
+    const route = snap.router.find(ctx.host, ctx.path, req.method ?? 'GET', req.headers as Record<string, string | undefined>)
+    if (route === undefined) { this.reject('no_route'); writeReply(ctx, REPLIES.noRoute, via, now); return }
+    ctx.route = route
+    ctx.deadline = now + route.timeoutMs
+    let r: unknown
+    try { r = route.handler(ctx) } catch (e) { this.fail(ctx, e); return }
+    if (r === undefined) return
+    if (r instanceof Reply) { writeReply(ctx, r, via, performance.now()); return }
+    ;(r as Promise<unknown>).then(v => { if (v instanceof Reply) writeReply(ctx, v, via, performance.now()) }, e => this.fail(ctx, e))
+  }
+
+  private fail(ctx: RequestContext, e: unknown): void {
+    ctx.errorCode = 'internal'
+    this.log.error({ id: ctx.id, route: ctx.route?.name, err: (e as Error)?.stack ?? String(e) }, 'request failed inside the gateway')
+    if (ctx.res.headersSent) ctx.res.destroy()
+    else writeReply(ctx, REPLIES.internal, this.settings.via, performance.now())
+  }
+
+  private done(ctx: RequestContext, snap: Snapshot): void {
+    const res = ctx.res
+    const ms = performance.now() - ctx.start
+    const aborted = !res.writableFinished
+    if (ctx.status === 0) ctx.status = aborted ? 499 : res.statusCode
+    const route = ctx.route
+    if (route !== null) {
+      const cls = (ctx.status / 100) | 0
+      route.metrics.byClass[cls >= 1 && cls <= 5 ? cls - 1 : 4].inc()
+      route.metrics.duration.observe(ms / 1000)
+    }
+    this.inFlightAll.dec()
+    if (--snap.inFlight === 0 && snap.retired && this.retiring.has(snap)) this.finishRetire(snap)
+    if (this.settings.accessLog) logAccess(this.log, ctx, ms, aborted)
+  }
+
+  /** Requests being served right now, across snapshots. */
+  get inFlight(): number { return this.inFlightAll.value }
+
+  /** Stops background work and closes upstream pools (after in-flight requests unless `force`). */
+  async close(force = false): Promise<void> {
+    const ups = new Set(this.upstreamsByKey.values())
+    await Promise.all([...ups].map(u => u.close(force)))
+    for (const v of this.shared.values()) (v as Stoppable).stop?.()
+    this.shared.clear()
+  }
+}

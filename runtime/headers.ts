@@ -1,0 +1,92 @@
+// Header rules at the proxy boundary (RFC 9110 §7.6): hop-by-hop headers and those named in Connection are
+// dropped both ways; X-Forwarded-* are extended only when the peer is a trusted proxy and replaced
+// otherwise; identity headers are stripped from every client request (only the gateway may set them).
+import { HOP_BY_HOP } from '../config/http.js'
+import type { RequestContext } from './context.js'
+import { formatTraceparent } from './ids.js'
+import { applyEdits } from './reply.js'
+
+/** Headers the gateway sets itself on the upstream request: client copies are dropped. */
+const GATEWAY_SET: ReadonlySet<string> = new Set(['x-request-id', 'traceparent', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'expect', 'via'])
+
+/** Lower-case tokens of a Connection header value ("close, X-Foo" → ["close", "x-foo"]). */
+function connectionTokens(v: string | string[] | undefined): string[] | null {
+  if (v === undefined) return null
+  const s = Array.isArray(v) ? v.join(',') : v
+  const out: string[] = []
+  for (const t of s.split(',')) { const x = t.trim().toLowerCase(); if (x !== '' && x !== 'close' && x !== 'keep-alive') out.push(x) }
+  return out.length === 0 ? null : out
+}
+
+export interface OutboundOptions {
+  /** Lower-case identity header names (the trust boundary). */
+  identity: ReadonlySet<string>
+  via: boolean
+}
+
+/**
+ * The header list sent upstream, as flat [name, value, …] strings. Client order and case are kept for
+ * everything passed through. HOT PATH.
+ */
+export function upstreamRequestHeaders(ctx: RequestContext, o: OutboundOptions, stripAuthorization: boolean): string[] {
+  const req = ctx.req
+  const raw = req.rawHeaders
+  const conn = connectionTokens(req.headers.connection)
+  const trusted = ctx.peerTrusted
+  const out: string[] = []
+  let xff: string | undefined, xfp: string | undefined, xfh: string | undefined, via: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || o.identity.has(lower)) continue
+    if (conn !== null && conn.includes(lower)) continue
+    if (GATEWAY_SET.has(lower)) {
+      if (trusted) {
+        if (lower === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`
+        else if (lower === 'x-forwarded-proto') xfp ??= raw[i + 1]
+        else if (lower === 'x-forwarded-host') xfh ??= raw[i + 1]
+        else if (lower === 'forwarded') out.push(name, raw[i + 1])
+      }
+      if (lower === 'via') via = via === undefined ? raw[i + 1] : `${via}, ${raw[i + 1]}`
+      continue
+    }
+    if (lower === 'tracestate' && !ctx.trace!.propagated) continue
+    if (stripAuthorization && lower === 'authorization') continue
+    out.push(name, raw[i + 1])
+  }
+  const peer = req.socket.remoteAddress ?? ''
+  out.push(
+    'x-forwarded-for', xff === undefined ? peer : `${xff}, ${peer}`,
+    'x-forwarded-proto', xfp ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'),
+    'x-forwarded-host', xfh ?? (req.headers.host ?? ''),
+    'x-request-id', ctx.id,
+    'traceparent', formatTraceparent(ctx.trace!.traceId, ctx.spanId, ctx.trace!.flags),
+  )
+  if (o.via) out.push('via', via === undefined ? `1.${req.httpVersionMinor} gwp` : `${via}, 1.${req.httpVersionMinor} gwp`)
+  const id = ctx.state.identity
+  if (id !== null) for (let i = 0; i < id.length; i++) out.push(id[i].header, id[i].value)
+  const edits = ctx.reqEdits
+  if (edits === null) return out
+  return applyEdits(out, edits)
+}
+
+/**
+ * The upstream's response headers as flat strings for the client, hop-by-hop and Connection-named ones
+ * removed. undici hands them over as raw Buffers. HOT PATH.
+ */
+export function clientResponseHeaders(raw: Buffer[]): string[] {
+  let conn: string[] | null = null
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
+      conn = connectionTokens(raw[i + 1].toString('latin1'))
+    }
+  }
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1')
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || (conn !== null && conn.includes(lower))) continue
+    out.push(name, raw[i + 1].toString('latin1'))
+  }
+  return out
+}

@@ -1,0 +1,75 @@
+// Replies the gateway writes itself (errors, `respond`, fallbacks) and the response headers every answer
+// carries: X-Request-Id, Server-Timing, Via and the route's `headers response` edits.
+import type { RequestContext } from './context.js'
+import { ERROR_REPLIES } from './errors.js'
+
+/** A complete answer written by the gateway. `error` replies get a JSON body naming the error and request id. */
+export class Reply {
+  constructor(
+    readonly status: number,
+    /** Static body (for `respond`), or null for an error reply whose body is built with the request id. */
+    readonly body: Buffer | null,
+    readonly contentType: string,
+    /** Extra headers as flat [name, value] pairs. */
+    readonly headers: readonly string[],
+    /** GW_ERR_* code for error replies. */
+    readonly code: string,
+  ) {}
+}
+
+const JSON_TYPE = 'application/json'
+
+/** An error reply by code (runtime/errors.ts maps it to status and body). */
+export function errorReply(code: string, headers: readonly string[] = []): Reply {
+  const e = ERROR_REPLIES[code] ?? ERROR_REPLIES.GW_ERR_INTERNAL
+  return new Reply(e.status, null, JSON_TYPE, headers, code)
+}
+
+/** Replies without extra headers are immutable: build them once. */
+export const REPLIES = {
+  noRoute: errorReply('GW_ERR_NO_ROUTE'),
+  badRequest: errorReply('GW_ERR_BAD_REQUEST', ['connection', 'close']),
+  bodyTooLarge: errorReply('GW_ERR_BODY_TOO_LARGE', ['connection', 'close']),
+  unavailable: errorReply('GW_ERR_UPSTREAM_UNAVAILABLE'),
+  timeout: errorReply('GW_ERR_UPSTREAM_TIMEOUT'),
+  badGateway: errorReply('GW_ERR_BAD_GATEWAY'),
+  internal: errorReply('GW_ERR_INTERNAL'),
+}
+
+export const isReply = (x: unknown): x is Reply => x instanceof Reply
+
+/** Applies flat [name, value|null] edits (null = remove) to flat headers (either direction); names lower-case. */
+export function applyEdits(headers: string[], edits: readonly (string | null)[]): string[] {
+  let out = headers
+  for (let e = 0; e < edits.length; e += 2) {
+    const name = edits[e] as string
+    const next: string[] = []
+    for (let i = 0; i < out.length; i += 2) if (out[i].toLowerCase() !== name) next.push(out[i], out[i + 1])
+    const v = edits[e + 1]
+    if (v !== null) next.push(name, v)
+    out = next
+  }
+  return out
+}
+
+/** Gateway headers on every response: request id, timing, via, then the route's response edits. */
+export function gatewayResponseHeaders(ctx: RequestContext, headers: string[], via: boolean, now: number): string[] { // HOT PATH
+  const gw = (now - ctx.start).toFixed(3)
+  const timing = ctx.upstreamMs >= 0 ? `gw;dur=${gw}, upstream;dur=${ctx.upstreamMs.toFixed(3)}` : `gw;dur=${gw}`
+  headers.push('x-request-id', ctx.id, 'server-timing', timing)
+  if (via) headers.push('via', '1.1 gwp')
+  return ctx.resEdits === null ? headers : applyEdits(headers, ctx.resEdits)
+}
+
+/** Writes a gateway-made reply. Closes the connection when an unread request body would otherwise linger. */
+export function writeReply(ctx: RequestContext, r: Reply, via: boolean, now: number): void {
+  const res = ctx.res
+  if (res.headersSent) { res.destroy(); return }
+  const body = r.body ?? Buffer.from(`{"error":"${(ERROR_REPLIES[r.code] ?? ERROR_REPLIES.GW_ERR_INTERNAL).error}","request_id":"${ctx.id}"}`)
+  const headers: string[] = ['content-type', r.contentType, 'content-length', String(body.length), ...r.headers]
+  if (ctx.hasBody && !ctx.req.complete && !r.headers.includes('connection')) headers.push('connection', 'close')
+  ctx.status = r.status
+  if (r.code !== '') ctx.errorCode = r.code
+  res.writeHead(r.status, gatewayResponseHeaders(ctx, headers, via, now))
+  res.end(ctx.req.method === 'HEAD' || r.status === 204 || r.status === 304 ? undefined : body)
+}

@@ -1,0 +1,94 @@
+// Reads and validates a request's head before routing: the target (origin or absolute form), Host, framing
+// that Node's parser lets through but RFC 9112 rejects, path normalisation, request id, trace context and
+// the client address. A request refused here gets 400 and is never forwarded.
+import type { BlockList } from 'node:net'
+import { normalizePath } from '../config/path.js'
+import type { RequestContext } from './context.js'
+import { newRequestId, newSpanId, parseTraceparent, saneRequestId } from './ids.js'
+
+export interface HeadOptions {
+  trusted: BlockList | null
+}
+
+/** Host header values: a DNS name, IPv4 or bracketed IPv6, with an optional port. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?)(?::\d{1,5})?$/
+
+function hostOnly(h: string): string {
+  let host = h.charCodeAt(0) === 91 /* [ */ ? h.slice(0, h.indexOf(']') + 1) : (h.indexOf(':') >= 0 ? h.slice(0, h.indexOf(':')) : h)
+  if (host.endsWith('.')) host = host.slice(0, -1)
+  return host.toLowerCase()
+}
+
+/** The rightmost address in X-Forwarded-For that is not a trusted proxy (the client as far as we can tell). */
+function clientFromXff(xff: string, trusted: BlockList): string | undefined {
+  const parts = xff.split(',')
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const a = parts[i].trim()
+    if (a === '') continue
+    const type = a.includes(':') ? 'ipv6' : 'ipv4'
+    let isTrusted = false
+    try { isTrusted = trusted.check(a, type) } catch { return a }
+    if (!isTrusted) return a
+  }
+  return undefined
+}
+
+/**
+ * Fills ctx from the request head. Returns false when the request must be refused with 400 (the reason is
+ * left in ctx.errorCode for the log). HOT PATH.
+ */
+export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
+  const req = ctx.req
+  const raw = req.rawHeaders
+  let hosts = 0
+  let te = false
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]
+    if (n.length === 4) { if (n.toLowerCase() === 'host') hosts++ } else if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') te = true
+  }
+  // RFC 9112 §3.2: exactly one Host. §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+  if (hosts > 1) { ctx.errorCode = 'duplicate_host'; return false }
+  if (te && req.httpVersionMinor === 0 && req.httpVersionMajor === 1) { ctx.errorCode = 'http10_transfer_encoding'; return false }
+  const headers = req.headers
+  const hostHeader = headers.host
+  if (hostHeader === undefined ? req.httpVersionMinor !== 0 : !HOST.test(hostHeader)) { ctx.errorCode = 'bad_host'; return false }
+
+  let target = req.url ?? ''
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    // absolute-form (RFC 9112 §3.2.2): the authority must name the same host as Host, or hops disagree.
+    const m = /^https?:\/\/([^/?#]*)(.*)$/i.exec(target)
+    if (m === null) { ctx.errorCode = 'bad_target'; return false }
+    if (hostHeader !== undefined && hostOnly(m[1]) !== hostOnly(hostHeader)) { ctx.errorCode = 'absolute_form_host_mismatch'; return false }
+    target = m[2] === '' ? '/' : m[2]
+    if (target.charCodeAt(0) !== 47) { ctx.errorCode = 'bad_target'; return false }
+  }
+  const q = target.indexOf('?')
+  const rawPath = q < 0 ? target : target.slice(0, q)
+  if (rawPath.indexOf('#') >= 0) { ctx.errorCode = 'bad_target'; return false }
+  const path = normalizePath(rawPath)
+  if (path === null) { ctx.errorCode = 'bad_path'; return false }
+  ctx.path = path
+  ctx.query = q < 0 ? '' : target.slice(q)
+  ctx.host = hostHeader === undefined ? '' : hostOnly(hostHeader)
+
+  const cl = headers['content-length']
+  ctx.hasBody = te || (cl !== undefined && cl !== '0')
+  ctx.expectContinue = headers.expect !== undefined && headers.expect.toLowerCase() === '100-continue'
+
+  const rid = headers['x-request-id']
+  ctx.id = typeof rid === 'string' && saneRequestId(rid) ? rid : newRequestId()
+  const tp = headers.traceparent
+  ctx.trace = parseTraceparent(typeof tp === 'string' ? tp : undefined)
+  ctx.spanId = newSpanId()
+
+  const peer = req.socket.remoteAddress ?? ''
+  ctx.clientIp = peer
+  if (o.trusted !== null && peer !== '') {
+    let trusted = false
+    try { trusted = o.trusted.check(peer, peer.includes(':') ? 'ipv6' : 'ipv4') } catch { trusted = false }
+    ctx.peerTrusted = trusted
+    const xff = headers['x-forwarded-for']
+    if (trusted && typeof xff === 'string') ctx.clientIp = clientFromXff(xff, o.trusted) ?? peer
+  }
+  return true
+}

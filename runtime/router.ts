@@ -1,0 +1,126 @@
+// The route table, built once per bundle: host → find-my-way path tree → a short candidate list per tree
+// node, ordered by precedence. It implements exactly the semantics of config/match.ts (a property test
+// checks): the most specific host wins (exact, then longer wildcard, then any), then the path (exact, then
+// longer prefix), then a listed method over "any", then a header condition over none, then declaration order.
+import FindMyWay from 'find-my-way'
+import type { MatchIR } from '../config/ir.js'
+import { pathRank } from '../config/match.js'
+
+interface Candidate<T> {
+  value: T
+  methods: ReadonlySet<string> | null
+  header: { name: string; value: string | null } | null
+  /** [path rank, method rank, header rank, -declaration index] for sorting. */
+  order: [number, number, number, number]
+}
+
+/** One host class's path tree. Each node stores the candidates any path landing on it can match. */
+class PathRouter<T> {
+  private readonly fmw = FindMyWay({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true, maxParamLength: 8192 })
+  private readonly entries: { match: MatchIR; index: number; value: T }[] = []
+
+  add(match: MatchIR, index: number, value: T): void { this.entries.push({ match, index, value }) }
+
+  /** Registers the tree nodes; call once after every add. */
+  seal(): void {
+    // find-my-way decodes request paths before matching, so patterns are registered decoded too; a literal
+    // `:` is written `::` so it is not read as a parameter.
+    const pattern = (p: string) => safeDecode(p).replace(/:/g, '::')
+    const nodes = new Map<string, string>() // pattern → a representative request path for the node
+    for (const { match: m } of this.entries) {
+      const v = m.path.value
+      if (m.path.kind === 'exact') nodes.set(pattern(v), v)
+      else {
+        if (!v.endsWith('/')) nodes.set(pattern(v), v)
+        const dir = v.endsWith('/') ? v : v + '/'
+        nodes.set(pattern(dir) + '*', dir + '\u0000')
+      }
+    }
+    for (const [pat, probe] of nodes) {
+      const group = this.groupFor(probe)
+      if (group.length > 0) this.fmw.on('GET', pat, () => undefined, group)
+    }
+  }
+
+  /** Candidates matching a representative path (NUL stands for "any non-empty rest under this node"). */
+  private groupFor(probe: string): Candidate<T>[] {
+    const wild = probe.endsWith('\u0000')
+    const out: Candidate<T>[] = []
+    for (const e of this.entries) {
+      const m = e.match
+      let rank: number
+      if (wild) {
+        if (m.path.kind === 'exact') continue
+        const dir = probe.slice(0, -1)
+        rank = pathRank(m.path, dir + 'x')
+        // the rest can be anything: a prefix only qualifies if it is an ancestor of the node's directory
+        if (rank >= 0 && m.path.value.length > dir.length) continue
+      } else rank = pathRank(m.path, probe)
+      if (rank < 0) continue
+      out.push({
+        value: e.value,
+        methods: m.methods.length === 0 ? null : new Set(m.methods),
+        header: m.header,
+        order: [rank, m.methods.length > 0 ? 1 : 0, m.header !== null ? 1 : 0, -e.index],
+      })
+    }
+    return out.sort((a, b) => b.order[0] - a.order[0] || b.order[1] - a.order[1] || b.order[2] - a.order[2] || b.order[3] - a.order[3])
+  }
+
+  find(path: string, method: string, headers: Record<string, string | string[] | undefined>): T | undefined { // HOT PATH
+    const hit = this.fmw.find('GET', path)
+    if (hit === null) return undefined
+    const group = hit.store as Candidate<T>[]
+    for (let i = 0; i < group.length; i++) {
+      const c = group[i]
+      if (c.methods !== null && !c.methods.has(method)) continue
+      if (c.header !== null) {
+        const v = headers[c.header.name]
+        if (v === undefined || (c.header.value !== null && v !== c.header.value)) continue
+      }
+      return c.value
+    }
+    return undefined
+  }
+}
+
+function safeDecode(p: string): string {
+  try { return decodeURIComponent(p) } catch { return p }
+}
+
+export class Router<T> {
+  private readonly exact = new Map<string, PathRouter<T>>()
+  private readonly wildcards: { suffix: string; router: PathRouter<T> }[] = []
+  private any: PathRouter<T> | null = null
+
+  /** Builds the table from matches in declaration order; `values[i]` is returned for `matches[i]`. */
+  constructor(matches: readonly MatchIR[], values: readonly T[]) {
+    const wild = new Map<string, PathRouter<T>>()
+    matches.forEach((m, i) => {
+      if (m.hosts.length === 0) { (this.any ??= new PathRouter<T>()).add(m, i, values[i]); return }
+      for (const h of m.hosts) {
+        const table = h.startsWith('*.') ? wild : this.exact
+        const key = h.startsWith('*.') ? h.slice(1) : h
+        let r = table.get(key)
+        if (r === undefined) { r = new PathRouter<T>(); table.set(key, r) }
+        r.add(m, i, values[i])
+      }
+    })
+    for (const r of this.exact.values()) r.seal()
+    for (const [suffix, router] of wild) { router.seal(); this.wildcards.push({ suffix, router }) }
+    this.wildcards.sort((a, b) => b.suffix.length - a.suffix.length)
+    this.any?.seal()
+  }
+
+  /** The winning route for a request, or undefined (404). `host` lower-case without port; `path` normalised. */
+  find(host: string, path: string, method: string, headers: Record<string, string | string[] | undefined>): T | undefined { // HOT PATH
+    const ex = this.exact.get(host)
+    if (ex !== undefined) { const v = ex.find(path, method, headers); if (v !== undefined) return v }
+    for (let i = 0; i < this.wildcards.length; i++) {
+      const w = this.wildcards[i]
+      if (host.length > w.suffix.length && host.endsWith(w.suffix)) { const v = w.router.find(path, method, headers); if (v !== undefined) return v }
+    }
+    return this.any?.find(path, method, headers)
+  }
+}
+

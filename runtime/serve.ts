@@ -1,0 +1,120 @@
+// Runs a gateway process: loads the first bundle, opens the client and admin listeners, reloads on request
+// or on file change (a bundle that fails to load never goes live), and drains on shutdown. Where bundles
+// come from is injected (bin/gw compiles .gwp sources in-process or reads a built bundle), so the runtime
+// never depends on the compiler.
+import { watch, type FSWatcher } from 'node:fs'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import { splitHostPort, type Settings } from '../config/settings.js'
+import { createAdminServer } from './admin.js'
+import { createLogger, flushLogger } from './access-log.js'
+import { Gateway, type BundleText } from './gateway.js'
+import { createRedis } from './redis.js'
+import { createClientServer } from './server.js'
+
+export interface BundleSource {
+  /** Produce the current bundle (throws with a readable message, and `diagnostics` when compiling). */
+  load(): Promise<BundleText>
+  /** Paths to watch for changes. */
+  watchPaths: string[]
+}
+
+export interface Running {
+  gateway: Gateway
+  server: Server
+  admin: Server
+  /** Bound addresses (useful when listening on port 0). */
+  address: { host: string; port: number }
+  adminAddress: { host: string; port: number }
+  log: Logger
+  reload(): Promise<{ version: string; changed: boolean; ms: number }>
+  /** Graceful shutdown: stop accepting, drain in-flight requests within the deadline, close. */
+  shutdown(reason?: string): Promise<{ drained: number; aborted: number }>
+}
+
+const listen = (server: Server, addr: string): Promise<{ host: string; port: number }> => new Promise((resolve, reject) => {
+  const { host, port } = splitHostPort(addr)
+  server.once('error', reject)
+  server.listen(port, host, () => {
+    server.off('error', reject)
+    const a = server.address() as AddressInfo
+    resolve({ host: a.address, port: a.port })
+  })
+})
+
+export async function serve(settings: Settings, source: BundleSource, opts: { log?: Logger } = {}): Promise<Running> {
+  const log = opts.log ?? createLogger(settings)
+  const redis = settings.redisUrl === null ? null : createRedis(settings.redisUrl, settings.redisTimeoutMs, log)
+  const gateway = new Gateway({ settings, log, redis })
+  const first = await source.load()
+  gateway.activate(await gateway.build(first))
+  log.info({ version: first.manifest.version, routes: first.manifest.ir.routes.length }, 'bundle loaded')
+
+  let reloading: Promise<{ version: string; changed: boolean; ms: number }> | null = null
+  const reload = (): Promise<{ version: string; changed: boolean; ms: number }> => {
+    // Reloads are serialised: a second request waits for the first and then runs against the newest source.
+    const run = async () => {
+      const t0 = performance.now()
+      try {
+        const b = await source.load()
+        if (b.manifest.version === gateway.active?.version && b.manifest.integrity === gateway.active.manifest.integrity) {
+          gateway.metrics.reloads.child('unchanged').inc()
+          return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
+        }
+        const snap = await gateway.build(b)
+        gateway.activate(snap)
+        const ms = performance.now() - t0
+        gateway.metrics.reloads.child('applied').inc()
+        log.info({ version: snap.version, routes: snap.routes.length, ms: Math.round(ms) }, 'bundle reloaded')
+        return { version: snap.version, changed: true, ms }
+      } catch (e) {
+        gateway.metrics.reloads.child('rejected').inc()
+        log.error({ err: (e as Error).message, version: gateway.active?.version }, 'reload rejected; the previous bundle keeps serving')
+        throw e
+      }
+    }
+    const p = (reloading ?? Promise.resolve()).catch(() => undefined).then(run)
+    reloading = p
+    return p
+  }
+
+  const server = createClientServer(gateway, settings)
+  const admin = createAdminServer(gateway, { reload })
+  const address = await listen(server, settings.listen)
+  const adminAddress = await listen(admin, settings.admin)
+  log.info({ listen: address, admin: adminAddress }, 'gw listening')
+
+  let watchers: FSWatcher[] = []
+  if (settings.watch) {
+    let timer: NodeJS.Timeout | null = null
+    const kick = () => { if (timer) clearTimeout(timer); timer = setTimeout(() => { reload().catch(() => undefined) }, 100) }
+    watchers = source.watchPaths.map(p => watch(p, { persistent: false }, kick))
+  }
+
+  let shuttingDown: Promise<{ drained: number; aborted: number }> | null = null
+  const shutdown = (reason = 'shutdown'): Promise<{ drained: number; aborted: number }> => shuttingDown ??= (async () => {
+    const inFlight = gateway.inFlight
+    log.info({ reason, inFlight, deadlineMs: settings.drainTimeoutMs }, 'draining')
+    gateway.draining = true
+    for (const w of watchers) w.close()
+    const closed = new Promise<void>(r => server.close(() => r()))
+    server.closeIdleConnections()
+    admin.close()
+    const deadline = Date.now() + settings.drainTimeoutMs
+    while (gateway.inFlight > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
+    const aborted = gateway.inFlight
+    if (aborted > 0) server.closeAllConnections()
+    const drained = Math.max(0, inFlight - aborted)
+    gateway.metrics.drained.child('drained').inc(drained)
+    gateway.metrics.drained.child('aborted').inc(aborted)
+    await Promise.race([closed, new Promise(r => setTimeout(r, 1000).unref())])
+    await gateway.close(true)
+    if (redis !== null) redis.disconnect()
+    log.info({ drained, aborted }, 'shutdown complete')
+    flushLogger(log)
+    return { drained, aborted }
+  })()
+
+  return { gateway, server, admin, address, adminAddress, log, reload, shutdown }
+}

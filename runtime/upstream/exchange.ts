@@ -1,0 +1,270 @@
+// One client request's trip to an upstream: replica choice, the undici dispatch (bodies streamed both ways
+// with backpressure), the route deadline and per-try timeouts, retries to other replicas within the budget,
+// the breaker and passive health bookkeeping, and client cancellation. The undici handler is the small
+// Attempt object below (undici 7's native callback API: no wrapper objects per request).
+import type { Dispatcher } from 'undici'
+import { IDEMPOTENT } from '../../config/http.js'
+import type { RetryIR } from '../../config/ir.js'
+import type { RequestContext } from '../context.js'
+import { clientResponseHeaders, upstreamRequestHeaders, type OutboundOptions } from '../headers.js'
+import type { UpstreamOutcome } from '../metrics.js'
+import { REPLIES, gatewayResponseHeaders, writeReply, type Reply } from '../reply.js'
+import type { Replica } from './replica.js'
+import type { Upstream } from './upstream.js'
+import { BodyLimit } from './body-limit.js'
+
+/** Per-route proxy settings, bound at load. */
+export interface ProxyPlan {
+  route: string
+  retry: RetryIR | null
+  fallback: Reply | null
+  outbound: OutboundOptions
+  /** Strip Authorization (the route verified it with `auth`). */
+  stripAuthorization: boolean
+}
+
+/** Statuses that mean "this replica could not serve it": retried (when allowed) on another replica. */
+const RETRY_STATUS = new Set([502, 503, 504])
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
+
+class AttemptTimeout extends Error { constructor(readonly total: boolean) { super(total ? 'route timeout' : 'per-try timeout') } }
+class ClientGone extends Error { constructor() { super('client went away') } }
+
+const retryableMethod = (ctx: RequestContext, r: RetryIR): boolean => {
+  const m = ctx.req.method ?? 'GET'
+  if (r.methods === 'all') return true
+  if (IDEMPOTENT.has(m)) return true
+  return r.methods === 'idempotency_key' && ctx.req.headers['idempotency-key'] !== undefined
+}
+
+/**
+ * Starts proxying `ctx` to `up`. Returns a Reply when the gateway must answer at once (breaker open, no
+ * replica, bulkhead full, body too large); otherwise undefined and the response is written asynchronously.
+ */
+export function proxyRequest(ctx: RequestContext, up: Upstream, plan: ProxyPlan): Reply | undefined { // HOT PATH
+  const maxBody = ctx.route!.maxBodyBytes
+  const cl = ctx.req.headers['content-length']
+  if (cl !== undefined && Number(cl) > maxBody) return REPLIES.bodyTooLarge
+  if (up.breaker !== null && !up.breaker.allow()) return plan.fallback ?? REPLIES.unavailable
+  if (up.bulkhead !== null && !up.bulkhead.acquire()) { up.metrics.rejectedBulkhead.inc(); return plan.fallback ?? REPLIES.unavailable }
+  const run = new ProxyRun(ctx, up, plan)
+  const replica = up.pick(0, performance.now())
+  if (replica === null) { run.release(); return plan.fallback ?? REPLIES.unavailable }
+  if (ctx.expectContinue) ctx.res.writeContinue()
+  up.budget.request()
+  run.dispatch(replica)
+  return undefined
+}
+
+class ProxyRun {
+  private readonly headers: string[]
+  private readonly body: NodeJS.ReadableStream | null
+  private readonly canRetry: boolean
+  private tried = 0
+  private current: Attempt | null = null
+  private released = false
+  /** Response headers went to the client: no retry or gateway reply is possible any more. */
+  committed = false
+  clientGone = false
+
+  constructor(readonly ctx: RequestContext, readonly up: Upstream, readonly plan: ProxyPlan) {
+    this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripAuthorization)
+    const req = ctx.req
+    if (!ctx.hasBody) this.body = null
+    else if (req.headers['content-length'] === undefined && Number.isFinite(ctx.route!.maxBodyBytes)) this.body = req.pipe(new BodyLimit(ctx.route!.maxBodyBytes))
+    else this.body = req
+    this.canRetry = plan.retry !== null && retryableMethod(ctx, plan.retry)
+    ctx.res.once('close', () => {
+      if (ctx.res.writableFinished) return
+      this.clientGone = true
+      this.current?.abort(new ClientGone())
+    })
+  }
+
+  dispatch(replica: Replica): void {
+    const ctx = this.ctx
+    const now = performance.now()
+    if (replica.index <= 30) this.tried |= 1 << replica.index
+    ctx.attempts++
+    replica.inFlight++
+    this.up.metrics.inFlight.inc()
+    this.up.metrics.dispatched.inc()
+    const a = new Attempt(this, replica, now)
+    this.current = a
+    const retry = this.plan.retry
+    const perTry = retry !== null && retry.perTryMs !== null ? retry.perTryMs : Infinity
+    const remaining = ctx.deadline - now
+    if (remaining <= 0) { a.onError(new AttemptTimeout(true)); return }
+    const total = perTry >= remaining
+    a.timer = setTimeout(() => a.abort(new AttemptTimeout(total)), Math.max(1, Math.min(perTry, remaining)))
+    const opts: Dispatcher.DispatchOptions = {
+      method: ctx.req.method as Dispatcher.HttpMethod,
+      path: ctx.path + ctx.query,
+      headers: this.headers,
+      body: this.body as Dispatcher.DispatchOptions['body'],
+    }
+    replica.pool.dispatch(opts, a as unknown as Dispatcher.DispatchHandler)
+  }
+
+  /** An attempt ended. Decide: retry elsewhere, answer the client, or nothing (already answered). */
+  finish(a: Attempt, outcome: UpstreamOutcome, err: Error | null): void {
+    const { ctx, up } = this
+    a.replica.inFlight--
+    up.metrics.inFlight.dec()
+    up.metrics.byOutcome[outcome].inc()
+    if (this.current === a) this.current = null
+    const failure = outcome === '5xx' || outcome === 'timeout' || outcome === 'connect_error' || outcome === 'reset'
+    if (outcome !== 'aborted') {
+      a.replica.record(!failure, performance.now())
+      up.breaker?.record(!failure)
+    }
+    if (this.clientGone) { ctx.errorCode ||= 'client_aborted'; this.release(); return }
+    const code = (err as { code?: string } | null)?.code
+    if (err === null && !a.retrying) { this.release(); return } // complete response streamed
+    if (this.committed) { // failed mid-body: the client sees a truncated response, never a second one
+      ctx.errorCode ||= outcome
+      ctx.res.destroy()
+      this.release()
+      return
+    }
+    if (this.shouldRetry(outcome, err)) return
+    this.release()
+    const total = err instanceof AttemptTimeout && err.total
+    const reply = total || outcome === 'timeout' ? REPLIES.timeout
+      : code === 'GW_ERR_BODY_TOO_LARGE' ? REPLIES.bodyTooLarge
+      : outcome === '5xx' && a.retryReply !== null ? null
+      : REPLIES.badGateway
+    if (reply === null) { a.flushHeld(); return }
+    writeReply(ctx, reply, this.plan.outbound.via, performance.now())
+  }
+
+  private shouldRetry(outcome: UpstreamOutcome, err: Error | null): boolean {
+    const { ctx, up } = this
+    const retry = this.plan.retry
+    const attemptsLeft = retry !== null && ctx.attempts < 1 + retry.count
+    // A request that never reached the upstream (connection refused, connect timeout) is safe to send
+    // again whatever its method, as long as its body has not been read.
+    const neverSent = outcome === 'connect_error'
+    const bodyIntact = this.body === null || !(ctx.req as { readableDidRead?: boolean }).readableDidRead
+    if (!attemptsLeft || !bodyIntact) return false
+    if (!this.canRetry && !neverSent) return false
+    if (err instanceof AttemptTimeout && err.total) return false
+    if (up.breaker !== null && up.breaker.isOpen()) return false
+    const now = performance.now()
+    if (ctx.deadline - now < 1) return false
+    const next = up.pick(this.tried, now)
+    if (next === null) return false
+    if (!up.budget.tryRetry(retry!.budget)) { up.metrics.retryBudgetDenied.inc(); return false }
+    up.metrics.retries.inc()
+    const go = () => { if (!this.clientGone) this.dispatch(next); else this.release() }
+    if (retry!.backoffMs > 0) setTimeout(go, Math.min(retry!.backoffMs * (0.5 + Math.random()), ctx.deadline - now)).unref()
+    else go()
+    return true
+  }
+
+  release(): void {
+    if (this.released) return
+    this.released = true
+    this.up.bulkhead?.release()
+  }
+}
+
+/** undici dispatch handler for one attempt. */
+class Attempt {
+  timer: NodeJS.Timeout | null = null
+  private abortFn: ((err?: Error) => void) | null = null
+  private pendingAbort: Error | null = null
+  private ended = false
+  /** Set when a retryable 5xx is being drained so the request can be retried on another replica. */
+  retrying = false
+  /** The 5xx held back while deciding about a retry, flushed to the client if no retry happens. */
+  retryReply: { status: number; headers: string[]; chunks: Buffer[] } | null = null
+  private resume: (() => void) | null = null
+
+  constructor(private readonly run: ProxyRun, readonly replica: Replica, private readonly startedAt: number) {}
+
+  abort(err: Error): void {
+    if (this.ended) return
+    if (this.abortFn !== null) { this.abortFn(err); return }
+    // Still queued for a connection: undici has not started it, so answer now and cancel it when it starts.
+    this.pendingAbort = err
+    this.onError(err)
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort
+    if (this.pendingAbort !== null) abort(this.pendingAbort)
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean { // HOT PATH
+    if (status < 200) return true // 1xx interim responses are not forwarded (100-continue is handled here)
+    const run = this.run
+    const ctx = run.ctx
+    const now = performance.now()
+    const ms = now - this.startedAt
+    ctx.upstreamMs = ms
+    ctx.upstreamAddr = this.replica.origin
+    this.replica.observeLatency(ms, now)
+    run.up.metrics.duration.observe(ms / 1000)
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
+    const headers = clientResponseHeaders(raw)
+    if (RETRY_STATUS.has(status) && run.plan.retry !== null) {
+      // Hold the answer back until the body ends: then either retry elsewhere or pass it on unchanged.
+      this.retrying = true
+      this.retryReply = { status, headers, chunks: [] }
+      return true
+    }
+    run.committed = true
+    ctx.status = status
+    this.resume = resume
+    ctx.res.writeHead(status, gatewayResponseHeaders(ctx, headers, run.plan.outbound.via, now))
+    return true
+  }
+
+  onData(chunk: Buffer): boolean { // HOT PATH
+    if (this.retryReply !== null) { this.retryReply.chunks.push(chunk); return true }
+    const res = this.run.ctx.res
+    if (res.write(chunk)) return true
+    res.once('drain', this.resume!)
+    return false
+  }
+
+  onComplete(): void {
+    if (this.ended) return
+    this.ended = true
+    const run = this.run
+    if (this.retryReply !== null) {
+      run.finish(this, '5xx', new Error(`upstream answered ${this.retryReply.status}`))
+      return
+    }
+    run.ctx.res.end()
+    run.finish(this, outcomeOf(run.ctx.status), null)
+  }
+
+  /** No retry happened: send the held 5xx to the client as the upstream sent it. */
+  flushHeld(): void {
+    const held = this.retryReply!
+    const ctx = this.run.ctx
+    this.run.committed = true
+    ctx.status = held.status
+    ctx.res.writeHead(held.status, gatewayResponseHeaders(ctx, held.headers, this.run.plan.outbound.via, performance.now()))
+    for (const c of held.chunks) ctx.res.write(c)
+    ctx.res.end()
+  }
+
+  onError(err: Error): void {
+    if (this.ended) return
+    this.ended = true
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
+    const code = (err as { code?: string }).code ?? ''
+    const outcome: UpstreamOutcome = err instanceof ClientGone || code === 'GW_ERR_BODY_TOO_LARGE' ? 'aborted'
+      : err instanceof AttemptTimeout ? 'timeout'
+      : CONNECT_ERRORS.has(code) ? 'connect_error'
+      : code === 'UND_ERR_ABORTED' && this.run.clientGone ? 'aborted'
+      : 'reset'
+    this.run.finish(this, outcome, err)
+  }
+}
+
+const outcomeOf = (status: number): UpstreamOutcome =>
+  status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : status >= 200 ? '2xx' : '1xx'

@@ -1,0 +1,78 @@
+// One upstream replica: its undici Pool (kept-alive connections, sized by the policy), its load figures for
+// balancing, and its health as seen by passive ejection and active checks.
+import { Pool } from 'undici'
+import type { PassiveHealthIR, PoolIR, ReplicaIR } from '../../config/ir.js'
+import type { GaugeChild, UpstreamMetrics } from '../metrics.js'
+
+/** Decay constant of the latency EWMA used by p2c_ewma (as in Finagle's peak EWMA). */
+const EWMA_TAU_MS = 10_000
+
+export class Replica {
+  readonly pool: Pool
+  readonly origin: string
+  /** Requests in flight to this replica (least_conn and p2c_ewma read it). */
+  inFlight = 0
+  /** Peak-EWMA of time to response headers, ms. */
+  ewma = 0
+  private ewmaAt = 0
+  /** Consecutive failed exchanges (passive health). */
+  failures = 0
+  /** Ejected by passive health until this performance.now(). */
+  ejectedUntil = 0
+  /** Verdict of active health checks (true until checks say otherwise). */
+  activeHealthy = true
+
+  constructor(readonly index: number, readonly addr: ReplicaIR, pool: PoolIR, bodyIdleMs: number, m: UpstreamMetrics,
+    private readonly passive: PassiveHealthIR | null, readonly healthGauge: GaugeChild) {
+    const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host
+    this.origin = `http://${host}:${addr.port}`
+    this.pool = new Pool(this.origin, {
+      connections: pool.connections,
+      pipelining: 1,
+      keepAliveTimeout: pool.idleMs,
+      keepAliveMaxTimeout: Math.max(pool.idleMs, 600_000),
+      connect: { timeout: pool.connectTimeoutMs },
+      // The route's deadline is enforced by the proxy itself (it covers queueing for a connection too).
+      headersTimeout: 0,
+      bodyTimeout: bodyIdleMs,
+    })
+    this.pool.on('connect', () => m.connectionsOpened.inc())
+    this.pool.on('disconnect', () => m.connectionsClosed.inc())
+    healthGauge.set(1)
+  }
+
+  /** In rotation: not ejected and not failing active checks. */
+  available(now: number): boolean {
+    if (!this.activeHealthy) return false
+    if (this.ejectedUntil === 0) return true
+    if (now < this.ejectedUntil) return false
+    this.ejectedUntil = 0 // cooldown over: back in rotation, with a clean failure count
+    this.failures = 0
+    this.healthGauge.set(1)
+    return true
+  }
+
+  observeLatency(ms: number, now: number): void { // HOT PATH
+    if (ms > this.ewma) { this.ewma = ms } else {
+      const w = Math.exp(-(now - this.ewmaAt) / EWMA_TAU_MS)
+      this.ewma = this.ewma * w + ms * (1 - w)
+    }
+    this.ewmaAt = now
+  }
+
+  /** Passive health: a success resets the streak; `ejectAfter` failures in a row eject the replica. */
+  record(success: boolean, now: number): void { // HOT PATH
+    if (success) { this.failures = 0; return }
+    if (this.passive === null) return
+    if (++this.failures >= this.passive.ejectAfter && this.ejectedUntil === 0) {
+      this.ejectedUntil = now + this.passive.ejectMs
+      this.healthGauge.set(0)
+    }
+  }
+
+  setActiveHealthy(ok: boolean): void {
+    this.activeHealthy = ok
+    if (ok) { this.failures = 0; this.ejectedUntil = 0 }
+    this.healthGauge.set(ok && this.ejectedUntil === 0 ? 1 : 0)
+  }
+}
