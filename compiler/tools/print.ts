@@ -1,0 +1,188 @@
+// The .gwp printer: a FileAst (from the .gwp parser or the YAML front end) back to canonical .gwp text.
+// Used by `gwc fmt` and `gwc convert`. Layout rules live here; where comments go is print-comments.ts.
+//
+// Canonical layout: two-space indent, one statement per line, `name {` … `}` blocks (single-line blocks
+// expanded), one blank line between top-level declarations, options in the order written, `path "/x"`
+// for exact and `path prefix "/x"` for prefix paths, quantities and bare names as written, strings
+// re-escaped. Printing only ever reads the AST, so text the AST does not hold (commas, `;`, `exact`,
+// `fallback respond` vs `fallback`) is normalised, and nothing the AST holds is lost.
+import type * as A from '../../grammar/ast.js'
+import { attachComments, extentOf, type Attached, type Placement } from './print-comments.js'
+
+export interface PrintOptions {
+  /**
+   * Keep one blank line where the source had one or more between statements or comments (default
+   * true, as gofmt does). `gwc convert` turns it off: spans from YAML say nothing about .gwp layout.
+   */
+  keepBlankLines?: boolean
+}
+
+const INDENT = '  '
+
+// ── values ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A .gwp string literal for `s`: `"` and `\` escaped, newline and tab as `\n` and `\t`, and every other
+ * control character (also U+2028/U+2029 and lone surrogates, which would not survive a UTF-8 file) as
+ * `\u{…}`, so the printed text is one visible line and reads back to exactly `s`.
+ */
+export function quote(s: string): string {
+  let out = '"'
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!
+    if (ch === '"') out += '\\"'
+    else if (ch === '\\') out += '\\\\'
+    else if (ch === '\n') out += '\\n'
+    else if (ch === '\t') out += '\\t'
+    else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029 || (cp >= 0xd800 && cp <= 0xdfff)) {
+      out += `\\u{${cp.toString(16).padStart(2, '0')}}`
+    } else out += ch
+  }
+  return out + '"'
+}
+
+export function printValue(v: A.Value): string {
+  switch (v.kind) {
+    case 'word': return v.value
+    case 'str': return quote(v.value)
+    case 'qty': case 'addr': return v.raw
+  }
+}
+
+const name = (n: A.NameV): string => (n.kind === 'word' ? n.value : quote(n.value))
+const options = (os: A.OptionAst[]): string[] => os.map(o => [o.name.value, ...o.values.map(printValue)].join(' '))
+const words = (...parts: (string | string[] | null | undefined | false)[]): string =>
+  parts.flat().filter((p): p is string => typeof p === 'string' && p !== '').join(' ')
+
+function respondTail(r: A.RespondStmt): string {
+  return words(
+    r.status.raw,
+    r.body && `${r.body.as} ${quote(r.body.value.value)}`,
+    r.headers.map(h => `header ${name(h.name)} ${quote(h.value.value)}`),
+  )
+}
+
+function match(m: A.MatchStmt): string {
+  return words(
+    'match',
+    m.hosts.length > 0 && ['host', ...m.hosts.map(h => quote(h.value))],
+    m.path && ['path', m.path.mode === 'prefix' ? 'prefix' : '', quote(m.path.value.value)],
+    m.methods.length > 0 && ['method', ...m.methods.map(w => w.value)],
+    m.header && ['header', name(m.header.name), m.header.value ? quote(m.header.value.value) : ''],
+  )
+}
+
+/** One statement on one line (no indent, no comment). */
+export function printStmt(s: A.UpstreamStmt | A.JwtStmt | A.RouteStmt): string {
+  switch (s.kind) {
+    case 'replicas': return words('replicas', s.addrs.map(printValue))
+    case 'balance': return `balance ${s.value.value}`
+    case 'health': return words('health', s.mode, options(s.options))
+    case 'pool': case 'bulkhead': case 'breaker': return words(s.kind, options(s.options))
+    case 'issuer': return `issuer ${quote(s.value.value)}`
+    case 'jwks': return words('jwks', quote(s.url.value), options(s.options))
+    case 'algorithms': return words('algorithms', s.values.map(w => w.value))
+    case 'audience': return words('audience', s.values.map(v => quote(v.value)))
+    case 'leeway': case 'cache': return `${s.kind} ${s.value.raw}`
+    case 'forward': return 'forward ' + s.pairs.map(p => `claim ${name(p.claim)} as ${name(p.header)}`).join(', ')
+    case 'match': return match(s)
+    case 'auth': return words('auth', s.provider.value, options(s.options))
+    case 'ratelimit': return words('ratelimit by', s.key.kind, s.key.name ? name(s.key.name) : '', s.limit.raw, 'per', s.window.raw, options(s.options))
+    case 'timeout': case 'max_body': return `${s.kind} ${s.value.raw}`
+    case 'retry': return words('retry', s.count.raw, options(s.options))
+    case 'headers':
+      return words('headers', s.target ?? '', s.ops.map(op => (op.op === 'set' ? `set ${name(op.names[0])} ${quote(op.value!.value)}` : words('remove', op.names.map(name)))).join(', '))
+    case 'respond': return `respond ${respondTail(s)}`
+    case 'proxy':
+      return words('proxy', s.targets.map(t => (t.weight ? `${t.upstream.value} ${t.weight.raw}` : t.upstream.value)).join(', '), s.fallback && `fallback respond ${respondTail(s.fallback)}`)
+    case 'use': return `use ${s.policy.value}`
+  }
+}
+
+function declHead(d: A.Decl): string {
+  switch (d.kind) {
+    case 'include': return `include ${quote(d.path.value)}`
+    case 'defaults': return 'defaults'
+    default: return `${d.kind} ${d.name.value}`
+  }
+}
+
+// ── layout ──────────────────────────────────────────────────────────────────────────────────────
+
+const commentText = (c: A.CommentAst): string => c.text.replace(/\s+$/, '')
+const withTrailing = (code: string, c: A.CommentAst | undefined): string => (c ? `${code}  ${commentText(c)}` : code)
+
+/** Writes lines, inserting one blank line where the source had a gap (when blank lines are kept). */
+class Lines {
+  readonly out: string[] = []
+  private last: number | undefined
+  constructor(private readonly keepBlank: boolean) {}
+  /** `from`/`to`: the source lines the thing spans; undefined restarts gap tracking (no blank line). */
+  push(text: string, from?: number, to?: number): void {
+    if (this.keepBlank && from !== undefined && this.last !== undefined && from > this.last + 1) this.out.push('')
+    this.out.push(text)
+    this.last = to ?? from
+  }
+  blank(): void { this.out.push(''); this.last = undefined }
+  reset(line?: number): void { this.last = line }
+}
+
+function printComments(out: Lines, cs: A.CommentAst[], indent: string): void {
+  for (const c of cs) out.push(indent + commentText(c), c.span.line)
+}
+
+/** A statement line: extra inner comments go above it, the last one stays at the end of its line. */
+function printStmtLine(out: Lines, s: A.UpstreamStmt | A.JwtStmt | A.RouteStmt, a: Attached | undefined, indent: string): void {
+  printComments(out, a?.leading ?? [], indent)
+  const trailing = a?.trailing ?? []
+  printComments(out, trailing.slice(0, -1), indent)
+  const ext = extentOf(s)
+  out.push(withTrailing(indent + printStmt(s), trailing[trailing.length - 1]), ext.startLine, ext.endLine)
+}
+
+function printDecl(out: Lines, d: A.Decl, place: Placement): void {
+  const a = place.get(d)
+  printComments(out, a?.leading ?? [], '')
+  const head = declHead(d)
+  if (d.kind === 'include') {
+    const t = a?.trailing ?? []
+    printComments(out, t.slice(0, -1), '')
+    out.push(withTrailing(head, t[t.length - 1]), d.span.line, d.endLine)
+    return
+  }
+  const body: (A.UpstreamStmt | A.JwtStmt | A.RouteStmt)[] = d.body
+  const header = a?.header ?? []
+  const end = [...(a?.end ?? []), ...(a?.trailing ?? []).slice(1)]
+  const after = a?.trailing?.[0]
+  if (body.length === 0 && header.length === 0 && end.length === 0) {
+    out.push(withTrailing(`${head} {}`, after), d.span.line, d.endLine)
+    return
+  }
+  out.push(withTrailing(`${head} {`, header[0]), d.span.line)
+  printComments(out, header.slice(1), INDENT)
+  out.reset()
+  for (const s of body) printStmtLine(out, s, place.get(s), INDENT)
+  printComments(out, end, INDENT)
+  out.reset()
+  out.push(withTrailing('}', after))
+}
+
+/**
+ * Canonical .gwp text for a file, ending in one newline (empty for an empty file). Comments in
+ * `ast.comments` are placed by where their spans fall relative to the declarations and statements.
+ */
+export function printFile(ast: A.FileAst, opts: PrintOptions = {}): string {
+  const out = new Lines(opts.keepBlankLines ?? true)
+  const place = attachComments(ast)
+  ast.decls.forEach((d, i) => {
+    if (i > 0) out.blank()
+    printDecl(out, d, place)
+  })
+  const tail = place.get(ast)?.end ?? []
+  if (tail.length > 0) {
+    const lastLine = ast.decls.length > 0 ? Math.max(...ast.decls.map(d => d.endLine)) : undefined
+    out.reset(lastLine)
+    printComments(out, tail, '')
+  }
+  return out.out.length === 0 ? '' : out.out.join('\n') + '\n'
+}
