@@ -6,6 +6,8 @@ import { compile, type CompileResult } from '../compiler/compile.js'
 import { buildBundle, writeBundle } from '../compiler/bundle.js'
 import { renderGithub, renderJson, renderText, summary } from '../compiler/diagnostics/render.js'
 import { renderRoutes } from '../compiler/tools/routes.js'
+import { runFmt, type DiagnosticFormat } from '../compiler/tools/fmt.js'
+import { runConvert } from '../compiler/tools/convert.js'
 import { isBundleDir, readBundle } from '../config/bundle-io.js'
 import type { BundleIR } from '../config/ir.js'
 import { GWP_VERSION } from '../config/version.js'
@@ -17,6 +19,9 @@ usage:
   gwc check PATH…            check policy files (.gwp, .yaml) or directories; report every problem
   gwc build PATH… -o DIR     check, then write a bundle (manifest.json + handlers.js) to DIR
   gwc routes PATH…|BUNDLE    print the route table with each route's worst-case envelope
+  gwc fmt PATH…              format .gwp files: print one file's canonical text (- reads stdin);
+                             --write rewrites files in place, --check lists unformatted ones (exit 1)
+  gwc convert FILE.yaml      print the YAML policy as equivalent .gwp (-o OUT.gwp writes it instead)
   gwc help                   this text
 
 options:
@@ -92,6 +97,25 @@ async function main(argv: string[]): Promise<number> {
       if (flags.format === 'json') process.stdout.write(JSON.stringify(ir.routes, null, 2) + '\n')
       else process.stdout.write(renderRoutes(ir))
       return 0
+    }
+    case 'fmt': {
+      const { flags, paths } = parse(rest, { format: { type: 'string' }, write: { type: 'boolean' }, check: { type: 'boolean' } })
+      if (flags.write === true && flags.check === true) throw new Usage('fmt takes --write or --check, not both')
+      const format = String(flags.format ?? 'text')
+      if (!['text', 'json', 'github'].includes(format)) throw new Usage(`unknown format ${JSON.stringify(format)} (text, json or github)`)
+      const r = runFmt(paths, flags.write === true ? 'write' : flags.check === true ? 'check' : 'print', format as DiagnosticFormat)
+      if (r.code === 2) throw new Usage(r.err.replace(/^gwc: /, '').trimEnd())
+      process.stdout.write(r.out); process.stderr.write(r.err)
+      return r.code
+    }
+    case 'convert': {
+      const { flags, paths } = parse(rest, { format: { type: 'string' }, out: { type: 'string', short: 'o' } })
+      const format = String(flags.format ?? 'text')
+      if (!['text', 'json', 'github'].includes(format)) throw new Usage(`unknown format ${JSON.stringify(format)} (text, json or github)`)
+      const r = runConvert(paths, typeof flags.out === 'string' ? flags.out : undefined, format as DiagnosticFormat)
+      if (r.code === 2) throw new Usage(r.err.replace(/^gwc: /, '').trimEnd())
+      process.stdout.write(r.out); process.stderr.write(r.err)
+      return r.code
     }
     case 'help': case '--help': case '-h': case undefined:
       process.stdout.write(USAGE)
