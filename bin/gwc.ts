@@ -8,6 +8,8 @@ import { renderGithub, renderJson, renderText, summary } from '../compiler/diagn
 import { renderRoutes } from '../compiler/tools/routes.js'
 import { runFmt, type DiagnosticFormat } from '../compiler/tools/fmt.js'
 import { runConvert } from '../compiler/tools/convert.js'
+import { outputFormat, parseDiffSides, runDiff } from '../compiler/tools/diff.js'
+import { parseExplainRequest, runExplain } from '../compiler/tools/explain.js'
 import { isBundleDir, readBundle } from '../config/bundle-io.js'
 import type { BundleIR } from '../config/ir.js'
 import { GWP_VERSION } from '../config/version.js'
@@ -19,6 +21,12 @@ usage:
   gwc check PATH…            check policy files (.gwp, .yaml) or directories; report every problem
   gwc build PATH… -o DIR     check, then write a bundle (manifest.json + handlers.js) to DIR
   gwc routes PATH…|BUNDLE    print the route table with each route's worst-case envelope
+  gwc diff OLD NEW           per-route behaviour changes between two bundles or policy sets (exit 0 same,
+                             1 different, 2 a side does not compile); several files a side: OLD… -- NEW…
+                             or --old A --new B (repeatable); --format text|json
+  gwc explain PATH…|BUNDLE --request "GET https://host/path" [-H "Name: value"]…
+                             the route a request reaches, why every other one does not, and the stages it
+                             runs (exit 0 routed, 1 the gateway would answer 404/400); --format text|json
   gwc fmt PATH…              format .gwp files: print one file's canonical text (- reads stdin);
                              --write rewrites files in place, --check lists unformatted ones (exit 1)
   gwc convert FILE.yaml      print the YAML policy as equivalent .gwp (-o OUT.gwp writes it instead)
@@ -97,6 +105,29 @@ async function main(argv: string[]): Promise<number> {
       if (flags.format === 'json') process.stdout.write(JSON.stringify(ir.routes, null, 2) + '\n')
       else process.stdout.write(renderRoutes(ir))
       return 0
+    }
+    case 'diff': {
+      const dashes = rest.indexOf('--')
+      const { flags, paths } = parse(dashes < 0 ? rest : rest.slice(0, dashes), { format: { type: 'string' }, old: { type: 'string', multiple: true }, new: { type: 'string', multiple: true } })
+      const format = outputFormat(flags.format)
+      if (format === undefined) throw new Usage('diff --format is text or json')
+      const sides = parseDiffSides(paths, dashes < 0 ? null : rest.slice(dashes + 1), flags.old as string[] | undefined, flags.new as string[] | undefined)
+      if (typeof sides === 'string') throw new Usage(sides)
+      const r = runDiff(sides, format)
+      process.stdout.write(r.out); process.stderr.write(r.err)
+      return r.code
+    }
+    case 'explain': {
+      const { flags, paths } = parse(rest, { format: { type: 'string' }, request: { type: 'string' }, header: { type: 'string', short: 'H', multiple: true } })
+      const format = outputFormat(flags.format)
+      if (format === undefined) throw new Usage('explain --format is text or json')
+      if (paths.length === 0) throw new Usage('explain needs policy paths or a bundle directory')
+      if (typeof flags.request !== 'string') throw new Usage('explain needs --request "METHOD URL"')
+      const req = parseExplainRequest(flags.request, (flags.header as string[] | undefined) ?? [])
+      if (typeof req === 'string') throw new Usage(req)
+      const r = runExplain(paths, req, format)
+      process.stdout.write(r.out); process.stderr.write(r.err)
+      return r.code
     }
     case 'fmt': {
       const { flags, paths } = parse(rest, { format: { type: 'string' }, write: { type: 'boolean' }, check: { type: 'boolean' } })

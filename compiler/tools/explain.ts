@@ -1,0 +1,282 @@
+// `gwc explain`: what the gateway would do with one request — the normalised path (or the 400), every route
+// that did not match and why, the ones that matched but lost on precedence (and to which), and the stages the
+// chosen route runs. config/match.ts and config/path.ts decide; this file only words their answers.
+import type { BundleIR, MatchIR, RouteIR, StageIR, UpstreamIR } from '../../config/ir.js'
+import { compareRank, EXACT_HOST_RANK, EXACT_PATH_RANK, matchRoute, selectRoute, type MatchFailure, type Rank, type RequestShape } from '../../config/match.js'
+import { normalizePath } from '../../config/path.js'
+import { IDEMPOTENT, TOKEN } from '../../config/http.js'
+import { formatQty } from '../values.js'
+import { loadIr, type CommandOutput } from './diff.js'
+import { describeMatch } from './routes.js'
+
+export interface ExplainRequest {
+  method: string
+  /** Lower-case, without port or trailing dot (as the runtime reads Host). */
+  host: string
+  /** The path as sent, before normalisation. */
+  path: string
+  /** `?…` or ''. */
+  query: string
+  /** Lower-case names; repeated headers joined with `, `. */
+  headers: Record<string, string>
+}
+
+export interface Candidate {
+  route: string
+  match: string
+  result: 'chosen' | 'lost' | 'no_match'
+  /** Every condition this route's match fails on, first the one the matcher stops at. */
+  reasons: { condition: MatchFailure; reason: string }[]
+  /** For `lost`: the winner and the precedence rule it won on. */
+  lostTo: string | null
+  lostOn: string | null
+}
+
+export interface Step { kind: string; text: string; note: string | null }
+
+export interface Explanation {
+  request: ExplainRequest
+  normalizedPath: string | null
+  outcome: { result: 'routed' | 'not_found' | 'bad_request'; status: number | null; route: string | null; reason: string }
+  candidates: Candidate[]
+  steps: Step[]
+}
+
+const code = (s: string) => '`' + s + '`'
+
+/** Host header values the runtime accepts (runtime/request-head.ts; the compiler may not import runtime/). */
+const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?)(?::\d{1,5})?$/
+const dur = (ms: number) => formatQty('duration', ms)
+
+/** Why the runtime's normaliser refuses a path (config/path.ts returns only null). */
+function refusal(p: string): string {
+  if (!p.startsWith('/')) return `the path ${code(p)} does not start with ${code('/')}`
+  if (p.includes('\\')) return `the path ${code(p)} contains a raw ${code('\\')}`
+  const bad = /%(?![0-9A-Fa-f]{2})/.exec(p)
+  if (bad) return `the path ${code(p)} has a malformed percent escape at ${code(p.slice(bad.index, bad.index + 3))}`
+  const enc = /%(2f|5c|00)/i.exec(p)
+  if (enc) return `the path ${code(p)} encodes ${code(enc[0])} (an encoded ${code(decodeURIComponent(enc[0]).replace('\0', 'NUL'))}), which servers disagree on`
+  return `the path ${code(p)} is not valid`
+}
+
+function hostReason(m: MatchIR, host: string): string {
+  const shown = `host ${code(host)}`
+  if (m.hosts.length === 1 && m.hosts[0].startsWith('*.')) return `${shown} is not a subdomain of ${code(m.hosts[0])}`
+  return m.hosts.length === 1 ? `${shown} is not ${code(m.hosts[0])}` : `${shown} is none of ${m.hosts.map(code).join(', ')}`
+}
+
+function pathReason(m: MatchIR, path: string): string {
+  const v = m.path.value
+  if (m.path.kind === 'exact') return `exact path ${code(v)} is not ${code(path)}`
+  const shown = v === '/' ? '/…' : `${v}${v.endsWith('/') ? '' : '/'}…`
+  if (path.startsWith(v)) return `prefix ${code(shown)} does not match ${code(path)} (prefixes match whole segments)`
+  return `prefix ${code(shown)} does not match ${code(path)}`
+}
+
+function failures(m: MatchIR, req: RequestShape): Candidate['reasons'] {
+  // Each condition is tested alone through the reference matcher, with the others widened to "any".
+  const only: Record<MatchFailure, MatchIR> = {
+    host: { hosts: m.hosts, path: { kind: 'prefix', value: '/' }, methods: [], header: null },
+    path: { hosts: [], path: m.path, methods: [], header: null },
+    method: { hosts: [], path: { kind: 'prefix', value: '/' }, methods: m.methods, header: null },
+    header: { hosts: [], path: { kind: 'prefix', value: '/' }, methods: [], header: m.header },
+  }
+  // Listed in the order matchRoute tests them, so the first is the one it reports.
+  const failed = (Object.keys(only) as MatchFailure[]).filter(c => 'failed' in matchRoute(only[c], req))
+  return failed.map(c => {
+    switch (c) {
+      case 'host': return { condition: c, reason: hostReason(m, req.host) }
+      case 'path': return { condition: c, reason: pathReason(m, req.path) }
+      case 'method': return { condition: c, reason: `method ${code(req.method)} is not ${m.methods.length === 1 ? code(m.methods[0]) : 'one of ' + m.methods.map(code).join(', ')}` }
+      case 'header': {
+        const h = m.header!, v = req.headers[h.name]
+        return { condition: c, reason: v === undefined ? `header ${code(h.name)} is missing` : `header ${code(h.name)} is ${code(v)}, not ${code(h.value ?? '')}` }
+      }
+    }
+  })
+}
+
+/** Words for one component of a rank: what made a route more or less specific. */
+function rankWords(m: MatchIR, r: Rank, i: number, host: string): string {
+  switch (i) {
+    case 0: return r[0] === EXACT_HOST_RANK ? `exact host ${code(host)}` : r[0] > 0 ? `wildcard host ${code(m.hosts.find(h => h.startsWith('*.') && host.endsWith(h.slice(1))) ?? '*')}` : 'any host'
+    case 1: return r[1] === EXACT_PATH_RANK ? `exact path ${code(m.path.value)}` : `prefix ${code(m.path.value)} (${r[1]} characters)`
+    case 2: return r[2] > 0 ? 'a listed method' : 'any method'
+    default: return r[3] > 0 ? `a condition on header ${code(m.header!.name)}` : 'no header condition'
+  }
+}
+
+const RANK_RULE = ['host', 'path', 'method', 'header']
+
+function precedence(winner: RouteIR, wr: Rank, loser: RouteIR, lr: Rank, host: string): string {
+  for (let i = 0; i < 4; i++) {
+    if (wr[i] !== lr[i]) return `${RANK_RULE[i]}: ${rankWords(winner.match, wr, i, host)} beats ${rankWords(loser.match, lr, i, host)}`
+  }
+  return 'equal precedence: the route declared first wins'
+}
+
+// ── the chosen route's pipeline ────────────────────────────────────────────────────────────────────
+
+function stageStep(s: StageIR, ir: BundleIR, req: ExplainRequest): Step {
+  switch (s.kind) {
+    case 'auth': {
+      const p = ir.jwtProviders.find(x => x.name === s.provider)
+      const fwd = p && p.forward.length > 0 ? `; forwards ${p.forward.map(f => `claim ${f.claim} as ${f.header}`).join(', ')}` : ''
+      const text = `auth ${s.provider}: bearer JWT from ${p?.issuer ?? '?'} (${p?.algorithms.join(', ') ?? '?'}), audience ${s.audience.length ? s.audience.join(', ') : 'not checked'}${fwd}; no valid token → 401${s.audience.length ? ', wrong audience → 403' : ''}`
+      const bearer = /^bearer\s+\S/i.test(req.headers.authorization ?? '')
+      return { kind: 'auth', text, note: bearer ? 'the token is verified at run time (not checked here)' : 'this request has no `Authorization: Bearer` header: the gateway would answer 401 here' }
+    }
+    case 'ratelimit': {
+      const key = s.key.kind === 'header' ? `header ${s.key.header}` : s.key.kind === 'claim' ? `claim ${s.key.claim}` : s.key.kind
+      const text = `ratelimit by ${key}: ${s.limit} per ${dur(s.windowMs)}${s.burst ? ` (burst ${s.burst})` : ''}, ${s.store}${s.store === 'redis' ? (s.failOpen ? ', fails open' : ', fails closed') : ''}; over the limit → 429 with Retry-After`
+      const missing = s.key.kind === 'header' && req.headers[s.key.header] === undefined
+      return { kind: 'ratelimit', text, note: missing ? `this request has no ${code(s.key.kind === 'header' ? s.key.header : '')} header` : null }
+    }
+    case 'headers':
+      return { kind: 'headers', text: `headers ${s.target}: ${s.ops.map(o => (o.op === 'set' ? `set ${o.name}: ${o.value}` : `remove ${o.name}`)).join(', ')}`, note: null }
+  }
+}
+
+function retryNote(r: RouteIR, req: ExplainRequest): string | null {
+  const retry = r.retry
+  if (retry === null) return null
+  const ok = retry.methods === 'all' || IDEMPOTENT.has(req.method) || (retry.methods === 'idempotency_key' && req.headers['idempotency-key'] !== undefined)
+  if (ok) return `this ${req.method} may be retried up to ${retry.count} time${retry.count === 1 ? '' : 's'} on another replica`
+  return `this ${req.method} is not retried${retry.methods === 'idempotency_key' ? ' (it carries no Idempotency-Key header)' : ' (not idempotent)'}`
+}
+
+function upstreamText(u: UpstreamIR | undefined, name: string): string {
+  if (u === undefined) return name
+  return `${name} [${u.replicas.map(x => `${x.host}:${x.port}`).join(' ')}; ${u.balance}${u.breaker ? '; breaker' : ''}]`
+}
+
+function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
+  const out: Step[] = []
+  if (ir.identityHeaders.length > 0) {
+    const sent = ir.identityHeaders.filter(h => req.headers[h] !== undefined)
+    out.push({ kind: 'identity', text: `remove client-sent identity headers ${ir.identityHeaders.join(', ')}`, note: sent.length ? `this request's ${sent.join(', ')} ${sent.length === 1 ? 'is' : 'are'} dropped` : null })
+  }
+  out.push({ kind: 'limits', text: `timeout ${dur(r.timeoutMs)} to response headers (then 504); request body at most ${formatQty('size', r.maxBodyBytes)} (else 413)`, note: null })
+  for (const s of r.stages) out.push(stageStep(s, ir, req))
+  const t = r.terminal
+  if (t.kind === 'respond') {
+    const body = t.body.length > 60 ? t.body.slice(0, 57) + '…' : t.body
+    out.push({ kind: 'respond', text: `respond ${t.status} ${t.contentType}${body ? ' ' + JSON.stringify(body) : ''}${t.headers.map(h => `; ${h.name}: ${h.value}`).join('')}`, note: null })
+    return out
+  }
+  const targets = t.targets.map(x => `${t.targets.length > 1 ? `${x.weight}% → ` : ''}${upstreamText(ir.upstreams.find(u => u.name === x.upstream), x.upstream)}`).join(', ')
+  const retry = r.retry ? `; retry ${r.retry.count} (${r.retry.methods}, budget ${r.retry.budget === null ? 'none' : formatQty('percent', r.retry.budget)}${r.retry.perTryMs !== null ? `, per_try ${dur(r.retry.perTryMs)}` : ''})` : ''
+  const fallback = t.fallback ? `; breaker open or no healthy replica → ${t.fallback.status}` : '; breaker open or no healthy replica → 503'
+  out.push({ kind: 'proxy', text: `proxy ${targets}${retry}${fallback}`, note: retryNote(r, req) })
+  return out
+}
+
+// ── explain ────────────────────────────────────────────────────────────────────────────────────────
+
+/** Explains one request against an IR. Pure; never throws. */
+export function explainRequest(ir: BundleIR, req: ExplainRequest): Explanation {
+  const normalizedPath = normalizePath(req.path)
+  const hostHeader = req.headers.host
+  const refused = hostHeader === undefined ? 'the request has no Host header (HTTP/1.1 requires one)'
+    : !HOST_HEADER.test(hostHeader) ? `the Host header ${code(hostHeader)} is not a host name with an optional port`
+      : normalizedPath === null ? refusal(req.path) : undefined
+  if (refused !== undefined) {
+    return { request: req, normalizedPath, outcome: { result: 'bad_request', status: 400, route: null, reason: `${refused}: the gateway answers 400 before routing` }, candidates: [], steps: [] }
+  }
+  const shape: RequestShape = { host: req.host, path: normalizedPath!, method: req.method, headers: req.headers }
+  const win = selectRoute(ir.routes.map(r => r.match), shape)
+  const winner = win >= 0 ? ir.routes[win] : undefined
+  const wr = winner ? (matchRoute(winner.match, shape) as { rank: Rank }).rank : undefined
+  const candidates: Candidate[] = ir.routes.map((r, i) => {
+    const m = matchRoute(r.match, shape)
+    const base = { route: r.name, match: describeMatch(r.match) }
+    if ('failed' in m) return { ...base, result: 'no_match', reasons: failures(r.match, shape), lostTo: null, lostOn: null }
+    if (i === win) return { ...base, result: 'chosen', reasons: [], lostTo: null, lostOn: null }
+    return { ...base, result: 'lost', reasons: [], lostTo: winner!.name, lostOn: precedence(winner!, wr!, r, m.rank, req.host) }
+  })
+  const order = { chosen: 0, lost: 1, no_match: 2 }
+  candidates.sort((a, b) => order[a.result] - order[b.result])
+  if (winner === undefined) {
+    const near = candidates.filter(c => c.reasons.length === 1).map(c => `${code(c.route)} (all but its ${c.reasons[0].condition})`)
+    const reason = `no route matches: the gateway answers 404 {"error":"no_route"}${near.length ? `; closest: ${near.slice(0, 3).join(', ')}` : ''}`
+    return { request: req, normalizedPath, outcome: { result: 'not_found', status: 404, route: null, reason }, candidates, steps: [] }
+  }
+  const t = winner.terminal
+  const reason = t.kind === 'respond' ? `route ${code(winner.name)} answers ${t.status} itself` : `route ${code(winner.name)} forwards to ${t.targets.map(x => x.upstream).join(', ')}`
+  return { request: req, normalizedPath, outcome: { result: 'routed', status: t.kind === 'respond' ? t.status : null, route: winner.name, reason }, candidates, steps: steps(winner, ir, req) }
+}
+
+// ── input and output ───────────────────────────────────────────────────────────────────────────────
+
+/** The runtime's reading of Host: no port, no trailing dot, lower case (runtime/request-head.ts). */
+function hostOnly(h: string): string {
+  let host = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]
+  if (host.endsWith('.')) host = host.slice(0, -1)
+  return host.toLowerCase()
+}
+
+/**
+ * Reads `--request "[METHOD] URL-or-path"` and `-H "Name: value"` the way curl sends them: an absolute URL
+ * gives the Host header unless `-H "Host: …"` overrides it; a path alone takes the host from `-H Host`.
+ * The path is kept as typed (the gateway, not the client, normalises it). Returns a usage message on bad input.
+ */
+export function parseExplainRequest(line: string, headerArgs: string[]): ExplainRequest | string {
+  const m = /^\s*(?:(\S+)\s+)?(\S+)\s*$/.exec(line)
+  if (m === null) return `cannot read the request ${JSON.stringify(line)}: expected "METHOD URL", e.g. "GET https://api.example.com/v1/items"`
+  const method = m[1] ?? 'GET'
+  if (!TOKEN.test(method)) return `${JSON.stringify(method)} is not an HTTP method`
+  const headers: Record<string, string> = {}
+  for (const h of headerArgs) {
+    const i = h.indexOf(':')
+    const name = i < 0 ? '' : h.slice(0, i).trim().toLowerCase()
+    if (!TOKEN.test(name)) return `cannot read the header ${JSON.stringify(h)}: expected "Name: value"`
+    const value = h.slice(i + 1).trim()
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
+  }
+  let target = m[2]
+  const abs = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(target)
+  if (abs !== null) {
+    const authority = abs[2].slice(abs[2].lastIndexOf('@') + 1)
+    if (authority === '') return `the URL ${JSON.stringify(target)} has no host`
+    headers.host ??= authority
+    target = abs[3] === '' || abs[3].startsWith('?') || abs[3].startsWith('#') ? '/' + abs[3] : abs[3]
+  } else if (!target.startsWith('/')) {
+    return `the request target ${JSON.stringify(target)} is neither a URL (https://host/path) nor a path starting with /`
+  }
+  target = target.split('#')[0]
+  const q = target.indexOf('?')
+  return { method, host: headers.host === undefined ? '' : hostOnly(headers.host), path: q < 0 ? target : target.slice(0, q), query: q < 0 ? '' : target.slice(q), headers }
+}
+
+/** The human report: outcome, path, candidates, then the chosen route's stages in order. */
+export function renderExplainText(e: Explanation): string {
+  const r = e.request
+  const out = [`request  ${r.method} ${r.headers.host === undefined ? '(no Host) ' : r.host}${r.path}${r.query}`]
+  if (e.normalizedPath !== null) out.push(`path     ${e.normalizedPath === r.path ? `${e.normalizedPath} (already normal)` : `${r.path} is matched as ${e.normalizedPath}`}`)
+  const o = e.outcome
+  out.push(`result   ${o.result === 'routed' ? `route ${o.route}` : `${o.status}`}: ${o.reason}`)
+  if (e.candidates.length > 0) {
+    out.push('', `candidates (${e.candidates.length}):`)
+    const w = Math.max(...e.candidates.map(c => c.route.length)), mw = Math.max(...e.candidates.map(c => c.match.length))
+    for (const c of e.candidates) {
+      const why = c.result === 'chosen' ? 'chosen' : c.result === 'lost' ? `matches, but loses to ${c.lostTo} on ${c.lostOn}` : c.reasons.map(x => x.reason).join('; ')
+      out.push(`  ${c.result === 'chosen' ? '✓' : c.result === 'lost' ? '~' : '✗'} ${c.route.padEnd(w)}  ${c.match.padEnd(mw)}  ${why}`)
+    }
+  }
+  if (e.steps.length > 0) {
+    out.push('', `pipeline of ${o.route}:`)
+    e.steps.forEach((s, i) => {
+      out.push(`  ${i + 1}. ${s.text}`)
+      if (s.note !== null) out.push(`     ↳ ${s.note}`)
+    })
+  }
+  return out.join('\n') + '\n'
+}
+
+/** `gwc explain`: exit 0 when a route is chosen, 1 when the gateway would answer 404 (or 400), 2 when the policies do not compile. */
+export function runExplain(paths: string[], req: ExplainRequest, format: 'text' | 'json'): CommandOutput {
+  const loaded = loadIr(paths)
+  if (loaded.ir === undefined) return { code: 2, out: '', err: loaded.err + 'gwc: cannot explain: the policies do not compile\n' }
+  const e = explainRequest(loaded.ir, req)
+  return { code: e.outcome.result === 'routed' ? 0 : 1, out: format === 'json' ? JSON.stringify(e, null, 2) + '\n' : renderExplainText(e), err: '' }
+}
