@@ -109,11 +109,12 @@ export class YamlReader {
    * A map whose keys must come from `keys`: unknown keys get E0205 with a "did you mean", repeated keys
    * E0102. Returns the entries by key, in the order written.
    */
-  fields(n: YNode, path: string, keys: readonly string[], at: A.Span): Map<string, Entry> | undefined {
+  fields(n: YNode, path: string, keys: readonly string[], at: A.Span, ignore?: (key: string) => boolean): Map<string, Entry> | undefined {
     const es = this.entries(n, path, at)
     if (es === undefined) return undefined
     const out = new Map<string, Entry>()
     for (const e of es) {
+      if (ignore?.(e.key)) continue
       if (!keys.includes(e.key)) {
         const guess = closest(e.key, keys)
         this.d.error('E0205', e.keySpan, `unknown key \`${e.key}\` in ${where(path)}`, {

@@ -34,8 +34,9 @@
 //     upstream: NAME | upstreams: [{name, weight}]  + fallback: {status, json|text|body, headers}
 //                                            → proxy NAME | proxy A 90%, B 10% [fallback respond …]
 //     respond: STATUS | { status, json|text|body, headers } → respond STATUS json "…" header N "v"
+//   x-anything: ignored at the top level (a home for `&anchors` that `<<: *merge` keys reuse)
 //   Route pipelines are ordered cheapest reject first: headers → ratelimit by ip/header → auth →
-//   ratelimit by user/claim → proxy/respond. Ratios (`error_ratio`, `budget`) take a fraction (0.5) or a
+//   ratelimit by user/claim → proxy/respond (local limiters before redis ones within a group). Ratios (`error_ratio`, `budget`) take a fraction (0.5) or a
 //   percentage ("50%"); a weight's bare number is a percentage. Quantities are read as .gwp reads them.
 import { LineCounter, Parser, parseDocument } from 'yaml'
 import type * as A from '../grammar/ast.js'
@@ -104,7 +105,8 @@ export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new
   }
   const ast: A.FileAst = { file, decls: [], comments }
   if (doc.errors.length > 0 || doc.contents === null) return ast
-  const top = r.fields(doc.contents, '', TOP_KEYS, r.spanAt(0, 1))
+  // Top-level `x-…` keys are ignored (as in Compose files): a place for anchors that other entries merge.
+  const top = r.fields(doc.contents, '', TOP_KEYS, r.spanAt(0, 1), k => k.startsWith('x-'))
   if (top === undefined) return ast
 
   const jwts = top.has('jwt') ? readJwts(r, top.get('jwt')!) : []

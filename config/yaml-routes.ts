@@ -371,8 +371,11 @@ function readRoute(r: YamlReader, node: YNode, path: string, scope: RouteScope, 
   const br = f.get('breaker')
   if (br !== undefined) applyBreaker(r, br, proxy, scope)
 
-  const early = limits.filter(l => l.key.kind === 'ip' || l.key.kind === 'header')
-  const late = limits.filter(l => l.key.kind === 'user' || l.key.kind === 'claim')
+  // Within each group local limiters go before Redis ones (no round trip for what a local one rejects).
+  const redis = (l: A.RatelimitStmt): number => (l.options.some(o => o.name.value === 'redis') ? 1 : 0)
+  const byCost = (ls: A.RatelimitStmt[]): A.RatelimitStmt[] => [...ls].sort((a, b) => redis(a) - redis(b))
+  const early = byCost(limits.filter(l => l.key.kind === 'ip' || l.key.kind === 'header'))
+  const late = byCost(limits.filter(l => l.key.kind === 'user' || l.key.kind === 'claim'))
   const body: A.RouteStmt[] = [
     ...(match ? [match] : []), ...headers, ...early, ...(auth ? [auth] : []), ...late, ...settings, ...(terminal ? [terminal] : []),
   ]
