@@ -123,8 +123,12 @@ function stageFieldChanges(o: StageIR, n: StageIR): Change[] {
   if (o.kind === 'auth' && n.kind === 'auth') return setChange('audience', o.audience, n.audience)
   if (o.kind === 'headers' && n.kind === 'headers') return valueChange('ops', o.ops.map(opText), n.ops.map(opText))
   if (o.kind === 'ratelimit' && n.kind === 'ratelimit') {
-    return fields('', o, n, [['limit', 'limit'], ['windowMs', 'window', dur], ['burst', 'burst'], ['store', 'store'],
-      ['failOpen', 'on store failure', v => (v ? 'fail_open' : 'fail_closed')]])
+    return [
+      ...fields('', o, n, [['limit', 'limit'], ['windowMs', 'window', dur], ['burst', 'burst'], ['store', 'store'],
+        ['failOpen', 'on store failure', v => (v ? 'fail_open' : 'fail_closed')]]),
+      // The id names the limiter's counters (route + position): a new id starts them from zero at deploy.
+      ...valueChange('key space', o.id, n.id, v => v).map(c => ({ ...c, text: c.text + ' (counters start fresh)' })),
+    ]
   }
   return []
 }
