@@ -145,6 +145,8 @@ jwt idp-1 {
   forward claim ${q(EVIL)} as X-Evil-Claim
 }
 
+policy pol-1_x { timeout 1s }
+
 route route-1_a {
   match host "api.example.com" path prefix ${q(PATH)} header ${q(EVIL_HEADER_NAME)} ${q(EVIL_HEADER_VALUE)}
   auth idp-1 audience ${q(EVIL)} ${q(EVIL_HEADER_VALUE)}
@@ -152,7 +154,7 @@ route route-1_a {
   ratelimit by header ${q(EVIL_HEADER_NAME)} 10 per 1s
   headers request set ${q(EVIL_HEADER_NAME)} ${q(EVIL_HEADER_VALUE)}, remove ${q(EVIL_HEADER_NAME + '2')}
   headers response set X-Resp ${q(EVIL_HEADER_VALUE)}
-  timeout 1s
+  use pol-1_x
   proxy up-1_x 50%, up-2 50% fallback respond 503 text ${q(EVIL)} header ${q(EVIL_HEADER_NAME)} ${q(EVIL_HEADER_VALUE)}
 }
 
