@@ -42,7 +42,8 @@ import { LineCounter, Parser, parseDocument } from 'yaml'
 import type * as A from '../grammar/ast.js'
 import { Diagnostics } from '../grammar/index.js'
 import { YamlReader, type Entry } from './yaml-nodes.js'
-import { breakerKey, readRetry, readRoutes, type RouteScope } from './yaml-routes.js'
+import { breakerKey, readRoutes, type RouteScope } from './yaml-routes.js'
+import { readRetry } from './yaml-stages.js'
 import { UPSTREAM_KEYS, readJwts, readUpstreams, upstreamStmts } from './yaml-upstreams.js'
 
 const TOP_KEYS = ['include', 'defaults', 'jwt', 'upstreams', 'routes'] as const
@@ -109,6 +110,8 @@ export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new
   const top = r.fields(doc.contents, '', TOP_KEYS, r.spanAt(0, 1), k => k.startsWith('x-'))
   if (top === undefined) return ast
 
+  // A section left empty (`routes:` with nothing under it yet) is an empty section, not an error.
+  for (const [key, e] of top) if (r.describe(e.value) === 'nothing') top.delete(key)
   const jwts = top.has('jwt') ? readJwts(r, top.get('jwt')!) : []
   const upstreams = top.has('upstreams') ? readUpstreams(r, top.get('upstreams')!) : []
   const scope: RouteScope = { jwtNames: jwts.map(j => j.name.value), upstreams: new Map(upstreams.map(u => [u.name.value, u])), breakers: new Map() }

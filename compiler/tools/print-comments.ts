@@ -80,8 +80,13 @@ export function attachComments(ast: A.FileAst): Placement {
     }
     return b
   }
+  // Statements written outside their declaration: the YAML front end moves a route's `breaker` into its
+  // upstream's block. A comment at the end of such a line moves with the statement.
+  const moved = decls.flatMap(x => stmtsOf(x.node as A.Decl).filter(st => st.startLine < x.startLine || st.startLine > x.endLine))
   for (const c of [...ast.comments].sort((a, b) => a.span.offset - b.span.offset)) {
     const O = c.span.offset, L = c.span.line
+    const away = covering(moved, O, L)
+    if (away !== undefined) { at(away.node).trailing.push(c); continue }
     const owner = covering(decls, O, L)
     if (owner === undefined) {
       const next = following(decls, O)

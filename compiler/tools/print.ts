@@ -41,6 +41,7 @@ export function quote(s: string): string {
   return out + '"'
 }
 
+/** A value as the lexer reads it back: quantities and addresses as written, words bare, strings quoted. */
 export function printValue(v: A.Value): string {
   switch (v.kind) {
     case 'word': return v.value

@@ -96,7 +96,7 @@ routes:
     retries: { max: 2, only_idempotent: true, idempotency_key: true, budget: 5%, per_try: 600ms, backoff: 20ms }
     upstreams: [{ name: blue, weight: 90 }, { name: green, weight: 10% }]
     fallback: { status: 503, json: { error: try_later }, headers: { Retry-After: "5" } }
-    breaker: { error_ratio: 0.25, min_requests: 10, window: 10s, open_for: 5s, half_open: 2 }
+    breaker: { error_ratio: 0.25, min_requests: 10, window: 10s, open_for: 5s, half_open: 2 }   # shared by both
   - match: { path_exact: /health }   # liveness
     timeout: 100ms
     respond: { status: 200, text: "ok\\n", headers: { Cache-Control: no-cache } }
@@ -112,6 +112,65 @@ routes:
   assert.match(gwp, /\nupstream green {2}# the canary\n|\n# the canary\nupstream green \{|\nupstream green \{ {2}# the canary\n/)
   assert.match(gwp, /headers set X-From "gateway \\"one\\""\n/)
   assert.match(gwp, /\nroute respond \{\n {2}match path "\/health" {2}# liveness\n/)
+  // A route's breaker moves into its upstream's block, and the comment at the end of its line with it.
+  assert.match(gwp, /\n {2}breaker error_ratio 25% min_requests 10 window 10s open_for 5s half_open 2 {2}# shared by both\n\}\n/)
+})
+
+test('a breaker shared by a weighted route goes to each upstream; its comment is printed once', () => {
+  const gwp = sameIr(`upstreams:
+  a: { replicas: ["10.0.0.1:80"] }
+  b: { replicas: ["10.0.0.2:80"] }
+routes:
+  - match: { path: /x }
+    timeout: 1s
+    upstreams: [{ name: a, weight: 50 }, { name: b, weight: 50 }]
+    breaker: { error_ratio: 0.5 }  # both
+`)
+  assert.equal(gwp.match(/breaker error_ratio 50%/g)?.length, 2)
+  assert.equal(gwp.match(/# both/g)?.length, 1)
+})
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+test('random edits of a YAML policy never throw; what converts compiles to the same IR', () => {
+  const rnd = prng(0x79616d6c)
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]
+  const bits = [': ', '- ', '[', ']', '{', '}', ',', '#', '"', "'", '*', '&a ', '<<: ', '  ', '\n', '0.5', '5s', 'x', 'true', 'header:', 'null']
+  let converted = 0
+  for (let i = 0; i < 300; i++) {
+    const lines = SHOP.split('\n')
+    for (let k = 0, n = 1 + Math.floor(rnd() * 3); k < n; k++) {
+      const at = Math.floor(rnd() * lines.length)
+      const line = lines[at]
+      const col = Math.floor(rnd() * (line.length + 1))
+      switch (Math.floor(rnd() * 5)) {
+        case 0: lines[at] = line.slice(0, col) + line.slice(col + 1 + Math.floor(rnd() * 4)); break
+        case 1: lines[at] = line.slice(0, col) + pick(bits) + line.slice(col); break
+        case 2: lines.splice(at, 0, line); break
+        case 3: lines.splice(at, 1); break
+        case 4: lines[at] = (rnd() < 0.5 ? '  ' : '') + line.replace(/^ {2}/, rnd() < 0.5 ? '' : '  '); break
+      }
+    }
+    const text = lines.join('\n')
+    const lineCount = text.split('\n').length
+    const r = convertYaml(text, 'p.yaml')
+    for (const d of r.diagnostics) assert.ok(d.line >= 1 && d.line <= lineCount && d.col >= 1, `case ${i}: ${d.code} at ${d.line}:${d.col} outside the file\n${text}`)
+    if (r.gwp === undefined) continue
+    const a = compile(['p.yaml'], { host: memoryHost({ 'p.yaml': text }), frontEnds: FRONT_ENDS })
+    const b = compile(['p.gwp'], { host: memoryHost({ 'p.gwp': r.gwp }) })
+    assert.equal(b.errors, a.errors, `case ${i}: error counts differ\n${text}\n---\n${r.gwp}`)
+    if (a.ir !== undefined) { assert.deepEqual(withoutSource(b.ir), withoutSource(a.ir), `case ${i}\n${text}`); converted++ }
+  }
+  assert.ok(converted > 20, `only ${converted} edits converted cleanly`)
 })
 
 test('broken YAML is refused with diagnostics at the YAML line and column', () => {

@@ -145,6 +145,29 @@ test('messy layouts of every source format to the same text, AST, comments and I
   assert.ok(checked > 100, `only ${checked} variants checked`)
 })
 
+test('random token edits that still parse format idempotently, keeping meaning and comments', () => {
+  const rnd = prng(0x746f6b)
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]
+  const sources = CASES.flatMap(c => Object.values(c.files)).filter(parsesClean)
+  const pool = ['health', 'set', 'header', 'json', '"a\\"b"', '"#"', '10%', '1.5s', '10.0.0.1:80', 'X-Y', ',', ';', '\n', '# c', 'claim', 'as', 'fallback', 'respond', '200']
+  let formatted = 0
+  for (let i = 0; i < 600; i++) {
+    const text = pick(sources)
+    const toks = lexer.tokenize(text).tokens
+    const t = pick(toks)
+    const edit = pick([pick(pool), '', t.image + ' ' + t.image, pick(toks).image])
+    const edited = text.slice(0, t.startOffset) + edit + text.slice(t.startOffset + t.image.length)
+    if (!parsesClean(edited)) continue
+    const r = formatSource(edited, 'x.gwp')
+    if (r.formatted === undefined) continue // refused: text the AST keeps once
+    formatted++
+    assert.equal(formatSource(r.formatted, 'x.gwp').formatted, r.formatted, `edit ${i}: not idempotent\n${edited}`)
+    assert.deepEqual(astShape(parseFile(r.formatted, 'x.gwp').ast), astShape(parseFile(edited, 'x.gwp').ast), `edit ${i}`)
+    assert.deepEqual(comments(r.formatted), comments(edited), `edit ${i}`)
+  }
+  assert.ok(formatted > 100, `only ${formatted} edits parsed`)
+})
+
 test('canonical layout: indent, expanded blocks, `exact` written away, quantities and names as written', () => {
   const src = [
     'upstream   up {replicas 10.0.0.1:80,10.0.0.2:80 "[::1]:81";balance random}',
