@@ -27,3 +27,6 @@ export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'
 
 /** A DNS host name (lower-case, no port, no trailing dot). */
 export const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/
+
+/** A Host header value: a DNS name (trailing dot allowed), IPv4 or bracketed IPv6, with an optional port. */
+export const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?\.?)(?::\d{1,5})?$/

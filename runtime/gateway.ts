@@ -8,7 +8,7 @@ import type { BundleManifest } from '../config/bundle.js'
 import { BundleError } from '../config/bundle.js'
 import type { UpstreamIR } from '../config/ir.js'
 import { trustedProxyList, type Settings } from '../config/settings.js'
-import { logAccess } from './access-log.js'
+import type { AccessLog } from './access-log.js'
 import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
 import { GatewayMetrics, type CounterChild } from './metrics.js'
@@ -49,6 +49,8 @@ export interface GatewayOptions {
   log: Logger
   metrics?: GatewayMetrics
   redis?: RedisLike | null
+  /** Where access lines go; null = no access log. */
+  accessLog?: AccessLog | null
 }
 
 export class Gateway {
@@ -60,6 +62,7 @@ export class Gateway {
   draining = false
   private readonly trusted: BlockList | null
   private readonly redis: RedisLike | null
+  private readonly access: AccessLog | null
   private readonly shared = new Map<string, unknown>()
   private readonly upstreamsByKey = new Map<string, Upstream>()
   private readonly retiring = new Set<Snapshot>()
@@ -71,6 +74,7 @@ export class Gateway {
     this.log = o.log
     this.metrics = o.metrics ?? new GatewayMetrics()
     this.redis = o.redis ?? null
+    this.access = o.accessLog ?? null
     this.trusted = o.settings.trustedProxies.length > 0 ? trustedProxyList(o.settings.trustedProxies) : null
     this.inFlightAll = this.metrics.inFlight.child()
   }
@@ -211,7 +215,7 @@ export class Gateway {
     }
     this.inFlightAll.dec()
     if (--snap.inFlight === 0 && snap.retired && this.retiring.has(snap)) this.finishRetire(snap)
-    if (this.settings.accessLog) logAccess(this.log, ctx, ms, aborted)
+    this.access?.log(ctx, ms, aborted)
   }
 
   /** Requests being served right now, across snapshots. */

@@ -2,6 +2,7 @@
 // that Node's parser lets through but RFC 9112 rejects, path normalisation, request id, trace context and
 // the client address. A request refused here gets 400 and is never forwarded.
 import type { BlockList } from 'node:net'
+import { HOST_HEADER } from '../config/http.js'
 import { normalizePath } from '../config/path.js'
 import type { RequestContext } from './context.js'
 import { newRequestId, newSpanId, parseTraceparent, saneRequestId } from './ids.js'
@@ -10,8 +11,6 @@ export interface HeadOptions {
   trusted: BlockList | null
 }
 
-/** Host header values: a DNS name, IPv4 or bracketed IPv6, with an optional port. */
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?)(?::\d{1,5})?$/
 
 function hostOnly(h: string): string {
   let host = h.charCodeAt(0) === 91 /* [ */ ? h.slice(0, h.indexOf(']') + 1) : (h.indexOf(':') >= 0 ? h.slice(0, h.indexOf(':')) : h)
@@ -51,7 +50,7 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   if (te && req.httpVersionMinor === 0 && req.httpVersionMajor === 1) { ctx.errorCode = 'http10_transfer_encoding'; return false }
   const headers = req.headers
   const hostHeader = headers.host
-  if (hostHeader === undefined ? req.httpVersionMinor !== 0 : !HOST.test(hostHeader)) { ctx.errorCode = 'bad_host'; return false }
+  if (hostHeader === undefined ? req.httpVersionMinor !== 0 : !HOST_HEADER.test(hostHeader)) { ctx.errorCode = 'bad_host'; return false }
 
   let target = req.url ?? ''
   if (target.charCodeAt(0) !== 47 /* / */) {

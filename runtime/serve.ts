@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { splitHostPort, type Settings } from '../config/settings.js'
 import { createAdminServer } from './admin.js'
-import { createLogger, flushLogger } from './access-log.js'
+import { AccessLog, createLogger, flushLogger } from './access-log.js'
 import { Gateway, type BundleText } from './gateway.js'
 import { createRedis } from './redis.js'
 import { createClientServer } from './server.js'
@@ -46,7 +46,8 @@ const listen = (server: Server, addr: string): Promise<{ host: string; port: num
 export async function serve(settings: Settings, source: BundleSource, opts: { log?: Logger } = {}): Promise<Running> {
   const log = opts.log ?? createLogger(settings)
   const redis = settings.redisUrl === null ? null : createRedis(settings.redisUrl, settings.redisTimeoutMs, log)
-  const gateway = new Gateway({ settings, log, redis })
+  const accessLog = settings.accessLog ? new AccessLog(settings.logDestination) : null
+  const gateway = new Gateway({ settings, log, redis, accessLog })
   const first = await source.load()
   gateway.activate(await gateway.build(first))
   log.info({ version: first.manifest.version, routes: first.manifest.ir.routes.length }, 'bundle loaded')
@@ -111,7 +112,8 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     await Promise.race([closed, new Promise(r => setTimeout(r, 1000).unref())])
     await gateway.close(true)
     if (redis !== null) redis.disconnect()
-    log.info({ drained, aborted }, 'shutdown complete')
+    await accessLog?.close()
+    log.info({ drained, aborted, accessLinesDropped: accessLog?.dropped ?? 0 }, 'shutdown complete')
     flushLogger(log)
     return { drained, aborted }
   })()

@@ -2,6 +2,7 @@
 // that did not match and why, the ones that matched but lost on precedence (and to which), and the stages the
 // chosen route runs. config/match.ts and config/path.ts decide; this file only words their answers.
 import type { BundleIR, MatchIR, RouteIR, StageIR, UpstreamIR } from '../../config/ir.js'
+import { HOST_HEADER } from '../../config/http.js'
 import { compareRank, EXACT_HOST_RANK, EXACT_PATH_RANK, matchRoute, selectRoute, type MatchFailure, type Rank, type RequestShape } from '../../config/match.js'
 import { normalizePath } from '../../config/path.js'
 import { IDEMPOTENT, TOKEN } from '../../config/http.js'
@@ -45,7 +46,6 @@ export interface Explanation {
 const code = (s: string) => '`' + s + '`'
 
 /** Host header values the runtime accepts (runtime/request-head.ts; the compiler may not import runtime/). */
-const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.\-_]*[A-Za-z0-9])?)(?::\d{1,5})?$/
 const dur = (ms: number) => formatQty('duration', ms)
 
 /** Why the runtime's normaliser refuses a path (config/path.ts returns only null). */
