@@ -35,7 +35,8 @@ export function formatQty(kind: QtyKind, v: number): string {
 export function readQty(q: QtyV, kind: QtyKind, what: string, d: Diagnostics, range: Range = {}): number | undefined {
   const got = KIND_OF_UNIT(q.unit)
   if (got === undefined) {
-    const guess = closest(q.unit, ALL_UNITS)
+    const own = kind === 'duration' ? Object.keys(DURATION) : kind === 'size' ? Object.keys(SIZE) : kind === 'percent' ? ['%'] : []
+    const guess = closest(q.unit, own) ?? closest(q.unit, ALL_UNITS)
     d.error('E0302', q.span, `unknown unit \`${q.unit}\` in \`${q.raw}\``, {
       label: `${what} takes ${ARTICLE[kind]}`,
       hint: guess ? `did you mean \`${q.num}${guess}\`?` : `${ARTICLE[kind]} looks like ${EXAMPLE[kind]}`,
@@ -57,7 +58,13 @@ export function readQty(q: QtyV, kind: QtyKind, what: string, d: Diagnostics, ra
     case 'percent': v = q.num / 100; break
     case 'count': v = q.num; break
   }
-  if ((kind === 'count' || kind === 'size' || kind === 'duration') && !Number.isInteger(v)) {
+  const shown = q.raw.length > 24 ? q.raw.slice(0, 16) + '…' + q.raw.slice(-4) : q.raw
+  if ((!Number.isFinite(v) || v > Number.MAX_SAFE_INTEGER) && range.max === undefined) {
+    d.error('E0303', q.span, `${what} is far too large: \`${shown}\``, { label: 'out of range' })
+    return undefined
+  }
+  if (!Number.isFinite(v)) v = Number.MAX_VALUE
+  if ((kind === 'count' || kind === 'size' || kind === 'duration') && !Number.isInteger(v) && v <= Number.MAX_SAFE_INTEGER) {
     d.error('E0303', q.span, `${what} must be a whole number${kind === 'count' ? '' : ` of ${kind === 'size' ? 'bytes' : 'milliseconds'}`}, got \`${q.raw}\``, { label: 'not a whole number' })
     return undefined
   }
@@ -65,7 +72,7 @@ export function readQty(q: QtyV, kind: QtyKind, what: string, d: Diagnostics, ra
     const lo = range.min !== undefined ? formatQty(kind, range.min) : undefined
     const hi = range.max !== undefined ? formatQty(kind, range.max) : undefined
     const bounds = lo !== undefined && hi !== undefined ? `between ${lo} and ${hi}` : lo !== undefined ? `at least ${lo}` : `at most ${hi}`
-    d.error('E0303', q.span, `${what} must be ${bounds}, got \`${q.raw}\``, { label: 'out of range' })
+    d.error('E0303', q.span, `${what} must be ${bounds}, got \`${shown}\``, { label: 'out of range' })
     return undefined
   }
   return v

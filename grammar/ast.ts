@@ -78,8 +78,8 @@ export interface MatchStmt extends StmtBase {
   methods: WordV[]
   methodSpan: Span | null
   header: { name: NameV; value: StrV | null; span: Span } | null
-  /** Conditions written twice (`path … path …`), reported by the checker. */
-  repeated: Span[]
+  /** Conditions written twice (`path … path …`), reported by the checker: which, where, and the first one. */
+  repeated: { what: 'host' | 'path' | 'method' | 'header'; span: Span; first: Span }[]
 }
 
 export interface AuthStmt extends StmtBase { kind: 'auth'; provider: WordV; options: OptionAst[] }

@@ -273,7 +273,7 @@ export class AstBuilder {
       const span = this.span(c.tok)
       switch (c.name) {
         case 'Host': {
-          if (m.hostSpan !== null) m.repeated.push(span)
+          if (m.hostSpan !== null) m.repeated.push({ what: 'host', span, first: m.hostSpan })
           m.hostSpan = span
           const list = kids[i + 1]?.node
           if (list !== undefined) m.hosts.push(...toks(list, 'AnyString').map(t => this.str(t)))
@@ -285,12 +285,12 @@ export class AstBuilder {
           if (kids[j]?.name === 'Prefix' || kids[j]?.name === 'Exact') { mode = kids[j].name === 'Prefix' ? 'prefix' : 'exact'; j++ }
           const v = kids[j]?.name === 'AnyString' ? kids[j].tok : undefined
           if (v === undefined) break
-          if (m.path !== null) m.repeated.push(span)
+          if (m.path !== null) m.repeated.push({ what: 'path', span, first: m.path.span })
           m.path = { mode, value: this.str(v), span }
           break
         }
         case 'Method': {
-          if (m.methodSpan !== null) m.repeated.push(span)
+          if (m.methodSpan !== null) m.repeated.push({ what: 'method', span, first: m.methodSpan })
           m.methodSpan = span
           const list = kids[i + 1]?.node
           if (list !== undefined) m.methods.push(...toks(list, 'Identifier').map(t => this.word(t)))
@@ -301,7 +301,7 @@ export class AstBuilder {
           const name = this.name(nameNode)
           if (name === undefined) break
           const v = kids[i + 2]?.name === 'AnyString' ? kids[i + 2].tok : undefined
-          if (m.header !== null) m.repeated.push(span)
+          if (m.header !== null) m.repeated.push({ what: 'header', span, first: m.header.span })
           m.header = { name, value: v ? this.str(v) : null, span }
           break
         }

@@ -21,6 +21,14 @@ export interface Diagnostic {
   notes?: { message: string; file: string; line: number; col: number; len: number }[]
 }
 
+/**
+ * Messages quote user text; control characters in it (a `\n` escape, an ANSI escape) would break the
+ * one-line format or reach a terminal raw, so they are shown escaped.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, c => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : '\\u{' + c.charCodeAt(0).toString(16) + '}'))
+}
+
 /** Collects diagnostics for one compilation; reports them sorted by file and position. */
 export class Diagnostics {
   readonly list: Diagnostic[] = []
@@ -34,11 +42,11 @@ export class Diagnostics {
   }
 
   private push(severity: Severity, code: string, span: Span, message: string, extra: { label?: string; hint?: string; notes?: { message: string; span: Span }[] }): void {
-    const d: Diagnostic = { code, severity, message, file: span.file, line: span.line, col: span.col, len: Math.max(1, span.len) }
-    if (extra.label !== undefined) d.label = extra.label
-    if (extra.hint !== undefined) d.hint = extra.hint
+    const d: Diagnostic = { code, severity, message: printable(message), file: span.file, line: span.line, col: span.col, len: Math.max(1, span.len) }
+    if (extra.label !== undefined) d.label = printable(extra.label)
+    if (extra.hint !== undefined) d.hint = printable(extra.hint)
     if (extra.notes !== undefined && extra.notes.length > 0) {
-      d.notes = extra.notes.map(n => ({ message: n.message, file: n.span.file, line: n.span.line, col: n.span.col, len: Math.max(1, n.span.len) }))
+      d.notes = extra.notes.map(n => ({ message: printable(n.message), file: n.span.file, line: n.span.line, col: n.span.col, len: Math.max(1, n.span.len) }))
     }
     this.list.push(d)
   }

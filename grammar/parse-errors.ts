@@ -1,6 +1,6 @@
 // Chevrotain's error wording replaced so parse errors read like checker errors: one lowercase sentence,
 // names in backticks, and a hint (after HINT_SEP) where a likely fix is known, e.g. a misspelt keyword.
-import { EOF, tokenLabel, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain'
+import { EOF, tokenLabel, tokenMatcher, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain'
 import { closest } from './suggest.js'
 import * as T from './tokens.js'
 
@@ -53,10 +53,11 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
       return `expected ${block[0]}, found ${describe(actual)}` + (keywordHint(actual, block[1]) || `${HINT_SEP}expected one of ${listOf(block[1])}`)
     }
     if (expected === EOF) {
+      if (actual.tokenType === T.RBrace) return `unexpected \`}\` with no block open${HINT_SEP}remove it, or check the braces above`
       return `expected ${DECLS}, found ${describe(actual)}` + (keywordHint(actual, [T.Include, T.Upstream, T.Jwt, T.Policy, T.Defaults, T.Route]) || `${HINT_SEP}every top-level statement is a declaration`)
     }
     if (expected === T.LBrace) return `expected \`{\` after \`${previous.image}\`, found ${describe(actual)}`
-    if (expected === T.Quantity && actual.tokenType === T.AnyString) return `expected a number, found a string${HINT_SEP}remove the quotes`
+    if (expected === T.Quantity && tokenMatcher(actual, T.AnyString)) return `expected a number, found a string${HINT_SEP}remove the quotes`
     return `expected ${labelOf(expected)}, found ${describe(actual)}` + keywordHint(actual, [expected])
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {

@@ -142,4 +142,5 @@ export const allTokens: TokenType[] = [
 ]
 
 /** Built once per process and reused by every parse. */
-export const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false })
+// Only `\n` ends a line: a CRLF file must not count its `\r` as a second line break (the `\r` is white space).
+export const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false, lineTerminatorsPattern: /\n/g, lineTerminatorCharacters: ['\n'] })

@@ -16,6 +16,10 @@ export interface CheckContext {
   symbols: Symbols
   /** Names referenced somewhere, for the unused-declaration lint. */
   used: Set<string>
+  /** Lower-case headers the gateway sets from verified claims (`forward … as`): only `auth` makes them real. */
+  identityHeaders: Set<string>
+  /** `use` cycles already reported (by member set), so each is reported once. */
+  reportedCycles: Set<string>
 }
 
 /** Report an unknown name with the closest declared one as a hint. */

@@ -56,15 +56,11 @@ export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<str
   r.stages.forEach((s, i) => {
     if (s.kind !== 'ratelimit' || s.key.kind !== 'header' || !hasAuth) return
     if (identityHeaders.has(s.key.header)) return
-    const stmt = findRatelimit(c.decl, i)
-    ctx.d.warn('W0706', stmt?.key.span ?? c.decl.name.span, `\`ratelimit by header\` on an authenticated route keys on \`${s.key.header}\`, which the client controls`, {
+    const stmt = c.stageStmts[i] as A.RatelimitStmt
+    ctx.d.warn('W0706', stmt.key.span, `\`ratelimit by header\` on an authenticated route keys on \`${s.key.header}\`, which the client controls`, {
       label: 'a new value per request escapes the limit', hint: 'limit by `user` or `claim NAME` on authenticated routes',
     })
   })
-}
-
-function findRatelimit(r: A.RouteDecl, _i: number): A.RatelimitStmt | undefined {
-  return r.body.find((s): s is A.RatelimitStmt => s.kind === 'ratelimit' && s.key.kind === 'header')
 }
 
 /** W0709: declarations no route refers to. */

@@ -3,7 +3,7 @@
 import type * as A from '../../grammar/ast.js'
 import { closest } from '../../grammar/index.js'
 import type { MatchIR } from '../../config/ir.js'
-import { HOSTNAME, METHODS, TOKEN } from '../../config/http.js'
+import { FIELD_VALUE, HOSTNAME, METHODS, TOKEN } from '../../config/http.js'
 import { normalizePath } from '../../config/path.js'
 import { givenTwice, headerName, type CheckContext } from './context.js'
 
@@ -32,6 +32,13 @@ function path(ctx: CheckContext, p: NonNullable<A.MatchStmt['path']>): MatchIR['
   }
   if (v.includes('?') || v.includes('#')) {
     ctx.d.error('E0306', p.value.span, `path \`${v}\` contains a query or fragment`, { label: 'routes match the path only', hint: 'remove everything from `?` or `#` on' })
+    return undefined
+  }
+  if (/[^\x21-\x7e]/.test(v)) {
+    const enc = v.replace(/[^\x21-\x7e]/gu, c => [...Buffer.from(c)].map(b => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join(''))
+    ctx.d.error('E0503', p.value.span, `path \`${v}\` can never match: requests carry spaces and non-ASCII characters percent-encoded`, {
+      label: 'no request path looks like this', hint: `write \`${enc}\``,
+    })
     return undefined
   }
   const norm = normalizePath(v)
@@ -66,7 +73,7 @@ function methods(ctx: CheckContext, ws: A.WordV[]): string[] {
 
 /** MatchIR for a route, or undefined when something in it is broken (already reported). */
 export function checkMatch(ctx: CheckContext, m: A.MatchStmt): MatchIR | undefined {
-  for (const r of m.repeated) givenTwice(ctx, 'match condition', r, m.span, 'one `match`')
+  for (const r of m.repeated) givenTwice(ctx, r.what, r.span, r.first, 'one `match`')
   let ok = true
   const hosts: string[] = []
   for (const h of m.hosts) {
@@ -82,8 +89,13 @@ export function checkMatch(ctx: CheckContext, m: A.MatchStmt): MatchIR | undefin
   let header: MatchIR['header'] = null
   if (m.header !== null) {
     const name = headerName(ctx, m.header.name)
+    const value = m.header.value?.value ?? null
+    if (value !== null && !FIELD_VALUE.test(value)) {
+      ctx.d.error('E0306', m.header.value!.span, 'a header value cannot contain control characters such as newlines', { label: 'no request can carry this value' })
+      ok = false
+    }
     if (name === undefined) ok = false
-    else header = { name, value: m.header.value?.value ?? null }
+    else header = { name, value }
   }
   return ok && p !== undefined ? { hosts, path: p, methods: ms, header } : undefined
 }

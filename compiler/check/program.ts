@@ -7,9 +7,9 @@ import { checkJwtProvider } from '../../policies/jwt/check.js'
 import type { CheckContext, Symbols } from './context.js'
 import { checkEnvelope, envelopeOf } from './envelope.js'
 import { lintRoute, lintUnused } from './lints.js'
-import { checkPolicyDecl, checkRoute, type CheckedRoute, type RouteDefaults } from './route.js'
+import { checkPolicyBody, checkPolicyDecl, checkRoute, checkRouteDefaults, type CheckedRoute, type RouteDefaults } from './route.js'
 import { checkRouting } from './routing.js'
-import { checkUpstream, checkUpstreamDefaults, type UpstreamDefaults } from './upstream.js'
+import { checkUpstream, checkUpstreamDefaults, checkUpstreamDefaultValues, type UpstreamDefaults } from './upstream.js'
 
 export interface CheckResult {
   /** Present only when there were no errors. */
@@ -70,12 +70,15 @@ function collectDefaults(ctx: CheckContext, decls: A.DefaultsDecl[]): { route: R
     }
   }
   checkUpstreamDefaults(ctx, upstreamStmts, upstream)
+  // Defaults are checked once here, even if nothing uses them (a use reports the same spans, deduplicated).
+  checkRouteDefaults(ctx, route)
+  checkUpstreamDefaultValues(ctx, upstream)
   return { route, upstream }
 }
 
 export function checkProgram(files: A.FileAst[], d: Diagnostics): CheckResult {
   const symbols: Symbols = { upstreams: new Map(), jwts: new Map(), policies: new Map(), routes: new Map() }
-  const ctx: CheckContext = { d, symbols, used: new Set() }
+  const ctx: CheckContext = { d, symbols, used: new Set(), identityHeaders: new Set(), reportedCycles: new Set() }
   const { defaults } = collectSymbols(ctx, files)
   const defs = collectDefaults(ctx, defaults)
 
@@ -83,6 +86,7 @@ export function checkProgram(files: A.FileAst[], d: Diagnostics): CheckResult {
   for (const u of symbols.upstreams.values()) upstreams.set(u.name.value, checkUpstream(ctx, u, defs.upstream))
   const providers: JwtProviderIR[] = []
   for (const j of symbols.jwts.values()) providers.push(checkJwtProvider(ctx, j))
+  for (const p of providers) for (const f of p.forward) ctx.identityHeaders.add(f.header)
   for (const p of symbols.policies.values()) checkPolicyDecl(ctx, p)
 
   const routes: CheckedRoute[] = []
@@ -92,14 +96,17 @@ export function checkProgram(files: A.FileAst[], d: Diagnostics): CheckResult {
   }
   checkRouting(ctx, routes.map(c => ({ name: c.ir.name, match: c.ir.match, span: c.decl.name.span, decl: c.matchSpan })))
 
-  const identityHeaders = new Set(providers.flatMap(p => p.forward.map(f => f.header)))
+  const identityHeaders = ctx.identityHeaders
   for (const c of routes) {
     checkEnvelope(ctx, c)
     lintRoute(ctx, c, upstreams, identityHeaders)
   }
   for (const u of symbols.upstreams.values()) lintUnused(ctx, 'upstream', u.name)
   for (const j of symbols.jwts.values()) lintUnused(ctx, 'jwt', j.name)
+  const unusedPolicies = [...symbols.policies.values()].filter(p => !ctx.used.has('policy:' + p.name.value))
   for (const p of symbols.policies.values()) lintUnused(ctx, 'policy', p.name)
+  // Policies no route uses are still checked (with the route-independent rules), so a broken one cannot hide.
+  for (const p of unusedPolicies) checkPolicyBody(ctx, p)
 
   if (d.errorCount > 0) return { ir: undefined, routes }
   const irRoutes: RouteIR[] = routes.map(c => ({ ...c.ir, envelope: envelopeOf(c.ir) }))

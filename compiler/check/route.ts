@@ -44,6 +44,10 @@ function expand(ctx: CheckContext, body: A.RouteStmt[], via: string[], out: Item
     if (p === undefined) { unknownName(ctx, 'E0203', 'policy', s.policy, ctx.symbols.policies.keys(), 'policy'); continue }
     ctx.used.add('policy:' + name)
     if (via.includes(name)) {
+      // one report per cycle, however many policies of it are checked
+      const cycle = [...via.slice(via.indexOf(name))].sort().join('→')
+      if (ctx.reportedCycles.has(cycle)) continue
+      ctx.reportedCycles.add(cycle)
       ctx.d.error('E0204', s.span, `policy \`${name}\` uses itself: ${[...via, name].map(n => '`' + n + '`').join(' → ')}`, { hint: 'remove one of the `use` lines in the cycle' })
       continue
     }
@@ -60,6 +64,30 @@ export interface CheckedRoute {
   matchSpan: A.Span
   retryStmt: A.RetryStmt | null
   timeoutGiven: boolean
+  /** The statement of each IR stage (same index), for lints that point at one. */
+  stageStmts: A.RouteStmt[]
+}
+
+/** Checks the values of route defaults once. */
+export function checkRouteDefaults(ctx: CheckContext, d: RouteDefaults): void {
+  if (d.timeout) readQty(d.timeout.value, 'duration', '`timeout`', ctx.d, { min: 1, max: 3_600_000 })
+  if (d.maxBody) readQty(d.maxBody.value, 'size', '`max_body`', ctx.d, { min: 0, max: 1024 ** 4 })
+  if (d.retry) checkRetry(ctx, d.retry)
+}
+
+/** A policy no route uses: its stages and settings are checked on their own (route-level rules need a route). */
+export function checkPolicyBody(ctx: CheckContext, p: A.PolicyDecl): void {
+  const items: Item[] = []
+  expand(ctx, p.body, [p.name.value], items)
+  items.forEach((it, i) => {
+    const s = it.stmt
+    switch (s.kind) {
+      case 'auth': checkAuthStage(ctx, s); break
+      case 'ratelimit': checkRatelimitStage(ctx, s, `${p.name.value}#${i}`); break
+      case 'headers': checkHeadersStage(ctx, s); break
+      case 'timeout': case 'max_body': case 'retry': checkRouteDefaults(ctx, { [s.kind === 'max_body' ? 'maxBody' : s.kind]: s } as RouteDefaults); break
+    }
+  })
 }
 
 export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDefaults): CheckedRoute | undefined {
@@ -110,9 +138,11 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     if (s.kind === 'auth') { st = checkAuthStage(ctx, s); authSeen = true }
     else if (s.kind === 'headers') st = checkHeadersStage(ctx, s)
     else if (s.kind === 'ratelimit') {
-      if ((s.key.kind === 'user' || s.key.kind === 'claim') && !authSeen) {
+      const identityHeader = s.key.kind === 'header' && ctx.identityHeaders.has(s.key.name!.value.toLowerCase())
+      if ((s.key.kind === 'user' || s.key.kind === 'claim' || identityHeader) && !authSeen) {
         const auth = items.find(x => x.stmt.kind === 'auth')
-        ctx.d.error('E0403', s.key.span, `\`ratelimit by ${s.key.kind}\` needs an \`auth\` stage before it${from(it)}`, {
+        const what = identityHeader ? `header ${s.key.name!.value}` : s.key.kind
+        ctx.d.error('E0403', s.key.span, `\`ratelimit by ${what}\` needs an \`auth\` stage before it${from(it)}`, {
           label: 'no verified identity yet',
           hint: auth ? 'move this below the `auth` line' : 'add `auth PROVIDER` above it, or limit `by ip`',
           ...(auth ? { notes: [{ message: '`auth` comes later, here', span: auth.stmt.span }] } : {}),
@@ -127,7 +157,7 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     stageStmts.push(s)
   }
 
-  orderLints(ctx, stages, stageStmts)
+  orderLints(ctx, stages, stageStmts, ctx.identityHeaders)
 
   let match: MatchIR | undefined
   if (matchStmt === undefined) {
@@ -164,15 +194,18 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     matchSpan: matchStmt!.span,
     retryStmt: retryStmt ?? null,
     timeoutGiven: timeoutStmt !== undefined,
+    stageStmts,
   }
 }
 
 /** W0701: a stage that costs more runs before a cheaper one that could have rejected the request. */
-function orderLints(ctx: CheckContext, stages: StageIR[], stmts: A.RouteStmt[]): void {
+function orderLints(ctx: CheckContext, stages: StageIR[], stmts: A.RouteStmt[], identity: Set<string>): void {
   const cost = (s: StageIR): number => (s.kind === 'auth' ? 2 : s.kind === 'ratelimit' ? (s.store === 'redis' ? 2 : 1) : 0)
   for (let i = 0; i < stages.length; i++) {
     const s = stages[i]
     if (s.kind !== 'ratelimit' || s.key.kind === 'user' || s.key.kind === 'claim') continue
+    // a header the gateway sets from verified claims only exists after `auth`: it cannot move above it
+    if (s.key.kind === 'header' && identity.has(s.key.header)) continue
     const costly = stages.slice(0, i).findIndex(p => cost(p) > cost(s) && !(p.kind === 'ratelimit' && s.store === 'redis'))
     if (costly < 0) continue
     const p = stages[costly]

@@ -26,11 +26,15 @@ export function witnesses(m: MatchIR): RequestShape[] {
   return out
 }
 
-function describe(w: RequestShape): string {
-  const method = w.method === OTHER_METHOD ? 'requests' : `${w.method} requests`
-  const host = w.host.includes(PROBE_LABEL) ? (w.host.endsWith('.invalid') ? 'any host' : `\`*${w.host.slice(PROBE_LABEL.length)}\``) : `\`${w.host}\``
-  const path = w.path.includes(PROBE_LABEL) ? `\`${w.path.slice(0, w.path.indexOf(PROBE_LABEL))}…\`` : `\`${w.path}\``
-  return `${method} for ${host}${path}`
+/** "GET requests with header `x: 1` for `api.example.com/orders`" — one witness, in words. */
+function describe(w: RequestShape, anyMethod: boolean): string {
+  const method = anyMethod || w.method === OTHER_METHOD ? 'requests' : `${w.method} requests`
+  const header = Object.entries(w.headers).map(([k, v]) => ` with header \`${k}: ${v}\``).join('')
+  const path = w.path.includes(PROBE_LABEL) ? w.path.slice(0, w.path.indexOf(PROBE_LABEL)) + '…' : w.path
+  const where = w.host.includes(PROBE_LABEL)
+    ? (w.host.endsWith('.invalid') ? `\`${path}\` on any host` : `\`*${w.host.slice(PROBE_LABEL.length)}${path}\``)
+    : `\`${w.host}${path}\``
+  return `${method}${header} for ${where}`
 }
 
 /** Path index: routes that can match a path are found without scanning the whole table per witness. */
@@ -77,15 +81,17 @@ export function checkRouting(ctx: CheckContext, routes: RoutingInput[]): void {
       if (top.length === 0) continue
       // A witness carries only this route's header, so an equal-rank tie is a true ambiguity.
       if (top.length > 1 && top.includes(i)) {
-        for (const j of top) {
-          if (j === i) continue
-          const [a, b] = j < i ? [j, i] : [i, j]
-          const key = `${a}:${b}`
-          if (reported.has(key)) continue
-          reported.add(key)
-          conflict = true
-          ctx.d.error('E0501', routes[b].span, `routes \`${routes[a].name}\` and \`${routes[b].name}\` both match ${describe(w)}`, {
-            label: 'same match as an earlier route', notes: [{ message: `\`${routes[a].name}\` is declared here`, span: routes[a].span }],
+        // Reported once, at the later-declared route of the pair, against the first route it collides with
+        // (a route duplicated N times gives N-1 errors, not N²/2).
+        conflict = true
+        const first = Math.min(...top)
+        const later = top.filter(j => j !== first)
+        for (const b of later) {
+          if (reported.has(String(b))) continue
+          reported.add(String(b))
+          const bothAny = routes[first].match.methods.length === 0 && routes[b].match.methods.length === 0
+          ctx.d.error('E0501', routes[b].span, `routes \`${routes[first].name}\` and \`${routes[b].name}\` both match ${describe(w, bothAny)}`, {
+            label: 'same match as an earlier route', notes: [{ message: `\`${routes[first].name}\` is declared here`, span: routes[first].span }],
             hint: 'make the matches differ (host, path, method or header), or merge the two routes',
           })
         }

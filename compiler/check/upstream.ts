@@ -114,6 +114,17 @@ export function checkUpstreamDefaults(ctx: CheckContext, stmts: A.UpstreamStmt[]
   }
 }
 
+/** Reads every defaulted upstream statement once, so their mistakes are reported even when no upstream uses them. */
+export function checkUpstreamDefaultValues(ctx: CheckContext, defaults: UpstreamDefaults): void {
+  for (const s of defaults.values()) {
+    if (s.kind === 'balance') balance(ctx, s)
+    else if (s.kind === 'health') (s.mode === 'active' ? activeHealth : passiveHealth)(ctx, s)
+    else if (s.kind === 'pool') pool(ctx, s)
+    else if (s.kind === 'bulkhead') checkBulkhead(ctx, s)
+    else if (s.kind === 'breaker') checkBreaker(ctx, s)
+  }
+}
+
 export function checkUpstream(ctx: CheckContext, u: A.UpstreamDecl, defaults: UpstreamDefaults): UpstreamIR {
   const own = new Map<string, A.UpstreamStmt>()
   for (const s of u.body) {

@@ -40,7 +40,16 @@ export const lit = (v: Json): Code => {
     }
   }
   check(v)
-  return new Code(JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029').replace(/</g, '\\u003c'))
+  return new Code(literal(v))
+}
+
+const escapeJson = (s: string): string => s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029').replace(/</g, '\\u003c')
+
+/** JSON text, except that an own `__proto__` key becomes a computed key (in a literal it would set the prototype). */
+function literal(v: Json): string {
+  if (v === null || typeof v !== 'object') return escapeJson(JSON.stringify(v))
+  if (Array.isArray(v)) return '[' + v.map(literal).join(',') + ']'
+  return '{' + Object.entries(v).map(([k, x]) => (k === '__proto__' ? `[${escapeJson(JSON.stringify(k))}]` : escapeJson(JSON.stringify(k))) + ':' + literal(x)).join(',') + '}'
 }
 
 /** js`…`: Code and Name are spliced as-is; any other value becomes a literal. */
@@ -55,7 +64,8 @@ export const prop = (obj: Code | Name, key: string): Code =>
   IDENT.test(key) && !RESERVED.has(key) ? new Code(`${obj}.${key}`) : new Code(`${obj}[${lit(key)}]`)
 
 /** A `//` comment: every line terminator JavaScript knows is removed, so nothing can end it early. */
-export const comment = (text: string): Code => new Code('// ' + text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/\*\//g, '* /'))
+export const comment = (text: string): Code =>
+  new Code('// ' + text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/\*\//g, '* /').replace(/</g, '\u2039'))
 
 /** Joins fragments with a separator. */
 export const join = (parts: (Code | Name)[], sep = ''): Code => new Code(parts.map(String).join(sep))

@@ -61,7 +61,7 @@ function lossy(ast: A.FileAst, text: string, d: Diagnostics): void {
     label: 'given again here', hint: 'keep one of them; `gwc fmt` will not drop text it cannot print',
   })
   const visitRoute = (s: A.RouteStmt | A.UpstreamStmt) => {
-    if (s.kind === 'match') for (const r of s.repeated) refuse(r, '`match`')
+    if (s.kind === 'match') for (const r of s.repeated) refuse(r.span, '`match`')
     if (s.kind === 'respond') for (const r of s.extraBodies) refuse(r, 'response')
     if (s.kind === 'proxy' && s.fallback) for (const r of s.fallback.extraBodies) refuse(r, 'response')
   }

@@ -16,8 +16,8 @@ export function checkRespond(ctx: CheckContext, s: A.RespondStmt): RespondIR | u
     body = s.body.value.value
     contentType = CONTENT_TYPES[s.body.as]
     if (s.body.as === 'json') {
-      try { JSON.parse(body) } catch (e) {
-        ctx.d.error('E0306', s.body.value.span, 'the `json` body is not valid JSON', { label: (e as Error).message.replace(/^Unexpected/, 'unexpected').split('\n')[0], hint: 'escape inner quotes as `\\"`, or use `text`' })
+      try { JSON.parse(body) } catch {
+        ctx.d.error('E0306', s.body.value.span, 'the `json` body is not valid JSON', { label: 'not valid JSON', hint: 'escape inner quotes as `\\"`, or use `text`' })
       }
     }
   }
@@ -53,7 +53,7 @@ export function checkProxy(ctx: CheckContext, s: A.ProxyStmt): ProxyIR | undefin
     if (t.weight !== null) {
       const w = readQty(t.weight, 'percent', 'a proxy weight', ctx.d, { min: 0, max: 1 })
       if (w === undefined) { ok = false; continue }
-      weight = Math.round(w * 10_000) / 100
+      weight = w * 100
     } else if (s.targets.length > 1) {
       ctx.d.error('E0308', t.upstream.span, `upstream \`${t.upstream.value}\` has no weight`, { label: 'weight missing', hint: 'give every upstream of a split a percentage, e.g. `proxy a 90%, b 10%`' })
       ok = false
@@ -63,7 +63,8 @@ export function checkProxy(ctx: CheckContext, s: A.ProxyStmt): ProxyIR | undefin
   }
   if (ok && targets.length > 0) {
     const sum = targets.reduce((a, t) => a + t.weight, 0)
-    if (Math.abs(sum - 100) > 1e-9) {
+    for (const t of targets) t.weight = Math.round(t.weight * 10_000) / 10_000
+    if (Math.abs(sum - 100) > 1e-6) {
       ctx.d.error('E0308', s.span, `proxy weights add up to ${+sum.toFixed(4)}%, not 100%`, { label: 'weights do not add up', hint: 'make the percentages sum to 100%' })
       ok = false
     }

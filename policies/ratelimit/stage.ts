@@ -27,7 +27,15 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
     .child(o.route, o.failOpen ? 'fail_open' : 'fail_closed')
   const failClosed = env.metrics.stageRejects.child('ratelimit', o.route, '503')
 
+  // A header the gateway sets from verified claims is read from what `auth` established, never from the
+  // client's copy (which is spoofable and is stripped before proxying anyway).
+  const identityHeader = o.key.kind === 'header' && [...env.providers.values()].some(p => p.forward.some(f => f.header === (o.key as { header: string }).header))
   const keyOf = (ctx: RequestContext): string => { // HOT PATH
+    if (identityHeader) {
+      const id = ctx.state.identity
+      if (id !== null) for (let i = 0; i < id.length; i++) if (id[i].header === (o.key as { header: string }).header) return id[i].value
+      return ''
+    }
     switch (o.key.kind) {
       case 'ip': return ctx.clientIp
       case 'user': { const s = ctx.state.claims?.sub; return typeof s === 'string' ? s : '' }
