@@ -14,6 +14,7 @@ import { isBundleDir, readBundle } from '../config/bundle-io.js'
 import type { BundleIR } from '../config/ir.js'
 import { GWP_VERSION } from '../config/version.js'
 import { FRONT_ENDS } from '../compiler/front-ends.js'
+import { runTest } from './gwc-test.js'
 
 const USAGE = `gwc ${GWP_VERSION}: compile and check gwp policies
 
@@ -30,6 +31,9 @@ usage:
   gwc fmt PATH…              format .gwp files: print one file's canonical text (- reads stdin);
                              --write rewrites files in place, --check lists unformatted ones (exit 1)
   gwc convert FILE.yaml      print the YAML policy as equivalent .gwp (-o OUT.gwp writes it instead)
+  gwc test PATH…|BUNDLE --spec FILE [--fail-under N]
+                             run request expectations (route, status, stages, forwarded headers) against
+                             the compiled policy offline; exit 1 on a failed case or coverage under N%
   gwc help                   this text
 
 options:
@@ -145,6 +149,18 @@ async function main(argv: string[]): Promise<number> {
       if (!['text', 'json', 'github'].includes(format)) throw new Usage(`unknown format ${JSON.stringify(format)} (text, json or github)`)
       const r = runConvert(paths, typeof flags.out === 'string' ? flags.out : undefined, format as DiagnosticFormat)
       if (r.code === 2) throw new Usage(r.err.replace(/^gwc: /, '').trimEnd())
+      process.stdout.write(r.out); process.stderr.write(r.err)
+      return r.code
+    }
+    case 'test': {
+      const { flags, paths } = parse(rest, { format: { type: 'string' }, spec: { type: 'string' }, 'fail-under': { type: 'string' } })
+      const format = outputFormat(flags.format)
+      if (format === undefined) throw new Usage('test --format is text or json')
+      if (paths.length === 0) throw new Usage('test needs policy paths or a bundle directory')
+      if (typeof flags.spec !== 'string') throw new Usage('test needs --spec FILE')
+      const fu = flags['fail-under'] === undefined ? undefined : Number(flags['fail-under'])
+      if (fu !== undefined && !(fu >= 0 && fu <= 100)) throw new Usage('--fail-under takes a percentage from 0 to 100')
+      const r = runTest(paths, flags.spec, fu, format)
       process.stdout.write(r.out); process.stderr.write(r.err)
       return r.code
     }

@@ -1,0 +1,195 @@
+// `gwc test`: runs declarative request expectations against a compiled bundle with no network. The bundle's
+// own generated handlers run, routed by the real router, with offline stage factories: `auth` accepts the
+// claims a case declares (`as:`) instead of verifying a token, rate limits run the real GCRA on a virtual
+// clock, `proxy` records the upstream it would call and the headers it would send (built by the real header
+// code), and upstreams answer with the case's `upstream_status` (200 by default).
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BuildDeps, BundleManifest, StageFactories } from '../config/bundle.js'
+import type { BundleIR, RouteIR } from '../config/ir.js'
+import { instantiateBundle } from './bundle-loader.js'
+import { RequestContext } from './context.js'
+import { CONTINUE } from './continue.js'
+import { upstreamRequestHeaders } from './headers.js'
+import { readHead } from './request-head.js'
+import { applyEdits } from './reply.js'
+import { Router } from './router.js'
+import { gcra, gcraParams, type Decision } from '../policies/ratelimit/gcra.js'
+import { bearerToken } from '../policies/jwt/stage.js'
+
+export interface TestCase {
+  name?: string
+  /** `METHOD URL` or `METHOD /path` (Host then from headers). */
+  request: string
+  headers?: Record<string, string>
+  /** Claims of a verified token; without it, `auth` answers 401. */
+  as?: Record<string, unknown>
+  /** Client address (default 127.0.0.1). */
+  ip?: string
+  /** Send the request this many times (virtual clock frozen); expectations apply to the last. */
+  repeat?: number
+  /** What the upstream answers, when proxied (default 200). */
+  upstream_status?: number
+  expect: {
+    route?: string | null
+    /** Exact status (`401`) or class (`2xx`). */
+    status?: number | string
+    /** Ordered stage kinds that ran, e.g. [ratelimit, auth, proxy]. */
+    stages?: string[]
+    /** The upstream the request would be proxied to (for weighted routes, one of the targets). */
+    upstream?: string
+    /** Headers the upstream would receive (value null = must be absent). */
+    forwarded?: Record<string, string | null>
+    /** Headers on the response. */
+    headers?: Record<string, string | null>
+  }
+}
+
+export interface CaseResult { name: string; ok: boolean; failures: string[]; route: string | null; status: number; stages: string[] }
+export interface SuiteResult { cases: CaseResult[]; passed: number; failed: number; routesTotal: number; routesCovered: string[]; coverage: number }
+
+interface Outcome { status: number; stages: string[]; upstream?: string; forwarded?: string[]; headers: string[] }
+
+/** A request-shaped object, enough for the gateway's head reader and header builder. */
+function fakeRequest(method: string, target: string, headers: Record<string, string>, ip: string): IncomingMessage {
+  const raw: string[] = []
+  const lower: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers)) { raw.push(k, v); lower[k.toLowerCase()] = v }
+  return { method, url: target, headers: lower, rawHeaders: raw, httpVersionMajor: 1, httpVersionMinor: 1, complete: true, socket: { remoteAddress: ip } } as unknown as IncomingMessage
+}
+
+class Recorder {
+  stages: string[] = []
+  upstream: string | undefined
+  forwarded: string[] | undefined
+}
+
+function offlineFactories(rec: () => Recorder, tc: () => TestCase, now: () => number, ir: BundleIR): StageFactories {
+  const limiters = new Map<string, Map<string, number>>()
+  const forward = new Map(ir.jwtProviders.map(p => [p.name, p.forward]))
+  const identity = new Set(ir.identityHeaders)
+  return {
+    auth: o => ctx => {
+      rec().stages.push('auth')
+      const c = tc()
+      const h = (ctx as RequestContext).req.headers.authorization
+      if (c.as === undefined) return reply(401, h === undefined || bearerToken(h) === undefined ? 'Bearer' : 'Bearer error="invalid_token"')
+      const aud = c.as.aud
+      if (o.audience.length > 0 && !(typeof aud === 'string' ? o.audience.includes(aud) : Array.isArray(aud) && aud.some(a => o.audience.includes(a)))) {
+        return reply(403, 'Bearer error="insufficient_scope"')
+      }
+      const ctxr = ctx as RequestContext
+      ctxr.state.claims = c.as
+      ctxr.state.identity = (forward.get(o.provider) ?? []).flatMap(f => { const v = c.as![f.claim]; return v === undefined ? [] : [{ header: f.header, value: String(v) }] })
+      return CONTINUE
+    },
+    ratelimit: o => ctx => {
+      rec().stages.push('ratelimit')
+      const c = ctx as RequestContext
+      const id = c.state.identity
+      const key = o.key.kind === 'ip' ? c.clientIp
+        : o.key.kind === 'user' ? String(c.state.claims?.sub ?? '')
+        : o.key.kind === 'claim' ? String(c.state.claims?.[o.key.claim] ?? '')
+        : identity.has(o.key.header) ? (id?.find(x => x.header === (o.key as { header: string }).header)?.value ?? '')
+        : String(c.req.headers[o.key.header] ?? '')
+      let m = limiters.get(o.id)
+      if (m === undefined) { m = new Map(); limiters.set(o.id, m) }
+      const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
+      m.set(key, gcra(m.get(key) ?? 0, now(), gcraParams(o.limit, o.windowMs, o.burst), d))
+      return d.allowed ? CONTINUE : reply(429, undefined, ['retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)))])
+    },
+    headers: () => { throw new Error('headers stages are emitted inline') },
+    respond: o => () => { rec().stages.push('respond'); return { status: o.status, headers: ['content-type', o.contentType, ...o.headers.flatMap(h => [h.name, h.value])] } },
+    proxy: o => ctx => {
+      const r = rec()
+      r.stages.push('proxy')
+      r.upstream = o.targets.map(t => t.upstream).join('|')
+      const route = ir.routes.find(x => x.name === o.route)!
+      r.forwarded = upstreamRequestHeaders(ctx as RequestContext, { identity, via: true }, route.stages.some(s => s.kind === 'auth'))
+      return { status: tc().upstream_status ?? 200, headers: [] }
+    },
+  }
+}
+
+const reply = (status: number, wwwAuth?: string, headers: string[] = []) => ({ status, headers: wwwAuth ? ['www-authenticate', wwwAuth, ...headers] : headers })
+
+function statusMatches(want: number | string, got: number): boolean {
+  if (typeof want === 'number') return want === got
+  if (/^\dxx$/i.test(want)) return Math.floor(got / 100) === Number(want[0])
+  return Number(want) === got
+}
+
+const headerValue = (flat: string[] | undefined, name: string): string | undefined => {
+  if (flat === undefined) return undefined
+  for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === name.toLowerCase()) return flat[i + 1]
+  return undefined
+}
+
+/** Runs every case against the bundle. Never touches the network or the clock. */
+export function runSuite(manifest: BundleManifest, moduleText: string, cases: TestCase[]): SuiteResult {
+  const ir = manifest.ir
+  let current = new Recorder()
+  let currentCase: TestCase = cases[0]
+  const clock = 1_000_000 // frozen: `repeat` sends a burst, so rate limits trip deterministically
+  const deps: BuildDeps = { CONTINUE, stages: offlineFactories(() => current, () => currentCase, () => clock, ir) }
+  const { handlers } = instantiateBundle(manifest, moduleText, deps)
+  const router = new Router(ir.routes.map(r => r.match), ir.routes.map((r, i) => ({ r, h: handlers[i] })))
+  const covered = new Set<string>()
+  const results: CaseResult[] = []
+  for (const tc of cases) {
+    currentCase = tc
+    const [method, target] = tc.request.trim().split(/\s+/, 2)
+    const url = /^https?:\/\//i.test(target ?? '') ? new URL(target) : null
+    const headers: Record<string, string> = { ...(url !== null && !Object.keys(tc.headers ?? {}).some(k => k.toLowerCase() === 'host') ? { Host: url.host } : {}), ...(tc.headers ?? {}) }
+    const path = url !== null ? url.pathname + url.search : target ?? '/'
+    let out: Outcome = { status: 0, stages: [], headers: [] }
+    let routeName: string | null = null
+    for (let n = 0; n < (tc.repeat ?? 1); n++) {
+      current = new Recorder()
+      const req = fakeRequest(method.toUpperCase(), path, headers, tc.ip ?? '127.0.0.1')
+      const ctx = new RequestContext(req, {} as ServerResponse, 0)
+      if (!readHead(ctx, { trusted: null })) { out = { status: 400, stages: [], headers: [] }; routeName = null; continue }
+      const hit = router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>)
+      if (hit === undefined) { out = { status: 404, stages: [], headers: [] }; routeName = null; continue }
+      routeName = hit.r.name
+      ctx.route = { index: 0, name: hit.r.name, ir: hit.r, handler: hit.h, timeoutMs: hit.r.timeoutMs, maxBodyBytes: hit.r.maxBodyBytes, metrics: null as never }
+      const res = hit.h(ctx) as { status: number; headers: string[] }
+      if (res instanceof Promise) throw new Error('an offline stage returned a promise')
+      const resHeaders = ctx.resEdits === null ? res.headers : applyEdits([...res.headers], ctx.resEdits)
+      // inline `headers` stages ran before whichever stage came next: listed in policy order
+      out = { status: res.status, stages: orderedStages(hit.r, current.stages), upstream: current.upstream, forwarded: current.forwarded, headers: resHeaders }
+    }
+    if (routeName !== null) covered.add(routeName)
+    const f: string[] = []
+    const e = tc.expect
+    if (e.route !== undefined && e.route !== routeName) f.push(`route: expected ${e.route ?? 'no route (404)'}, got ${routeName ?? 'no route'}`)
+    if (e.status !== undefined && !statusMatches(e.status, out.status)) f.push(`status: expected ${e.status}, got ${out.status}`)
+    if (e.stages !== undefined && e.stages.join(',') !== out.stages.join(',')) f.push(`stages: expected [${e.stages.join(', ')}], got [${out.stages.join(', ')}]`)
+    if (e.upstream !== undefined && !(out.upstream ?? '').split('|').includes(e.upstream)) f.push(`upstream: expected ${e.upstream}, got ${out.upstream ?? 'none (not proxied)'}`)
+    for (const [k, v] of Object.entries(e.forwarded ?? {})) {
+      const got = headerValue(out.forwarded, k)
+      if (v === null ? got !== undefined : got !== v) f.push(`forwarded ${k}: expected ${v === null ? 'absent' : JSON.stringify(v)}, got ${got === undefined ? 'absent' : JSON.stringify(got)}`)
+    }
+    for (const [k, v] of Object.entries(e.headers ?? {})) {
+      const got = headerValue(out.headers, k)
+      if (v === null ? got !== undefined : got !== v) f.push(`response ${k}: expected ${v === null ? 'absent' : JSON.stringify(v)}, got ${got === undefined ? 'absent' : JSON.stringify(got)}`)
+    }
+    results.push({ name: tc.name ?? tc.request, ok: f.length === 0, failures: f, route: routeName, status: out.status, stages: out.stages })
+  }
+  const passed = results.filter(r => r.ok).length
+  return { cases: results, passed, failed: results.length - passed, routesTotal: ir.routes.length, routesCovered: [...covered], coverage: ir.routes.length === 0 ? 1 : covered.size / ir.routes.length }
+}
+
+/** The stages a request went through, in policy order, including inline header edits before the stop. */
+function orderedStages(r: RouteIR, ran: string[]): string[] {
+  const out: string[] = []
+  let i = 0
+  for (const s of r.stages) {
+    if (s.kind === 'headers') { out.push('headers'); continue }
+    if (ran[i] !== s.kind) return out
+    out.push(s.kind)
+    i++
+    if (i === ran.length) return out // this stage answered: nothing after it ran
+  }
+  if (ran[i] !== undefined) out.push(ran[i])
+  return out
+}
