@@ -87,9 +87,10 @@ function parseFirst(text: string): { status: number | null; headers: Record<stri
 
 /**
  * Sends raw bytes to `port` and collects the answer. Resolves when the server closes, when a response with a
- * Content-Length has fully arrived, or after `waitMs` (then the socket is destroyed).
+ * Content-Length has fully arrived (unless `untilClose`: pipelined requests), or after `waitMs` (then the
+ * socket is destroyed).
  */
-export function rawRequest(port: number, data: string | Buffer | (string | Buffer)[], opts: { waitMs?: number; gapMs?: number } = {}): Promise<RawResponse> {
+export function rawRequest(port: number, data: string | Buffer | (string | Buffer)[], opts: { waitMs?: number; gapMs?: number; untilClose?: boolean } = {}): Promise<RawResponse> {
   const parts = Array.isArray(data) ? data : [data]
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
@@ -105,7 +106,7 @@ export function rawRequest(port: number, data: string | Buffer | (string | Buffe
       resolve({ text, status: p.status, headers: p.headers, body: p.body, closed })
     }
     const timer = setTimeout(() => finish(false), opts.waitMs ?? 3000)
-    sock.on('data', (c: Buffer) => { chunks.push(c); if (parseFirst(Buffer.concat(chunks).toString('latin1')).complete) finish(false) })
+    sock.on('data', (c: Buffer) => { chunks.push(c); if (!opts.untilClose && parseFirst(Buffer.concat(chunks).toString('latin1')).complete) finish(false) })
     sock.on('end', () => finish(true))
     sock.on('close', () => finish(true))
     sock.on('error', () => finish(true))
