@@ -14,6 +14,21 @@ export interface RedisLike {
   disconnect(): void
 }
 
+/**
+ * Resolves once the client is connected (or after `ms`): a bundle with Redis limits waits for this before it
+ * goes live, so its first requests are not decided by fail_open/fail_closed merely because the connection
+ * was still being set up.
+ */
+export function redisReady(r: RedisLike, ms: number): Promise<void> {
+  if (r.status === 'ready') return Promise.resolve()
+  const ev = r as unknown as { once(e: string, f: () => void): void; off(e: string, f: () => void): void }
+  return new Promise(resolve => {
+    const done = () => { clearTimeout(t); ev.off('ready', done); resolve() }
+    const t = setTimeout(done, ms)
+    ev.once('ready', done)
+  })
+}
+
 export function createRedis(url: string, timeoutMs: number, log: Logger): Redis {
   const r = new Redis(url, {
     commandTimeout: timeoutMs,

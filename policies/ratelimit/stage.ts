@@ -8,6 +8,7 @@ import { CONTINUE } from '../../runtime/continue.js'
 import { FastCounter } from '../../runtime/metrics.js'
 import { errorReply, type Reply } from '../../runtime/reply.js'
 import type { StageEnv } from '../../runtime/stage-env.js'
+import { redisReady } from '../../runtime/redis.js'
 import { gcraParams, type Decision } from './gcra.js'
 import { LocalLimiter } from './local.js'
 import { redisKey, redisTake } from './redis.js'
@@ -66,6 +67,7 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
 
   const redis = env.redis
   if (redis === null) throw new Error(`route ${JSON.stringify(o.route)} has a redis rate limit, but no redisUrl is configured (--redis)`)
+  env.warmups.push(redisReady(redis, 2000))
   const bound = env.settings.redisTimeoutMs
   const onStoreError = (): symbol | Reply => { storeErrors.inc(); if (o.failOpen) return CONTINUE; failClosed.inc(); return UNAVAILABLE }
   return function ratelimitRedis(ctx) {

@@ -1,0 +1,49 @@
+// Starts a real redis-server on a free loopback port for a test (no persistence), and can kill and restart
+// it on the same port to test outages. Skips cleanly when redis-server is not installed.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+
+export const hasRedis = (): boolean => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
+  })
+}
+
+export interface TestRedis {
+  port: number
+  url: string
+  /** SIGKILL the server (an outage, not a clean shutdown). */
+  kill(): Promise<void>
+  /** Start it again on the same port. */
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort()
+  let proc: ChildProcess | null = null
+  const start = async () => {
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>((resolve, reject) => {
+      let out = ''
+      const t = setTimeout(() => reject(new Error('redis-server did not start: ' + out)), 10_000)
+      proc!.stdout!.on('data', (c: Buffer) => { out += c; if (out.includes('Ready to accept connections')) { clearTimeout(t); resolve() } })
+      proc!.once('exit', code => { clearTimeout(t); reject(new Error(`redis-server exited with ${code}: ${out}`)) })
+    })
+    proc.stdout!.resume()
+  }
+  const kill = async () => {
+    const p = proc
+    proc = null
+    if (p === null || p.exitCode !== null) return
+    const exited = new Promise(r => p.once('exit', r))
+    p.kill('SIGKILL')
+    await exited
+  }
+  await start()
+  return { port, url: `redis://127.0.0.1:${port}`, kill, start, stop: kill }
+}
