@@ -53,6 +53,8 @@ export class RequestContext implements RouteContextApi {
   status = 0
   /** Error code when the gateway answered for the upstream (GW_ERR_*), for logs. */
   errorCode = ''
+  /** The upstream exchange in progress, told when the client goes away (one 'close' listener per request). */
+  upstream: { clientGone(): void } | null = null
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, now: number) {
     this.start = now

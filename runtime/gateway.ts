@@ -206,6 +206,7 @@ export class Gateway {
     const res = ctx.res
     const ms = performance.now() - ctx.start
     const aborted = !res.writableFinished
+    if (aborted && ctx.upstream !== null) ctx.upstream.clientGone()
     if (ctx.status === 0) ctx.status = aborted ? 499 : res.statusCode
     const route = ctx.route
     if (route !== null) {

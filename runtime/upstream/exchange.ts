@@ -65,7 +65,7 @@ class ProxyRun {
   private released = false
   /** Response headers went to the client: no retry or gateway reply is possible any more. */
   committed = false
-  clientGone = false
+  clientIsGone = false
 
   constructor(readonly ctx: RequestContext, readonly up: Upstream, readonly plan: ProxyPlan) {
     this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripAuthorization)
@@ -74,11 +74,13 @@ class ProxyRun {
     else if (req.headers['content-length'] === undefined && Number.isFinite(ctx.route!.maxBodyBytes)) this.body = req.pipe(new BodyLimit(ctx.route!.maxBodyBytes))
     else this.body = req
     this.canRetry = plan.retry !== null && retryableMethod(ctx, plan.retry)
-    ctx.res.once('close', () => {
-      if (ctx.res.writableFinished) return
-      this.clientGone = true
-      this.current?.abort(new ClientGone())
-    })
+    ctx.upstream = this
+  }
+
+  /** Called by the gateway when the client connection closes before the response was finished. */
+  clientGone(): void {
+    this.clientIsGone = true
+    this.current?.abort(new ClientGone())
   }
 
   dispatch(replica: Replica): void {
@@ -118,7 +120,7 @@ class ProxyRun {
       a.replica.record(!failure, performance.now())
       up.breaker?.record(!failure)
     }
-    if (this.clientGone) { ctx.errorCode ||= 'client_aborted'; this.release(); return }
+    if (this.clientIsGone) { ctx.errorCode ||= 'client_aborted'; this.release(); return }
     const code = (err as { code?: string } | null)?.code
     if (err === null && !a.retrying) { this.release(); return } // complete response streamed
     if (this.committed) { // failed mid-body: the client sees a truncated response, never a second one
@@ -156,7 +158,7 @@ class ProxyRun {
     if (next === null) return false
     if (!up.budget.tryRetry(retry!.budget)) { up.metrics.retryBudgetDenied.inc(); return false }
     up.metrics.retries.inc()
-    const go = () => { if (!this.clientGone) this.dispatch(next); else this.release() }
+    const go = () => { if (!this.clientIsGone) this.dispatch(next); else this.release() }
     if (retry!.backoffMs > 0) setTimeout(go, Math.min(retry!.backoffMs * (0.5 + Math.random()), ctx.deadline - now)).unref()
     else go()
     return true
@@ -260,7 +262,7 @@ class Attempt {
     const outcome: UpstreamOutcome = err instanceof ClientGone || code === 'GW_ERR_BODY_TOO_LARGE' ? 'aborted'
       : err instanceof AttemptTimeout ? 'timeout'
       : CONNECT_ERRORS.has(code) ? 'connect_error'
-      : code === 'UND_ERR_ABORTED' && this.run.clientGone ? 'aborted'
+      : code === 'UND_ERR_ABORTED' && this.run.clientIsGone ? 'aborted'
       : 'reset'
     this.run.finish(this, outcome, err)
   }
