@@ -105,7 +105,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     const deadline = Date.now() + settings.drainTimeoutMs
     while (gateway.inFlight > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
     const aborted = gateway.inFlight
-    if (aborted > 0) server.closeAllConnections()
+    server.closeAllConnections()
     const drained = Math.max(0, inFlight - aborted)
     gateway.metrics.drained.child('drained').inc(drained)
     gateway.metrics.drained.child('aborted').inc(aborted)
