@@ -3,6 +3,7 @@
 // (SSE events and chunked pieces as they are sent; the upstream sees an upload before it has ended).
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
+import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
@@ -10,16 +11,38 @@ import { patternSha256 } from '../../bench/upstream/stub.js'
 import { echoed, replicaAddrs, startRig, waitFor, type Echo, type Rig } from './fixtures.js'
 
 let rig: Rig
+let liar: Server
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 const MB5 = 5 * 1024 * 1024
 
 before(async () => {
+  // An upstream that breaks its framing: it promises more than it sends, then closes the connection.
+  const sockets = new Set<Socket>()
+  liar = createServer(sock => {
+    sockets.add(sock)
+    sock.on('close', () => sockets.delete(sock))
+    sock.once('data', d => {
+      const chunked = d.toString('latin1').startsWith('GET /liar/chunked')
+      sock.end(chunked
+        ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'
+        : 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(500))
+    })
+  })
+  liar.on('close', () => { for (const s of sockets) s.destroy() })
+  await new Promise<void>(r => liar.listen(0, '127.0.0.1', r))
+  const liarPort = (liar.address() as { port: number }).port
   rig = await startRig({ name: 'web', count: 1 }, s => `
 upstream web { replicas ${replicaAddrs(s)} }
-route all { match path prefix "/"; timeout 10s; max_body 16MB; proxy web }
+upstream liar { replicas 127.0.0.1:${liarPort} }
+route all   { match path prefix "/"; timeout 10s; max_body 16MB; proxy web }
+route small { match path prefix "/small"; timeout 10s; max_body 1KB; proxy web }
+route liar  { match path prefix "/liar"; timeout 3s; proxy liar }
 `)
 })
-after(async () => { await rig.close() })
+after(async () => {
+  await rig.close()
+  await new Promise(r => liar.close(r))
+})
 
 const send = (path: string, opts: Parameters<typeof request>[1] = {}) => request(rig.gw.url + path, { dispatcher: rig.agent, ...opts })
 
@@ -127,4 +150,33 @@ test('a response larger than the client reads at once is delivered with backpres
   }
   assert.equal(got, n)
   assert.equal(h.digest('hex'), patternSha256(n))
+})
+
+test('an upstream body cut short is passed on as cut short, never as a complete response', async () => {
+  for (const path of ['/liar/length', '/liar/chunked']) {
+    const res = await send(path)
+    assert.equal(res.statusCode, 200, path)
+    let bytes = 0
+    await assert.rejects(async () => { for await (const c of res.body) bytes += (c as Buffer).length }, `${path}: the client must see the truncation`)
+    assert.ok(bytes <= 500, `${path}: ${bytes} bytes`)
+  }
+})
+
+test('max_body: a declared length over the limit → 413 before anything is forwarded; a chunked body over it is cut off', async () => {
+  rig.stub.reset()
+  const res = await send('/small/upload', { method: 'POST', body: Buffer.alloc(4096) })
+  assert.equal(res.statusCode, 413)
+  assert.equal((await res.body.json() as { error: string }).error, 'payload_too_large')
+  assert.equal(rig.stub.stats().requests, 0)
+  const ok = await send('/small/x', { method: 'POST', body: Buffer.alloc(1024) })
+  assert.equal(ok.statusCode, 200)
+  await ok.body.dump()
+  // a chunked upload has no length up front: it is counted as it streams and fails once past the limit
+  const pieces = async function* () { for (let i = 0; i < 16; i++) yield Buffer.alloc(512) }
+  const chunked = await send('/small/upload', { method: 'POST', body: Readable.from(pieces()) }).then(async r => {
+    await r.body.dump(); return r.statusCode
+  }, () => 'connection closed')
+  assert.ok(chunked === 413 || chunked === 'connection closed', String(chunked))
+  await new Promise(r => setTimeout(r, 100))
+  assert.equal(rig.stub.stats().statuses['200'] ?? 0, 1, 'only the 1 KB request completed upstream')
 })
