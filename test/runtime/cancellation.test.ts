@@ -13,7 +13,9 @@ let rig: Rig
 before(async () => {
   rig = await startRig({ name: 'web', count: 1 }, s => `
 upstream web { replicas ${replicaAddrs(s)} }
+upstream one { replicas ${replicaAddrs(s)}; pool connections 1 }
 route all { match path prefix "/"; timeout 15s; max_body 1GB; proxy web }
+route one { match path prefix "/one"; timeout 15s; proxy one }
 `)
 })
 after(async () => { await rig.close() })
@@ -74,6 +76,27 @@ test('a client leaving mid-upload aborts the upstream request', async () => {
   }
   await assert.rejects(request(rig.gw.url + '/upload', { method: 'POST', body: Readable.from(body()), signal: ac.signal }))
   await waitFor(() => rig.stub.stats().aborted === 1, 3000, 'the upstream upload to be aborted')
+  await settled()
+})
+
+test('a client leaving while its request waits for a pooled connection: it is never sent, and the slot is not leaked', async () => {
+  const hold = new AbortController()
+  const held = request(rig.gw.url + '/one/hold?latency=5000', { signal: hold.signal }).catch(() => undefined)
+  await waitFor(() => rig.stub.stats().inFlight === 1, 3000, 'the only pooled connection to be busy')
+  const ac = new AbortController()
+  const queued = request(rig.gw.url + '/one/queued', { signal: ac.signal }).catch(() => 'aborted')
+  await new Promise(r => setTimeout(r, 100))
+  ac.abort()
+  assert.equal(await queued, 'aborted')
+  hold.abort()
+  await held
+  await waitFor(() => rig.stub.stats().inFlight === 0, 3000, 'the held request to end')
+  for (let i = 0; i < 3; i++) {
+    const res = await request(rig.gw.url + '/one/after', { dispatcher: rig.agent })
+    await res.body.dump()
+    assert.equal(res.statusCode, 200)
+  }
+  assert.equal(rig.stub.stats().byPath['/one/queued'], undefined, 'the abandoned request never reached the upstream')
   await settled()
 })
 
