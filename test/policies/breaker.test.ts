@@ -73,7 +73,8 @@ test('opens within 1 s of the upstream going bad under 200 req/s, then fails fas
   // noise on a loaded 2-core machine; a breaker judging only the 10 s window would take seconds here.
   const tookMs = firstFast.done - badAt
   assert.ok(tookMs < 1000, `first fast 503 came ${Math.round(tookMs)} ms after the upstream went bad (at ${Math.round(goBadAt)} ms into the run)`)
-  assert.ok(answers.filter(a => a.at < badAt - 20).every(a => a.status === 200), 'nothing failed while the upstream was good')
+  const before = answers.filter(a => a.done < badAt)
+  assert.ok(before.length > 50 && before.every(a => a.status === 200), 'nothing failed while the upstream was good')
 
   // open now: fail fast, nothing reaches the upstream, the fallback route answers its own way, other upstreams serve
   assert.equal(await state('flaky'), 2)
