@@ -13,7 +13,7 @@ import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
 import { GatewayMetrics, type CounterChild } from './metrics.js'
 import type { RedisLike } from './redis.js'
-import { REPLIES, Reply, writeReply } from './reply.js'
+import { REPLIES, Reply, closingSockets, writeReply } from './reply.js'
 import { readHead } from './request-head.js'
 import { newRequestId } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
@@ -169,6 +169,7 @@ export class Gateway {
 
   /** The request handler for the client listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => { // HOT PATH
+    if (closingSockets.has(req.socket)) { this.reject('after_refusal'); req.resume(); return }
     const now = performance.now()
     const snap = this.active
     const ctx = new RequestContext(req, res, now)
@@ -181,7 +182,8 @@ export class Gateway {
     if (!readHead(ctx, { trusted: this.trusted })) {
       this.reject(ctx.errorCode)
       if (ctx.id === '') ctx.id = newRequestId()
-      writeReply(ctx, REPLIES.badRequest, via, now)
+      const r = ctx.errorCode === 'unsupported_transfer_coding' ? REPLIES.transferCoding : ctx.errorCode === 'too_many_headers' ? REPLIES.tooManyHeaders : REPLIES.badRequest
+      writeReply(ctx, r, via, now)
       return
     }
     const route = snap.router.find(ctx.host, ctx.path, req.method ?? 'GET', req.headers as Record<string, string | undefined>)

@@ -63,6 +63,7 @@ export function upstreamRequestHeaders(ctx: RequestContext, o: OutboundOptions, 
     'traceparent', formatTraceparent(ctx.trace!.traceId, ctx.spanId, ctx.trace!.flags),
   )
   if (o.via) out.push('via', via === undefined ? `1.${req.httpVersionMinor} gwp` : `${via}, 1.${req.httpVersionMinor} gwp`)
+  else if (via !== undefined) out.push('via', via) // earlier hops' chain passes through unchanged
   const id = ctx.state.identity
   if (id !== null) for (let i = 0; i < id.length; i++) out.push(id[i].header, id[i].value)
   const edits = ctx.reqEdits

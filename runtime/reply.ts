@@ -29,6 +29,8 @@ export function errorReply(code: string, headers: readonly string[] = []): Reply
 export const REPLIES = {
   noRoute: errorReply('GW_ERR_NO_ROUTE'),
   badRequest: errorReply('GW_ERR_BAD_REQUEST', ['connection', 'close']),
+  transferCoding: errorReply('GW_ERR_TRANSFER_CODING', ['connection', 'close']),
+  tooManyHeaders: errorReply('GW_ERR_TOO_MANY_HEADERS', ['connection', 'close']),
   bodyTooLarge: errorReply('GW_ERR_BODY_TOO_LARGE', ['connection', 'close']),
   unavailable: errorReply('GW_ERR_UPSTREAM_UNAVAILABLE'),
   timeout: errorReply('GW_ERR_UPSTREAM_TIMEOUT'),
@@ -37,6 +39,13 @@ export const REPLIES = {
 }
 
 export const isReply = (x: unknown): x is Reply => x instanceof Reply
+
+/**
+ * Connections the gateway answered with `Connection: close`. Node may already have parsed requests pipelined
+ * behind the refused one; they must not be served (they would be forwarded upstream and their answers,
+ * queued behind a closing socket, never written).
+ */
+export const closingSockets = new WeakSet<object>()
 
 /** Applies flat [name, value|null] edits (null = remove) to flat headers (either direction); names lower-case. */
 export function applyEdits(headers: string[], edits: readonly (string | null)[]): string[] {
@@ -68,6 +77,7 @@ export function writeReply(ctx: RequestContext, r: Reply, via: boolean, now: num
   const body = r.body ?? Buffer.from(`{"error":"${(ERROR_REPLIES[r.code] ?? ERROR_REPLIES.GW_ERR_INTERNAL).error}","request_id":"${ctx.id}"}`)
   const headers: string[] = ['content-type', r.contentType, 'content-length', String(body.length), ...r.headers]
   if (ctx.hasBody && !ctx.req.complete && !r.headers.includes('connection')) headers.push('connection', 'close')
+  if (headers.includes('connection')) closingSockets.add(ctx.req.socket)
   ctx.status = r.status
   if (r.code !== '') ctx.errorCode = r.code
   res.writeHead(r.status, gatewayResponseHeaders(ctx, headers, via, now))

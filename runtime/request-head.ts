@@ -7,6 +7,9 @@ import { normalizePath } from '../config/path.js'
 import type { RequestContext } from './context.js'
 import { newRequestId, newSpanId, parseTraceparent, saneRequestId } from './ids.js'
 
+/** Header fields a request may carry (Envoy's default is 100; the byte limit still applies). */
+export const MAX_HEADERS = 256
+
 export interface HeadOptions {
   trusted: BlockList | null
 }
@@ -39,6 +42,7 @@ function clientFromXff(xff: string, trusted: BlockList): string | undefined {
 export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   const req = ctx.req
   const raw = req.rawHeaders
+  if (raw.length > MAX_HEADERS * 2) { ctx.errorCode = 'too_many_headers'; return false }
   let hosts = 0
   let te = false
   for (let i = 0; i < raw.length; i += 2) {
@@ -49,6 +53,9 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   if (hosts > 1) { ctx.errorCode = 'duplicate_host'; return false }
   if (te && req.httpVersionMinor === 0 && req.httpVersionMajor === 1) { ctx.errorCode = 'http10_transfer_encoding'; return false }
   const headers = req.headers
+  // Node removes only the chunked framing: any other coding (gzip, chunked) would reach the upstream still
+  // coded but unnamed once Transfer-Encoding is dropped as hop-by-hop. RFC 9112 §6.1: answer 501.
+  if (te && String(headers['transfer-encoding']).trim().toLowerCase() !== 'chunked') { ctx.errorCode = 'unsupported_transfer_coding'; return false }
   const hostHeader = headers.host
   if (hostHeader === undefined ? req.httpVersionMinor !== 0 : !HOST_HEADER.test(hostHeader)) { ctx.errorCode = 'bad_host'; return false }
 

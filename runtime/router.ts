@@ -23,9 +23,9 @@ class PathRouter<T> {
 
   /** Registers the tree nodes; call once after every add. */
   seal(): void {
-    // find-my-way decodes request paths before matching, so patterns are registered decoded too; a literal
-    // `:` is written `::` so it is not read as a parameter.
-    const pattern = (p: string) => safeDecode(p).replace(/:/g, '::')
+    // Paths go through `tree()` on both sides (see there); a literal `:` is then written `::` so find-my-way
+    // does not read it as a parameter.
+    const pattern = (p: string) => tree(p).replace(/:/g, '::')
     const nodes = new Map<string, string>() // pattern → a representative request path for the node
     for (const { match: m } of this.entries) {
       const v = m.path.value
@@ -68,7 +68,7 @@ class PathRouter<T> {
   }
 
   find(path: string, method: string, headers: Record<string, string | string[] | undefined>): T | undefined { // HOT PATH
-    const hit = this.fmw.find('GET', path)
+    const hit = this.fmw.find('GET', path.indexOf('%') < 0 && path.indexOf('*') < 0 ? path : tree(path))
     if (hit === null) return undefined
     const group = hit.store as Candidate<T>[]
     for (let i = 0; i < group.length; i++) {
@@ -84,8 +84,15 @@ class PathRouter<T> {
   }
 }
 
-function safeDecode(p: string): string {
-  try { return decodeURIComponent(p) } catch { return p }
+/**
+ * The path as handed to find-my-way. find-my-way percent-decodes request paths and re-encodes `%` in
+ * patterns, and reads `*` in patterns as a wildcard, while gwp matches normalised paths character for
+ * character (`/a%3Ab` is not `/a:b`, `*` is an ordinary character). So both sides are mapped the same way
+ * before find-my-way sees them: `%` becomes U+0002 and `*` becomes U+0001, control characters no request
+ * path can contain (Node refuses them in the request line). The mapping is injective: matching stays exact.
+ */
+function tree(p: string): string {
+  return p.replace(/%/g, '\u0002').replace(/\*/g, '\u0001')
 }
 
 export class Router<T> {

@@ -101,7 +101,6 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     for (const w of watchers) w.close()
     const closed = new Promise<void>(r => server.close(() => r()))
     server.closeIdleConnections()
-    admin.close()
     const deadline = Date.now() + settings.drainTimeoutMs
     while (gateway.inFlight > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
     const aborted = gateway.inFlight
@@ -111,6 +110,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     gateway.metrics.drained.child('aborted').inc(aborted)
     await Promise.race([closed, new Promise(r => setTimeout(r, 1000).unref())])
     await gateway.close(true)
+    admin.close() // last: /healthz says "draining" for as long as the drain lasts
     if (redis !== null) redis.disconnect()
     await accessLog?.close()
     log.info({ drained, aborted, accessLinesDropped: accessLog?.dropped ?? 0 }, 'shutdown complete')

@@ -14,7 +14,8 @@ function rawReply(socket: Duplex, status: number, reason: string, error: string)
 export function createClientServer(gw: Gateway, s: Settings): Server {
   const server = createServer({
     maxHeaderSize: s.maxHeaderBytes,
-    requireHostHeader: true,
+    // A missing Host is refused by the gateway itself (same JSON 400 as every other refusal).
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
     insecureHTTPParser: false,
     // Node checks the header and request timeouts on this period; the default (30s) makes them coarse.
@@ -24,6 +25,10 @@ export function createClientServer(gw: Gateway, s: Settings): Server {
     keepAliveTimeout: s.keepAliveTimeoutMs,
   }, gw.handle)
   server.keepAliveTimeout = s.keepAliveTimeoutMs
+  // Node's default keeps the first 1,000 header pairs and silently drops the rest; the gateway would then
+  // forward a truncated request. No count limit here: the byte limit bounds it and readHead refuses more
+  // than MAX_HEADERS with 431.
+  server.maxHeadersCount = 0
   server.on('checkContinue', gw.handle)
   const rejected = (reason: string) => gw.metrics.rejected.child(reason).inc()
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {

@@ -119,7 +119,8 @@ export class JwksCache {
     return undefined
   }
 
-  has(kid: string): boolean { return this.keys.has(kid) }
+  /** Whether `kid` is cached and still trusted (max_stale applies here too: the token cache relies on it). */
+  has(kid: string): boolean { return this.fresh(performance.now()) && this.keys.has(kid) }
 
   /**
    * For a kid not in the cache: share a refresh already under way, or start one if none was started for

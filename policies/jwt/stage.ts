@@ -27,6 +27,8 @@ interface Verified {
 const MISSING = errorReply('GW_ERR_UNAUTHORIZED', ['www-authenticate', 'Bearer'])
 const INVALID = errorReply('GW_ERR_UNAUTHORIZED', ['www-authenticate', 'Bearer error="invalid_token"'])
 const WRONG_AUDIENCE = errorReply('GW_ERR_FORBIDDEN', ['www-authenticate', 'Bearer error="insufficient_scope"'])
+/** The token could not be checked in time (the IdP is slow to serve a new key): not the client's fault. */
+const UNAVAILABLE = errorReply('GW_ERR_AUTH_UNAVAILABLE', ['retry-after', '1'])
 
 /** A compact JWS: three base64url parts. Anything else is refused before any crypto. */
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
@@ -128,6 +130,7 @@ export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestCon
   const rejects = env.metrics.stageRejects
   const r401 = rejects.child('auth', o.route, '401')
   const r403 = rejects.child('auth', o.route, '403')
+  const r503 = rejects.child('auth', o.route, '503')
   const audience = o.audience
 
   const admit = (ctx: RequestContext, v: Verified): symbol | Reply => { // HOT PATH
@@ -147,9 +150,17 @@ export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestCon
     if (token === undefined) { r401.inc(); return h === undefined ? MISSING : INVALID }
     const hit = provider.cached(token, Date.now())
     if (hit !== undefined) return admit(ctx, hit)
-    return provider.verify(token).then(v => {
-      if (v === null) { r401.inc(); return INVALID }
-      return admit(ctx, v)
+    // Verification may wait for a JWKS fetch (unknown kid): never past the route's deadline.
+    const left = ctx.deadline - performance.now()
+    if (left <= 0) { r503.inc(); return UNAVAILABLE }
+    return new Promise<symbol | Reply>(resolve => {
+      let settled = false
+      const timer = setTimeout(() => { settled = true; r503.inc(); resolve(UNAVAILABLE) }, left)
+      provider.verify(token).then(v => {
+        if (settled) return
+        clearTimeout(timer)
+        if (v === null) { r401.inc(); resolve(INVALID) } else resolve(admit(ctx, v))
+      })
     })
   }
 }

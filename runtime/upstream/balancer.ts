@@ -14,7 +14,8 @@ export function createBalancer(kind: BalanceKind): Pick {
       return (rs, tried, now) => { // HOT PATH
         for (let i = 0; i < rs.length; i++) {
           const r = rs[(next + i) % rs.length]
-          if (usable(r, tried, now)) { next = (r.index + 1) % rs.length; return r }
+          // a retry (tried ≠ 0) does not move the cursor, so first attempts keep their even spread
+          if (usable(r, tried, now)) { if (tried === 0) next = (r.index + 1) % rs.length; return r }
         }
         return null
       }

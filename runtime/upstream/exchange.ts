@@ -11,7 +11,7 @@ import type { UpstreamOutcome } from '../metrics.js'
 import { REPLIES, gatewayResponseHeaders, writeReply, type Reply } from '../reply.js'
 import type { Replica } from './replica.js'
 import type { Upstream } from './upstream.js'
-import { BodyLimit } from './body-limit.js'
+import { RequestBody } from './request-body.js'
 
 /** Per-route proxy settings, bound at load. */
 export interface ProxyPlan {
@@ -47,19 +47,28 @@ export function proxyRequest(ctx: RequestContext, up: Upstream, plan: ProxyPlan)
   if (cl !== undefined && Number(cl) > maxBody) return REPLIES.bodyTooLarge
   if (up.breaker !== null && !up.breaker.allow()) return plan.fallback ?? REPLIES.unavailable
   if (up.bulkhead !== null && !up.bulkhead.acquire()) { up.metrics.rejectedBulkhead.inc(); return plan.fallback ?? REPLIES.unavailable }
-  const run = new ProxyRun(ctx, up, plan)
   const replica = up.pick(0, performance.now())
-  if (replica === null) { run.release(); return plan.fallback ?? REPLIES.unavailable }
+  if (replica === null) { up.bulkhead?.release(); return plan.fallback ?? REPLIES.unavailable }
+  if (ctx.res.destroyed) { up.bulkhead?.release(); return undefined } // the client left while earlier stages ran
+  const run = new ProxyRun(ctx, up, plan)
   if (ctx.expectContinue) ctx.res.writeContinue()
   up.budget.request()
-  run.dispatch(replica)
+  if (run.buffering) run.bufferThenDispatch(replica)
+  else run.dispatch(replica)
   return undefined
 }
 
+/** Request bodies up to this size are buffered when the request may be retried, so a retry can resend them. */
+const RETRY_BUFFER_MAX = 64 * 1024
+
 class ProxyRun {
   private readonly headers: string[]
-  private readonly body: NodeJS.ReadableStream | null
+  /** What undici reads: a stream pulling from the client request (never the request itself), or a buffer. */
+  private body: RequestBody | Buffer | null
   private readonly canRetry: boolean
+  /** The body is collected before the first attempt (retryable and small), so attempts can replay it. */
+  readonly buffering: boolean
+  private readonly bodyMax: number
   private tried = 0
   private current: Attempt | null = null
   private released = false
@@ -70,17 +79,42 @@ class ProxyRun {
   constructor(readonly ctx: RequestContext, readonly up: Upstream, readonly plan: ProxyPlan) {
     this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripAuthorization)
     const req = ctx.req
-    if (!ctx.hasBody) this.body = null
-    else if (req.headers['content-length'] === undefined && Number.isFinite(ctx.route!.maxBodyBytes)) this.body = req.pipe(new BodyLimit(ctx.route!.maxBodyBytes))
-    else this.body = req
     this.canRetry = plan.retry !== null && retryableMethod(ctx, plan.retry)
+    const cl = req.headers['content-length']
+    this.buffering = ctx.hasBody && this.canRetry && cl !== undefined && Number(cl) <= RETRY_BUFFER_MAX
+    // A body with a Content-Length was checked against max_body up front; a chunked one is counted as it streams.
+    this.bodyMax = cl === undefined ? ctx.route!.maxBodyBytes : Infinity
+    this.body = !ctx.hasBody || this.buffering ? null : new RequestBody(req, this.bodyMax)
     ctx.upstream = this
+  }
+
+  /** Collects a small retryable body, then makes the first attempt; the route deadline still applies. */
+  bufferThenDispatch(replica: Replica): void {
+    const req = this.ctx.req
+    const chunks: Buffer[] = []
+    const timer = setTimeout(() => { req.removeAllListeners('data'); this.release(); writeReply(this.ctx, REPLIES.timeout, this.plan.outbound.via, performance.now()) }, Math.max(1, this.ctx.deadline - performance.now()))
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.once('end', () => {
+      clearTimeout(timer)
+      if (this.clientIsGone || this.released) return
+      this.body = Buffer.concat(chunks)
+      this.dispatch(replica)
+    })
+  }
+
+  /** Whether a new attempt could send the body again (a fresh stream when undici never read the old one). */
+  private bodyReplayable(): boolean {
+    if (this.body === null || Buffer.isBuffer(this.body)) return true
+    if (this.body.started) return false
+    this.body = new RequestBody(this.ctx.req, this.bodyMax)
+    return true
   }
 
   /** Called by the gateway when the client connection closes before the response was finished. */
   clientGone(): void {
     this.clientIsGone = true
-    this.current?.abort(new ClientGone())
+    if (this.current !== null) this.current.abort(new ClientGone())
+    else if (this.buffering) this.release() // left while the body was being collected
   }
 
   dispatch(replica: Replica): void {
@@ -147,8 +181,7 @@ class ProxyRun {
     // A request that never reached the upstream (connection refused, connect timeout) is safe to send
     // again whatever its method, as long as its body has not been read.
     const neverSent = outcome === 'connect_error'
-    const bodyIntact = this.body === null || !(ctx.req as { readableDidRead?: boolean }).readableDidRead
-    if (!attemptsLeft || !bodyIntact) return false
+    if (!attemptsLeft || !this.bodyReplayable()) return false
     if (!this.canRetry && !neverSent) return false
     if (err instanceof AttemptTimeout && err.total) return false
     if (up.breaker !== null && up.breaker.isOpen()) return false
@@ -168,6 +201,11 @@ class ProxyRun {
     if (this.released) return
     this.released = true
     this.up.bulkhead?.release()
+    // The exchange is over but the client may still be sending (an upstream that answered early): read and
+    // discard the rest so the client connection stays usable, as Node does for bodies nobody read.
+    const req = this.ctx.req
+    if (this.body instanceof RequestBody) this.body.drain()
+    else if (this.ctx.hasBody && !req.complete && !req.destroyed) req.resume()
   }
 }
 

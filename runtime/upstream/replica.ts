@@ -30,7 +30,9 @@ export class Replica {
       connections: pool.connections,
       pipelining: 1,
       keepAliveTimeout: pool.idleMs,
-      keepAliveMaxTimeout: Math.max(pool.idleMs, 600_000),
+      // undici prefers the upstream's Keep-Alive hint, capped by this: the policy's idle time is the cap, so
+      // a hint can shorten it (the upstream closes first) but never lengthen it.
+      keepAliveMaxTimeout: pool.idleMs,
       connect: { timeout: pool.connectTimeoutMs },
       // The route's deadline is enforced by the proxy itself (it covers queueing for a connection too).
       headersTimeout: 0,

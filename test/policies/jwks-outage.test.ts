@@ -50,7 +50,7 @@ test('max_stale: with the IdP unreachable, keys stop being trusted once stale, a
   await waitFor(async () => (await r.call(await r.token())).status === 200, 4000, 'tokens to be accepted again after the IdP recovered')
 })
 
-test('max_stale applies to verified tokens in the cache too (a hot token is not trusted past max_stale)', { todo: 'bug: the verified-token cache only checks jwks.has(kid), which does not apply max_stale' }, async () => {
+test('max_stale applies to verified tokens in the cache too (a hot token is not trusted past max_stale)', async () => {
   const r = await rig('refresh 1s refresh_ahead 0s max_stale 2s timeout 200ms')
   const hot = await r.token()
   assert.equal((await r.call(hot)).status, 200)
@@ -74,13 +74,15 @@ test('an IdP down when the gateway starts: tokens are refused, then accepted onc
   await waitFor(async () => (await r.call(await r.token())).status === 200, 3000, 'tokens to be accepted after the IdP came up')
 })
 
-test('a hung JWKS fetch for an unknown kid never holds the request past its route timeout', { todo: 'bug: a request with an unknown kid waits for the whole JWKS fetch (up to its timeout), whatever the route timeout' }, async () => {
+test('a hung JWKS fetch for an unknown kid never holds the request past its route timeout', async () => {
   const r = await rig('refresh 5m unknown_kid_cooldown 100ms timeout 1500ms', { timeout: '500ms' })
   r.idp.setDown('hang')
   await r.idp.rotate('ES256')
   const known = r.idp.keys()[0].kid
   const a = await r.call(await r.token())
-  assert.ok(a.status === 401 || a.status === 504, `status ${a.status}`)
+  // the token cannot be checked in time: 503 auth_unavailable (Retry-After: 1), not a 401 the client would
+  // take as "your token is bad"
+  assert.equal(a.status, 503, `status ${a.status}`)
   // route timeout 500 ms; 1 s leaves room for a loaded machine and is under the 1.5 s fetch timeout
   assert.ok(a.ms < 1000, `a request with a new kid took ${Math.round(a.ms)} ms against a route timeout of 500 ms`)
   const k = await r.call(await r.idp.sign({}, { kid: known, subject: 'k' }))
