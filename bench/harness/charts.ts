@@ -9,7 +9,8 @@ export interface LatencyRow { scenario: string; target: string; percentile: 'p50
 
 /**
  * Latency percentiles per target, one panel per scenario (own y scale each: a ceiling run's queueing latency and
- * a 2,500 req/s run's sub-millisecond latency do not share an axis). Log scale, since p99.9 can be 100× p50.
+ * a 2,500 req/s run's sub-millisecond latency do not share an axis). Log scale, since p99.9 can be 100× p50; so
+ * filled points, not bars (a bar's zero baseline has no place on a log axis and vega draws nothing).
  */
 export function latencySpec(rows: LatencyRow[], title: string, targetOrder: string[]): TopLevelSpec {
   return {
@@ -21,11 +22,12 @@ export function latencySpec(rows: LatencyRow[], title: string, targetOrder: stri
     spec: {
       width: 520,
       height: 160,
-      mark: { type: 'bar', tooltip: true },
+      mark: { type: 'point', filled: true, size: 70, opacity: 0.9, tooltip: true },
       encoding: {
-        x: { field: 'target', type: 'nominal', sort: targetOrder, title: null, axis: { labelAngle: -30 } },
+        x: { field: 'target', type: 'nominal', sort: targetOrder, title: null, axis: { labelAngle: -30, labelLimit: 200 } },
         xOffset: { field: 'percentile', sort: ['p50', 'p99', 'p99.9'] },
         y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'latency (ms, log)' },
+        shape: { field: 'percentile', type: 'nominal', sort: ['p50', 'p99', 'p99.9'] },
         color: { field: 'percentile', type: 'nominal', sort: ['p50', 'p99', 'p99.9'], scale: { scheme: 'tableau10' } },
       },
     },
@@ -49,7 +51,7 @@ export function rateSpec(rows: RateRow[], title: string, targetOrder: string[]):
       encoding: {
         x: { field: 't', type: 'quantitative', title: 'seconds since the benchmark started' },
         y: { field: 'rps', type: 'quantitative', title: 'completed req/s' },
-        color: { field: 'target', type: 'nominal', sort: targetOrder, scale: { scheme: 'tableau10' } },
+        color: { field: 'target', type: 'nominal', sort: targetOrder, scale: { scheme: 'tableau10' }, legend: { labelLimit: 260 } },
         detail: { field: 'round', type: 'nominal' },
       },
     },
@@ -81,12 +83,12 @@ export function seriesSpec(rows: SeriesRow[], title: string, xTitle = 'seconds')
 export interface BarRow { group: string; measure: string; value: number }
 
 /** One bar chart per measure (own scale each), bars by group: the connection-reuse variants side by side. */
-export function barsSpec(rows: BarRow[], title: string, groupOrder: string[]): TopLevelSpec {
+export function barsSpec(rows: BarRow[], title: string, groupOrder: string[], measureOrder?: string[]): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title,
     data: { values: rows.filter((r) => Number.isFinite(r.value)) },
-    facet: { column: { field: 'measure', type: 'nominal', title: null } },
+    facet: { column: { field: 'measure', type: 'nominal', title: null, ...(measureOrder ? { sort: measureOrder } : {}) } },
     resolve: { scale: { y: 'independent' } },
     spec: {
       width: 150,

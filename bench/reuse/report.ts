@@ -22,14 +22,14 @@ export function reuseMarkdown(r: ReuseResult, charts: { name: string; file: stri
     out.push(`## ${s.title}`, '')
     out.push(mdTable(['variant', 'req/s', 'p50 ms', 'p99 ms', 'new upstream conns/s', 'requests per connection', 'gw fds median / max', 'CPU µs/req', 'errors'],
       s.summary.map((v) => [label(v.variant), rps(v.rps), num(v.p50), num(v.p99), num(v.newConnectionsPerS), ratioText(v.reuseRatio),
-        `${num(v.fdsMedian)} / ${num(v.fdsMax)}`, num(v.cpuUsPerRequest), v.errors])), '')
+        `${rps(v.fdsMedian)} / ${rps(v.fdsMax)}`, num(v.cpuUsPerRequest), v.errors])), '')
   }
   if (r.soak.length > 0) {
     out.push(`## Soak: steady-state reuse (${r.soak[0].durationS} s per variant, ${r.config.concurrency} concurrent)`, '')
     out.push('"steady" is dispatched ÷ opened within the soak (warm pool); "since start" is the metric ratio `gw_upstream_dispatched_total / gw_upstream_connections_opened_total` over the gw process\'s life.', '')
     out.push(mdTable(['variant', 'requests', 'new conns', 'new conns/s', 'requests per connection (steady)', 'since start', 'req/s', 'p99 ms', 'fds median / max'],
-      r.soak.map((s) => [label(s.variant), s.dispatched, s.opened, num(s.newConnectionsPerS), ratioText(s.steadyRatio), ratioText(s.cumulativeRatio),
-        rps(s.rps), num(s.p99), `${num(s.fdsMedian)} / ${num(s.fdsMax)}`])), '')
+      r.soak.map((s) => [label(s.variant), rps(s.dispatched), rps(s.opened), num(s.newConnectionsPerS), ratioText(s.steadyRatio), ratioText(s.cumulativeRatio),
+        rps(s.rps), num(s.p99), `${rps(s.fdsMedian)} / ${rps(s.fdsMax)}`])), '')
   }
   if (charts.length > 0) {
     out.push('## Charts', '')
@@ -48,7 +48,7 @@ export function reuseCharts(r: ReuseResult): { name: string; spec: TopLevelSpec 
       rows.push({ group: v.variant, measure: 'req/s', value: v.rps }, { group: v.variant, measure: 'p99 ms', value: v.p99 },
         { group: v.variant, measure: 'new upstream conns/s', value: v.newConnectionsPerS }, { group: v.variant, measure: 'gw fds (max)', value: v.fdsMax })
     }
-    charts.push({ name: s.id, spec: barsSpec(rows, `connection reuse: ${s.title}`, order) })
+    charts.push({ name: s.id, spec: barsSpec(rows, `connection reuse: ${s.title}`, order, ['req/s', 'p99 ms', 'new upstream conns/s', 'gw fds (max)']) })
   }
   return charts
 }

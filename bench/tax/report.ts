@@ -20,7 +20,7 @@ function scenarioTable(rows: TargetSummary[]): string {
       num(s.p50), num(s.p99), num(s.p999),
       s.target === 'direct' ? '—' : signed(s.addedP99),
       num(s.cpuUsPerRequest), pct(s.cpuShare), rps(s.perCoreRps), s.heapBytesPerRequest === null ? '—' : bytes(s.heapBytesPerRequest),
-      pct(s.gcShare), num(s.eventLoopDelayP99Ms), num(s.upstreamConnections),
+      pct(s.gcShare), num(s.eventLoopDelayP99Ms), rps(s.upstreamConnections),
       s.fdsStart === null ? '—' : `${s.fdsStart}→${s.fdsEnd}`, s.errors,
     ]),
   )
@@ -128,8 +128,11 @@ export function taxCharts(r: TaxResult): { name: string; spec: TopLevelSpec }[] 
   for (const run of r.runs) {
     if (run.scenario === 'soak' || run.scenario === 'profile') continue
     for (const s of run.load.series) {
-      if (s.t >= run.load.durationMs / 1000) continue // drain seconds after the window carry a partial count
-      rate.push({ scenario: run.scenario, target: label(run.target), round: run.round, t: Math.round((run.startS + s.t) * 10) / 10, rps: s.completed })
+      // A bucket covers [t, t+1) s of the window, the last one only part of a second: scale it to a rate. The
+      // drain seconds after the window are left out.
+      const width = Math.min(1, run.load.durationMs / 1000 - s.t)
+      if (width <= 0.05) continue
+      rate.push({ scenario: run.scenario, target: label(run.target), round: run.round, t: Math.round((run.startS + s.t) * 10) / 10, rps: Math.round(s.completed / width) })
     }
   }
   const order = ORDER.map(label)

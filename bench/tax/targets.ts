@@ -21,7 +21,7 @@ export interface TargetDef {
 /** Every target in table order: the references first, the gateway feature by feature, then the peers. */
 export const TARGETS: readonly TargetDef[] = [
   { id: 'direct', label: 'direct to upstream', servedBy: 'stub', scenario: 'passthrough', auth: false },
-  { id: 'floor', label: 'floor proxy (node:http + undici)', servedBy: 'floor', scenario: 'passthrough', auth: false },
+  { id: 'floor', label: 'floor (node:http + undici)', servedBy: 'floor', scenario: 'passthrough', auth: false },
   { id: 'gw-pass', label: 'gw passthrough', servedBy: 'gw', scenario: 'passthrough', auth: false },
   { id: 'gw-auth', label: 'gw + auth (JWT)', servedBy: 'gw', scenario: 'auth', auth: true },
   { id: 'gw-ratelimit', label: 'gw + ratelimit', servedBy: 'gw', scenario: 'ratelimit', auth: false },

@@ -20,6 +20,7 @@ test('the latency spec facets by scenario, keeps target order, and drops values 
   assert.deepEqual(spec.spec.encoding.x.sort, ['direct', 'gw'])
   assert.equal(spec.spec.encoding.y.scale.type, 'log')
   assert.equal(spec.spec.encoding.xOffset.field, 'percentile')
+  assert.equal(spec.spec.mark.type, 'point', 'bars have a zero baseline, which a log axis cannot draw')
 })
 
 test('the rate spec draws one line per run (detail = round) on the benchmark time line', () => {
@@ -32,6 +33,9 @@ test('the rate spec draws one line per run (detail = round) on the benchmark tim
 test('charts render to SVG with vega (renderer none), labels included', async () => {
   const svg = await renderSvg(latencySpec(rows, 'latency percentiles', ['direct', 'gw']))
   assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+  // Every plottable value is drawn as a point (an empty chart still renders axes and a title).
+  assert.equal((svg.match(/aria-roledescription="point"/g) ?? []).length, 3)
+  assert.match(svg, /aria-label="target: gw; latency \(ms, log\): 5; percentile: p99"/)
   assert.match(svg, /latency percentiles/)
   assert.match(svg, />direct</)
   assert.match(svg, /<\/svg>$/)
