@@ -133,7 +133,7 @@ export async function spawnGateway(policy: string, flags: string[] = []): Promis
   }
   try {
     const m = await new Promise<RegExpExecArray>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('gw did not start within 15 s:\n' + err)), 15_000)
+      const t = setTimeout(() => reject(new Error('gw did not start within 30 s:\n' + err)), 30_000)
       const check = () => {
         const hit = /serving bundle \S+ on (http:\/\/[^\s]+) \(admin (http:\/\/[^\s)]+)\)/.exec(err)
         if (hit !== null) { clearTimeout(t); resolve(hit) }
@@ -148,10 +148,25 @@ export async function spawnGateway(policy: string, flags: string[] = []): Promis
   }
 }
 
+type Closable = { close(): Promise<unknown> } | { destroy(): Promise<unknown> } | { stop(): Promise<unknown> }
+
+/**
+ * Starts several things at once and resolves with all of them. If any fails, the ones that did start are
+ * closed before the error is rethrown: a half-started fixture (say, two gateways up and the third failed)
+ * must not keep listeners and reconnect timers alive, or the test process never exits.
+ */
+export async function startTogether<T extends readonly unknown[]>(...ps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(ps)
+  const failed = settled.find(s => s.status === 'rejected')
+  if (failed === undefined) return settled.map(s => (s as PromiseFulfilledResult<unknown>).value) as unknown as T
+  await closeAll(...settled.map(s => s.status === 'fulfilled' && typeof s.value === 'object' ? s.value as Closable : undefined))
+  throw (failed as PromiseRejectedResult).reason
+}
+
 /** Closes gateways and agents in `after()` without letting one failure hide the others. */
-export async function closeAll(...xs: ({ close(): Promise<unknown> } | { destroy(): Promise<unknown> } | { stop(): Promise<unknown> } | undefined | null)[]): Promise<void> {
+export async function closeAll(...xs: (Closable | undefined | null)[]): Promise<void> {
   await Promise.allSettled(xs.map(x => x === undefined || x === null ? undefined
-    : 'close' in x ? x.close() : 'destroy' in x ? x.destroy() : x.stop()))
+    : 'close' in x ? x.close() : 'destroy' in x ? x.destroy() : 'stop' in x ? x.stop() : undefined))
 }
 
 export type { TestGateway }

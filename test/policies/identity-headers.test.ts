@@ -8,7 +8,7 @@ import { request } from 'undici'
 import { startIdp, type Idp } from '../../bench/idp/index.js'
 import { startStub, type Stub } from '../../bench/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import { addrs, agent, closeAll, echoed } from './fixtures.js'
+import { addrs, agent, closeAll, echoed, startTogether } from './fixtures.js'
 
 let idp: Idp
 let stub: Stub
@@ -18,7 +18,7 @@ const ua = agent()
 const IDENTITY = ['x-user-id', 'x-tenant-id', 'x-roles', 'x-email']
 
 before(async () => {
-  ;[idp, stub] = await Promise.all([startIdp({ algorithms: ['ES256'] }), startStub({ name: 'web', count: 1, rules: [{ path: '/', mode: 'echo' }] })])
+  ;[idp, stub] = await startTogether(startIdp({ algorithms: ['ES256'] }), startStub({ name: 'web', count: 1, rules: [{ path: '/', mode: 'echo' }] }))
   gw = await startGateway(`
 upstream web { replicas ${addrs(stub)} }
 jwt idp {

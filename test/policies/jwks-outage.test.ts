@@ -83,6 +83,8 @@ test('a hung JWKS fetch for an unknown kid never holds the request past its rout
   // the token cannot be checked in time: 503 auth_unavailable (Retry-After: 1), not a 401 the client would
   // take as "your token is bad"
   assert.equal(a.status, 503, `status ${a.status}`)
+  assert.equal(JSON.parse(a.text).error, 'auth_unavailable')
+  assert.equal(a.headers['retry-after'], '1')
   // route timeout 500 ms; 1 s leaves room for a loaded machine and is under the 1.5 s fetch timeout
   assert.ok(a.ms < 1000, `a request with a new kid took ${Math.round(a.ms)} ms against a route timeout of 500 ms`)
   const k = await r.call(await r.idp.sign({}, { kid: known, subject: 'k' }))

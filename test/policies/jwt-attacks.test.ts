@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test'
 import { attackTokens, hs256WithPublicKey, startIdp, type Idp } from '../../bench/idp/index.js'
 import { startStub, type Stub } from '../../bench/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import { addrs, agent, bearer, closeAll, metricOf, send } from './fixtures.js'
+import { addrs, agent, bearer, closeAll, metricOf, send, startTogether } from './fixtures.js'
 
 const AUD = 'shop-api'
 let idp: Idp
@@ -18,11 +18,11 @@ let gw: TestGateway
 const ua = agent()
 
 before(async () => {
-  ;[idp, attacker, stub] = await Promise.all([
+  ;[idp, attacker, stub] = await startTogether(
     startIdp({ algorithms: ['RS256', 'ES256', 'EdDSA'] }),
     startIdp({ algorithms: ['RS256', 'ES256', 'EdDSA'] }),
     startStub({ name: 'web', count: 1 }),
-  ])
+  )
   gw = await startGateway(`
 upstream web { replicas ${addrs(stub)} }
 jwt idp {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test'
 import { startIdp, type Idp } from '../../bench/idp/index.js'
 import { startStub, type Stub } from '../../bench/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import { addrs, agent, bearer, closeAll, echoed, metricOf, send, sleep } from './fixtures.js'
+import { addrs, agent, bearer, closeAll, echoed, metricOf, send, sleep, startTogether } from './fixtures.js'
 
 const AUD = 'shop-api'
 let idp: Idp
@@ -41,7 +41,7 @@ route public { match path prefix "/"; timeout 2s; proxy web }
 `
 
 before(async () => {
-  ;[idp, stub] = await Promise.all([startIdp({ algorithms: ['RS256', 'ES256', 'EdDSA'] }), startStub({ name: 'web', count: 1, rules: [{ path: '/', mode: 'echo' }] })])
+  ;[idp, stub] = await startTogether(startIdp({ algorithms: ['RS256', 'ES256', 'EdDSA'] }), startStub({ name: 'web', count: 1, rules: [{ path: '/', mode: 'echo' }] }))
   gw = await startGateway(policy())
 })
 after(() => closeAll(ua, gw, stub, idp))

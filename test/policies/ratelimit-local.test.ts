@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test'
 import { startIdp, type Idp } from '../../bench/idp/index.js'
 import { startStub, type Stub } from '../../bench/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import { addrs, agent, bearer, closeAll, metricOf, send, sleep, tally, type Answer } from './fixtures.js'
+import { addrs, agent, bearer, closeAll, metricOf, send, sleep, startTogether, tally, type Answer } from './fixtures.js'
 
 let idp: Idp
 let stub: Stub
@@ -34,7 +34,7 @@ ${extra}
 `
 
 before(async () => {
-  ;[idp, stub] = await Promise.all([startIdp({ algorithms: ['ES256'] }), startStub({ name: 'web', count: 1 })])
+  ;[idp, stub] = await startTogether(startIdp({ algorithms: ['ES256'] }), startStub({ name: 'web', count: 1 }))
   gw = await startGateway(policy())
 })
 after(() => closeAll(ua, gw, stub, idp))

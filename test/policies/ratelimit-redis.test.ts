@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { startStub, type Stub } from '../../bench/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { hasRedis, startRedis, type TestRedis } from '../helpers/redis.js'
-import { addrs, agent, closeAll, metricOf, send, sleep, spawnGateway, steady, tally, waitFor, type SpawnedGateway } from './fixtures.js'
+import { addrs, agent, closeAll, metricOf, send, sleep, spawnGateway, startTogether, steady, tally, waitFor, type SpawnedGateway } from './fixtures.js'
 
 const skip = hasRedis() ? false : 'redis-server is not installed'
 /** The bound on one Redis decision. Wider than the 50 ms default so a stall of this busy machine is not an outage. */
@@ -36,14 +36,15 @@ route roomy_closed { match path prefix "/roomy-closed"; ratelimit by ip 100000 p
 
 before(async () => {
   if (skip) return
-  ;[redis, stub] = await Promise.all([startRedis(), startStub({ name: 'web', count: 1 })])
+  ;[redis, stub] = await startTogether(startRedis(), startStub({ name: 'web', count: 1 }))
   admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 })
+  admin.on('error', () => undefined) // it reconnects by itself while the test kills Redis
   await admin.connect()
   const settings = { redisUrl: redis.url, redisTimeoutMs: BOUND_MS }
-  ;[gwA, gwB, proc] = await Promise.all([
+  ;[gwA, gwB, proc] = await startTogether(
     startGateway(policy(), settings), startGateway(policy(), settings),
     spawnGateway(policy(), ['--redis', redis.url, '--redis-timeout', `${BOUND_MS}ms`]),
-  ])
+  )
 })
 after(async () => {
   if (skip) return
