@@ -33,21 +33,28 @@ test('IdP failing (503, closed connection, no answer): cached keys keep serving,
   }
 })
 
-test('max_stale: with the IdP unreachable, keys stop being trusted once stale, and are trusted again when it is back', async () => {
-  // refresh 1s, max_stale 2s: the last good fetch was at most ~1 s before the outage began, so keys are
-  // dropped at most ~2 s into it. A retired-while-down key is thus refused within max_stale too.
+test('max_stale: a key removed while the IdP is unreachable stops being accepted within max_stale; the IdP back, its new key is', async () => {
+  // refresh 1s, max_stale 2s: the last good fetch was at most ~1 s before the outage began, so the cached
+  // keys are dropped at most ~2 s into it, whatever the IdP did with them meanwhile.
   const r = await rig('refresh 1s refresh_ahead 0s max_stale 2s timeout 200ms')
-  assert.equal((await r.call(await r.token())).status, 200)
+  const oldKid = r.idp.keys()[0].kid
+  let n = 0
+  const fromOld = () => r.idp.sign({}, { kid: oldKid, subject: `old-${++n}` })
+  assert.equal((await r.call(await fromOld())).status, 200)
   r.idp.setDown('error')
   const t0 = performance.now()
-  assert.equal((await r.call(await r.token())).status, 200, 'just after the outage began the cached keys still serve')
-  await waitFor(async () => (await r.call(await r.token())).status === 401, 4000, 'tokens to be refused once the keys are older than max_stale')
+  // the IdP rotates and removes the old key while the gateway cannot see it
+  await r.idp.rotate('ES256')
+  r.idp.retire(oldKid)
+  assert.equal((await r.call(await fromOld())).status, 200, 'just after the outage began the cached keys still serve (stale)')
+  await waitFor(async () => (await r.call(await fromOld())).status === 401, 4000, 'the removed key to be refused once the cache is older than max_stale')
   const refusedAfter = performance.now() - t0
   assert.ok(refusedAfter >= 900, `keys were trusted for ${Math.round(refusedAfter)} ms of the outage: max_stale is 2 s after the last good fetch (≥ 1 s into the outage)`)
   assert.equal(await metricOf(r.gw, 'gw_jwks_keys', { provider: 'idp' }), 0, 'the stale key set is dropped')
   r.idp.setDown(false)
-  // failed fetches are retried every max(1 s, refresh/10)
-  await waitFor(async () => (await r.call(await r.token())).status === 200, 4000, 'tokens to be accepted again after the IdP recovered')
+  // failed fetches are retried every max(1 s, refresh/10); r.token() signs with the new key
+  await waitFor(async () => (await r.call(await r.token())).status === 200, 4000, 'the new key to be accepted after the IdP recovered')
+  assert.equal((await r.call(await fromOld())).status, 401, 'the removed key stays refused')
 })
 
 test('max_stale applies to verified tokens in the cache too (a hot token is not trusted past max_stale)', async () => {
