@@ -12,6 +12,8 @@ const GATEWAY_SET: ReadonlySet<string> = new Set(['x-request-id', 'traceparent',
 /** Lower-case tokens of a Connection header value ("close, X-Foo" → ["close", "x-foo"]). */
 function connectionTokens(v: string | string[] | undefined): string[] | null {
   if (v === undefined) return null
+  // the common values name no header: no split, no allocation
+  if (v === 'keep-alive' || v === 'close' || v === 'Keep-Alive' || v === 'Close') return null
   const s = Array.isArray(v) ? v.join(',') : v
   const out: string[] = []
   for (const t of s.split(',')) { const x = t.trim().toLowerCase(); if (x !== '' && x !== 'close' && x !== 'keep-alive') out.push(x) }

@@ -12,6 +12,7 @@ import { REPLIES, gatewayResponseHeaders, writeReply, type Reply } from '../repl
 import type { Replica } from './replica.js'
 import type { Upstream } from './upstream.js'
 import { RequestBody } from './request-body.js'
+import { deadlines } from './deadlines.js'
 
 /** Per-route proxy settings, bound at load. */
 export interface ProxyPlan {
@@ -131,8 +132,9 @@ class ProxyRun {
     const perTry = retry !== null && retry.perTryMs !== null ? retry.perTryMs : Infinity
     const remaining = ctx.deadline - now
     if (remaining <= 0) { a.onError(new AttemptTimeout(true)); return }
-    const total = perTry >= remaining
-    a.timer = setTimeout(() => a.abort(new AttemptTimeout(total)), Math.max(1, Math.min(perTry, remaining)))
+    a.totalDeadline = perTry >= remaining
+    const fireAt = now + Math.max(1, Math.min(perTry, remaining))
+    if (!deadlines.add(a, fireAt, now)) a.timer = setTimeout(() => a.onDeadline(), fireAt - now)
     const opts: Dispatcher.DispatchOptions = {
       method: ctx.req.method as Dispatcher.HttpMethod,
       path: ctx.path + ctx.query,
@@ -211,7 +213,13 @@ class ProxyRun {
 
 /** undici dispatch handler for one attempt. */
 class Attempt {
+  /** Node timer for deadlines too short or too long for the wheel. */
   timer: NodeJS.Timeout | null = null
+  /** The deadline is the route's (504), not only this attempt's (per_try: a retry may follow). */
+  totalDeadline = false
+  fireAt = 0
+  wheelSlot = -1
+  wheelPos = 0
   private abortFn: ((err?: Error) => void) | null = null
   private pendingAbort: Error | null = null
   private ended = false
@@ -222,6 +230,15 @@ class Attempt {
   private resume: (() => void) | null = null
 
   constructor(private readonly run: ProxyRun, readonly replica: Replica, private readonly startedAt: number) {}
+
+  /** The deadline passed (called by the wheel or the fallback timer). */
+  onDeadline(): void { this.abort(new AttemptTimeout(this.totalDeadline)) }
+
+  /** Response headers arrived or the attempt ended: its deadline no longer applies. */
+  private stopClock(): void {
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
+    deadlines.cancel(this)
+  }
 
   abort(err: Error): void {
     if (this.ended) return
@@ -246,7 +263,7 @@ class Attempt {
     ctx.upstreamAddr = this.replica.origin
     this.replica.observeLatency(ms, now)
     run.up.metrics.duration.observe(ms / 1000)
-    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
+    this.stopClock()
     const headers = clientResponseHeaders(raw)
     if (RETRY_STATUS.has(status) && run.plan.retry !== null) {
       // Hold the answer back until the body ends: then either retry elsewhere or pass it on unchanged.
@@ -295,7 +312,7 @@ class Attempt {
   onError(err: Error): void {
     if (this.ended) return
     this.ended = true
-    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
+    this.stopClock()
     const code = (err as { code?: string }).code ?? ''
     const outcome: UpstreamOutcome = err instanceof ClientGone || code === 'GW_ERR_BODY_TOO_LARGE' ? 'aborted'
       : err instanceof AttemptTimeout ? 'timeout'

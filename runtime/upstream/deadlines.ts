@@ -1,0 +1,85 @@
+// Attempt deadlines on a timing wheel: one shared 10 ms tick instead of a Node timer per attempt. A Node timer
+// costs an allocation, a timer-list insert and a removal per request (~1.5 µs and ~200 bytes measured on the
+// hot path); here an attempt is an array slot, cleared when it ends so a finished request is never kept alive
+// by the wheel. Deadlines fire up to one tick late, which is fine for route timeouts (short ones, under two
+// ticks, still use a precise Node timer). The tick only runs while deadlines are pending.
+
+export interface Timed {
+  /** performance.now() at which it expires. */
+  fireAt: number
+  /** Where the wheel put it (-1: not on the wheel). */
+  wheelSlot: number
+  wheelPos: number
+  onDeadline(): void
+}
+
+const TICK_MS = 10
+const SLOTS = 4096 // 41 s horizon; longer deadlines use a Node timer
+
+export class DeadlineWheel {
+  private readonly slots: (Timed | null)[][] = Array.from({ length: SLOTS }, () => [])
+  private timer: NodeJS.Timeout | null = null
+  private lastTick = 0
+  private live = 0
+
+  /** Schedule `t` to expire at `fireAt`; returns false when the caller should use a Node timer instead. */
+  add(t: Timed, fireAt: number, now: number): boolean { // HOT PATH
+    if (fireAt - now < 2 * TICK_MS || fireAt - now >= (SLOTS - 2) * TICK_MS) return false
+    if (this.timer === null) this.start(now)
+    const slot = Math.ceil(fireAt / TICK_MS) % SLOTS
+    const list = this.slots[slot]
+    t.fireAt = fireAt
+    t.wheelSlot = slot
+    t.wheelPos = list.length
+    list.push(t)
+    this.live++
+    return true
+  }
+
+  /** Deadlines waiting (the tick runs only while this is above zero). */
+  get pending(): number { return this.live }
+  get ticking(): boolean { return this.timer !== null }
+
+  /** Take `t` off the wheel (it finished first). */
+  cancel(t: Timed): void { // HOT PATH
+    if (t.wheelSlot < 0) return
+    const list = this.slots[t.wheelSlot]
+    if (list[t.wheelPos] === t) { list[t.wheelPos] = null; this.live-- }
+    t.wheelSlot = -1
+    if (this.live === 0) this.stop()
+  }
+
+  private start(now: number): void {
+    this.lastTick = Math.floor(now / TICK_MS)
+    this.timer = setInterval(() => this.tick(), TICK_MS).unref()
+  }
+
+  private stop(): void {
+    if (this.timer !== null) { clearInterval(this.timer); this.timer = null }
+    // whatever is left in the slots is cancelled (null) entries
+    for (const l of this.slots) if (l.length > 0) l.length = 0
+  }
+
+  private tick(): void {
+    const now = performance.now()
+    const nowTick = Math.floor(now / TICK_MS)
+    const from = Math.max(this.lastTick + 1, nowTick - SLOTS + 1)
+    for (let tk = from; tk <= nowTick; tk++) {
+      const list = this.slots[tk % SLOTS]
+      if (list.length === 0) continue
+      // entries can be appended while firing (a retry scheduled by an expiry): walk a detached copy
+      const due = list.splice(0, list.length)
+      for (const t of due) {
+        if (t === null) continue
+        t.wheelSlot = -1
+        this.live--
+        t.onDeadline()
+      }
+    }
+    this.lastTick = nowTick
+    if (this.live === 0) this.stop()
+  }
+}
+
+/** The process's wheel (deadlines are process-wide; bundles come and go). */
+export const deadlines = new DeadlineWheel()
