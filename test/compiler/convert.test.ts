@@ -15,6 +15,7 @@ import { astShape, formatSource } from '../../compiler/tools/fmt.js'
 import { parseYamlPolicy } from '../../config/yaml-policy.js'
 import { parseFile } from '../../grammar/index.js'
 import { repoPath } from '../helpers/paths.js'
+import { prng } from '../helpers/prng.js'
 
 const withoutSource = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (k, v) => (k === 'source' ? undefined : v)))
 
@@ -130,16 +131,6 @@ routes:
   assert.equal(gwp.match(/# both/g)?.length, 1)
 })
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('random edits of a YAML policy never throw; what converts compiles to the same IR', () => {
   const rnd = prng(0x79616d6c)

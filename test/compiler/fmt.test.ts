@@ -16,17 +16,8 @@ import { quote } from '../../compiler/tools/print.js'
 import { parseFile } from '../../grammar/index.js'
 import { lexer } from '../../grammar/tokens.js'
 import { repoPath } from '../helpers/paths.js'
+import { prng } from '../helpers/prng.js'
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A policy set: every .gwp file of an example or golden case, so includes resolve in memory. */
 interface Case { name: string; entry: string; files: Record<string, string> }

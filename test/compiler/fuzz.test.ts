@@ -18,6 +18,7 @@ import { KEYWORDS } from '../../grammar/tokens.js'
 import { instantiateBundle } from '../../runtime/bundle-loader.js'
 import { repoPath } from '../helpers/paths.js'
 import { recordingContext, recordingDeps } from './fake-stages.js'
+import { prng } from '../helpers/prng.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6770)
 const CASES = Number(process.env.FUZZ_CASES ?? 3000)
@@ -38,17 +39,6 @@ const SLOW_LOG_MS = Number(process.env.FUZZ_SLOW_MS ?? Infinity)
 
 // ── PRNG and corpus ───────────────────────────────────────────────────────────────────────────────
 
-/** mulberry32: small, fast, good enough to pick mutations; one generator per case so any case replays alone. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const caseSeed = (seed: number, i: number): number => Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35)
 
 interface Source { name: string; entry: string; files: Record<string, string>; clean: boolean }

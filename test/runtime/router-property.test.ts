@@ -6,18 +6,8 @@ import type { MatchIR } from '../../config/ir.js'
 import { selectRoute } from '../../config/match.js'
 import { normalizePath } from '../../config/path.js'
 import { Router } from '../../runtime/router.js'
+import { prng as rng } from '../helpers/prng.js'
 
-/** mulberry32: a tiny seeded PRNG, so a failure names the seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Alphabet { routeSegs: string[]; requestSegs: string[] }
 
