@@ -50,7 +50,7 @@ export async function demo(args: string[]): Promise<void> {
     { log: pino({ level: 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime }) })
 
   const gw = `http://127.0.0.1:${running.address.port}`
-  const admin = `http://127.0.0.1:${running.adminAddress.port}`
+  const admin = `http://127.0.0.1:${running.adminAddress!.port}`
   const idp = [...idps.values()][0]
   const token = idp ? await idp.sign({ tid: 'acme' }, { subject: 'alice', audience: 'shop-api', expiresIn: '12h' }) : ''
   const host = `-H 'Host: api.shop.com'`

@@ -10,7 +10,8 @@ import { renderText, summary } from '../compiler/diagnostics/render.js'
 import { FRONT_ENDS } from '../compiler/front-ends.js'
 import { verifyBundle } from '../config/bundle.js'
 import { isBundleDir, readBundle } from '../config/bundle-io.js'
-import { loadSettings, SettingsError } from '../config/settings.js'
+import { loadSettings, SettingsError, splitHostPort, type Settings } from '../config/settings.js'
+import { isClusterWorker, runPrimary, runWorker } from '../runtime/cluster.js'
 import { GWP_VERSION } from '../config/version.js'
 import { serve, type BundleSource } from '../runtime/serve.js'
 
@@ -40,6 +41,8 @@ options (flags override the settings file; defaults in brackets):
   --redis-timeout DUR        bound on one Redis decision before fail_open/fail_closed applies [50ms]
   --drain-timeout DUR        on SIGTERM, how long in-flight requests may take [10s]
   --watch                    reload when the bundle or policy files change
+  --workers N                serve with N processes (node:cluster) sharing the port; the primary serves the
+                             admin port and aggregates metrics [1]
 `
 
 class Usage extends Error {}
@@ -72,6 +75,7 @@ const FLAGS = {
   'keep-alive-timeout': { type: 'string' }, 'upstream-body-idle': { type: 'string' }, 'no-via': { type: 'boolean' },
   'log-level': { type: 'string' }, 'no-access-log': { type: 'boolean' }, 'log-destination': { type: 'string' },
   redis: { type: 'string' }, 'redis-timeout': { type: 'string' }, 'drain-timeout': { type: 'string' }, watch: { type: 'boolean' },
+  workers: { type: 'string' },
 } as const
 
 async function run(args: string[]): Promise<void> {
@@ -84,16 +88,30 @@ async function run(args: string[]): Promise<void> {
     headersTimeoutMs: v['headers-timeout'], requestTimeoutMs: v['request-timeout'], keepAliveTimeoutMs: v['keep-alive-timeout'],
     upstreamBodyIdleMs: v['upstream-body-idle'], via: v['no-via'] ? false : undefined, logLevel: v['log-level'],
     accessLog: v['no-access-log'] ? false : undefined, logDestination: v['log-destination'], redisUrl: v.redis,
-    redisTimeoutMs: v['redis-timeout'], drainTimeoutMs: v['drain-timeout'], watch: v.watch,
+    redisTimeoutMs: v['redis-timeout'], drainTimeoutMs: v['drain-timeout'], watch: v.watch, workers: v.workers,
   })
+  if (settings.workers > 1) return runWorkers(settings, paths)
   const running = await serve(settings, bundleSource(paths))
-  process.stderr.write(`gw ${GWP_VERSION} serving bundle ${running.gateway.active!.version} on http://${running.address.host}:${running.address.port} (admin http://${running.adminAddress.host}:${running.adminAddress.port})\n`)
+  process.stderr.write(`gw ${GWP_VERSION} serving bundle ${running.gateway.active!.version} on http://${running.address.host}:${running.address.port} (admin http://${running.adminAddress!.host}:${running.adminAddress!.port})\n`)
   const stop = (sig: string) => {
     running.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}\n`); process.exit(0) }, () => process.exit(1))
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   process.on('SIGHUP', () => { running.reload().catch(() => undefined) })
+}
+
+/** --workers N: this process is either the primary or one of its workers (same argv, told apart by env). */
+async function runWorkers(settings: Settings, paths: string[]): Promise<void> {
+  if (isClusterWorker()) return runWorker(settings)
+  const c = await runPrimary(settings, bundleSource(paths), settings.workers)
+  const host = splitHostPort(settings.listen).host
+  process.stderr.write(`gw ${GWP_VERSION} serving bundle ${c.version} on http://${host}:${c.port} (admin http://${splitHostPort(settings.admin).host}:${c.adminPort}) with ${settings.workers} workers\n`)
+  const stop = (sig: string) => {
+    c.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}\n`); process.exit(0) }, () => process.exit(1))
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,11 +1,21 @@
 // The admin listener (loopback by default, never internet-facing): liveness/readiness, Prometheus metrics,
-// the active route table and bundle version, and reload.
+// the active route table and bundle version, and reload. What it reports comes from an AdminView: the
+// gateway itself in a single process, the primary's aggregate of its workers with --workers.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { BundleManifest } from '../config/bundle.js'
 import type { Gateway } from './gateway.js'
 
-export interface AdminHooks {
-  /** Recompile/reread the policy source and swap it in. Resolves with the applied version or rejects. */
-  reload(): Promise<{ version: string; changed: boolean; ms: number }>
+export interface ReloadResult { version: string; changed: boolean; ms: number }
+
+export interface AdminView {
+  /** The live bundle (null while starting) and when it went live. */
+  bundle(): { manifest: BundleManifest; loadedAt: number } | null
+  draining(): boolean
+  /** Requests in flight, when known (the cluster primary reports it through /metrics instead). */
+  inFlight(): number | null
+  metrics(): Promise<{ contentType: string; text: string }>
+  /** Reread/recompile the policy source and swap it in; rejects (with `diagnostics` when compiling) on failure. */
+  reload(): Promise<ReloadResult>
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -14,15 +24,14 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.end(text)
 }
 
-export function routesDocument(gw: Gateway): unknown {
-  const s = gw.active
-  if (s === null) return { version: null, routes: [] }
-  const ir = s.manifest.ir
+export function routesDocument(b: { manifest: BundleManifest; loadedAt: number } | null): unknown {
+  if (b === null) return { version: null, routes: [] }
+  const ir = b.manifest.ir
   return {
-    version: s.version,
-    compiler: s.manifest.compiler,
-    loadedAt: new Date(s.loadedAt).toISOString(),
-    sources: s.manifest.sources.map(x => x.file),
+    version: b.manifest.version,
+    compiler: b.manifest.compiler,
+    loadedAt: new Date(b.loadedAt).toISOString(),
+    sources: b.manifest.sources.map(x => x.file),
     routes: ir.routes.map(r => ({
       name: r.name, match: r.match, stages: r.stages.map(({ source: _s, ...st }) => st),
       terminal: r.terminal.kind === 'proxy' ? { kind: 'proxy', targets: r.terminal.targets, fallback: r.terminal.fallback !== null } : { kind: 'respond', status: r.terminal.status },
@@ -32,26 +41,39 @@ export function routesDocument(gw: Gateway): unknown {
   }
 }
 
-export function createAdminServer(gw: Gateway, hooks: AdminHooks): Server {
+/** The view of one gateway process. */
+export function gatewayView(gw: Gateway, reload: () => Promise<ReloadResult>): AdminView {
+  return {
+    bundle: () => (gw.active === null ? null : { manifest: gw.active.manifest, loadedAt: gw.active.loadedAt }),
+    draining: () => gw.draining,
+    inFlight: () => gw.inFlight,
+    metrics: async () => ({ contentType: gw.metrics.registry.contentType, text: await gw.metrics.registry.metrics() }),
+    reload,
+  }
+}
+
+export function createAdminServer(view: AdminView): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'GET' && path === '/healthz') {
-      if (gw.active === null) return json(res, 503, { status: 'starting' })
-      if (gw.draining) return json(res, 503, { status: 'draining', version: gw.active.version })
-      return json(res, 200, { status: 'ok', version: gw.active.version, inFlight: gw.inFlight })
+      const b = view.bundle()
+      if (b === null) return json(res, 503, { status: 'starting' })
+      if (view.draining()) return json(res, 503, { status: 'draining', version: b.manifest.version })
+      const inFlight = view.inFlight()
+      return json(res, 200, { status: 'ok', version: b.manifest.version, ...(inFlight === null ? {} : { inFlight }) })
     }
     if (req.method === 'GET' && path === '/metrics') {
-      gw.metrics.registry.metrics().then(text => {
-        res.writeHead(200, { 'content-type': gw.metrics.registry.contentType })
-        res.end(text)
+      view.metrics().then(m => {
+        res.writeHead(200, { 'content-type': m.contentType })
+        res.end(m.text)
       }, e => json(res, 500, { error: (e as Error).message }))
       return
     }
-    if (req.method === 'GET' && path === '/routes') return json(res, 200, routesDocument(gw))
+    if (req.method === 'GET' && path === '/routes') return json(res, 200, routesDocument(view.bundle()))
     if (path === '/config/reload') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' })
-      hooks.reload().then(r => json(res, 200, { applied: true, ...r }), (e: Error & { diagnostics?: unknown }) =>
-        json(res, 422, { applied: false, error: e.message, diagnostics: e.diagnostics, version: gw.active?.version ?? null }))
+      view.reload().then(r => json(res, 200, { applied: true, ...r }), (e: Error & { diagnostics?: unknown }) =>
+        json(res, 422, { applied: false, error: e.message, diagnostics: e.diagnostics, version: view.bundle()?.manifest.version ?? null }))
       return
     }
     json(res, 404, { error: 'not_found', endpoints: ['GET /healthz', 'GET /metrics', 'GET /routes', 'POST /config/reload'] })

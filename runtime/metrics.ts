@@ -9,7 +9,11 @@ interface PromValue { labels: Labels; value: number; metricName?: string }
 
 abstract class FastMetric<C> {
   protected readonly children = new Map<string, { labels: Labels; child: C }>()
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], readonly type: 'counter' | 'gauge' | 'histogram') {}
+  /**
+   * `aggregator` says how the cluster primary combines workers' values (prom-client's names: sum, max, min,
+   * first…): counters and histograms add up; a gauge says what it needs.
+   */
+  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], readonly type: 'counter' | 'gauge' | 'histogram', readonly aggregator = 'sum') {}
   protected abstract make(): C
   /** A child for these label values, created on first use (at load time, not per request). */
   child(...values: string[]): C {
@@ -29,7 +33,7 @@ abstract class FastMetric<C> {
   }
   protected abstract values(): PromValue[]
   get(): { name: string; help: string; type: string; values: PromValue[]; aggregator: string } {
-    return { name: this.name, help: this.help, type: this.type, values: this.values(), aggregator: this.type === 'gauge' ? 'sum' : 'sum' }
+    return { name: this.name, help: this.help, type: this.type, values: this.values(), aggregator: this.aggregator }
   }
 }
 
@@ -43,7 +47,7 @@ export class FastCounter extends FastMetric<CounterChild> {
 }
 
 export class FastGauge extends FastMetric<GaugeChild> {
-  constructor(name: string, help: string, labelNames: readonly string[]) { super(name, help, labelNames, 'gauge') }
+  constructor(name: string, help: string, labelNames: readonly string[], aggregator = 'sum') { super(name, help, labelNames, 'gauge', aggregator) }
   protected make() { return new GaugeChild() }
   protected values(): PromValue[] { return [...this.children.values()].map(e => ({ labels: e.labels, value: e.child.value })) }
 }
@@ -125,15 +129,15 @@ export class GatewayMetrics {
   readonly upstreamConnClosed = new FastCounter('gw_upstream_connections_closed_total', 'Upstream TCP connections closed', ['upstream'])
   readonly upstreamDispatched = new FastCounter('gw_upstream_dispatched_total', 'Upstream requests dispatched (reuse ratio = dispatched / opened)', ['upstream'])
   readonly upstreamInFlight = new FastGauge('gw_upstream_in_flight_requests', 'Requests in flight to an upstream', ['upstream'])
-  readonly replicaHealthy = new FastGauge('gw_upstream_replica_healthy', '1 when a replica is in rotation, 0 when ejected or failing health checks', ['upstream', 'replica'])
+  readonly replicaHealthy = new FastGauge('gw_upstream_replica_healthy', '1 when a replica is in rotation, 0 when ejected or failing health checks (with workers: in every worker)', ['upstream', 'replica'], 'min')
   readonly retries = new FastCounter('gw_upstream_retries_total', 'Retries sent', ['upstream'])
   readonly retryBudgetDenied = new FastCounter('gw_upstream_retry_budget_denied_total', 'Retries not sent because the retry budget was spent', ['upstream'])
   readonly bulkheadRejected = new FastCounter('gw_upstream_bulkhead_rejected_total', 'Requests refused because the upstream was at its in-flight cap', ['upstream'])
-  readonly breakerState = new FastGauge('gw_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', ['upstream'])
+  readonly breakerState = new FastGauge('gw_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open (with workers: the most open)', ['upstream'], 'max')
   readonly breakerTransitions = new FastCounter('gw_breaker_transitions_total', 'Circuit breaker transitions, by state entered', ['upstream', 'to'])
   readonly breakerRejected = new FastCounter('gw_breaker_rejected_total', 'Requests failed fast by an open breaker', ['upstream'])
   readonly stageRejects = new FastCounter('gw_stage_rejects_total', 'Requests a stage answered itself (401, 403, 429…)', ['stage', 'route', 'code'])
-  readonly bundleInfo = new FastGauge('gw_bundle_info', 'The active bundle (value 1)', ['version'])
+  readonly bundleInfo = new FastGauge('gw_bundle_info', 'The active bundle (value 1)', ['version'], 'max')
   readonly reloads = new FastCounter('gw_reloads_total', 'Bundle reloads, by result', ['result'])
   readonly drained = new FastCounter('gw_shutdown_requests_total', 'Requests in flight at shutdown, by how they ended', ['result'])
 

@@ -7,7 +7,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { splitHostPort, type Settings } from '../config/settings.js'
-import { createAdminServer } from './admin.js'
+import { createAdminServer, gatewayView, type ReloadResult } from './admin.js'
 import { AccessLog, createLogger, flushLogger } from './access-log.js'
 import { Gateway, type BundleText } from './gateway.js'
 import { createRedis } from './redis.js'
@@ -23,12 +23,16 @@ export interface BundleSource {
 export interface Running {
   gateway: Gateway
   server: Server
-  admin: Server
+  /** Null when this process has no admin listener (a cluster worker: the primary serves admin). */
+  admin: Server | null
   /** Bound addresses (useful when listening on port 0). */
   address: { host: string; port: number }
-  adminAddress: { host: string; port: number }
+  adminAddress: { host: string; port: number } | null
   log: Logger
-  reload(): Promise<{ version: string; changed: boolean; ms: number }>
+  /** Reread the source and apply it. */
+  reload(): Promise<ReloadResult>
+  /** Apply a bundle handed over by someone else (the cluster primary). */
+  apply(b: BundleText): Promise<ReloadResult>
   /** Graceful shutdown: stop accepting, drain in-flight requests within the deadline, close. */
   shutdown(reason?: string): Promise<{ drained: number; aborted: number }>
 }
@@ -43,7 +47,7 @@ const listen = (server: Server, addr: string): Promise<{ host: string; port: num
   })
 })
 
-export async function serve(settings: Settings, source: BundleSource, opts: { log?: Logger } = {}): Promise<Running> {
+export async function serve(settings: Settings, source: BundleSource, opts: { log?: Logger; admin?: boolean } = {}): Promise<Running> {
   const log = opts.log ?? createLogger(settings)
   const redis = settings.redisUrl === null ? null : createRedis(settings.redisUrl, settings.redisTimeoutMs, log)
   const accessLog = settings.accessLog ? new AccessLog(settings.logDestination) : null
@@ -52,13 +56,13 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   gateway.activate(await gateway.build(first))
   log.info({ version: first.manifest.version, routes: first.manifest.ir.routes.length }, 'bundle loaded')
 
-  let reloading: Promise<{ version: string; changed: boolean; ms: number }> | null = null
-  const reload = (): Promise<{ version: string; changed: boolean; ms: number }> => {
+  let reloading: Promise<ReloadResult> | null = null
+  const swap = (next: () => Promise<BundleText>): Promise<ReloadResult> => {
     // Reloads are serialised: a second request waits for the first and then runs against the newest source.
     const run = async () => {
       const t0 = performance.now()
       try {
-        const b = await source.load()
+        const b = await next()
         if (b.manifest.version === gateway.active?.version && b.manifest.integrity === gateway.active.manifest.integrity) {
           gateway.metrics.reloads.child('unchanged').inc()
           return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
@@ -79,11 +83,13 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     reloading = p
     return p
   }
+  const reload = (): Promise<ReloadResult> => swap(() => source.load())
+  const apply = (b: BundleText): Promise<ReloadResult> => swap(async () => b)
 
   const server = createClientServer(gateway, settings)
-  const admin = createAdminServer(gateway, { reload })
+  const admin = opts.admin === false ? null : createAdminServer(gatewayView(gateway, reload))
   const address = await listen(server, settings.listen)
-  const adminAddress = await listen(admin, settings.admin)
+  const adminAddress = admin === null ? null : await listen(admin, settings.admin)
   log.info({ listen: address, admin: adminAddress }, 'gw listening')
 
   let watchers: FSWatcher[] = []
@@ -110,7 +116,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     gateway.metrics.drained.child('aborted').inc(aborted)
     await Promise.race([closed, new Promise(r => setTimeout(r, 1000).unref())])
     await gateway.close(true)
-    admin.close() // last: /healthz says "draining" for as long as the drain lasts
+    admin?.close() // last: /healthz says "draining" for as long as the drain lasts
     if (redis !== null) redis.disconnect()
     await accessLog?.close()
     log.info({ drained, aborted, accessLinesDropped: accessLog?.dropped ?? 0 }, 'shutdown complete')
@@ -118,5 +124,5 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     return { drained, aborted }
   })()
 
-  return { gateway, server, admin, address, adminAddress, log, reload, shutdown }
+  return { gateway, server, admin, address, adminAddress, log, reload, apply, shutdown }
 }

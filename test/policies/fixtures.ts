@@ -113,12 +113,12 @@ export interface SpawnedGateway {
  * Writes `policy` to a temporary .gwp file and runs `gw run` on it with loopback port-0 listeners and the
  * extra flags. Resolves once the process prints its "serving bundle … on http://HOST:PORT (admin …)" line.
  */
-export async function spawnGateway(policy: string, flags: string[] = []): Promise<SpawnedGateway> {
+export async function spawnGateway(policy: string, flags: string[] = [], o: { accessLog?: boolean } = {}): Promise<SpawnedGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'gwp-policies-'))
   const file = join(dir, 'policy.gwp')
   await writeFile(file, policy)
   const proc = spawn(process.execPath, [repoPath('dist/bin/gw.js'), 'run', file, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
-    '--log-level', 'warn', '--no-access-log', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] })
+    '--log-level', 'warn', ...(o.accessLog === true ? [] : ['--no-access-log']), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   proc.stderr!.on('data', (c: Buffer) => { err += c })
   const exited = new Promise<void>(r => proc.once('exit', () => r()))

@@ -1,0 +1,144 @@
+// `--workers N`: N gateway processes (node:cluster) sharing the client port. The primary serves no traffic:
+// it loads and verifies each bundle once and hands the same text to every worker (so all run the same
+// version), serves the admin port (health, metrics aggregated over workers with prom-client's
+// AggregatorRegistry, routes, reload), restarts a worker that dies, and drains them all on SIGTERM.
+// Workers are stateless on the hot path; local rate limits count per worker (use `redis` for exact limits).
+import cluster, { type Worker } from 'node:cluster'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import { AggregatorRegistry } from 'prom-client'
+import { verifyBundle } from '../config/bundle.js'
+import { splitHostPort, type Settings } from '../config/settings.js'
+import { createAdminServer, type ReloadResult } from './admin.js'
+import { createLogger, flushLogger } from './access-log.js'
+import type { BundleText } from './gateway.js'
+import { serve, type BundleSource } from './serve.js'
+
+type ToWorker =
+  | { type: 'gwp:bundle'; bundle: BundleText }
+  | { type: 'gwp:shutdown' }
+type FromWorker =
+  | { type: 'gwp:hello' }
+  | { type: 'gwp:ready'; port: number }
+  | { type: 'gwp:applied'; ok: true; result: ReloadResult }
+  | { type: 'gwp:applied'; ok: false; error: string }
+  | { type: 'gwp:drained'; drained: number; aborted: number }
+
+/** Runs in a worker: waits for its first bundle, serves, applies later bundles, drains when told. */
+export async function runWorker(settings: Settings): Promise<void> {
+  const log = createLogger(settings)
+  const send = (m: FromWorker) => process.send!(m)
+  // Ask for the bundle only once listening for it: a message sent before the listener exists is lost.
+  const first = await new Promise<BundleText>(resolve => {
+    const on = (m: ToWorker) => { if (m.type === 'gwp:bundle') { process.off('message', on); resolve(m.bundle) } }
+    process.on('message', on)
+    send({ type: 'gwp:hello' })
+  })
+  const source: BundleSource = { watchPaths: [], load: async () => first }
+  const running = await serve(settings, source, { log, admin: false })
+  AggregatorRegistry.setRegistries([running.gateway.metrics.registry])
+  void new AggregatorRegistry() // registers the worker's answer to the primary's metrics requests
+  process.on('message', (m: ToWorker) => {
+    if (m.type === 'gwp:bundle') {
+      const b = { manifest: verifyBundle(JSON.stringify(m.bundle.manifest), m.bundle.moduleText), moduleText: m.bundle.moduleText }
+      running.apply(b).then(result => send({ type: 'gwp:applied', ok: true, result }), (e: Error) => send({ type: 'gwp:applied', ok: false, error: e.message }))
+    } else if (m.type === 'gwp:shutdown') {
+      void running.shutdown('primary').then(r => { send({ type: 'gwp:drained', ...r }); setTimeout(() => process.exit(0), 50) })
+    }
+  })
+  process.on('SIGINT', () => undefined) // the primary decides when to stop (Ctrl-C reaches the whole group)
+  process.on('SIGTERM', () => undefined)
+  send({ type: 'gwp:ready', port: (running.server.address() as AddressInfo).port })
+}
+
+export interface ClusterRunning {
+  port: number
+  adminPort: number
+  version: string
+  shutdown(reason: string): Promise<{ drained: number; aborted: number }>
+}
+
+/** Runs in the primary. Resolves once every worker serves the first bundle. */
+export async function runPrimary(settings: Settings, source: BundleSource, workers: number): Promise<ClusterRunning> {
+  const log: Logger = createLogger(settings)
+  let current = await source.load()
+  let loadedAt = Date.now()
+  let draining = false
+  const aggregator = new AggregatorRegistry()
+  const ready = new Set<Worker>()
+  let port = 0
+
+  const fork = (): Worker => {
+    const w = cluster.fork({ GWP_WORKER: '1' })
+    w.on('message', (m: FromWorker) => {
+      if (m.type === 'gwp:hello') w.send({ type: 'gwp:bundle', bundle: current } satisfies ToWorker)
+      if (m.type === 'gwp:ready') { ready.add(w); port = m.port }
+    })
+    w.once('exit', (code, signal) => {
+      ready.delete(w)
+      if (draining) return
+      log.error({ pid: w.process.pid, code, signal }, 'worker died; starting another')
+      setTimeout(fork, 500).unref()
+    })
+    return w
+  }
+  for (let i = 0; i < workers; i++) fork()
+  while (ready.size < workers) await new Promise(r => setTimeout(r, 20))
+
+  /** Send a message to every live worker and collect one answer of `type` from each. */
+  const broadcast = <T extends FromWorker['type']>(msg: ToWorker, type: T, ms: number): Promise<Extract<FromWorker, { type: T }>[]> => {
+    const live = [...ready]
+    return Promise.all(live.map(w => new Promise<Extract<FromWorker, { type: T }>>((resolve, reject) => {
+      const t = setTimeout(() => { w.off('message', on); reject(new Error(`worker ${w.process.pid} did not answer ${msg.type}`)) }, ms)
+      const on = (m: FromWorker) => { if (m.type === type) { clearTimeout(t); w.off('message', on); resolve(m as Extract<FromWorker, { type: T }>) } }
+      w.on('message', on)
+      w.send(msg)
+    })))
+  }
+
+  let reloading: Promise<ReloadResult> | null = null
+  const reload = (): Promise<ReloadResult> => {
+    const run = async (): Promise<ReloadResult> => {
+      const t0 = performance.now()
+      const b = await source.load() // compile errors reject here, before any worker is touched
+      if (b.manifest.integrity === current.manifest.integrity) return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
+      const answers = await broadcast({ type: 'gwp:bundle', bundle: b }, 'gwp:applied', 30_000)
+      const failed = answers.find(a => !a.ok)
+      if (failed !== undefined && !failed.ok) throw new Error(`a worker refused the bundle: ${failed.error}`)
+      current = b
+      loadedAt = Date.now()
+      log.info({ version: b.manifest.version, workers: answers.length }, 'bundle reloaded in every worker')
+      return { version: b.manifest.version, changed: true, ms: performance.now() - t0 }
+    }
+    const p = (reloading ?? Promise.resolve()).catch(() => undefined).then(run)
+    reloading = p
+    return p
+  }
+
+  const admin = createAdminServer({
+    bundle: () => ({ manifest: current.manifest, loadedAt }),
+    draining: () => draining,
+    inFlight: () => null,
+    metrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() }),
+    reload,
+  })
+  const { host, port: adminPort } = splitHostPort(settings.admin)
+  await new Promise<void>((resolve, reject) => { admin.once('error', reject); admin.listen(adminPort, host, () => resolve()) })
+
+  let stopping: Promise<{ drained: number; aborted: number }> | null = null
+  const shutdown = (reason: string) => stopping ??= (async () => {
+    draining = true
+    log.info({ reason, workers: ready.size }, 'draining workers')
+    const answers = await broadcast({ type: 'gwp:shutdown' }, 'gwp:drained', settings.drainTimeoutMs + 5000).catch(() => [])
+    const total = answers.reduce((a, m) => ({ drained: a.drained + m.drained, aborted: a.aborted + m.aborted }), { drained: 0, aborted: 0 })
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill()
+    admin.close()
+    log.info(total, 'shutdown complete')
+    flushLogger(log)
+    return total
+  })()
+
+  return { port, adminPort: (admin.address() as AddressInfo).port, version: current.manifest.version, shutdown }
+}
+
+export const isClusterWorker = (): boolean => cluster.isWorker && process.env.GWP_WORKER === '1'
