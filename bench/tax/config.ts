@@ -10,8 +10,10 @@ export interface TaxConfig {
   rounds: number
   /** Before any scenario, each target is driven this long unrecorded, so no target pays for JIT warm-up in round 1. */
   primeMs: number
-  /** Open-model runs whose generator fell behind by more than this (schedule lag p99) are run again, once. */
+  /** Open-model runs whose generator fell behind by more than this (schedule lag p99) are run again, once… */
   disturbedLagMs: number
+  /** …up to this many times per run of the harness, so a machine that is busy throughout cannot stretch the run. */
+  rerunBudget: number
   warmupMs: number
   durationMs: number
   /** Closed-model workers for the ceiling. */
@@ -39,13 +41,13 @@ const ALL: TargetId[] = TARGETS.map((t) => t.id)
 
 export const FLAVOURS: Record<Flavour, TaxConfig> = {
   quick: {
-    flavour: 'quick', rounds: 3, primeMs: 1500, disturbedLagMs: 10, warmupMs: 500, durationMs: 1500, concurrency: 64,
+    flavour: 'quick', rounds: 3, primeMs: 1000, disturbedLagMs: 20, rerunBudget: 6, warmupMs: 500, durationMs: 1500, concurrency: 64,
     fixedRates: [2500, 5000], fixedRateTargets: ['direct', 'floor', 'gw-pass', 'gw-full', 'fastify'],
     mixRate: 600, mixProbeRate: 200, mixRounds: 2, mixDurationMs: 3000,
     tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 3000,
   },
   full: {
-    flavour: 'full', rounds: 4, primeMs: 4000, disturbedLagMs: 10, warmupMs: 2000, durationMs: 8000, concurrency: 64,
+    flavour: 'full', rounds: 4, primeMs: 4000, disturbedLagMs: 20, rerunBudget: 24, warmupMs: 2000, durationMs: 8000, concurrency: 64,
     fixedRates: [2500, 5000], fixedRateTargets: ALL,
     mixRate: 600, mixProbeRate: 200, mixRounds: 3, mixDurationMs: 15_000,
     tokens: 1000, earlyAttempts: 10, soakMs: 10 * 60_000, soakWindowMs: 30_000, profileMs: 8000,

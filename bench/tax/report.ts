@@ -48,7 +48,9 @@ export function taxMarkdown(r: TaxResult, charts: { name: string; file: string; 
   out.push(mdTable(['goal', 'result', 'measured'], r.goals.map((g) => [g.text, g.status,
     g.line + (g.perRound && g.perRound.length > 1 ? ` (rounds: ${g.perRound.map((x) => x.toFixed(2)).join(', ')})` : '') + (g.note ? `; ${g.note}` : '')]), ['l', 'l', 'l']), '')
   if (r.discarded.length > 0) {
-    out.push(`${r.discarded.length} run(s) were run again because the load generator itself stalled (${[...new Set(r.discarded.map((d) => d.run.target))].join(', ')}); the set-aside runs are in the JSON (\`discarded\`), in no figure.`, '')
+    out.push(`${r.discarded.length} run(s) were run again because the load generator itself stalled (schedule lag p99 > ${r.config.disturbedLagMs} ms; ` +
+      `${[...new Set(r.discarded.map((d) => d.run.target))].join(', ')})${r.discarded.length >= r.config.rerunBudget ? `; the re-run budget (${r.config.rerunBudget}) ran out, so later disturbed runs were kept (see the warnings)` : ''}. ` +
+      'The set-aside runs are in the JSON (`discarded`), in no figure.', '')
   }
 
   for (const s of r.scenarios) {

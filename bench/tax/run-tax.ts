@@ -125,14 +125,17 @@ export function disturbed(r: RunRecord, lagMs: number): boolean {
   return r.load.model === 'open' && r.load.scheduleLagP99Ms !== null && r.load.scheduleLagP99Ms > lagMs
 }
 
-/** Runs a scenario's targets interleaved over the rounds, re-running (once) a run the generator's own stall spoiled. */
+/**
+ * Runs a scenario's targets interleaved over the rounds, re-running (once, within the run's budget) a run the
+ * generator's own stall spoiled. Past the budget a disturbed run is kept: its load generator warning says so.
+ */
 async function runScenario(plan: ScenarioPlan, c: TaxConfig, targets: Map<TargetId, MeasureTarget>, ctx: MeasureContext,
   discarded: DiscardedRun[], log: (s: string) => void): Promise<RunRecord[]> {
   log(`\n${plan.title}`)
   const out: RunRecord[] = []
   for (const slot of interleave(plan.targets.filter((t) => targets.has(t)), c.rounds)) {
     let r = await measure(plan.id, slot.round, targets.get(slot.target)!, plan.spec, ctx)
-    if (disturbed(r, c.disturbedLagMs)) {
+    if (disturbed(r, c.disturbedLagMs) && discarded.length < c.rerunBudget) {
       const reason = `generator schedule lag p99 ${r.load.scheduleLagP99Ms} ms > ${c.disturbedLagMs} ms`
       log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(12)} ${fmtRun(r)} — set aside (${reason}), running it again`)
       discarded.push({ reason, run: r })
