@@ -1,0 +1,13 @@
+// bench/runtime/kit/paths.ts: where the micro-benchmarks find the repository from dist/bench/runtime/kit/, and
+// which compiled files are benchmark files.
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+
+/** The repository root (this file compiles to dist/bench/runtime/kit/paths.js, four levels below it). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
+export const repoFile = (...parts: string[]): string => join(REPO_ROOT, ...parts)
+/** Where the compiled micro-benchmark files live (the runner starts each one in its own process). */
+export const MICRO_DIR = join(REPO_ROOT, 'dist', 'bench', 'runtime')
+export const BASELINE_FILE = repoFile('bench', 'baseline.json')
+/** Compiled benchmark files end so; the name before it is the file's name in tables and the baseline. */
+export const BENCH_SUFFIX = '.bench.js'

@@ -1,0 +1,70 @@
+// bench/runtime/kit/stage-env.ts: what the real stage factories need to run in a benchmark process — a
+// StageEnv with fresh metrics, a logger writing to /dev/null, and shared state kept in a plain Map — plus a
+// loopback JWKS endpoint and token signer, so `auth` verifies real tokens once in setup and every timed
+// call is a verified-token cache hit. Setup only: nothing here is timed.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import type { BundleIR } from '../../../config/ir.js'
+import { DEFAULT_SETTINGS, type Settings } from '../../../config/settings.js'
+import { createLogger } from '../../../runtime/access-log.js'
+import { GatewayMetrics } from '../../../runtime/metrics.js'
+import type { StageEnv } from '../../../runtime/stage-env.js'
+
+export interface BenchEnv extends StageEnv {
+  /** The shared-state map behind `shared()`, so a bench can reach a provider or limiter it set up. */
+  sharedState: Map<string, unknown>
+}
+
+export function benchSettings(over: Partial<Settings> = {}): Settings {
+  return { ...DEFAULT_SETTINGS, logDestination: '/dev/null', logLevel: 'warn', accessLog: false, ...over }
+}
+
+export function createBenchEnv(ir: Pick<BundleIR, 'jwtProviders'>, settings: Settings = benchSettings()): BenchEnv {
+  const sharedState = new Map<string, unknown>()
+  return {
+    settings,
+    metrics: new GatewayMetrics({ defaultMetrics: false }),
+    log: createLogger(settings),
+    providers: new Map(ir.jwtProviders.map(p => [p.name, p])),
+    shared<T>(key: string, create: () => T): T {
+      if (!sharedState.has(key)) sharedState.set(key, create())
+      return sharedState.get(key) as T
+    },
+    redis: null,
+    warmups: [],
+    sharedState,
+  }
+}
+
+/** A one-key (ES256) identity provider on 127.0.0.1, port 0: serves the JWKS and signs tokens in-process. */
+export interface LoopbackIdp {
+  /** `http://127.0.0.1:<port>/`: use it as both issuer and JWKS origin. */
+  origin: string
+  jwksUrl: string
+  /** A token for `sub` (tid claim `tenant-1`), audience `aud`, valid for an hour. */
+  sign(sub: string, aud: string): Promise<string>
+  close(): Promise<void>
+}
+
+export const JWKS_PATH = '/.well-known/jwks.json'
+
+export async function startLoopbackIdp(): Promise<LoopbackIdp> {
+  const { publicKey, privateKey } = await generateKeyPair('ES256')
+  const kid = 'micro-bench-1'
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] })
+  const server: Server = createServer((req, res) => {
+    if (req.url === JWKS_PATH) { res.writeHead(200, { 'content-type': 'application/json' }); res.end(jwks) } else { res.writeHead(404); res.end() }
+  })
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()) })
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  const key: CryptoKey = privateKey
+  return {
+    origin,
+    jwksUrl: origin.slice(0, -1) + JWKS_PATH,
+    sign: (sub, aud) => new SignJWT({ tid: 'tenant-1' })
+      .setProtectedHeader({ alg: 'ES256', kid }).setIssuer(origin).setAudience(aud).setSubject(sub)
+      .setIssuedAt().setExpirationTime('1h').sign(key),
+    close: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
+  }
+}
