@@ -93,13 +93,13 @@ function e2eCase(name: string, route: string, note: string, buildHeaders = false
 
 handlerCase('handler: passthrough (pass_through)', 'pass_through', 'nothing: the generated function calls the proxy stage')
 handlerCase('handler: respond (bench_health)', 'bench_health', 'nothing: returns the Reply built at load')
-handlerCase('handler: ratelimit by ip (pass_ratelimit)', 'pass_ratelimit', 'nothing: the GCRA decision goes in a preallocated object')
-handlerCase('handler: auth, cache hit (pass_auth)', 'pass_auth', 'nothing: the cached claims/identity are reused')
-handlerCase('handler: full chain (full_chain)', 'full_chain', 'the reqEdits array for `headers request set` (ratelimit ×2, auth: none)')
-e2eCase('e2e: passthrough (pass_through)', 'pass_through', 'context + state, request id, trace context with a new trace id, span id')
-e2eCase('e2e: respond (bench_health)', 'bench_health', 'as passthrough + writeReply: header array, Server-Timing string, toFixed')
-e2eCase('e2e: full chain (full_chain)', 'full_chain', 'as passthrough + the reqEdits array')
-e2eCase('e2e: full chain + upstream request headers', 'full_chain', 'as above + the outbound header list, its strings, and applyEdits copies', true)
+handlerCase('handler: ratelimit by ip (pass_ratelimit)', 'pass_ratelimit', 'a HeapNumber for the arrival time the limiter Map keeps; the Decision is reused')
+handlerCase('handler: auth, cache hit (pass_auth)', 'pass_auth', 'bearerToken\'s token slice and scheme copy, boxed clock readings; claims are reused')
+handlerCase('handler: full chain (full_chain)', 'full_chain', 'as auth + two limiter HeapNumbers + the reqEdits array (`headers request set`)')
+e2eCase('e2e: passthrough (pass_through)', 'pass_through', 'RequestContext + RequestState, request id, TraceContext + trace id, span id')
+e2eCase('e2e: respond (bench_health)', 'bench_health', 'as passthrough + writeReply: the header arrays, content-length and Server-Timing strings')
+e2eCase('e2e: full chain (full_chain)', 'full_chain', 'as passthrough + the full-chain handler above')
+e2eCase('e2e: full chain + upstream request headers', 'full_chain', 'as above + the outbound list, lower-cased names, and one applyEdits copy of it all', true)
 b.proxy.buildHeaders = false
 
 await suite.run()
