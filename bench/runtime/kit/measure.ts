@@ -128,7 +128,7 @@ async function measureAlloc(batch: Batch, k: number, ops: number, yields: boolea
  */
 export async function measureCase(c: CaseSpec, o: MeasureOptions): Promise<CaseResult> {
   const batch = compileBatch(c.fn)
-  // warm until the batch is compiled by the optimising tier, then size batches at that speed
+  // Size batches, run them for up to 100 ms so V8 optimises the batch and the op, then size them again at that speed.
   let k = calibrate(batch, 1)
   const warmEnd = performance.now() + Math.min(100, Math.max(10, o.timeMs / 5))
   while (performance.now() < warmEnd) { batch(k); if (c.yields) await immediate() }
