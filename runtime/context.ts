@@ -55,6 +55,8 @@ export class RequestContext implements RouteContextApi {
   errorCode = ''
   /** The upstream exchange in progress, told when the client goes away (one 'close' listener per request). */
   upstream: { clientGone(): void } | null = null
+  /** The bundle snapshot serving this request (it stays alive until the request is done). */
+  snapshot: unknown = null
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, now: number) {
     this.start = now

@@ -24,6 +24,9 @@ import { Upstream } from './upstream/upstream.js'
 
 export interface BundleText { manifest: BundleManifest; moduleText: string }
 
+const kCtx = Symbol('gwp.ctx')
+type ServerResponseWithCtx = ServerResponse & { [kCtx]?: RequestContext }
+
 /** Everything one bundle version needs to serve a request. Immutable once live. */
 export class Snapshot {
   inFlight = 0
@@ -36,6 +39,7 @@ export class Snapshot {
     /** Keys of the shared stage state this snapshot uses. */
     readonly sharedKeys: Set<string>,
     readonly loadedAt: number,
+    readonly gateway: Gateway,
   ) {}
   get version(): string { return this.manifest.version }
 }
@@ -123,7 +127,7 @@ export class Gateway {
       await Promise.race([Promise.allSettled(env.warmups), new Promise(r => setTimeout(r, 5000).unref())])
       for (const [k, v] of newShared) this.shared.set(k, v)
       for (const up of created) this.upstreamsByKey.set(upstreamKey(up.ir), up)
-      return new Snapshot(b.manifest, router, routes, upstreams, sharedKeys, Date.now())
+      return new Snapshot(b.manifest, router, routes, upstreams, sharedKeys, Date.now(), this)
     } catch (e) {
       for (const up of created) void up.close(true)
       for (const v of newShared.values()) (v as Stoppable).stop?.()
@@ -177,7 +181,9 @@ export class Gateway {
     if (snap === null) { this.reject('not_ready'); ctx.id = newRequestId(); writeReply(ctx, REPLIES.unavailable, via, now); return }
     snap.inFlight++
     this.inFlightAll.inc()
-    res.once('close', () => this.done(ctx, snap))
+    ctx.snapshot = snap
+    ;(res as ServerResponseWithCtx)[kCtx] = ctx
+    res.on('close', this.onClose) // one shared listener, no closure per request
     if (this.draining) res.shouldKeepAlive = false
     if (!readHead(ctx, { trusted: this.trusted })) {
       this.reject(ctx.errorCode)
@@ -202,6 +208,11 @@ export class Gateway {
     this.log.error({ id: ctx.id, route: ctx.route?.name, err: (e as Error)?.stack ?? String(e) }, 'request failed inside the gateway')
     if (ctx.res.headersSent) ctx.res.destroy()
     else writeReply(ctx, REPLIES.internal, this.settings.via, performance.now())
+  }
+
+  private readonly onClose = function (this: ServerResponse): void {
+    const ctx = (this as ServerResponseWithCtx)[kCtx]!
+    ;(ctx.snapshot as Snapshot).gateway.done(ctx, ctx.snapshot as Snapshot)
   }
 
   private done(ctx: RequestContext, snap: Snapshot): void {

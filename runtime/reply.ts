@@ -63,8 +63,9 @@ export function applyEdits(headers: string[], edits: readonly (string | null)[])
 
 /** Gateway headers on every response: request id, timing, via, then the route's response edits. */
 export function gatewayResponseHeaders(ctx: RequestContext, headers: string[], via: boolean, now: number): string[] { // HOT PATH
-  const gw = (now - ctx.start).toFixed(3)
-  const timing = ctx.upstreamMs >= 0 ? `gw;dur=${gw}, upstream;dur=${ctx.upstreamMs.toFixed(3)}` : `gw;dur=${gw}`
+  // Math.round then concatenation: cheaper than toFixed on the hot path, same three decimals
+  const gw = Math.round((now - ctx.start) * 1000) / 1000
+  const timing = ctx.upstreamMs >= 0 ? `gw;dur=${gw}, upstream;dur=${Math.round(ctx.upstreamMs * 1000) / 1000}` : `gw;dur=${gw}`
   headers.push('x-request-id', ctx.id, 'server-timing', timing)
   if (via) headers.push('via', '1.1 gwp')
   return ctx.resEdits === null ? headers : applyEdits(headers, ctx.resEdits)
