@@ -2,12 +2,14 @@
 //   node dist/bench/run.js tax --quick          the tax table, quick flavour (< 5 min)
 //   node dist/bench/run.js tax                  the full flavour (rounds of 8 s, 10-minute soak; ~45 min)
 //   node dist/bench/run.js reuse --quick        the connection-reuse experiment
+//   node dist/bench/run.js containment --quick  a resilience experiment (bench/experiments/; list in `help`)
 import { parseArgs } from 'node:util'
 import { parseDuration } from './load/duration.js'
 import { runTax } from './tax/run-tax.js'
 import { runReuse } from './reuse/run-reuse.js'
 import { TARGETS, type TargetId } from './tax/targets.js'
 import type { TaxConfig } from './tax/config.js'
+import { EXPERIMENTS, findExperiment } from './experiments/index.js'
 
 const USAGE = `usage: node dist/bench/run.js EXPERIMENT [options]
 
@@ -15,6 +17,9 @@ experiments:
   tax      the tax table: direct, floor, gw (passthrough, +auth, +ratelimit, +breaker, full chain), fastify, nginx;
            ceiling, half-ceiling, 2,500 and 5,000 req/s, the topology mix, the early-answer check, goals PASS/MISS
   reuse    connection reuse: keep-alive on, off (upstream Connection: close), and a pool of 2 for 50 concurrent
+
+resilience experiments (bench/experiments; --quick, --name, --out; each waits while another benchmark runs):
+${EXPERIMENTS.map((e) => `  ${e.id.padEnd(14)} ${e.summary}`).join('\n')}
 
 options:
   --quick              the quick flavour (minutes); default is the full one
@@ -83,8 +88,11 @@ async function main(argv: string[]): Promise<void> {
     case 'reuse':
       await runReuse({ flavour, name: v.name, durationMs: d, soakMs: soak, outDir: v.out })
       return
-    default:
-      usage(`unknown experiment ${JSON.stringify(cmd)}`)
+    default: {
+      const e = findExperiment(cmd)
+      if (e === undefined) usage(`unknown experiment ${JSON.stringify(cmd)}`)
+      await e.run({ flavour, name: v.name, outDir: v.out })
+    }
   }
 }
 

@@ -1,0 +1,147 @@
+// bench/experiments/containment.ts: slow upstream containment — `payments` turns slow (200 ms p50) and failing
+// (30% 503s) while `catalog` and `payments` both carry load through one gw; the same run with the breaker (and a
+// bulkhead) off and on. Does catalog notice, how fast does the breaker open, do sockets and in-flight requests on
+// payments pile up? (Report and charts: containment-report.ts.)
+import { digestLoad } from '../harness/measure.js'
+import { startStubProcess } from '../harness/rig.js'
+import type { RuleSpec } from '../upstream/rules.js'
+import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour } from './common.js'
+import { analyzeContainment, containmentCharts, containmentChecks, containmentMarkdown, type ContainmentRun } from './containment-report.js'
+import { runPhasedLoad } from './phases.js'
+import { combine, gwReader, startPoller, stubReader } from './poller.js'
+import { formatChecks } from './report.js'
+import { INERT_PASSIVE_HEALTH, groupPorts, replicaList, setStubRules, startGwPolicy } from './rig.js'
+import { startTrace } from './tracer.js'
+import type { ResultHeader } from './common.js'
+
+export interface ContainmentConfig {
+  rounds: number
+  warmupMs: number
+  baselineMs: number
+  badMs: number
+  recoveryMs: number
+  catalogRate: number
+  paymentsRate: number
+  pollMs: number
+}
+
+const CONFIGS: Record<Flavour, ContainmentConfig> = {
+  quick: { rounds: 1, warmupMs: 1500, baselineMs: 5000, badMs: 12_000, recoveryMs: 5000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
+  full: { rounds: 2, warmupMs: 3000, baselineMs: 15_000, badMs: 40_000, recoveryMs: 15_000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
+}
+
+export const HEALTHY: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 5, p99: 20 } }]
+export const BAD: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 200, p99: 1000 }, error: { rate: '30%', status: 503 } }]
+const CATALOG: RuleSpec[] = [{ path: '/', latency: { dist: 'uniform', min: 1, max: 4 } }]
+
+export interface Variant { id: string; label: string; payments: string }
+
+/** The breaker's threshold sits below the injected 30% so it can open; the bulkhead caps what a slow payments may hold. */
+export const BREAKER = 'breaker error_ratio 25% min_requests 20 window 10s open_for 2s half_open 3'
+export const BULKHEAD = 'bulkhead max_in_flight 64'
+
+export const VARIANTS: readonly Variant[] = [
+  { id: 'off', label: 'breaker off (no breaker, no bulkhead)', payments: INERT_PASSIVE_HEALTH },
+  { id: 'on', label: `breaker on (${BREAKER}; ${BULKHEAD})`, payments: `${INERT_PASSIVE_HEALTH}\n  ${BREAKER}\n  ${BULKHEAD}` },
+  { id: 'passive', label: 'breaker off, passive health at its defaults (5 failures eject a replica for 30 s)', payments: '' },
+]
+
+export function containmentPolicy(v: Variant, payments: number[], catalog: number[]): string {
+  return `# written by bench/experiments/containment.ts: variant ${v.id}
+upstream payments {
+  replicas ${replicaList(payments)}
+  pool connections 64 idle 30s
+  ${v.payments}
+}
+
+upstream catalog {
+  replicas ${replicaList(catalog)}
+  pool connections 64 idle 30s
+}
+
+route payments {
+  match path prefix "/v1/payments"
+  timeout 2s
+  proxy payments
+}
+
+route catalog {
+  match path prefix "/v1/catalog"
+  timeout 2s
+  proxy catalog
+}
+`
+}
+
+export interface ContainmentResult extends ResultHeader {
+  config: ContainmentConfig
+  variants: readonly Variant[]
+  rules: { healthy: RuleSpec[]; bad: RuleSpec[]; catalog: RuleSpec[] }
+  runs: ContainmentRun[]
+  checks: ReturnType<typeof containmentChecks>
+}
+
+export async function runContainment(o: ExperimentOptions): Promise<ContainmentResult> {
+  const c = CONFIGS[o.flavour]
+  const { header, value: runs } = await runExperiment('containment', o, 'gwp slow upstream containment', async (env) => {
+    const { sup, dir, log } = env
+    const stub = await startStubProcess(sup, dir, {
+      seed: 7, services: [{ name: 'payments', ports: [0, 0, 0], rules: HEALTHY }, { name: 'catalog', ports: [0, 0, 0], rules: CATALOG }],
+    })
+    const ctlUrl = stub.url('catalog-1')
+    const payments = groupPorts(stub.ports, 'payments')
+    const catalog = groupPorts(stub.ports, 'catalog')
+    const out: ContainmentRun[] = []
+    for (let round = 0; round < c.rounds; round++) {
+      for (const v of VARIANTS) {
+        env.mark(`${v.id} round ${round + 1}`)
+        log(`\n[round ${round + 1}/${c.rounds}] ${v.label}`)
+        const gw = await startGwPolicy(sup, dir, `containment-${v.id}`, containmentPolicy(v, payments, catalog))
+        await setStubRules(ctlUrl, 'payments', HEALTHY)
+        const catalogMix = [{ method: 'GET', path: '/v1/catalog/items/1' }]
+        const paymentsMix = [{ method: 'GET' as const, path: '/v1/payments/42' }]
+        // Unrecorded warm-up of both streams: JIT, pools and connections are warm before t = 0.
+        const warm = startTrace({ url: gw.url, rate: c.paymentsRate, durationMs: c.warmupMs, mix: paymentsMix })
+        await runPhasedLoad({ url: gw.url, mix: catalogMix, rate: c.catalogRate, origin: Date.now(), phases: [{ id: 'warm', startS: 0, endS: c.warmupMs / 1000 }] })
+        await warm.done
+        const origin = Date.now() + 300
+        const badS = c.baselineMs / 1000
+        const recoverS = badS + c.badMs / 1000
+        const endS = recoverS + c.recoveryMs / 1000
+        const poller = startPoller(c.pollMs, combine(gwReader(gw.adminUrl, ['payments', 'catalog']), stubReader(ctlUrl, 'payments')))
+        await sleepUntil(origin)
+        const trace = startTrace({ url: gw.url, rate: c.paymentsRate, durationMs: endS * 1000, mix: paymentsMix, connections: 256, keep: ['x-stub-replica'], timeoutMs: 5000 })
+        const phases = await runPhasedLoad({
+          url: gw.url, mix: catalogMix, rate: c.catalogRate, origin, connections: 32,
+          phases: [
+            { id: 'baseline', startS: 0, endS: badS },
+            { id: 'bad', startS: badS, endS: recoverS, action: () => setStubRules(ctlUrl, 'payments', BAD) },
+            { id: 'recovery', startS: recoverS, endS, action: () => setStubRules(ctlUrl, 'payments', HEALTHY) },
+          ],
+        })
+        const records = await trace.done
+        const samples = await poller.stop()
+        await gw.child.stop()
+        const run = analyzeContainment({
+          variant: v.id, round, origin, phases: phases.map((p) => ({ id: p.id, startS: p.startS, endS: p.endS, actionAt: p.actionAt, loadStartedAt: p.result.startedAt, load: digestLoad(p.result) })),
+          records, samples,
+        })
+        out.push(run)
+        const b = run.phases.find((p) => p.id === 'bad')!
+        const base = run.phases.find((p) => p.id === 'baseline')!
+        log(`  catalog p99 ${base.catalog.latencyMs.p99} → ${b.catalog.latencyMs.p99} ms (errors ${base.catalog.errors} → ${b.catalog.errors}); ` +
+          `payments while bad: ${b.payments.count} requests, p99 ${b.payments.p99Ms} ms, classes ${JSON.stringify(b.payments.classes)}; ` +
+          `in-flight max ${b.pileup.inFlightMax}, upstream sockets max ${b.pileup.stubSocketsMax}, connections opened ${b.pileup.connectionsOpened}` +
+          (run.breaker.openedAfterMs !== null ? `; breaker opened ${run.breaker.openedAfterMs[0]}–${run.breaker.openedAfterMs[1]} ms after the switch` : '') +
+          (run.breaker.firstFast503Ms !== null ? `, first fast 503 after ${run.breaker.firstFast503Ms} ms` : ''))
+      }
+    }
+    return out
+  })
+  const result: ContainmentResult = {
+    ...header, config: c, variants: VARIANTS, rules: { healthy: HEALTHY, bad: BAD, catalog: CATALOG }, runs, checks: containmentChecks(runs),
+  }
+  ;(o.log ?? console.log)('\nchecks:\n' + formatChecks(result.checks))
+  await writeExperiment(result, (charts) => containmentMarkdown(result, charts), containmentCharts(result), o)
+  return result
+}

@@ -1,0 +1,76 @@
+// bench/experiments/quiet.ts: the machine is two cores shared with other engineers' benchmarks, so an experiment
+// waits until none is running (other than itself and its own children) before it measures anything.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { processTree } from '../probe/tree-reader.js'
+
+/** Command lines that are benchmarks: the tax/reuse runner, the micro-benchmarks, these experiments. */
+export const BENCH_PATTERN = 'bench/run.js|bench/micro.js|bench/experiments'
+
+export interface ProcLine { pid: number; cmd: string }
+
+/** Parses `pgrep -af` output ("1234 node dist/bench/run.js tax") into pid + command line. */
+export function parsePgrep(text: string): ProcLine[] {
+  const out: ProcLine[] = []
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line)
+    if (m !== null) out.push({ pid: Number(m[1]), cmd: m[2] })
+  }
+  return out
+}
+
+/** The processes that are not ours: neither this process, nor one of its ancestors, nor one it started. */
+export function othersOnly(lines: ProcLine[], ours: ReadonlySet<number>): ProcLine[] {
+  return lines.filter((l) => !ours.has(l.pid))
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(rest[1])
+  } catch { return undefined }
+}
+
+/** This process, its ancestors (the shell, `npm`, the runner that started it) and its descendants. */
+export function ourPids(): Set<number> {
+  const ours = new Set<number>([process.pid])
+  let p: number | undefined = process.ppid
+  while (p !== undefined && p > 1 && !ours.has(p)) { ours.add(p); p = parentOf(p) }
+  for (const c of processTree(process.pid)) ours.add(c.pid)
+  return ours
+}
+
+/** Benchmarks other people are running now (empty when pgrep is missing: then nobody can be detected). */
+export function otherBenchmarks(): ProcLine[] {
+  let text = ''
+  try { text = execFileSync('pgrep', ['-af', BENCH_PATTERN], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) } catch { return [] } // exit 1 = none
+  return othersOnly(parsePgrep(text), ourPids())
+}
+
+/**
+ * Waits (polling every 15 s, at most `maxWaitMs`) until no other benchmark runs. Returns a note for the result
+ * when it had to wait or gave up waiting, null when the machine was free at once.
+ */
+export async function waitForQuiet(log: (s: string) => void, maxWaitMs = 45 * 60_000): Promise<string | null> {
+  const t0 = Date.now()
+  let first: ProcLine[] | null = null
+  for (;;) {
+    const others = otherBenchmarks()
+    if (others.length === 0) {
+      if (first === null) return null
+      const s = Math.round((Date.now() - t0) / 1000)
+      log(`other benchmarks finished; starting after waiting ${s} s`)
+      return `waited ${s} s for other benchmarks to finish (${first.map((o) => o.cmd).join('; ').slice(0, 200)})`
+    }
+    if (first === null) {
+      first = others
+      log(`waiting for other benchmarks to finish: ${others.map((o) => `${o.pid} ${o.cmd}`).join('; ').slice(0, 300)}`)
+    }
+    if (Date.now() - t0 > maxWaitMs) {
+      log(`gave up waiting after ${Math.round(maxWaitMs / 60_000)} min; measuring beside them`)
+      return `measured while other benchmarks ran (gave up waiting after ${Math.round(maxWaitMs / 60_000)} min): ${others.map((o) => o.cmd).join('; ').slice(0, 200)}`
+    }
+    await new Promise((r) => setTimeout(r, 15_000))
+  }
+}

@@ -1,0 +1,202 @@
+// bench/experiments/rolling-report.ts: what the shutdown and rolling runs show — (A) requests sent before and after
+// the SIGTERM and how they ended, against gw's own drained/aborted counts; (B) per restart, how long the drain, the
+// restart and the return to healthy took, and what the clients behind the balancer saw — checks, markdown, charts.
+import type { TopLevelSpec } from 'vega-lite'
+import type { LoadDigest } from '../harness/measure.js'
+import { mdTable, num } from '../harness/markdown.js'
+import { timelineSpec, toRows, type TimelineRow } from './charts.js'
+import { chartsMarkdown, headerMarkdown, verdict, type Check } from './report.js'
+import type { RollingResult } from './rolling.js'
+import { loadSeriesOnTimeline, secondsSince, type Point } from './timeline.js'
+import type { TraceRecord } from './tracer.js'
+
+export interface Outcomes { ok: number; failed: number; kinds: Record<string, number> }
+
+export interface DrainRun {
+  id: string
+  deadline: string
+  termS: number
+  code: number | null
+  exitMs: number
+  /** gw's own count ("gw: drained N, aborted M"). */
+  drained: number | null
+  aborted: number | null
+  /** Client requests sent before the SIGTERM and not finished at it. */
+  inFlightAtTerm: number
+  before: Outcomes
+  after: Outcomes
+  series: { ok: Point[]; failed: Point[] }
+}
+
+export interface DrainInput {
+  id: string
+  deadline: string
+  origin: number
+  termAt: number
+  records: TraceRecord[]
+  code: number | null
+  drained: number | null
+  aborted: number | null
+  exitMs: number
+}
+
+export function outcomes(rs: readonly TraceRecord[]): Outcomes {
+  const kinds: Record<string, number> = {}
+  let ok = 0
+  for (const r of rs) {
+    if (r.status > 0 && r.status < 400) { ok++; continue }
+    const k = r.status === 0 ? (r.error ?? 'error') : String(r.status)
+    kinds[k] = (kinds[k] ?? 0) + 1
+  }
+  return { ok, failed: rs.length - ok, kinds }
+}
+
+function perSecond(rs: readonly TraceRecord[], origin: number, pred: (r: TraceRecord) => boolean): Point[] {
+  const bins = new Map<number, number>()
+  for (const r of rs) { const s = Math.floor((r.end - origin) / 1000); bins.set(s, (bins.get(s) ?? 0) + (pred(r) ? 1 : 0)) }
+  return [...bins].sort((a, b) => a[0] - b[0]).map(([t, value]) => ({ t, value }))
+}
+
+export function analyzeDrain(x: DrainInput): DrainRun {
+  const before = x.records.filter((r) => r.due < x.termAt)
+  const after = x.records.filter((r) => r.due >= x.termAt)
+  const ok = (r: TraceRecord): boolean => r.status > 0 && r.status < 400
+  return {
+    id: x.id, deadline: x.deadline, termS: secondsSince(x.origin, x.termAt), code: x.code, exitMs: x.exitMs, drained: x.drained, aborted: x.aborted,
+    inFlightAtTerm: before.filter((r) => r.end >= x.termAt).length,
+    before: outcomes(before), after: outcomes(after),
+    series: { ok: perSecond(x.records, x.origin, ok), failed: perSecond(x.records, x.origin, (r) => !ok(r)) },
+  }
+}
+
+export interface Restart {
+  replica: number
+  termAt: number
+  exitAt: number
+  startedAt: number
+  healthyAt: number
+  code: number | null
+  drained: number | null
+  aborted: number | null
+  exitMs: number
+}
+
+export interface RollingRun {
+  mode: string
+  label: string
+  restarts: (Restart & { termS: number; healthyS: number })[]
+  lbStats: Record<string, unknown>
+  load: LoadDigest
+  series: { answered: Point[]; errors: Point[] }
+}
+
+export function analyzeRolling(x: { mode: string; label: string; origin: number; restarts: Restart[]; lbStats: Record<string, unknown>; loadStartedAt: string; load: LoadDigest }): RollingRun {
+  const s = loadSeriesOnTimeline(x.load.series, x.loadStartedAt, x.origin)
+  return {
+    mode: x.mode, label: x.label, lbStats: x.lbStats, load: x.load,
+    restarts: x.restarts.map((r) => ({ ...r, termS: secondsSince(x.origin, r.termAt), healthyS: secondsSince(x.origin, r.healthyAt) })),
+    series: { answered: s.map((p) => ({ t: p.t, value: p.completed - p.errors })), errors: s.map((p) => ({ t: p.t, value: p.errors })) },
+  }
+}
+
+export function rollingChecks(drains: DrainRun[], rolls: RollingRun[]): Check[] {
+  const ample = drains.find((d) => d.id === 'deadline-10s')
+  const short = drains.find((d) => d.id !== 'deadline-10s')
+  const aware = rolls.find((r) => r.mode === 'aware')
+  const naive = rolls.find((r) => r.mode === 'naive')
+  const out: Check[] = []
+  if (ample !== undefined) {
+    out.push({
+      what: 'SIGTERM within the deadline: 0 aborted, every request sent before it answered, exit 0',
+      verdict: verdict(ample.aborted === 0 && ample.before.failed === 0 && ample.code === 0),
+      measured: `gw: drained ${ample.drained}, aborted ${ample.aborted}, exit ${ample.code} after ${ample.exitMs} ms; client: ${ample.inFlightAtTerm} in flight at SIGTERM, ${ample.before.failed} of ${ample.before.ok + ample.before.failed} sent before it failed`,
+    })
+  }
+  if (short !== undefined) {
+    out.push({
+      what: `a deadline too short (${short.deadline}) aborts what is left and counts it: gw's aborted = the clients' cut requests`,
+      verdict: verdict(short.aborted !== null && short.aborted > 0 && short.aborted === short.before.failed),
+      measured: `gw: drained ${short.drained}, aborted ${short.aborted}; client: ${short.before.failed} requests sent before SIGTERM failed (${JSON.stringify(short.before.kinds)})`,
+    })
+  }
+  if (aware !== undefined) {
+    out.push({
+      what: 'rolling restart behind a balancer that health-checks and retries refused connections: zero client-visible errors',
+      verdict: verdict(aware.load.errors === 0 && aware.restarts.length === 2 && aware.restarts.every((r) => r.code === 0 && r.aborted === 0)),
+      measured: `${aware.load.errors} errors of ${aware.load.completed + Object.values(aware.load.errorKinds).reduce((a, b) => a + b, 0)} requests; restarts: ` +
+        aware.restarts.map((r) => `r${r.replica} exit ${r.code}, drained ${r.drained}, aborted ${r.aborted}`).join('; ') + `; balancer retries ${String(aware.lbStats.retries)}`,
+    })
+  }
+  if (naive !== undefined) {
+    out.push({
+      what: 'for comparison, a naive round-robin balancer (no health checks, no retry): the errors a real LB must avoid',
+      verdict: 'n/a',
+      measured: `${naive.load.errors} errors (${JSON.stringify(naive.load.statuses)}; transport ${JSON.stringify(naive.load.errorKinds)})`,
+    })
+  }
+  return out
+}
+
+const fmt = (o: Outcomes): string => `${o.ok} ok, ${o.failed} failed${o.failed > 0 ? ` (${Object.entries(o.kinds).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`
+
+export function rollingMarkdown(r: RollingResult, charts: { name: string; file: string; error?: string }[]): string {
+  const c = r.config
+  const out = headerMarkdown(r, 'gwp graceful shutdown and rolling replicas', [
+    `(A) One gw in front of 2 stub replicas answering in ${c.drainLatency[0]}–${c.drainLatency[1]} ms; a tracer sends ${c.drainRate} req/s straight to gw ` +
+    `and keeps every response; SIGTERM at ${c.termS} s. The first deadline leaves room to drain everything, the second is shorter than many requests. ` +
+    'Requests sent after the SIGTERM have nowhere to go (one replica, its listener closed): they fail by design, which is what part (B) is for.',
+    '',
+    `(B) Two gw replicas (\`--drain-timeout 10s\`) behind bench/experiments/lb.js, ${c.rollRate} req/s through it (bench/load, open model). Each replica in turn: ` +
+    'SIGTERM, wait for it to exit, start it again on the same ports, wait until its /healthz answers 200, then wait before the next. Balancer modes: ' +
+    c.lbModes.map((m) => `**${m.id}** = ${m.label}`).join('; ') + '.',
+    '',
+    'What a real load balancer must do to roll gw replicas without errors: take a replica out of rotation as soon as its admin `/healthz` answers 503 ' +
+    '(gw turns it to 503 the moment it gets SIGTERM, before it closes its listener), keep in-flight requests on it running (gw drains them), and retry a ' +
+    'request on another replica when the connection is refused or reset before any response byte (gw closes idle keep-alive connections on SIGTERM, so a ' +
+    'request racing that close sees a reset; for non-idempotent requests only a connect refusal is safe to retry). Health-check only, or retry only, each leaves a window.',
+  ])
+  out.push('## Checks', '', mdTable(['check', 'result', 'measured'], r.checks.map((k) => [k.what, k.verdict, k.measured]), ['l', 'l', 'l']), '')
+  out.push('## (A) SIGTERM under load', '')
+  out.push(mdTable(['deadline', 'exit code', 'exit after ms', 'gw drained', 'gw aborted', 'client in flight at SIGTERM', 'sent before SIGTERM', 'sent after SIGTERM'],
+    r.drains.map((d) => [d.deadline, String(d.code), d.exitMs, String(d.drained), String(d.aborted), d.inFlightAtTerm, fmt(d.before), fmt(d.after)])), '')
+  out.push('## (B) Rolling restarts', '')
+  out.push(mdTable(['balancer', 'requests', 'errors', 'p99 ms', 'max ms', 'statuses', 'transport errors', 'balancer retries', 'replicas marked down'],
+    r.rolls.map((x) => [x.mode, x.load.completed, x.load.errors, num(x.load.latencyMs.p99), num(x.load.latencyMs.max),
+      Object.entries(x.load.statuses).map(([k, n]) => `${k}: ${n}`).join(', '), JSON.stringify(x.load.errorKinds), String(x.lbStats.retries),
+      String(((x.lbStats.backends ?? []) as { markedDown: number }[]).map((b) => b.markedDown).join(' / '))])), '')
+  out.push(mdTable(['balancer', 'replica', 'SIGTERM at', 'exit code', 'drain + exit ms', 'gw drained / aborted', 'restart ms', 'healthy after start ms'],
+    r.rolls.flatMap((x) => x.restarts.map((q) => [x.mode, q.replica, `${q.termS.toFixed(1)} s`, String(q.code), q.exitAt - q.termAt, `${q.drained} / ${q.aborted}`,
+      q.startedAt - q.exitAt, q.healthyAt - q.startedAt]))), '')
+  out.push(...chartsMarkdown(charts))
+  return out.join('\n')
+}
+
+export function rollingCharts(r: RollingResult): { name: string; spec: TopLevelSpec }[] {
+  const rows: TimelineRow[] = []
+  for (const x of r.rolls) rows.push(...toRows('answered', x.mode, x.series.answered), ...toRows('errors', x.mode, x.series.errors))
+  const first = r.rolls[0]
+  const events = first === undefined ? [] : first.restarts.flatMap((q) => [{ t: q.termS, label: `SIGTERM r${q.replica}` }, { t: q.healthyS, label: `r${q.replica} healthy` }])
+  const drows: TimelineRow[] = []
+  for (const d of r.drains) drows.push(...toRows('ok', d.deadline, d.series.ok), ...toRows('failed', d.deadline, d.series.failed))
+  return [
+    {
+      name: 'rolling',
+      spec: timelineSpec(rows, {
+        title: 'rolling restart of 2 gw replicas behind a balancer: answers and errors per second',
+        seriesOrder: r.rolls.map((x) => x.mode), events,
+        panels: [{ id: 'answered', title: 'answered OK /s' }, { id: 'errors', title: 'client-visible errors /s' }],
+        xTitle: 'seconds since the load started (events of the first mode)',
+      }),
+    },
+    {
+      name: 'drain',
+      spec: timelineSpec(drows, {
+        title: 'SIGTERM under load (one replica): responses per second by how they ended',
+        seriesOrder: r.drains.map((d) => d.deadline),
+        events: r.drains.length === 0 ? [] : [{ t: r.drains[0].termS, label: 'SIGTERM' }],
+        panels: [{ id: 'ok', title: 'answered /s' }, { id: 'failed', title: 'failed /s' }],
+        xTitle: 'seconds since the stream started',
+      }),
+    },
+  ]
+}
