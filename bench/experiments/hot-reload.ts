@@ -57,6 +57,7 @@ route api {
 
 route only_v${n} {
   match path exact "/v${n}"
+  timeout 1s
   respond 200 json "{\\"version\\":\\"v${n}\\"}"
 }
 `
