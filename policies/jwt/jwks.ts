@@ -26,7 +26,7 @@ export interface JwksMetrics { fetchOk: CounterChild; fetchFailed: CounterChild;
 
 export function jwksMetrics(add: <M extends FastCounter | FastGauge>(m: M) => M, shared: <T>(k: string, f: () => T) => T, provider: string): JwksMetrics {
   const fetches = shared('metric:gw_jwks_fetches_total', () => add(new FastCounter('gw_jwks_fetches_total', 'JWKS fetches, by provider and result', ['provider', 'result'])))
-  const keys = shared('metric:gw_jwks_keys', () => add(new FastGauge('gw_jwks_keys', 'Keys in the cached JWKS', ['provider'])))
+  const keys = shared('metric:gw_jwks_keys', () => add(new FastGauge('gw_jwks_keys', 'Keys in the cached JWKS', ['provider'], 'max')))
   return { fetchOk: fetches.child(provider, 'ok'), fetchFailed: fetches.child(provider, 'error'), keys: keys.child(provider) }
 }
 

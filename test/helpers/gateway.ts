@@ -33,7 +33,7 @@ export async function startGateway(text: string, settings: Partial<Record<keyof 
   return {
     running,
     url: `http://127.0.0.1:${running.address.port}`,
-    adminUrl: `http://127.0.0.1:${running.adminAddress.port}`,
+    adminUrl: `http://127.0.0.1:${running.adminAddress!.port}`,
     reload: (t: string) => { current = t; return running.reload() },
     close: async () => { await running.shutdown('test') },
   }
