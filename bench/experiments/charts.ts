@@ -14,7 +14,7 @@ export interface EventMark { t: number; label: string }
 export interface PanelSpec {
   /** Matches TimelineRow.panel. */
   id: string
-  /** y axis title. */
+  /** The panel's title (what its y axis measures, with the unit). */
   title: string
   /** Step lines (a state: breaker closed/half-open/open), else straight lines with points. */
   step?: boolean
@@ -56,7 +56,7 @@ export function timelineSpec(rows: readonly TimelineRow[], o: TimelineOptions): 
         : p.step ? { type: 'line', interpolate: 'step-after', tooltip: true } : { type: 'line', point: { size: 10 }, tooltip: true },
       encoding: {
         x: { field: 't', type: 'quantitative', title: i === o.panels.length - 1 ? (o.xTitle ?? 'seconds') : null, scale: { domain: xDomain, nice: false } },
-        y: { field: 'value', type: 'quantitative', title: p.title, scale: { ...(p.log ? { type: 'log' } : { zero: true }), ...(p.domain ? { domain: p.domain } : {}) } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { ...(p.log ? { type: 'log' } : { zero: true }), ...(p.domain ? { domain: p.domain } : {}) } },
         color,
       },
     }]
@@ -74,7 +74,8 @@ export function timelineSpec(rows: readonly TimelineRow[], o: TimelineOptions): 
         })
       }
     }
-    return { width, height, layer: layers }
+    // The panel's name above it, not along a rotated axis title (which would set the vertical spacing).
+    return { width, height, title: { text: p.title, anchor: 'start', fontSize: 11, fontWeight: 'normal' }, layer: layers }
   })
   return {
     $schema: SCHEMA,

@@ -66,8 +66,7 @@ export async function runExperiment<T>(kind: string, o: ExperimentOptions, title
   const notes: string[] = []
   if (o.noWait === true) notes.push('started without waiting for other benchmarks (--no-wait)')
   else {
-    const waited = await waitForQuiet(log)
-    if (waited !== null) notes.push(waited)
+    notes.push(await waitForQuiet(log))
   }
   const started = new Date()
   const plan = await detectCpuPlan()

@@ -26,8 +26,8 @@ export interface ContainmentConfig {
 }
 
 const CONFIGS: Record<Flavour, ContainmentConfig> = {
-  quick: { rounds: 1, warmupMs: 1500, baselineMs: 5000, badMs: 12_000, recoveryMs: 5000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
-  full: { rounds: 2, warmupMs: 3000, baselineMs: 15_000, badMs: 40_000, recoveryMs: 15_000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
+  quick: { rounds: 1, warmupMs: 3000, baselineMs: 5000, badMs: 12_000, recoveryMs: 5000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
+  full: { rounds: 2, warmupMs: 5000, baselineMs: 15_000, badMs: 40_000, recoveryMs: 15_000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
 }
 
 export const HEALTHY: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 5, p99: 20 } }]

@@ -2,6 +2,7 @@
 // waits until none is running (other than itself and its own children) before it measures anything.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { cpuBusy } from '../harness/cpu-plan.js'
 import { processTree } from '../probe/tree-reader.js'
 
 /** Command lines that are benchmarks: the tax/reuse runner, the micro-benchmarks, these experiments. */
@@ -48,11 +49,39 @@ export function otherBenchmarks(): ProcLine[] {
   return othersOnly(parsePgrep(text), ourPids())
 }
 
+/** CPU the rest of the machine is using (sum over CPUs, 1 = one whole core), measured over `ms`. */
+export async function busyCores(ms = 2000): Promise<number> {
+  let sum = 0
+  for (const v of (await cpuBusy(ms)).values()) sum += v
+  return sum
+}
+
 /**
- * Waits (polling every 15 s, at most `maxWaitMs`) until no other benchmark runs. Returns a note for the result
- * when it had to wait or gave up waiting, null when the machine was free at once.
+ * Waits until no other benchmark runs (pgrep, polling every 15 s, at most `maxWaitMs`), then until the machine is
+ * nearly idle (< `idleCores` of CPU busy over 2 s: ad-hoc load runs that pgrep cannot name count too; at most
+ * `maxBusyWaitMs`). Returns a note for the result: what it waited for, and the others' CPU use when it started.
  */
-export async function waitForQuiet(log: (s: string) => void, maxWaitMs = 45 * 60_000): Promise<string | null> {
+export async function waitForQuiet(log: (s: string) => void, maxWaitMs = 45 * 60_000, idleCores = 0.5, maxBusyWaitMs = 10 * 60_000): Promise<string> {
+  const notes: string[] = []
+  const named = await waitForNamed(log, maxWaitMs)
+  if (named !== null) notes.push(named)
+  const t0 = Date.now()
+  let busy = await busyCores()
+  if (busy >= idleCores) {
+    log(`the machine is busy (${(busy * 100).toFixed(0)}% of a core in use by other processes); waiting for it to settle…`)
+    while (busy >= idleCores && Date.now() - t0 < maxBusyWaitMs) {
+      await new Promise((r) => setTimeout(r, 13_000))
+      busy = await busyCores()
+    }
+    const s = Math.round((Date.now() - t0) / 1000)
+    notes.push(busy < idleCores ? `waited ${s} s for other processes' CPU use to fall below ${idleCores * 100}% of a core`
+      : `other processes kept ${(busy * 100).toFixed(0)}% of a core busy; measured anyway after waiting ${s} s`)
+  }
+  notes.push(`other processes' CPU use just before the start: ${(busy * 100).toFixed(0)}% of a core (over 2 s)`)
+  return notes.join('; ')
+}
+
+async function waitForNamed(log: (s: string) => void, maxWaitMs: number): Promise<string | null> {
   const t0 = Date.now()
   let first: ProcLine[] | null = null
   for (;;) {

@@ -58,8 +58,10 @@ export async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, e
 
 /**
  * Passive health made inert (1,000 consecutive failures to eject, for 100 ms): the experiments that isolate the
- * breaker, the bulkhead or retries use it on every variant, since at their error rates the default (5 in a row
- * eject a replica for 30 s) would take every replica out of rotation within a second and fail fast by itself.
+ * breaker, the bulkhead or retries use it on the variants they compare, so what is measured is that mechanism
+ * alone. (With an upstream failing every request, the default — 5 in a row eject a replica for 30 s — takes every
+ * replica out of rotation within a few requests and fails fast by itself; at 30% failures it ejects a replica now
+ * and then.)
  */
 export const INERT_PASSIVE_HEALTH = 'health passive eject_after 1000 errors for 100ms'
 
