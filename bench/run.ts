@@ -32,6 +32,7 @@ options:
   --soak D             sustained run at the ceiling with fd/heap checks, e.g. 10m (0 = none)
   --no-profile         skip the CPU-profile phase
   --no-pin             do not pin processes to CPUs (same as GWP_NO_PIN=1)
+  --no-wait            tax/reuse: start at once even while another benchmark runs (default: wait up to 30 min)
 Ctrl-C stops every process the run started.`
 
 function usage(msg: string): never {
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         quick: { type: 'boolean' }, full: { type: 'boolean' }, name: { type: 'string' }, out: { type: 'string' },
         rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, targets: { type: 'string' },
-        soak: { type: 'string' }, 'no-profile': { type: 'boolean' }, 'no-pin': { type: 'boolean' },
+        soak: { type: 'string' }, 'no-profile': { type: 'boolean' }, 'no-pin': { type: 'boolean' }, 'no-wait': { type: 'boolean' },
       },
       strict: true,
     }).values
@@ -82,11 +83,11 @@ async function main(argv: string[]): Promise<void> {
         targets = v.targets.split(',').map((s) => s.trim()).filter(Boolean) as TargetId[]
         for (const t of targets) if (!known.has(t)) usage(`unknown target ${JSON.stringify(t)}`)
       }
-      await runTax({ flavour, name: v.name, overrides, targets, outDir: v.out })
+      await runTax({ flavour, name: v.name, overrides, targets, outDir: v.out, waitForQuiet: v['no-wait'] !== true })
       return
     }
     case 'reuse':
-      await runReuse({ flavour, name: v.name, durationMs: d, soakMs: soak, outDir: v.out })
+      await runReuse({ flavour, name: v.name, durationMs: d, soakMs: soak, outDir: v.out, waitForQuiet: v['no-wait'] !== true })
       return
     default: {
       const e = findExperiment(cmd)

@@ -76,6 +76,8 @@ export interface ProxyCost {
   gcShare: number | null
   gcCount: number | null
   eventLoopDelayP99Ms: number | null
+  /** The longest event-loop stall in the window: a stall every few seconds hides below the p99 but not here. */
+  eventLoopDelayMaxMs?: number | null
   fdsStart: number
   fdsEnd: number
   rssEndBytes: number
@@ -138,19 +140,22 @@ export function proxyCost(p: ProbeResult | TreeProbeResult, completed: number): 
     return {
       kind: 'node', cpuUsPerRequest: r1(p.cpu.totalUs / n), cpuShare: p.cpu.share,
       heapBytesPerRequest: Math.round(p.heap.allocatedBytes / n), gcShare: p.gc.share, gcCount: p.gc.count,
-      eventLoopDelayP99Ms: p.eventLoopDelayMs.p99, fdsStart: p.fds.start, fdsEnd: p.fds.end, rssEndBytes: p.rssBytes.end,
+      eventLoopDelayP99Ms: p.eventLoopDelayMs.p99, eventLoopDelayMaxMs: p.eventLoopDelayMs.max, fdsStart: p.fds.start, fdsEnd: p.fds.end, rssEndBytes: p.rssBytes.end,
       heapUsedEndBytes: p.heap.usedEndBytes,
     }
   }
   return {
     kind: 'tree', cpuUsPerRequest: r1(p.cpu.totalUs / n), cpuShare: p.cpu.share, heapBytesPerRequest: null, gcShare: null, gcCount: null,
-    eventLoopDelayP99Ms: null, fdsStart: p.fds.start, fdsEnd: p.fds.end, rssEndBytes: p.rssBytes.end, heapUsedEndBytes: null,
+    eventLoopDelayP99Ms: null, eventLoopDelayMaxMs: null, fdsStart: p.fds.start, fdsEnd: p.fds.end, rssEndBytes: p.rssBytes.end, heapUsedEndBytes: null,
   }
 }
 
-/** Runs the load generator once (this process) against `url`. */
-export function drive(url: string, mix: MixEntry[], spec: LoadSpec, durationMs: number): Promise<LoadResult> {
-  const common = { url, mix, durationMs, warmupMs: 0, timeoutMs: spec.timeoutMs ?? 5000 }
+/**
+ * Runs the load generator once (this process) against `url`: `warmupMs` of unrecorded load on the same client
+ * connections, then `durationMs` measured.
+ */
+export function drive(url: string, mix: MixEntry[], spec: LoadSpec, durationMs: number, warmupMs = 0): Promise<LoadResult> {
+  const common = { url, mix, durationMs, warmupMs, timeoutMs: spec.timeoutMs ?? 5000 }
   if (spec.model === 'open') {
     if (spec.rate === undefined) throw new Error('measure: open model needs a rate')
     return runOpen({ ...common, rate: spec.rate, connections: spec.connections ?? 64 })
@@ -159,50 +164,66 @@ export function drive(url: string, mix: MixEntry[], spec: LoadSpec, durationMs: 
   return runClosed({ ...common, concurrency: spec.concurrency, connections: spec.connections ?? spec.concurrency })
 }
 
+interface WindowStart { stub: { connectionsOpened: number }; gw: { opened: number; dispatched: number } | null; at: number }
+
 /**
- * One run: an unrecorded warm-up at the same load, then the cost windows open, the measured load runs, and they
- * close. The probe windows bracket the whole measured run, drain included, and are divided by every response it
- * got, so numerator and denominator cover the same requests.
+ * One run: the load starts with `warmupMs` of unrecorded load, and when the generator's measured window opens the
+ * cost windows open too (proxy probe, stub probe, connection counters) — so the measured requests ride on warm
+ * client connections, never paying for a connect storm at their start. The probe windows end after the drain and
+ * are divided by every response of the measured window, so numerator and denominator cover the same requests.
  */
 export async function measure(scenario: string, round: number, target: MeasureTarget, spec: LoadSpec, ctx: MeasureContext, companion?: Companion): Promise<RunRecord> {
-  if (spec.warmupMs > 0) {
-    await Promise.all([
-      drive(target.url, target.mix, spec, spec.warmupMs),
-      companion === undefined ? null : drive(target.url, companion.mix, companion.spec, spec.warmupMs),
+  let opened = false
+  const openWindow = async (): Promise<WindowStart> => {
+    const [stub, gw] = await Promise.all([
+      stubTotals(ctx.stubControlUrl),
+      target.gwAdminUrl === undefined ? null : scrapeGw(target.gwAdminUrl).then((s) => gwUpstreamCounters(s)),
+      target.probe?.start(),
+      ctx.upstreamProbe?.start(),
     ])
+    opened = true
+    return { stub, gw, at: performance.now() }
   }
-  const stub0 = await stubTotals(ctx.stubControlUrl)
-  const gw0 = target.gwAdminUrl === undefined ? null : gwUpstreamCounters(await scrapeGw(target.gwAdminUrl))
-  await target.probe?.start()
-  await ctx.upstreamProbe?.start()
-  const startS = (performance.now() - ctx.clock0) / 1000
+  // The generator begins its measured window `warmupMs` after it starts (both models); open ours on the same tick.
+  let timer: NodeJS.Timeout | undefined
+  const windowStart: Promise<WindowStart> = spec.warmupMs > 0
+    ? new Promise((resolve, reject) => { timer = setTimeout(() => { openWindow().then(resolve, reject) }, spec.warmupMs) })
+    : openWindow()
+  if (spec.warmupMs === 0) await windowStart
   let load: LoadResult
   let side: LoadResult | null
+  let w0: WindowStart
   let up: ProbeResult | TreeProbeResult | undefined
   let px: ProbeResult | TreeProbeResult | undefined
   try {
     [load, side] = await Promise.all([
-      drive(target.url, target.mix, spec, spec.durationMs),
-      companion === undefined ? null : drive(target.url, companion.mix, companion.spec, spec.durationMs),
+      drive(target.url, target.mix, spec, spec.durationMs, spec.warmupMs),
+      companion === undefined ? null : drive(target.url, companion.mix, companion.spec, spec.durationMs, spec.warmupMs),
     ])
+    w0 = await windowStart
   } finally {
+    clearTimeout(timer)
     // Close the windows even when the run threw, so the next run can open them again.
+    if (!opened) await windowStart.catch(() => undefined)
     up = await ctx.upstreamProbe?.stop().catch(() => undefined)
     px = await target.probe?.stop().catch(() => undefined)
   }
-  const stub1 = await stubTotals(ctx.stubControlUrl)
-  const gw1 = target.gwAdminUrl === undefined ? null : gwUpstreamCounters(await scrapeGw(target.gwAdminUrl))
+  const [stub1, gw1] = await Promise.all([
+    stubTotals(ctx.stubControlUrl),
+    target.gwAdminUrl === undefined ? null : scrapeGw(target.gwAdminUrl).then((s) => gwUpstreamCounters(s)),
+  ])
   const digest = digestLoad(load)
   const sideDigest = side === null ? undefined : digestLoad(side)
   // Costs are per request of everything the process served in the window, companion stream included.
   const served = digest.completed + (sideDigest?.completed ?? 0)
   const upCost = up === undefined ? null : proxyCost(up, served)
+  const startS = (w0.at - ctx.clock0) / 1000
   return {
     scenario, target: target.name, round, startS: Math.round(startS * 1000) / 1000,
     load: digest,
     proxy: px === undefined ? null : proxyCost(px, served),
-    upstream: { connectionsOpened: stub1.connectionsOpened - stub0.connectionsOpened, cpuUsPerRequest: upCost?.cpuUsPerRequest ?? null, cpuShare: upCost?.cpuShare ?? null },
-    gw: gw0 === null || gw1 === null ? null : { opened: gw1.opened - gw0.opened, dispatched: gw1.dispatched - gw0.dispatched },
+    upstream: { connectionsOpened: stub1.connectionsOpened - w0.stub.connectionsOpened, cpuUsPerRequest: upCost?.cpuUsPerRequest ?? null, cpuShare: upCost?.cpuShare ?? null },
+    gw: w0.gw === null || gw1 === null ? null : { opened: gw1.opened - w0.gw.opened, dispatched: gw1.dispatched - w0.gw.dispatched },
     ...(sideDigest === undefined ? {} : { companion: sideDigest }),
   }
 }

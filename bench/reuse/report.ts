@@ -14,6 +14,7 @@ export function reuseMarkdown(r: ReuseResult, charts: { name: string; file: stri
   out.push(`Run ${r.startedAt} → ${r.finishedAt} (${r.durationS} s), commit \`${m.commit ?? '?'}\`${m.dirty ? ' (with uncommitted changes)' : ''}, node ${m.node}, ${m.cpus} × ${m.cpuModel}.`, '')
   out.push(`- CPU placement: ${r.cpuPlan}.`)
   out.push(`- Machine load (shared; \`uptime\` 1/5/15 min): ` + r.load.map((l) => `${l.phase} ${l.loadavg.join('/')}`).join(', ') + '.')
+  for (const n of r.notes ?? []) out.push(`- ${n}`)
   out.push(`- One gw per variant, each with a one-route policy to one stub replica that answers in ${r.config.upstreamLatencyMs} ms. ` +
     `keep-alive off = the replica answers \`Connection: close\`, so undici opens a connection per request. ` +
     `New connections and the reuse ratio come from gw's own counters (\`gw_upstream_connections_opened_total\`, \`gw_upstream_dispatched_total\`); ` +

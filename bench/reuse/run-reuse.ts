@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { detectCpuPlan, pinSelf } from '../harness/cpu-plan.js'
+import { waitForQuiet } from '../experiments/quiet.js'
 import { interleave } from '../harness/interleave.js'
 import { formatLoad, machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
 import { measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
@@ -81,13 +82,14 @@ export interface ReuseResult {
   machine: MachineInfo
   cpuPlan: string
   load: LoadSample[]
+  notes: string[]
   variants: readonly Variant[]
   scenarios: { id: string; title: string; spec: LoadSpec; summary: VariantSummary[] }[]
   soak: SoakReuse[]
   runs: (RunRecord & { fds: { median: number; max: number } })[]
 }
 
-export interface ReuseRunOptions { flavour: ReuseFlavour; name?: string; durationMs?: number; soakMs?: number; outDir?: string; log?: (s: string) => void }
+export interface ReuseRunOptions { flavour: ReuseFlavour; name?: string; durationMs?: number; soakMs?: number; outDir?: string; log?: (s: string) => void; waitForQuiet?: boolean }
 
 /** Counts a process's open fds every 100 ms while `work` runs: churning connections show in the max, not at the ends. */
 async function withFdSampler<T>(pid: number, work: () => Promise<T>): Promise<{ value: T; median: number; max: number }> {
@@ -113,6 +115,8 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
   const loads: LoadSample[] = [sampleLoad('start')]
   log(`gwp connection reuse (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
   log(plan.description)
+  const notes: string[] = []
+  if (o.waitForQuiet !== false) { const w = await waitForQuiet(log, 30 * 60_000); if (w !== null) notes.push(w) }
   const dir = mkdtempSync(join(tmpdir(), 'gwp-reuse-'))
   const runs: ReuseResult['runs'] = []
   const soak: SoakReuse[] = []
@@ -193,7 +197,7 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
   const result: ReuseResult = {
     kind: 'gwp-bench-reuse', version: 1, name, flavour: o.flavour, config: c,
     startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000),
-    machine, cpuPlan: plan.description, load: loads, variants: VARIANTS, scenarios, soak, runs,
+    machine, cpuPlan: plan.description, load: loads, notes, variants: VARIANTS, scenarios, soak, runs,
   }
   const files = await writeResults(resultBase(started, name), result, (charts) => reuseMarkdown(result, charts), reuseCharts(result), o.outDir)
   log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS} s)`)

@@ -13,14 +13,14 @@ const ORDER = TARGETS.map((t) => t.id as string)
 
 function scenarioTable(rows: TargetSummary[]): string {
   return mdTable(
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'added p99 ms', 'CPU µs/req', 'proxy CPU', 'req/s per proxy core', 'heap B/req', 'GC', 'ELD p99 ms', 'upstream conns', 'fds start→end', 'errors'],
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'added p99 ms', 'CPU µs/req', 'proxy CPU', 'req/s per proxy core', 'heap B/req', 'GC', 'ELD p99 / max ms', 'upstream conns', 'fds start→end', 'errors'],
     rows.map((s) => [
       label(s.target),
       rps(s.rps) + (s.rounds > 1 ? ` (${rps(s.rpsRange[0])}–${rps(s.rpsRange[1])})` : ''),
       num(s.p50), num(s.p99), num(s.p999),
       s.target === 'direct' ? '—' : signed(s.addedP99),
       num(s.cpuUsPerRequest), pct(s.cpuShare), rps(s.perCoreRps), s.heapBytesPerRequest === null ? '—' : bytes(s.heapBytesPerRequest),
-      pct(s.gcShare), num(s.eventLoopDelayP99Ms), rps(s.upstreamConnections),
+      pct(s.gcShare), s.eventLoopDelayP99Ms === null ? '—' : `${num(s.eventLoopDelayP99Ms)} / ${num(s.eventLoopDelayMaxMs ?? null)}`, rps(s.upstreamConnections),
       s.fdsStart === null ? '—' : `${s.fdsStart}→${s.fdsEnd}`, s.errors,
     ]),
   )

@@ -11,6 +11,7 @@ import { readLoadTokens } from '../idp/load-tokens.js'
 import type { MixEntry } from '../load/index.js'
 import type { HostPort } from '../peers/common.js'
 import { detectCpuPlan, pinSelf } from '../harness/cpu-plan.js'
+import { waitForQuiet } from '../experiments/quiet.js'
 import { monotonicUs, summarizeProfileDir, type ProfileSummary } from '../harness/cpu-profile.js'
 import { interleave } from '../harness/interleave.js'
 import { formatLoad, machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
@@ -39,6 +40,8 @@ export interface TaxRunOptions {
   targets?: TargetId[]
   outDir?: string
   log?: (line: string) => void
+  /** Wait until no other benchmark runs on the machine before starting (default true). */
+  waitForQuiet?: boolean
 }
 
 export interface ScenarioResult {
@@ -237,6 +240,8 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
   const notes: string[] = []
   log(`gwp tax table (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
   log(plan.description + (plan.pinned && !pinned ? ' (could not pin the harness itself)' : ''))
+  // Another benchmark on this 2-CPU machine would be measured along with the targets: wait for it to finish.
+  if (o.waitForQuiet !== false) { const w = await waitForQuiet(log, 30 * 60_000); if (w !== null) { notes.push(w); loads.push(sampleLoad('after-wait')) } }
   const wanted = new Set<TargetId>(o.targets ?? TARGETS.map((t) => t.id))
   wanted.add('direct')
   if (!machine.nginx && wanted.has('nginx')) log('skipped: nginx not installed')

@@ -17,6 +17,7 @@ export interface TargetSummary {
   heapBytesPerRequest: number | null
   gcShare: number | null
   eventLoopDelayP99Ms: number | null
+  eventLoopDelayMaxMs?: number | null
   /** Proxy CPU as a share of one core (median): 1.0 = its core was saturated. */
   cpuShare: number | null
   /** req/s ÷ proxy CPU share (median over rounds): what one fully busy core of this proxy serves. */
@@ -84,6 +85,7 @@ export function summarize(records: RunRecord[], scenario: string, order: string[
       heapBytesPerRequest: med(rs, METRICS.heap),
       gcShare: med(rs, (r) => r.proxy?.gcShare ?? null),
       eventLoopDelayP99Ms: med(rs, (r) => r.proxy?.eventLoopDelayP99Ms ?? null),
+      eventLoopDelayMaxMs: med(rs, (r) => r.proxy?.eventLoopDelayMaxMs ?? null),
       cpuShare: med(rs, (r) => r.proxy?.cpuShare ?? null),
       perCoreRps: med(rs, METRICS.perCore),
       upstreamConnections: Math.round(median(rs.map((r) => r.upstream.connectionsOpened))),
