@@ -7,7 +7,8 @@ import type { LoadDigest } from '../harness/measure.js'
 import { mdTable, num } from '../harness/markdown.js'
 import { parseDuration } from '../load/duration.js'
 import { timelineSpec, toRows } from './charts.js'
-import type { RotationConfig, RotationResult } from './jwks-rotation.js'
+import type { RotationConfig, RotationResult, RotationSchedule } from './jwks-rotation.js'
+import { quantile } from './containment-report.js'
 import { chartsMarkdown, headerMarkdown, verdict, type Check } from './report.js'
 import { increases, loadSeriesOnTimeline, readings, secondsSince, spikeAround, type Point, type PollSample, type SpikeCheck } from './timeline.js'
 import type { TraceRecord } from './tracer.js'
@@ -32,7 +33,7 @@ export interface RotationRun {
   events: { t: number; what: string }[]
   phases: { id: string; startS: number; endS: number; load: LoadDigest }[]
   p99: Point[]
-  spikes: Record<string, SpikeCheck>
+  spikes: Record<string, SpikeCheck & { p90Ms: number }>
   idp: { fetches: number; expectedBackground: number; fetchTimesS: number[] }
   gw: { fetchTimesS: number[] }
   /** A gw JWKS fetch between the switch to new-key tokens and 1.5 s later (the unknown-kid path), else a background refresh had already brought the key. */
@@ -43,6 +44,7 @@ export interface RotationRun {
 
 export interface RotationInput {
   config: RotationConfig
+  schedule: RotationSchedule
   origin: number
   oldKid: string
   newKid: string
@@ -77,16 +79,19 @@ export function oldKeyOutcome(records: readonly TraceRecord[], retireAt: number)
 }
 
 export function analyzeRotation(x: RotationInput): RotationRun {
-  const { origin, config: c } = x
+  const { origin } = x
   const ev = (what: string): number => x.events.find((e) => e.what === what)?.at ?? NaN
   const p99 = x.phases.flatMap((p) => loadSeriesOnTimeline(p.load.series, p.loadStartedAt, origin)
     .filter((s) => s.t < p.endS && s.completed > 0).map((s) => ({ t: s.t, value: s.p99Ms })))
   const events = x.events.map((e) => ({ t: secondsSince(origin, e.at), what: e.what }))
-  const spikes: Record<string, SpikeCheck> = {}
-  for (const e of events) spikes[e.what] = spikeAround(p99, e.t, 2)
+  const spikes: Record<string, SpikeCheck & { p90Ms: number }> = {}
+  for (const e of events) {
+    const others = p99.filter((p) => Math.abs(p.t - e.t) > 2).map((p) => p.value)
+    spikes[e.what] = { ...spikeAround(p99, e.t, 2), p90Ms: quantile(others, 0.9) }
+  }
   const gwFetches = increases(readings(x.samples, 'gw.jwksFetchOk'))
   const switchAt = ev('switch')
-  const everyMs = parseDuration(c.refresh) - parseDuration(c.refreshAhead)
+  const everyMs = x.schedule.everyMs
   const perSecond = (pred: (r: TraceRecord) => boolean): Point[] => {
     const bins = new Map<number, number>()
     for (const r of x.records) { const s = Math.floor((r.end - origin) / 1000); bins.set(s, (bins.get(s) ?? 0) + (pred(r) ? 1 : 0)) }
@@ -98,7 +103,7 @@ export function analyzeRotation(x: RotationInput): RotationRun {
     p99, spikes,
     idp: {
       fetches: x.idpFetchesTotal,
-      expectedBackground: Math.ceil((c.endS * 1000) / everyMs),
+      expectedBackground: Math.ceil((x.schedule.endS * 1000) / everyMs),
       fetchTimesS: increases(readings(x.idpSamples, 'idp.fetches')).map((f) => secondsSince(origin, f.seen)),
     },
     gw: { fetchTimesS: gwFetches.map((f) => secondsSince(origin, f.seen)) },
@@ -108,8 +113,11 @@ export function analyzeRotation(x: RotationInput): RotationRun {
   }
 }
 
-/** A spike: the worst second near the event above max(2 × the steady median, steady + 5 ms). */
-export const isSpike = (s: SpikeCheck): boolean => s.nearMs > Math.max(2 * s.steadyMs, s.steadyMs + 5)
+/**
+ * A spike: the worst second near the event above max(2 × the steady median, steady + 5 ms) and above 90% of the
+ * run's other seconds (`p90Ms`, when given): a second no worse than the machine's ordinary bad seconds is noise.
+ */
+export const isSpike = (s: SpikeCheck & { p90Ms?: number }): boolean => s.nearMs > Math.max(2 * s.steadyMs, s.steadyMs + 5, s.p90Ms ?? 0)
 
 export function rotationChecks(r: RotationRun): Check[] {
   const errors = r.phases.reduce((n, p) => n + p.load.errors, 0)
@@ -117,9 +125,9 @@ export function rotationChecks(r: RotationRun): Check[] {
   const spike = (what: string): Check => {
     const s = r.spikes[what]
     return {
-      what: `p99 shows no spike at the ${what} (worst second within ±2 s ≤ max(2 × steady, steady + 5 ms))`,
+      what: `p99 shows no spike at the ${what} (worst second within ±2 s ≤ max(2 × steady, steady + 5 ms, the run's 90th-percentile second))`,
       verdict: verdict(s === undefined ? null : !isSpike(s)),
-      measured: s === undefined ? 'no such event' : `${num(s.nearMs)} ms near it, steady ${num(s.steadyMs)} ms`,
+      measured: s === undefined ? 'no such event' : `${num(s.nearMs)} ms near it, steady ${num(s.steadyMs)} ms, 90% of seconds ≤ ${num(s.p90Ms)} ms`,
     }
   }
   const o = r.oldKey
@@ -144,14 +152,16 @@ export function rotationMarkdown(r: RotationResult, charts: { name: string; file
     `over three keys (RS256, ES256, EdDSA; each token verified once in a warm-up, then served from the verified-token cache), then ${c.newTokens} tokens minted ` +
     `with the new RS256 key. A tracer sends ${c.oldKeyRate} req/s with tokens of the old RS256 key (\`${x.oldKid}\`) throughout.`,
     '',
-    `Events: rotate RS256 at ${t('rotate')} (new key \`${x.newKid}\`), load switched to new-key tokens at ${t('switch')}, old key retired at ${t('retire')}.`,
+    `Events: rotate RS256 at ${t('rotate')} (new key \`${x.newKid}\`), load switched to new-key tokens at ${t('switch')}, old key retired at ${t('retire')}. ` +
+    'The rotation is placed 1 s after one of gw\'s background fetches, so the switch comes before the next one: the first new-key tokens meet a kid gw ' +
+    'has not seen (the unknown-kid path: one single-flight fetch, requests wait for it), the harder case.',
   ])
   out.push('## Checks', '', mdTable(['check', 'result', 'measured'], r.checks.map((k) => [k.what, k.verdict, k.measured]), ['l', 'l', 'l']), '')
   out.push('## Load', '')
   out.push(mdTable(['phase', 'requests', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'statuses'], x.phases.map((p) => [p.id, p.load.completed, num(p.load.latencyMs.p50),
     num(p.load.latencyMs.p99), num(p.load.latencyMs.p999), num(p.load.latencyMs.max), Object.entries(p.load.statuses).map(([k, n]) => `${k}: ${n}`).join(', ')])), '')
-  out.push(mdTable(['event', 'worst per-second p99 within ±2 s', 'steady per-second p99 (median)', 'ratio'],
-    Object.entries(x.spikes).map(([k, s]) => [k, `${num(s.nearMs)} ms`, `${num(s.steadyMs)} ms`, `${num(s.ratio)}×`])), '')
+  out.push(mdTable(['event', 'worst per-second p99 within ±2 s', 'steady per-second p99 (median)', 'ratio', '90th-percentile second of the rest'],
+    Object.entries(x.spikes).map(([k, s]) => [k, `${num(s.nearMs)} ms`, `${num(s.steadyMs)} ms`, `${num(s.ratio)}×`, `${num(s.p90Ms)} ms`])), '')
   out.push('## JWKS fetches', '')
   out.push(`- The IdP served ${x.idp.fetches} JWKS requests during the run (background refreshes expected: ${x.idp.expectedBackground}); ` +
     `seen at ${x.idp.fetchTimesS.map((s) => `${s.toFixed(1)} s`).join(', ') || '—'} (IdP counter, polled every 500 ms).`)

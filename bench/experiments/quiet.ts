@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpuBusy } from '../harness/cpu-plan.js'
-import { processTree } from '../probe/tree-reader.js'
+import { clockTicks, processTree } from '../probe/tree-reader.js'
 
 /** Command lines that are benchmarks: the tax/reuse runner, the micro-benchmarks, these experiments. */
 export const BENCH_PATTERN = 'bench/run.js|bench/micro.js|bench/experiments'
@@ -42,11 +42,32 @@ export function ourPids(): Set<number> {
   return ours
 }
 
-/** Benchmarks other people are running now (empty when pgrep is missing: then nobody can be detected). */
-export function otherBenchmarks(): ProcLine[] {
+const cmdline = (pid: number): string => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') } catch { return '' } }
+
+/**
+ * Whether a benchmark process is measuring rather than waiting its turn: it has started processes of its own (other
+ * than the harness's watchdog), or it used more than 5% of a core over the last `ms`. Two runners that each wait for
+ * "any other benchmark" would otherwise wait for each other forever.
+ */
+export async function isActive(pid: number, ms = 1000): Promise<boolean> {
+  const tree = processTree(pid)
+  if (tree.slice(1).some((p) => !/watchdog\.js/.test(cmdline(p.pid)))) return true
+  const ticks = (): number => processTree(pid).reduce((n, p) => n + p.utime + p.stime, 0)
+  const a = ticks()
+  await new Promise((r) => setTimeout(r, ms))
+  return (ticks() - a) / clockTicks() > 0.05 * (ms / 1000)
+}
+
+/**
+ * Benchmarks other people are running now (empty when pgrep is missing: then nobody can be detected). One that is
+ * itself only waiting for its turn is left out (see isActive), so waiting runners never deadlock.
+ */
+export async function otherBenchmarks(): Promise<ProcLine[]> {
   let text = ''
   try { text = execFileSync('pgrep', ['-af', BENCH_PATTERN], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) } catch { return [] } // exit 1 = none
-  return othersOnly(parsePgrep(text), ourPids())
+  const others = othersOnly(parsePgrep(text), ourPids())
+  const active = await Promise.all(others.map((o) => isActive(o.pid)))
+  return others.filter((_, i) => active[i])
 }
 
 /** CPU the rest of the machine is using (sum over CPUs, 1 = one whole core), measured over `ms`. */
@@ -85,7 +106,7 @@ async function waitForNamed(log: (s: string) => void, maxWaitMs: number): Promis
   const t0 = Date.now()
   let first: ProcLine[] | null = null
   for (;;) {
-    const others = otherBenchmarks()
+    const others = await otherBenchmarks()
     if (others.length === 0) {
       if (first === null) return null
       const s = Math.round((Date.now() - t0) / 1000)

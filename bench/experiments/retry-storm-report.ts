@@ -45,10 +45,15 @@ export interface StormInput {
   phases: { id: string; startS: number; endS: number; actionAt: number; actionDoneAt: number; loadStartedAt: string; load: LoadDigest }[]
 }
 
-/** A counter's growth over [from, to] when readings bracket both ends closely (within `slackMs`), else null. */
+/**
+ * A counter's growth over [from, to] when the readings cover the whole window — one within `slackMs` of each end
+ * and no gap longer than `slackMs` between them — else null: across a gap (the process was down, then restarted)
+ * interpolation would spread the next life's counts over the outage.
+ */
 export function coveredDelta(rs: readonly Reading[], from: number, to: number, slackMs = 600): number | null {
-  const near = (t: number): boolean => rs.some((r) => Math.abs(r.at - t) <= slackMs)
-  if (!near(from) || !near(to)) return null
+  const inside = rs.filter((r) => r.at >= from - slackMs && r.at <= to + slackMs)
+  if (inside.length === 0 || inside[0].at > from + slackMs || inside[inside.length - 1].at < to - slackMs) return null
+  for (let i = 1; i < inside.length; i++) if (inside[i].at - inside[i - 1].at > slackMs) return null
   return counterDelta(rs, from, to)
 }
 

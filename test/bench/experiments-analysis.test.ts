@@ -7,6 +7,7 @@ import type { LoadDigest, RunRecord } from '../../bench/harness/measure.js'
 import { analyzeContainment, classify, quantile, typicalSecondP99, unchanged } from '../../bench/experiments/containment-report.js'
 import { analyzeStorm, clientRequests, coveredDelta, ratioSeries } from '../../bench/experiments/retry-storm-report.js'
 import { isSpike, oldKeyOutcome } from '../../bench/experiments/jwks-rotation-report.js'
+import { rotationSchedule } from '../../bench/experiments/jwks-rotation.js'
 import { analyzeDrain, outcomes } from '../../bench/experiments/rolling-report.js'
 import { summarizeStages } from '../../bench/experiments/stage-cost-report.js'
 import { parseBackend, pickNext } from '../../bench/experiments/lb.js'
@@ -103,8 +104,10 @@ test('retry storm: amplification per phase from gw\'s attempts counter over the 
   assert.deepEqual(run.series.attempts.map((p) => p.value), [100, 100, 400, 400])
   assert.equal(clientRequests(digest({ completed: 7, errorKinds: { connect_refused: 1, reset: 2, timeout: 0, other: 0 } })), 10)
   assert.deepEqual(ratioSeries([{ t: 0, value: 8 }, { t: 1, value: 3 }, { t: 2, value: 1 }], [{ t: 0, value: 2 }, { t: 1, value: 0 }]), [{ t: 0, value: 4 }])
-  assert.equal(coveredDelta([{ at: 0, value: 0 }, { at: 1000, value: 10 }], 0, 1000), 10)
-  assert.equal(coveredDelta([{ at: 0, value: 0 }, { at: 1000, value: 10 }], 0, 5000), null)
+  const steady = [0, 250, 500, 750, 1000].map((at) => ({ at, value: at / 100 }))
+  assert.equal(coveredDelta(steady, 0, 1000), 10)
+  assert.equal(coveredDelta(steady, 0, 5000), null, 'no reading near the end')
+  assert.equal(coveredDelta([{ at: 0, value: 0 }, { at: 100, value: 1 }, { at: 1900, value: 3 }, { at: 2000, value: 4 }], 0, 2000), null, 'a gap (the process was down)')
 })
 
 test('old-key tokens: 200 until the refresh after retirement, then 401 only; anything else is unclean', () => {
@@ -122,6 +125,16 @@ test('old-key tokens: 200 until the refresh after retirement, then 401 only; any
   assert.equal(flappy.unclean, 1)
   assert.ok(isSpike({ nearMs: 12, steadyMs: 1, ratio: 12 }))
   assert.ok(!isSpike({ nearMs: 5.5, steadyMs: 1, ratio: 5.5 }), 'within steady + 5 ms')
+  assert.ok(!isSpike({ nearMs: 12, steadyMs: 1, ratio: 12, p90Ms: 14 }), 'no worse than the run\'s ordinary bad seconds')
+})
+
+test('the rotation lands 1 s after a background JWKS fetch, the rest at fixed distances', () => {
+  const c = { rotateAfterS: 8, switchDelayS: 1.5, retireAfterS: 8, tailS: 4, refresh: '15s', refreshAhead: '1s' } as Parameters<typeof rotationSchedule>[0]
+  // gw fetched at origin − 2.3 s; background fetches every 14 s: origin + 11.7 s is the first at or after 7 s.
+  assert.deepEqual(rotationSchedule(c, T0 - 2300, T0), { rotateS: 12.7, switchS: 14.2, retireS: 22.2, endS: 40.2, everyMs: 14_000 })
+  // A fetch just before the earliest time still counts when it is within the last second.
+  assert.equal(rotationSchedule(c, T0 + 7500, T0).rotateS, 8.5)
+  assert.equal(rotationSchedule(c, T0 + 6900, T0).rotateS, 21.9)
 })
 
 test('drain: requests sent before the SIGTERM are told apart from those after, and those in flight at it counted', () => {

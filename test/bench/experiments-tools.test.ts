@@ -93,3 +93,19 @@ test('the timeline chart stacks its panels, colours series alike, and marks even
   assert.match(svg, /goes bad/)
   assert.match(svg, /containment/)
 })
+
+test('a benchmark that only waits its turn is not active; one that started processes is', async () => {
+  const { spawn } = await import('node:child_process')
+  const { isActive } = await import('../../bench/experiments/quiet.js')
+  const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+  const parent = spawn(process.execPath, ['-e', "require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); setInterval(() => {}, 1000)"], { stdio: 'ignore' })
+  try {
+    await new Promise((r) => setTimeout(r, 300))
+    assert.equal(await isActive(idle.pid!, 300), false)
+    assert.equal(await isActive(parent.pid!, 300), true)
+  } finally {
+    const { processTree } = await import('../../bench/probe/tree-reader.js')
+    for (const p of [...processTree(parent.pid!)].reverse()) try { process.kill(p.pid, 'SIGKILL') } catch { /* gone */ }
+    idle.kill('SIGKILL')
+  }
+})
