@@ -2,12 +2,15 @@
 // run against it: a case more than 5 % slower, or allocating more, is a REGRESSION; one more than 5 % faster
 // or allocating less is `improved`; cases without a baseline are `new`, baseline cases that ran no more are
 // `removed`. Flags inform; they never fail a run (see bench/micro.ts).
+// Time is compared on the fastest batch (minNs), not the mean: on this shared 2-core machine the mean of
+// one case moved by 30-50 % between back-to-back runs while the fastest batch repeated to within a few
+// percent. What min cannot see (GC time from allocating more) the bytes comparison catches.
 import type { CaseResult } from './measure.js'
 import type { FileResult } from './suite.js'
 import { bytes, ns, num, renderTable } from './table.js'
 
 /** The numbers a baseline keeps per case (key `file/case`). */
-export interface CaseNumbers { nsPerOp: number; p99Ns: number; opsPerSec: number; bytesPerOp: number }
+export interface CaseNumbers { nsPerOp: number; p99Ns: number; minNs: number; opsPerSec: number; bytesPerOp: number }
 
 export interface LoadReading { at: string; loadavg: [number, number, number] }
 
@@ -35,7 +38,7 @@ export interface Comparison {
   key: string
   cur: CaseNumbers | null
   base: CaseNumbers | null
-  /** (cur - base) / base of ns/op; null without both. */
+  /** (cur - base) / base of the fastest batch's ns/op (minNs); null without both. */
   timeChange: number | null
   /** cur - base bytes/op; null without both. */
   bytesChange: number | null
@@ -47,7 +50,7 @@ export interface Comparison {
 export const caseKey = (file: string, name: string): string => `${file}/${name}`
 
 export function numbersOf(r: CaseResult): CaseNumbers {
-  return { nsPerOp: r.nsPerOp, p99Ns: r.p99Ns, opsPerSec: r.opsPerSec, bytesPerOp: r.bytesPerOp }
+  return { nsPerOp: r.nsPerOp, p99Ns: r.p99Ns, minNs: r.minNs, opsPerSec: r.opsPerSec, bytesPerOp: r.bytesPerOp }
 }
 
 /** Current results keyed `file/case`. */
@@ -62,7 +65,7 @@ export function compareCase(key: string, cur: CaseNumbers | null, base: CaseNumb
   if (cur === null && base === null) throw new Error(`compareCase: nothing to compare for ${key}`)
   if (base === null) return { key, cur, base, timeChange: null, bytesChange: null, flag: 'new', reason: 'no baseline' }
   if (cur === null) return { key, cur, base, timeChange: null, bytesChange: null, flag: 'removed', reason: 'in the baseline, not run' }
-  const timeChange = base.nsPerOp > 0 ? (cur.nsPerOp - base.nsPerOp) / base.nsPerOp : 0
+  const timeChange = base.minNs > 0 ? (cur.minNs - base.minNs) / base.minNs : 0
   const bytesChange = cur.bytesPerOp - base.bytesPerOp
   const moreBytes = bytesChange >= BYTES_SLACK && cur.bytesPerOp > base.bytesPerOp * (1 + THRESHOLD)
   const fewerBytes = -bytesChange >= BYTES_SLACK && cur.bytesPerOp < base.bytesPerOp * (1 - THRESHOLD)
@@ -99,18 +102,19 @@ export function countFlags(rows: readonly Comparison[]): Record<Flag, number> {
 
 export function formatComparison(rows: readonly Comparison[]): string {
   return renderTable(
-    ['case', 'ns/op', 'base', 'Δ time', 'B/op', 'base', 'Δ B', 'flag'],
+    ['case', 'ns/op', 'min ns', 'base', 'Δ min', 'B/op', 'base', 'Δ B', 'flag'],
     rows.map(r => [
       r.key,
       r.cur === null ? '-' : ns(r.cur.nsPerOp),
-      r.base === null ? '-' : ns(r.base.nsPerOp),
+      r.cur === null ? '-' : ns(r.cur.minNs),
+      r.base === null ? '-' : ns(r.base.minNs),
       r.timeChange === null ? '' : pct(r.timeChange),
       r.cur === null ? '-' : bytes(r.cur.bytesPerOp),
       r.base === null ? '-' : bytes(r.base.bytesPerOp),
       r.bytesChange === null || Math.abs(r.bytesChange) < 1 ? '' : (r.bytesChange > 0 ? '+' : '') + num(r.bytesChange, 0),
       r.flag === 'ok' ? '' : r.flag === 'REGRESSION' || r.flag === 'improved' ? `${r.flag} (${r.reason})` : r.flag,
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   )
 }
 

@@ -21,6 +21,11 @@ export interface CaseResult {
   nsPerOp: number
   /** 99th percentile of the per-op time of a batch (batch mean), not of single calls: see measureCase. */
   p99Ns: number
+  /**
+   * The fastest batch's per-op time: what the op costs when nothing else takes the CPU. On this shared
+   * machine it repeats between runs where the mean moves by a third, so baselines are compared on it.
+   */
+  minNs: number
   /** tinybench's relative margin of error of the mean, %. */
   rmePct: number
   opsPerSec: number
@@ -124,7 +129,7 @@ async function measureAlloc(batch: Batch, k: number, ops: number, yields: boolea
  * Measures one case. Timing: tinybench runs the case for `timeMs`, each sample a batch of calls timed with
  * hrtime and reported as the batch's per-call mean (`overriddenDuration`), because a single call of a 20 ns
  * op is below what two clock reads can resolve. So p99 is the p99 of batch means: it shows GC pauses and
- * other processes on this shared machine, not the spread of single calls.
+ * other processes on this shared machine, not the spread of single calls; min is the fastest batch.
  */
 export async function measureCase(c: CaseSpec, o: MeasureOptions): Promise<CaseResult> {
   const batch = compileBatch(c.fn)
@@ -162,6 +167,7 @@ export async function measureCase(c: CaseSpec, o: MeasureOptions): Promise<CaseR
     note: c.note,
     nsPerOp: round(nsPerOp, 2),
     p99Ns: round(lat.p99 * 1e6, 2),
+    minNs: round(lat.min * 1e6, 2),
     rmePct: round(lat.rme, 2),
     opsPerSec: Math.round(1e9 / nsPerOp),
     bytesPerOp: round(alloc.bytesPerOp, 1),

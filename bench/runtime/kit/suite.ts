@@ -20,6 +20,8 @@ export interface FileResult {
   allocOps: number
   /** Whether global.gc came from --expose-gc (else set late, see measure.ts). */
   exposeGc: boolean
+  /** The node flags the file ran with (the runner's are in runner.ts NODE_FLAGS). */
+  execArgv: string[]
   cases: CaseResult[]
 }
 
@@ -66,7 +68,7 @@ export function createSuite(fileUrl: string, title: string, defaults: SuiteOptio
       for (const c of chosen) results.push(await measureCase(c, { timeMs, allocOps }))
       const out: FileResult = {
         format: 'gwp-micro-file', file, title, node: process.version, timeMs, allocOps,
-        exposeGc: process.execArgv.includes('--expose-gc'), cases: results,
+        exposeGc: process.execArgv.includes('--expose-gc'), execArgv: process.execArgv, cases: results,
       }
       // A filtered run starts every file; the ones it leaves empty stay quiet.
       if (results.length > 0 || filter === undefined) process.stdout.write(`\n${file}: ${title}\n${formatFileTable(results)}\n`)
@@ -85,9 +87,9 @@ export function matchesFilter(filter: string | undefined, file: string, name: st
 export function formatFileTable(rows: readonly CaseResult[]): string {
   if (rows.length === 0) return '(no case matched the filter)'
   return renderTable(
-    ['case', 'ns/op', 'p99 ns', '±%', 'ops/s', 'B/op', 'allocates'],
-    rows.map(r => [r.name, ns(r.nsPerOp), ns(r.p99Ns), num(r.rmePct, 1), num(r.opsPerSec), bytes(r.bytesPerOp), r.note]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['case', 'ns/op', 'p99 ns', 'min ns', '±%', 'ops/s', 'B/op', 'allocates'],
+    rows.map(r => [r.name, ns(r.nsPerOp), ns(r.p99Ns), ns(r.minNs), num(r.rmePct, 1), num(r.opsPerSec), bytes(r.bytesPerOp), r.note]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   )
 }
 
