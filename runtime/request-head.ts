@@ -21,16 +21,30 @@ function hostOnly(h: string): string {
   return host.toLowerCase()
 }
 
+/**
+ * Whether an address is in the trusted-proxy list. BlockList#check builds a SocketAddress per call (~2 µs
+ * measured); the peers a gateway sees are few (its load balancers), so answers are cached per address.
+ */
+const verdicts = new WeakMap<BlockList, Map<string, boolean>>()
+function isTrusted(list: BlockList, addr: string): boolean { // HOT PATH (with trusted proxies configured)
+  let cache = verdicts.get(list)
+  if (cache === undefined) { cache = new Map(); verdicts.set(list, cache) }
+  let v = cache.get(addr)
+  if (v === undefined) {
+    try { v = list.check(addr, addr.includes(':') ? 'ipv6' : 'ipv4') } catch { v = false }
+    if (cache.size >= 4096) cache.clear() // bounded: X-Forwarded-For entries are client-chosen text
+    cache.set(addr, v)
+  }
+  return v
+}
+
 /** The rightmost address in X-Forwarded-For that is not a trusted proxy (the client as far as we can tell). */
 function clientFromXff(xff: string, trusted: BlockList): string | undefined {
   const parts = xff.split(',')
   for (let i = parts.length - 1; i >= 0; i--) {
     const a = parts[i].trim()
     if (a === '') continue
-    const type = a.includes(':') ? 'ipv6' : 'ipv4'
-    let isTrusted = false
-    try { isTrusted = trusted.check(a, type) } catch { return a }
-    if (!isTrusted) return a
+    if (!isTrusted(trusted, a)) return a
   }
   return undefined
 }
@@ -90,8 +104,7 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   const peer = req.socket.remoteAddress ?? ''
   ctx.clientIp = peer
   if (o.trusted !== null && peer !== '') {
-    let trusted = false
-    try { trusted = o.trusted.check(peer, peer.includes(':') ? 'ipv6' : 'ipv4') } catch { trusted = false }
+    const trusted = isTrusted(o.trusted, peer)
     ctx.peerTrusted = trusted
     const xff = headers['x-forwarded-for']
     if (trusted && typeof xff === 'string') ctx.clientIp = clientFromXff(xff, o.trusted) ?? peer

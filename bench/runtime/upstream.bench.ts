@@ -25,7 +25,7 @@ suite.add('balancer: round_robin, retry (first replica tried)', 'nothing', () =>
 const timed = (): Timed => ({ fireAt: 0, wheelSlot: -1, wheelPos: 0, onDeadline() {} })
 const idle = new DeadlineWheel()
 const t1 = timed()
-suite.add('deadline: add + cancel, no other attempt pending', 'the tick timer, created and cleared each time; stop() also walks all 4,096 slots',
+suite.add('deadline: add + cancel, no other attempt pending', 'a slot-array push; the tick (started once) stops itself only when a tick finds nothing pending',
   () => { const now = performance.now(); idle.add(t1, now + 1000, now); idle.cancel(t1) })
 // a loaded gateway: 1,000 attempts in flight keep the tick running (their deadlines far off, never firing)
 const busy = new DeadlineWheel()

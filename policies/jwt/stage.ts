@@ -65,26 +65,29 @@ export class JwtProvider {
     this.ready = this.jwks.start()
   }
 
-  /** A cached verification still valid now, or undefined. */
-  cached(token: string, now: number): Verified | undefined { // HOT PATH
-    const v = this.cache.get(token)
+  /**
+   * A cached verification still valid now, or undefined. The key is the whole Authorization header value
+   * as received, so a hit costs one Map lookup: no bearer parsing, no token slice to hash.
+   */
+  cached(header: string, now: number): Verified | undefined { // HOT PATH
+    const v = this.cache.get(header)
     if (v === undefined) { this.misses.inc(); return undefined }
-    if (now >= v.expiresAt || !this.jwks.has(v.kid)) { this.cache.delete(token); this.misses.inc(); return undefined }
+    if (now >= v.expiresAt || !this.jwks.has(v.kid)) { this.cache.delete(header); this.misses.inc(); return undefined }
     this.hits.inc()
     return v
   }
 
-  /** Verify a token (once, however many requests wait on it). Null means invalid. */
-  verify(token: string): Promise<Verified | null> {
-    let p = this.pending.get(token)
+  /** Verify a token (once, however many requests wait on it) and cache it under `header`. Null = invalid. */
+  verify(token: string, header: string = token): Promise<Verified | null> {
+    let p = this.pending.get(header)
     if (p === undefined) {
-      p = this.verifyOnce(token).finally(() => this.pending.delete(token))
-      this.pending.set(token, p)
+      p = this.verifyOnce(token, header).finally(() => this.pending.delete(header))
+      this.pending.set(header, p)
     }
     return p
   }
 
-  private async verifyOnce(token: string): Promise<Verified | null> {
+  private async verifyOnce(token: string, header: string): Promise<Verified | null> {
     let kid: unknown, alg: unknown
     try { ({ kid, alg } = decodeProtectedHeader(token)) } catch { return null }
     if (typeof alg !== 'string' || !(this.p.algorithms as readonly string[]).includes(alg)) return null
@@ -109,7 +112,7 @@ export class JwtProvider {
     const v: Verified = { claims, identity, expiresAt: (claims.exp as number) * 1000 + this.p.leewayMs, kid }
     if (this.p.tokenCacheSize > 0) {
       if (this.cache.size >= this.p.tokenCacheSize) this.cache.delete(this.cache.keys().next().value as string)
-      this.cache.set(token, v)
+      this.cache.set(header, v)
     }
     return v
   }
@@ -146,17 +149,18 @@ export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestCon
 
   return function auth(ctx: RequestContext) { // HOT PATH
     const h = ctx.req.headers.authorization
-    const token = bearerToken(h)
-    if (token === undefined) { r401.inc(); return h === undefined ? MISSING : INVALID }
-    const hit = provider.cached(token, Date.now())
+    if (h === undefined) { r401.inc(); return MISSING }
+    const hit = provider.cached(h, Date.now())
     if (hit !== undefined) return admit(ctx, hit)
+    const token = bearerToken(h)
+    if (token === undefined) { r401.inc(); return INVALID }
     // Verification may wait for a JWKS fetch (unknown kid): never past the route's deadline.
     const left = ctx.deadline - performance.now()
     if (left <= 0) { r503.inc(); return UNAVAILABLE }
     return new Promise<symbol | Reply>(resolve => {
       let settled = false
       const timer = setTimeout(() => { settled = true; r503.inc(); resolve(UNAVAILABLE) }, left)
-      provider.verify(token).then(v => {
+      provider.verify(token, h).then(v => {
         if (settled) return
         clearTimeout(timer)
         if (v === null) { r401.inc(); resolve(INVALID) } else resolve(admit(ctx, v))

@@ -46,7 +46,8 @@ export class DeadlineWheel {
     const list = this.slots[t.wheelSlot]
     if (list[t.wheelPos] === t) { list[t.wheelPos] = null; this.live-- }
     t.wheelSlot = -1
-    if (this.live === 0) this.stop()
+    // The tick itself stops the timer once nothing is pending: stopping here would make a lone request pay
+    // for a timer restart on every exchange.
   }
 
   private start(now: number): void {
@@ -56,7 +57,7 @@ export class DeadlineWheel {
 
   private stop(): void {
     if (this.timer !== null) { clearInterval(this.timer); this.timer = null }
-    // whatever is left in the slots is cancelled (null) entries
+    // whatever is left in the slots is cancelled (null) entries; this runs once per idle period, from tick()
     for (const l of this.slots) if (l.length > 0) l.length = 0
   }
 

@@ -101,8 +101,9 @@ export async function loadBenchBundle(o: { tokens?: number } = {}): Promise<Benc
 
     const provider = env.sharedState.get(providerKey(ir.jwtProviders[0])) as JwtProvider
     const tokens = await Promise.all(Array.from({ length: o.tokens ?? 512 }, (_, i) => idp.sign(`user-${i}`, sidecar.idp.audience)))
-    for (const t of tokens) assert.notEqual(await provider.verify(t), null, 'a bench token does not verify')
-    assert.ok(provider.cached(tokens[0], Date.now()) !== undefined, 'verified tokens are cached')
+    // cached under the Authorization header value, as the gateway's auth stage does
+    for (const t of tokens) assert.notEqual(await provider.verify(t, `Bearer ${t}`), null, 'a bench token does not verify')
+    assert.ok(provider.cached(`Bearer ${tokens[0]}`, Date.now()) !== undefined, 'verified tokens are cached')
 
     return {
       ir, sidecar, routes, router, proxy, outbound, tokens, env,
