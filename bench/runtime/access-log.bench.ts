@@ -4,6 +4,7 @@
 // (as a server does between requests) and the amortised join + write is part of the time.
 // Run: npm run build && node --expose-gc dist/bench/runtime/access-log.bench.js [--time MS] [--filter TEXT]
 import assert from 'node:assert/strict'
+import { pino } from 'pino'
 import { AccessLog } from '../../runtime/access-log.js'
 import { RequestContext } from '../../runtime/context.js'
 import type { RouteRuntime } from '../../runtime/route-runtime.js'
@@ -35,6 +36,13 @@ suite
   .add('proxied request (upstream fields)', 'the line (~330 chars, one template literal), Date.now(), round3 numbers; the batch join', () => log.log(proxied, 4.7391, false), { yields: true })
   .add('gateway refusal (404, no route)', 'the shorter line (~250 chars) and its pieces', () => log.log(refused, 0.0812, false), { yields: true })
   .add('path needs escaping (JSON.stringify)', 'as proxied + the JSON.stringify copy of the path', () => log.log(escaped, 4.7391, false), { yields: true })
+
+// What the hand-built line replaced (docs/FINDINGS.md): the same fields through pino.info and an async pino
+// destination, as the first version of the access log did.
+const pinoLog = pino({ base: { pid: process.pid } }, pino.destination({ dest: '/dev/null', sync: false }))
+suite.add('pino.info, same fields (what the access line replaced)', 'the field object, pino\'s serialisation, the destination\'s buffer bookkeeping',
+  () => pinoLog.info({ id: proxied.id, trace: proxied.trace?.traceId, method: 'GET', host: proxied.host, path: proxied.path, route: 'orders_lookup', status: 200, ms: 4.739, ip: proxied.clientIp, upstream: '127.0.0.1:9204', upstreamMs: 3.217, tries: 1 }, 'access'),
+  { yields: true })
 
 await suite.run()
 assert.equal(log.dropped, 0, 'no line was dropped (the writes kept up)')

@@ -35,6 +35,11 @@ const t2 = timed()
 suite.add('deadline: add + cancel, 1,000 attempts pending', 'nothing per op but a slot-array push (the tick splices slots as they come due)',
   () => { const now = performance.now(); busy.add(t2, now + 1000, now); busy.cancel(t2) }, { yields: true })
 
+// what the wheel replaced: a Node timer per attempt
+suite.add('Node setTimeout + clearTimeout (replaced by the wheel)', 'a Timeout object, a timer-list insert and removal',
+  () => clearTimeout(setTimeout(() => undefined, 1000)))
+
 await suite.run()
 for (const o of others) busy.cancel(o)
+await new Promise(r => setTimeout(r, 40)) // the next tick finds nothing pending and stops
 assert.equal(idle.ticking || busy.ticking, false)
