@@ -29,7 +29,8 @@ export function areaOf(url: string, fn: string): string {
   if (url.startsWith('node:')) return 'node internals'
   if (url.includes('/node_modules/undici/')) return 'undici'
   if (url.includes('/node_modules/')) return 'other node_modules'
-  for (const a of ['runtime', 'policies', 'config', 'bench']) if (url.includes(`/dist/${a}/`)) return `gw ${a}/`
+  for (const a of ['runtime', 'policies', 'config']) if (url.includes(`/dist/${a}/`)) return `gw ${a}/`
+  if (url.includes('/dist/bench/')) return 'bench/ (peer proxy code)'
   if (url.startsWith('data:') || url.includes('bundle')) return 'generated bundle'
   return 'other'
 }

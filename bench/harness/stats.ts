@@ -67,7 +67,7 @@ const fmtUnit = (v: number, unit: 'x' | 'ms'): string => unit === 'x' ? `${v.toF
 export function checkGoal(spec: GoalSpec, value: number, perRound?: number[], note?: string): GoalResult {
   const extra = { ...(perRound ? { perRound } : {}), ...(note ? { note } : {}) }
   if (!Number.isFinite(value)) {
-    return { ...spec, value, status: 'n/a', margin: NaN, line: `not measured — ${spec.text}`, ...extra }
+    return { ...spec, value, status: 'n/a', margin: NaN, line: 'not measured (a target it needs did not run)', ...extra }
   }
   const pass = spec.op === '>=' ? value >= spec.threshold : spec.op === '<=' ? value <= spec.threshold : value < spec.threshold
   const margin = spec.op === '>=' ? value - spec.threshold : spec.threshold - value

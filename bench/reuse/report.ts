@@ -11,7 +11,7 @@ export function reuseMarkdown(r: ReuseResult, charts: { name: string; file: stri
   const out: string[] = []
   const m = r.machine
   out.push(`# gwp connection reuse — ${r.name} (${r.flavour})`, '')
-  out.push(`Run ${r.startedAt} → ${r.finishedAt} (${r.durationS} s), commit \`${m.commit ?? '?'}\`${m.dirty ? ' (with uncommitted changes)' : ''}, node ${m.node}, ${m.cpus} × ${m.cpuModel}.`, '')
+  out.push(`Run ${r.startedAt} → ${r.finishedAt} (${r.durationS - (r.waitedS ?? 0)} s measuring${r.waitedS ? `, after ${r.waitedS} s waiting for other benchmarks or a busy machine` : ''}), commit \`${m.commit ?? '?'}\`${m.dirty ? ' (with uncommitted changes)' : ''}, node ${m.node}, ${m.cpus} × ${m.cpuModel}.`, '')
   out.push(`- CPU placement: ${r.cpuPlan}.`)
   out.push(`- Machine load (shared; \`uptime\` 1/5/15 min): ` + r.load.map((l) => `${l.phase} ${l.loadavg.join('/')}`).join(', ') + '.')
   for (const n of r.notes ?? []) out.push(`- ${n}`)

@@ -79,6 +79,8 @@ export interface ReuseResult {
   startedAt: string
   finishedAt: string
   durationS: number
+  /** Time spent waiting for other benchmarks / a busy machine before measuring (included in durationS). */
+  waitedS: number
   machine: MachineInfo
   cpuPlan: string
   load: LoadSample[]
@@ -107,16 +109,22 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
   const c: ReuseConfig = { ...CONFIGS[o.flavour], ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), ...(o.soakMs !== undefined ? { soakMs: o.soakMs } : {}) }
   const name = o.name ?? `reuse-${o.flavour}`
   const started = new Date()
+  const machine = machineInfo()
+  const loads: LoadSample[] = [sampleLoad('start')]
+  log(`gwp connection reuse (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
+  const notes: string[] = []
+  let waitedS = 0
+  if (o.waitForQuiet !== false) {
+    const w0 = Date.now()
+    notes.push(await waitForQuiet(log, 30 * 60_000))
+    waitedS = Math.round((Date.now() - w0) / 1000)
+    if (waitedS > 5) loads.push(sampleLoad('after-wait'))
+  }
   const clock0 = performance.now()
   const plan = await detectCpuPlan()
   const sup = createSupervisor({ plan })
   pinSelf(plan, 'load')
-  const machine = machineInfo()
-  const loads: LoadSample[] = [sampleLoad('start')]
-  log(`gwp connection reuse (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
   log(plan.description)
-  const notes: string[] = []
-  if (o.waitForQuiet !== false) { const w = await waitForQuiet(log, 30 * 60_000); if (w !== null) notes.push(w) }
   const dir = mkdtempSync(join(tmpdir(), 'gwp-reuse-'))
   const runs: ReuseResult['runs'] = []
   const soak: SoakReuse[] = []
@@ -196,10 +204,11 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
   const finished = new Date()
   const result: ReuseResult = {
     kind: 'gwp-bench-reuse', version: 1, name, flavour: o.flavour, config: c,
-    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000),
+    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000), waitedS,
     machine, cpuPlan: plan.description, load: loads, notes, variants: VARIANTS, scenarios, soak, runs,
   }
   const files = await writeResults(resultBase(started, name), result, (charts) => reuseMarkdown(result, charts), reuseCharts(result), o.outDir)
-  log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS} s)`)
+  log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS - waitedS} s` +
+    (waitedS > 0 ? `, after waiting ${waitedS} s for the machine` : '') + ')')
   return { files, result }
 }

@@ -30,7 +30,7 @@ export function taxMarkdown(r: TaxResult, charts: { name: string; file: string; 
   const out: string[] = []
   const m = r.machine
   out.push(`# gwp tax table — ${r.name} (${r.flavour})`, '')
-  out.push(`Run ${r.startedAt} → ${r.finishedAt} (${r.durationS} s), commit \`${m.commit ?? '?'}\`${m.dirty ? ' (with uncommitted changes)' : ''}, ` +
+  out.push(`Run ${r.startedAt} → ${r.finishedAt} (${r.durationS - (r.waitedS ?? 0)} s measuring${r.waitedS ? `, after ${r.waitedS} s waiting for other benchmarks or a busy machine` : ''}), commit \`${m.commit ?? '?'}\`${m.dirty ? ' (with uncommitted changes)' : ''}, ` +
     `node ${m.node}, nginx ${m.nginx ?? 'not installed'}, ${m.cpus} × ${m.cpuModel}.`, '')
   out.push(`- CPU placement: ${r.cpuPlan}.`)
   out.push(`- Machine load (shared machine; \`uptime\`): ` + r.load.map((l) => `${l.phase} ${l.loadavg.join('/')}`).join(', ') +

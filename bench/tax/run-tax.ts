@@ -9,7 +9,7 @@ import { request } from 'undici'
 import { writeFileSync } from 'node:fs'
 import { readLoadTokens } from '../idp/load-tokens.js'
 import type { MixEntry } from '../load/index.js'
-import type { HostPort } from '../peers/common.js'
+import { parsePeerLine, peerScript, PEER_LINE_RE, type HostPort } from '../peers/common.js'
 import { detectCpuPlan, pinSelf } from '../harness/cpu-plan.js'
 import { waitForQuiet } from '../experiments/quiet.js'
 import { monotonicUs, summarizeProfileDir, type ProfileSummary } from '../harness/cpu-profile.js'
@@ -19,7 +19,7 @@ import { drive, measure, type LoadSpec, type MeasureContext, type MeasureTarget,
 import { closeControl } from '../harness/metrics-text.js'
 import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
 import { startGw, startIdpProcess, startPeer, startStubProcess, type GwProcess, type PeerProcess, type StubProcess } from '../harness/rig.js'
-import { createSupervisor, type Supervisor } from '../harness/supervisor.js'
+import { createSupervisor, type Child, type Supervisor } from '../harness/supervisor.js'
 import { freePortStubConfig, loadTopology, portMap, remapTopologyGwp, tinyGwp } from '../harness/topology.js'
 import type { GoalResult } from '../harness/stats.js'
 import { FLAVOURS, SCENARIO, ceilingPlan, halfCeilingRate, ratePlans, type Flavour, type ScenarioPlan, type TaxConfig } from './config.js'
@@ -61,7 +61,10 @@ export interface TaxResult {
   config: TaxConfig
   startedAt: string
   finishedAt: string
+  /** Wall time of the whole run, waiting for other benchmarks included (see waitedS). */
   durationS: number
+  /** Time spent waiting for other benchmarks / a busy machine before measuring. */
+  waitedS: number
   machine: MachineInfo
   cpuPlan: string
   /** uptime load averages through the run (other users of the machine). */
@@ -202,26 +205,40 @@ function buildTargets(rig: Rig, wanted: Set<TargetId>): Map<TargetId, MeasureTar
   return out
 }
 
-/** A short profiled run of gw on one scenario route: its own gw process, so the profiler never taxes the table. */
+/**
+ * Short profiled runs at the ceiling, each in a process of its own (so the profiler never taxes the table): gw on
+ * the given scenario routes, and the floor proxy as the reference — where gw spends CPU the floor does not is
+ * the tax, function by function.
+ */
 async function profilePhase(rig: Rig, c: TaxConfig, which: TargetId[], log: (s: string) => void): Promise<{ label: string; summary: ProfileSummary }[]> {
   const out: { label: string; summary: ProfileSummary }[] = []
   const sc = loadTopology().sidecar
+  const spec: LoadSpec = { model: 'closed', concurrency: c.concurrency, durationMs: c.profileMs, warmupMs: 0 }
+  const profile = async (label: string, profDir: string, child: Child, url: string, mix: MixEntry[]): Promise<void> => {
+    log(`  profiling ${label} for ${c.profileMs / 1000} s (closed model, ${c.concurrency} concurrent)…`)
+    await drive(url, mix, spec, 1500)
+    const fromUs = monotonicUs()
+    await drive(url, mix, spec, c.profileMs)
+    const toUs = monotonicUs()
+    await child.stop(10_000) // SIGTERM: the process exits, and node writes the profile on the way out
+    // Only the measured window: start-up (module loading) and shutdown are not the request path.
+    const summary = summarizeProfileDir(profDir, 15, { fromUs, toUs })
+    if (summary !== undefined) out.push({ label: `${label} at the ceiling`, summary })
+    else log(`  (no profile written for ${label})`)
+  }
   for (const id of which) {
     const profDir = join(rig.dir, `prof-${id}`)
     const gw = await startGw(rig.sup, rig.gwPolicy, { name: `gw-prof-${id}`, cpuProfDir: profDir })
-    const mix = targetMix(sc, targetDef(id), rig.tokens)
-    const spec: LoadSpec = { model: 'closed', concurrency: c.concurrency, durationMs: c.profileMs, warmupMs: 0 }
-    log(`  profiling ${id} for ${c.profileMs / 1000} s (closed model, ${c.concurrency} concurrent)…`)
-    await drive(gw.url, mix, spec, 1500)
-    const fromUs = monotonicUs()
-    await drive(gw.url, mix, spec, c.profileMs)
-    const toUs = monotonicUs()
-    await gw.child.stop(10_000) // SIGTERM: gw drains and exits, and node writes the profile on the way out
-    // Only the measured window: start-up (module loading) and shutdown are not the request path.
-    const summary = summarizeProfileDir(profDir, 15, { fromUs, toUs })
-    if (summary !== undefined) out.push({ label: `${targetDef(id).label} at the ceiling`, summary })
-    else log(`  (no profile written for ${id})`)
+    await profile(targetDef(id).label, profDir, gw.child, gw.url, targetMix(sc, targetDef(id), rig.tokens))
   }
+  const floorDir = join(rig.dir, 'prof-floor')
+  const floor = await rig.sup.start({
+    name: 'floor-prof', cmd: process.execPath, role: 'proxy', ready: PEER_LINE_RE,
+    args: ['--cpu-prof', `--cpu-prof-dir=${floorDir}`, peerScript('floor'), '--listen', '127.0.0.1:0',
+      '--upstream', rig.users.map((u) => `${u.host}:${u.port}`).join(','), '--connections', '64'],
+  })
+  const line = parsePeerLine(floor.readyLine)
+  if (line?.kind === 'ready') await profile(targetDef('floor').label, floorDir, floor, line.url, targetMix(sc, targetDef('floor'), rig.tokens))
   return out
 }
 
@@ -231,17 +248,24 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
   const c: TaxConfig = { ...FLAVOURS[o.flavour], ...(o.overrides ?? {}) }
   const name = o.name ?? `tax-${o.flavour}`
   const started = new Date()
-  const clock0 = performance.now()
-  const plan = await detectCpuPlan()
-  const sup = createSupervisor({ plan })
-  const pinned = pinSelf(plan, 'load')
   const machine = machineInfo()
   const loads: LoadSample[] = [sampleLoad('start')]
   const notes: string[] = []
   log(`gwp tax table (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
-  log(plan.description + (plan.pinned && !pinned ? ' (could not pin the harness itself)' : ''))
   // Another benchmark on this 2-CPU machine would be measured along with the targets: wait for it to finish.
-  if (o.waitForQuiet !== false) { const w = await waitForQuiet(log, 30 * 60_000); if (w !== null) { notes.push(w); loads.push(sampleLoad('after-wait')) } }
+  let waitedS = 0
+  if (o.waitForQuiet !== false) {
+    const w0 = Date.now()
+    notes.push(await waitForQuiet(log, 30 * 60_000))
+    waitedS = Math.round((Date.now() - w0) / 1000)
+    if (waitedS > 5) loads.push(sampleLoad('after-wait'))
+  }
+  // Placement after the wait: which CPU is idler is a fact about now, not about when the command was typed.
+  const clock0 = performance.now()
+  const plan = await detectCpuPlan()
+  const sup = createSupervisor({ plan })
+  const pinned = pinSelf(plan, 'load')
+  log(plan.description + (plan.pinned && !pinned ? ' (could not pin the harness itself)' : ''))
   const wanted = new Set<TargetId>(o.targets ?? TARGETS.map((t) => t.id))
   wanted.add('direct')
   if (!machine.nginx && wanted.has('nginx')) log('skipped: nginx not installed')
@@ -354,13 +378,14 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
   const finished = new Date()
   const result: TaxResult = {
     kind: 'gwp-bench-tax', version: 1, name, flavour: o.flavour, config: c,
-    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000),
+    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000), waitedS,
     machine, cpuPlan: plan.description, load: loads, notes, processes, scenarios, goals, early, mix, soak, profiles, runs: records, discarded,
   }
   const base = resultBase(started, name)
   const files = await writeResults(base, result, (charts) => taxMarkdown(result, charts), taxCharts(result), o.outDir)
   log('\ngoals:')
   for (const g of goals) log(`  ${g.status.padEnd(4)} ${g.text}: ${g.line}${g.note ? ` (${g.note})` : ''}`)
-  log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS} s)`)
+  log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS - waitedS} s` +
+    (waitedS > 0 ? `, after waiting ${waitedS} s for the machine` : '') + ')')
   return { files, result }
 }

@@ -64,7 +64,7 @@ function row(target: string, extra: Partial<TargetSummary> = {}): TargetSummary 
 test('the tax report leads with the goals, then a table per scenario, the early check, and links its charts', () => {
   const r: TaxResult = {
     kind: 'gwp-bench-tax', version: 1, name: 'tax-quick', flavour: 'quick', config: FLAVOURS.quick,
-    startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:04:00Z', durationS: 240,
+    startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:04:00Z', durationS: 300, waitedS: 60,
     machine: { cpus: 2, cpuModel: 'Test CPU', memoryBytes: 1, node: 'v20', nginx: null, commit: 'abc', dirty: false },
     cpuPlan: 'pinned with taskset: …', load: [{ at: '', phase: 'start', loadavg: [1, 2, 3], uptime: '' }, { at: '', phase: 'end', loadavg: [2, 2, 3], uptime: '' }],
     notes: ['skipped: nginx not installed'], processes: [],
@@ -84,6 +84,7 @@ test('the tax report leads with the goals, then a table per scenario, the early 
   assert.match(md, /\| n\/a \| not measured/)
   assert.match(md, /\| gw passthrough \| 5,000 \(4,900–5,100\) \| 1\.00 \| 2\.00 \| 3\.00 \| \+0\.50 \| 100 \|/)
   assert.match(md, /skipped: nginx not installed/)
+  assert.match(md, /\(240 s measuring, after 60 s waiting for other benchmarks or a busy machine\)/)
   assert.match(md, /start 1\/2\/3, end 2\/2\/3/)
   assert.match(md, /!\[latency\]\(x-latency\.svg\)/)
   assert.match(md, /- rps: not rendered \(boom\)/)
