@@ -253,6 +253,21 @@ export function containmentMarkdown(r: ContainmentResult, charts: { name: string
         x.breaker.openedAfterMs === null ? '—' : `${x.breaker.openedAfterMs[0]}–${x.breaker.openedAfterMs[1]} ms`,
         x.breaker.firstFast503Ms === null ? '—' : `${x.breaker.firstFast503Ms} ms`, x.breaker.firstUpstreamFailureMs === null ? '—' : `${x.breaker.firstUpstreamFailureMs} ms`]
     })), '')
+  out.push('The breaker opens when the failure share of the current one-second bucket (or of the 10 s window) reaches `error_ratio` with at least ' +
+    '`min_requests` answers in it. Against 30% failures a 25% threshold is a thin margin: a bucket that began well before the switch is still full of ' +
+    'healthy answers, so the breaker waits for the next bucket. The time to open therefore ranges from about 0.2 s to about 1.2 s with the phase of ' +
+    'the bucket at the switch (plus the upstream\'s own latency before its first 503s, the last column). A dead upstream against a 50% threshold opens ' +
+    'it within a few hundred ms (the retry-storm experiment reports it).', '')
+  for (const x of r.runs) {
+    const ej = x.phases.filter((p) => p.pileup.healthyMin === 0).map((p) => p.id)
+    if (ej.length > 0) {
+      out.push(`- ${x.variant} (round ${x.round + 1}): passive health took every payments replica out of rotation (phases: ${ej.join(', ')}); ` +
+        `from then on gw failed fast${x.phases.some((p) => p.id === 'recovery' && p.pileup.healthyMin === 0 && p.pileup.attempts === 0)
+          ? ', and payments stayed unavailable through the recovery phase: the 30 s ejection outlasts the outage and nothing (no active health check) brings a replica back sooner'
+          : ''}.`)
+    }
+  }
+  out.push('')
   out.push('## Pile-up on payments (per phase: healthy / bad / recovered)', '')
   out.push(mdTable(['variant', 'round', 'gw in-flight max', 'upstream sockets open max', 'upstream in-flight max', 'connections opened', 'attempts', 'bulkhead rejected', 'breaker rejected', 'breaker openings', 'replicas in rotation (min)'],
     r.runs.map((x) => {

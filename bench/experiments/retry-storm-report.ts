@@ -8,7 +8,7 @@ import { mdTable, num } from '../harness/markdown.js'
 import { timelineSpec, toRows, type TimelineRow } from './charts.js'
 import { chartsMarkdown, headerMarkdown, verdict, type Check } from './report.js'
 import type { DeadMode, StormResult } from './retry-storm.js'
-import { amplification, counterDelta, loadSeriesOnTimeline, monotonic, ratePerSecond, readings, type Point, type PollSample, type Reading } from './timeline.js'
+import { amplification, counterDelta, firstIncrease, loadSeriesOnTimeline, monotonic, ratePerSecond, readings, type Point, type PollSample, type Reading } from './timeline.js'
 
 export interface StormPhase {
   id: string
@@ -33,6 +33,8 @@ export interface StormRun {
   round: number
   origin: number
   phases: StormPhase[]
+  /** When the breaker first opened after the upstream died, bracketed by two scrapes (ms after the action began); null without one. */
+  breakerOpenedAfterMs: [number, number] | null
   series: { clientSent: Point[]; attempts: Point[]; stubRequests: Point[]; amplification: Point[] }
 }
 
@@ -92,8 +94,11 @@ export function analyzeStorm(x: StormInput): StormRun {
   const clientSent: Point[] = x.phases.flatMap((p) => loadSeriesOnTimeline(p.load.series, p.loadStartedAt, origin)
     .filter((s) => s.t + 1 <= p.endS + 0.05).map((s) => ({ t: Math.round(s.t), value: s.sent })))
   const att = ratePerSecond(attempts, origin, fromS, toS)
+  const deadAt = x.phases.find((p) => p.id === 'dead')?.actionAt ?? NaN
+  const opened = firstIncrease(readings(samples, 'storm.breakerOpened'), deadAt)
   return {
     variant: x.variant, mode: x.mode, round: x.round, origin, phases,
+    breakerOpenedAfterMs: opened === undefined ? null : [Math.round(opened.before - deadAt), Math.round(opened.seen - deadAt)],
     series: { clientSent, attempts: att, stubRequests: x.mode === '503' ? ratePerSecond(stub, origin, fromS, toS) : [], amplification: ratioSeries(att, clientSent) },
   }
 }
@@ -132,16 +137,20 @@ export function stormMarkdown(r: StormResult, charts: { name: string; file: stri
     'or the stub process is stopped so every connect is refused (then restarted on the same ports).',
     '',
     `Variants: ${r.variants.map((v) => `**${v.id}** = ${v.label}`).join('; ')}. Amplification = upstream attempts gw made ` +
-    '(`gw_upstream_requests_total`, every outcome, connect errors included) ÷ client requests in the phase; "upstream received" is the stub\'s own count.',
+    '(`gw_upstream_requests_total`, every outcome, connect errors included) ÷ client requests in the phase; "upstream received" is the stub\'s own count. ' +
+    'The inert passive health (1,000 consecutive failures) still trips after ~5 s of the naive storm (4 attempts × 200 req/s over 4 replicas = 200 ' +
+    'failures/s each): a replica out for 100 ms is why a few naive requests get gw\'s own 503 when every replica is out at once.',
   ])
   out.push('## Checks', '', mdTable(['check', 'result', 'measured'], r.checks.map((k) => [k.what, k.verdict, k.measured]), ['l', 'l', 'l']), '')
   out.push('## Amplification (healthy → dead → recovered)', '')
-  out.push(mdTable(['dead by', 'variant', 'round', 'amplification', 'client req (dead)', 'upstream attempts (dead)', 'upstream received (dead)', 'retries', 'budget denied', 'breaker fast-fails', 'breaker openings', 'client p99 dead ms', 'client statuses (dead)'],
+  out.push(mdTable(['dead by', 'variant', 'round', 'amplification', 'client req (dead)', 'upstream attempts (dead)', 'upstream received (dead)', 'retries', 'budget denied', 'breaker fast-fails', 'breaker openings', 'breaker opened after', 'client p99 dead ms', 'client statuses (dead)'],
     r.runs.map((x) => {
       const d = phase(x, 'dead')
       return [x.mode === '503' ? '503' : 'conn refused', x.variant, x.round + 1, x.phases.map((p) => `${p.amplification.toFixed(2)}×`).join(' → '),
-        d.clientSent, d.attempts, d.stubRequests ?? '— (not listening)', d.retries, d.budgetDenied, d.breakerRejected, d.breakerOpened, num(d.load.latencyMs.p99),
-        Object.entries(d.load.statuses).map(([k, n]) => `${k}: ${n}`).join(', ') + (d.load.errors - Object.entries(d.load.statuses).filter(([k]) => Number(k) >= 400).reduce((n, [, v]) => n + v, 0) > 0 ? `; transport errors ${JSON.stringify(d.load.errorKinds)}` : '')]
+        d.clientSent, d.attempts, d.stubRequests ?? '— (not listening)', d.retries, d.budgetDenied, d.breakerRejected, d.breakerOpened,
+        x.breakerOpenedAfterMs === null ? '—' : `${x.breakerOpenedAfterMs[0]}–${x.breakerOpenedAfterMs[1]} ms`, num(d.load.latencyMs.p99),
+        Object.entries(d.load.statuses).map(([k, n]) => `${k}: ${n}`).join(', ') +
+        (Object.values(d.load.errorKinds).some((n) => n > 0) ? `; transport errors ${JSON.stringify(d.load.errorKinds)}` : '')]
     })), '')
   out.push(...chartsMarkdown(charts))
   return out.join('\n')

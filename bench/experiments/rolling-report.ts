@@ -23,6 +23,11 @@ export interface DrainRun {
   aborted: number | null
   /** Client requests sent before the SIGTERM and not finished at it. */
   inFlightAtTerm: number
+  /** Of those: answered, and cut (any failure). gw's own counts should match these (its metric: "in flight at shutdown"). */
+  atTerm: { answered: number; cut: number }
+  /** Sent after the SIGTERM: refused (never reached gw: the listener was closed), answered on a kept-alive
+   *  connection, or cut at the deadline (reached gw, did not finish). */
+  late: { refused: number; answered: number; cut: number }
   before: Outcomes
   after: Outcomes
   series: { ok: Point[]; failed: Point[] }
@@ -61,9 +66,13 @@ export function analyzeDrain(x: DrainInput): DrainRun {
   const before = x.records.filter((r) => r.due < x.termAt)
   const after = x.records.filter((r) => r.due >= x.termAt)
   const ok = (r: TraceRecord): boolean => r.status > 0 && r.status < 400
+  const atTerm = before.filter((r) => r.end >= x.termAt)
+  const refused = after.filter((r) => r.status === 0 && r.error === 'connect_refused').length
   return {
     id: x.id, deadline: x.deadline, termS: secondsSince(x.origin, x.termAt), code: x.code, exitMs: x.exitMs, drained: x.drained, aborted: x.aborted,
-    inFlightAtTerm: before.filter((r) => r.end >= x.termAt).length,
+    inFlightAtTerm: atTerm.length,
+    atTerm: { answered: atTerm.filter(ok).length, cut: atTerm.filter((r) => !ok(r)).length },
+    late: { refused, answered: after.filter(ok).length, cut: after.length - refused - after.filter(ok).length },
     before: outcomes(before), after: outcomes(after),
     series: { ok: perSecond(x.records, x.origin, ok), failed: perSecond(x.records, x.origin, (r) => !ok(r)) },
   }
@@ -114,9 +123,17 @@ export function rollingChecks(drains: DrainRun[], rolls: RollingRun[]): Check[] 
   }
   if (short !== undefined) {
     out.push({
-      what: `a deadline too short (${short.deadline}) aborts what is left and counts it: gw's aborted = the clients' cut requests`,
-      verdict: verdict(short.aborted !== null && short.aborted > 0 && short.aborted === short.before.failed),
-      measured: `gw: drained ${short.drained}, aborted ${short.aborted}; client: ${short.before.failed} requests sent before SIGTERM failed (${JSON.stringify(short.before.kinds)})`,
+      what: `a deadline too short (${short.deadline}) cuts what is left: gw's aborted = every request the clients saw cut (in flight at the SIGTERM, or arrived on a kept-alive connection during the drain)`,
+      verdict: verdict(short.aborted !== null && short.aborted > 0 && short.aborted === short.atTerm.cut + short.late.cut),
+      measured: `gw aborted ${short.aborted}; clients: ${short.atTerm.cut} in flight at the SIGTERM + ${short.late.cut} late arrivals cut`,
+    })
+  }
+  for (const d of drains) {
+    out.push({
+      what: `deadline ${d.deadline}: gw's drained/aborted match its metric's definition ("requests in flight at shutdown, by how they ended") as the clients saw them`,
+      verdict: verdict(d.drained !== null && Math.abs(d.drained - d.atTerm.answered) <= 1 && d.aborted === d.atTerm.cut),
+      measured: `gw: drained ${d.drained}, aborted ${d.aborted}; clients: of ${d.inFlightAtTerm} in flight at the SIGTERM ${d.atTerm.answered} answered and ${d.atTerm.cut} cut; ` +
+        `${d.late.answered + d.late.cut} more arrived during the drain on kept-alive connections (${d.late.answered} answered, ${d.late.cut} cut)`,
     })
   }
   if (aware !== undefined) {
@@ -157,8 +174,12 @@ export function rollingMarkdown(r: RollingResult, charts: { name: string; file: 
   ])
   out.push('## Checks', '', mdTable(['check', 'result', 'measured'], r.checks.map((k) => [k.what, k.verdict, k.measured]), ['l', 'l', 'l']), '')
   out.push('## (A) SIGTERM under load', '')
-  out.push(mdTable(['deadline', 'exit code', 'exit after ms', 'gw drained', 'gw aborted', 'client in flight at SIGTERM', 'sent before SIGTERM', 'sent after SIGTERM'],
-    r.drains.map((d) => [d.deadline, String(d.code), d.exitMs, String(d.drained), String(d.aborted), d.inFlightAtTerm, fmt(d.before), fmt(d.after)])), '')
+  out.push(mdTable(['deadline', 'exit code', 'exit after ms', 'gw drained', 'gw aborted', 'client: in flight at SIGTERM (answered / cut)', 'client: late arrivals on kept-alive connections (answered / cut)', 'client: refused after SIGTERM', 'sent before SIGTERM', 'sent after SIGTERM'],
+    r.drains.map((d) => [d.deadline, String(d.code), d.exitMs, String(d.drained), String(d.aborted), `${d.inFlightAtTerm} (${d.atTerm.answered} / ${d.atTerm.cut})`,
+      `${d.late.answered + d.late.cut} (${d.late.answered} / ${d.late.cut})`, d.late.refused, fmt(d.before), fmt(d.after)])), '')
+  out.push('gw computes `drained` as "in flight at the SIGTERM − in flight at the deadline" and `aborted` as "in flight at the deadline" ' +
+    '(runtime/serve.ts). A request that arrives during the drain on a kept-alive connection (gw serves it, with `Connection: close`) is in neither ' +
+    'population when it is answered, and is counted as aborted when the deadline cuts it — then `drained` is short by as many.', '')
   out.push('## (B) Rolling restarts', '')
   out.push(mdTable(['balancer', 'requests', 'errors', 'p99 ms', 'max ms', 'statuses', 'transport errors', 'balancer retries', 'replicas marked down'],
     r.rolls.map((x) => [x.mode, x.load.completed, x.load.errors, num(x.load.latencyMs.p99), num(x.load.latencyMs.max),

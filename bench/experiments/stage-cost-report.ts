@@ -12,6 +12,7 @@ import { RESULTS_DIR } from '../harness/paths.js'
 import { diff, median, paired } from '../harness/stats.js'
 import type { FileResult } from '../runtime/kit/suite.js'
 import { byRound, METRICS } from '../tax/summary.js'
+import { quantile } from './containment-report.js'
 import { chartsMarkdown, headerMarkdown, verdict, type Check } from './report.js'
 import type { StageCostResult } from './stage-cost.js'
 
@@ -45,6 +46,55 @@ export function summarizeStages(runs: RunRecord[], order: string[], base = 'pass
       cpuUsPerRequest: median(rs.map((r) => METRICS.cpu(r) ?? NaN)), heapBytesPerRequest: median(rs.map((r) => heapOf(r) ?? NaN)),
       addedP99: p99.median, addedP99Rounds: p99.perRound, addedCpuUs: d(METRICS.cpu).median, addedHeapBytes: d(heapOf).median,
       errors: rs.reduce((n, r) => n + r.load.errors, 0),
+    }
+  })
+}
+
+/** One access-log line, the fields used here: when it was written, the route, gw's time and the upstream's. */
+export interface AccessLine { time: number; route: string; ms: number; upstreamMs: number | null }
+
+/** Parses gw's access log (JSON lines; other log lines and partial lines are skipped). */
+export function parseAccessLog(text: string): AccessLine[] {
+  const out: AccessLine[] = []
+  for (const line of text.split('\n')) {
+    if (!line.includes('"msg":"access"')) continue
+    try {
+      const o = JSON.parse(line) as { time: number; route: string | null; ms: number; upstreamMs?: number }
+      if (o.route !== null) out.push({ time: o.time, route: o.route, ms: o.ms, upstreamMs: o.upstreamMs ?? null })
+    } catch { /* a line cut by the end of the file */ }
+  }
+  return out
+}
+
+/** A measured run's window on the wall clock, and the route it loaded. */
+export interface RunWindow { stage: string; route: string; round: number; from: number; to: number }
+
+/**
+ * gw's own view per stage and round: p99 of the access log's `ms` (arrival → end of response) and of `ms −
+ * upstreamMs` (gw's share: everything but waiting for the upstream's headers), over the lines of the run's route
+ * written inside its window; then the median over rounds and the difference over `base` paired per round.
+ */
+export function gwSideLatency(lines: readonly AccessLine[], windows: readonly RunWindow[], order: string[], base = 'pass'):
+  { stage: string; p99: number; ownP99: number; addedP99: number; addedOwnP99: number; lines: number }[] {
+  const per = new Map<string, Map<number, { p99: number; own: number; n: number }>>()
+  for (const w of windows) {
+    const mine = lines.filter((l) => l.route === w.route && l.time >= w.from && l.time <= w.to)
+    if (mine.length === 0) continue
+    const ms = mine.map((l) => l.ms)
+    const own = mine.map((l) => (l.upstreamMs === null ? l.ms : l.ms - l.upstreamMs))
+    let m = per.get(w.stage)
+    if (m === undefined) per.set(w.stage, m = new Map())
+    m.set(w.round, { p99: quantile(ms, 0.99), own: quantile(own, 0.99), n: mine.length })
+  }
+  const b = per.get(base)
+  const pick = (m: Map<number, { p99: number; own: number }>, k: 'p99' | 'own'): Map<number, number> => new Map([...m].map(([r, v]) => [r, v[k]]))
+  return order.filter((st) => per.has(st)).map((stage) => {
+    const m = per.get(stage)!
+    return {
+      stage, p99: median([...m.values()].map((v) => v.p99)), ownP99: median([...m.values()].map((v) => v.own)),
+      addedP99: b === undefined ? NaN : paired(pick(m, 'p99'), pick(b, 'p99'), diff).median,
+      addedOwnP99: b === undefined ? NaN : paired(pick(m, 'own'), pick(b, 'own'), diff).median,
+      lines: [...m.values()].reduce((n, v) => n + v.n, 0),
     }
   })
 }
@@ -87,10 +137,13 @@ export function latestTaxFigures(dir = RESULTS_DIR): TaxFigures | null {
   return null
 }
 
-export function stageChecks(rows: StageRow[], micro: MicroFigure[]): Check[] {
+export type GwSide = ReturnType<typeof gwSideLatency>
+
+export function stageChecks(rows: StageRow[], micro: MicroFigure[], gwSide: GwSide): Check[] {
   const hit = micro.find((m) => m.file === 'limits' && m.name.startsWith('token cache: hit'))
   const handler = micro.find((m) => m.file === 'handler' && m.name.includes('auth'))
   const auth = rows.find((r) => r.stage === 'auth')
+  const authGw = gwSide.find((g) => g.stage === 'auth')
   return [
     {
       what: 'JWT verify with a warm cache, micro-benchmark p99 < 100 µs (token cache hit; the whole auth handler)',
@@ -99,9 +152,10 @@ export function stageChecks(rows: StageRow[], micro: MicroFigure[]): Check[] {
         `${handler === undefined ? '—' : `auth handler ${num(handler.nsPerOp)} ns/op, p99 ${num(handler.p99Ns)} ns`}`,
     },
     {
-      what: 'JWT verify with a warm cache, under load: auth\'s added p99 over passthrough < 100 µs',
-      verdict: verdict(auth === undefined || !Number.isFinite(auth.addedP99) ? null : auth.addedP99 < 0.1),
-      measured: auth === undefined ? '—' : `${signed(auth.addedP99 * 1000)} µs (rounds: ${auth.addedP99Rounds.map((x) => `${Math.round(x * 1000)}`).join(', ')} µs)`,
+      what: 'JWT verify with a warm cache, under load: auth\'s added p99 of gw\'s own time (access log, ms − upstreamMs) over passthrough < 100 µs',
+      verdict: verdict(authGw === undefined || !Number.isFinite(authGw.addedOwnP99) ? null : authGw.addedOwnP99 < 0.1),
+      measured: `${authGw === undefined ? '—' : `${signed(authGw.addedOwnP99 * 1000)} µs`}; seen by the client: ` +
+        `${auth === undefined ? '—' : `${signed(auth.addedP99 * 1000)} µs (rounds: ${auth.addedP99Rounds.map((x) => `${Math.round(x * 1000)}`).join(', ')} µs)`}`,
     },
   ]
 }
@@ -121,8 +175,17 @@ export function stageMarkdown(r: StageCostResult, charts: { name: string; file: 
   out.push(mdTable(['stage', 'req/s', 'p50 ms', 'p99 ms', 'added p99 µs', 'CPU µs/req', 'added CPU µs/req', 'heap B/req', 'added heap B/req', 'errors'],
     r.rows.map((x) => [label(x.stage), num(x.rps), num(x.p50), num(x.p99), x.stage === 'pass' ? '—' : `${signed(x.addedP99 * 1000)} (${x.addedP99Rounds.map((v) => Math.round(v * 1000)).join(', ')})`,
       num(x.cpuUsPerRequest), x.stage === 'pass' ? '—' : signed(x.addedCpuUs), bytes(x.heapBytesPerRequest), x.stage === 'pass' ? '—' : signed(x.addedHeapBytes), x.errors])), '')
-  out.push('Per-round values of the added p99 are in brackets: at sub-millisecond latencies on a shared 2-core machine they move by tens of µs between rounds, ' +
-    'so read the CPU and heap columns (which divide a whole window\'s cost by its requests) as the steadier measure of a stage\'s price.', '')
+  out.push('Per-round values of the added p99 are in brackets: seen from the client, p99 at 2,000 req/s on a shared 2-core machine moves by ' +
+    'milliseconds between rounds (the load generator, the stub and Redis share one core), far more than any stage adds; gw\'s own view below, and the ' +
+    'CPU and heap columns (a whole window\'s cost divided by its requests), are the steadier measures of a stage\'s price.', '')
+  if (r.gwSide.length > 0) {
+    out.push('### The same runs from gw\'s access log', '')
+    out.push('`ms` is gw\'s time from a request\'s arrival to the end of its response; "own" is `ms − upstreamMs` (everything but waiting for ' +
+      'the upstream\'s response headers: the stages, routing, forwarding, writing the answer). p99 per run over the route\'s lines written in its ' +
+      'measured window, median over rounds; "added" paired per round with passthrough.', '')
+    out.push(mdTable(['stage', 'access-log lines', 'gw p99 ms', 'added µs', 'gw own p99 µs', 'added own µs'],
+      r.gwSide.map((g) => [label(g.stage), g.lines, num(g.p99), g.stage === 'pass' ? '—' : signed(g.addedP99 * 1000), num(g.ownP99 * 1000), g.stage === 'pass' ? '—' : signed(g.addedOwnP99 * 1000)])), '')
+  }
   if (r.micro.length > 0) {
     out.push('## JWT verify with a warm cache (micro-benchmarks)', '')
     out.push(mdTable(['file', 'case', 'ns/op', 'p99 ns', 'B/op'], r.micro.map((m) => [m.file, m.name, num(m.nsPerOp), num(m.p99Ns), num(m.bytesPerOp)]), ['l', 'l', 'r', 'r', 'r']), '')
@@ -143,9 +206,10 @@ export function stageCharts(r: StageCostResult): { name: string; spec: TopLevelS
   const rows: BarRow[] = []
   for (const x of r.rows) {
     if (x.stage === 'pass') continue
-    rows.push({ group: x.stage, measure: 'added p99 (µs)', value: x.addedP99 * 1000 }, { group: x.stage, measure: 'added CPU (µs/req)', value: x.addedCpuUs },
+    const g = r.gwSide.find((y) => y.stage === x.stage)
+    rows.push({ group: x.stage, measure: 'added gw own p99 (µs)', value: (g?.addedOwnP99 ?? NaN) * 1000 }, { group: x.stage, measure: 'added CPU (µs/req)', value: x.addedCpuUs },
       { group: x.stage, measure: 'added heap (B/req)', value: x.addedHeapBytes })
   }
   const order = r.rows.map((x) => x.stage).filter((s) => s !== 'pass')
-  return [{ name: 'stages', spec: barsSpec(rows, `marginal cost per stage over passthrough (${r.config.rate} req/s, paired per round)`, order, ['added p99 (µs)', 'added CPU (µs/req)', 'added heap (B/req)']) }]
+  return [{ name: 'stages', spec: barsSpec(rows, `marginal cost per stage over passthrough (${r.config.rate} req/s, paired per round)`, order, ['added gw own p99 (µs)', 'added CPU (µs/req)', 'added heap (B/req)']) }]
 }

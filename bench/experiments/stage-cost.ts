@@ -4,6 +4,8 @@
 // measure: probed gw, medians over rounds, differences paired within a round); plus the JWT figures of the
 // micro-benchmarks. (Report: stage-cost-report.ts.)
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { interleave } from '../harness/interleave.js'
@@ -17,7 +19,10 @@ import { TRACEPARENT } from '../tax/targets.js'
 import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
 import { formatChecks } from './report.js'
 import { groupPorts, replicaList, startGwPolicy } from './rig.js'
-import { latestTaxFigures, microFigures, stageCharts, stageChecks, stageMarkdown, summarizeStages, type MicroFigure, type StageRow, type TaxFigures } from './stage-cost-report.js'
+import {
+  gwSideLatency, latestTaxFigures, microFigures, parseAccessLog, stageCharts, stageChecks, stageMarkdown, summarizeStages,
+  type GwSide, type MicroFigure, type RunWindow, type StageRow, type TaxFigures,
+} from './stage-cost-report.js'
 
 export interface StageCostConfig {
   rounds: number
@@ -30,7 +35,7 @@ export interface StageCostConfig {
 }
 
 const CONFIGS: Record<Flavour, StageCostConfig> = {
-  quick: { rounds: 3, primeMs: 1000, warmupMs: 500, durationMs: 2500, rate: 2000, tokens: 200, microTimeMs: 300 },
+  quick: { rounds: 4, primeMs: 1000, warmupMs: 500, durationMs: 2500, rate: 2000, tokens: 200, microTimeMs: 300 },
   full: { rounds: 5, primeMs: 3000, warmupMs: 2000, durationMs: 8000, rate: 2000, tokens: 1000, microTimeMs: 500 },
 }
 
@@ -92,6 +97,8 @@ export interface StageCostResult extends ResultHeader {
   config: StageCostConfig
   stages: readonly StageDef[]
   rows: StageRow[]
+  /** The same runs seen from gw's access log. */
+  gwSide: GwSide
   micro: MicroFigure[]
   tax: TaxFigures | null
   runs: RunRecord[]
@@ -122,22 +129,30 @@ export async function runStageCost(o: ExperimentOptions): Promise<StageCostResul
       args.push('--redis', `redis://127.0.0.1:${port}`)
       log(`redis-server on 127.0.0.1:${port}`)
     }
+    // The access log goes to a file (not /dev/null as in the tax run): gw's own time per request, per route.
+    const accessFile = join(dir, 'access.log')
+    args.push('--log-destination', accessFile)
     const gw = await startGwPolicy(sup, dir, 'stages', stagePolicy(stages, groupPorts(stub.ports, 'users'), idp.jwksUrl, issuer), { args })
     const mixOf = (s: StageDef): MixEntry[] => {
       const base: MixEntry = { method: 'GET', path: `${s.path}/42`, headers: { traceparent: TRACEPARENT, 'x-debug': '1' } }
       return s.auth ? tokens.map((t) => ({ ...base, headers: { ...base.headers, authorization: `Bearer ${t}` } })) : [base]
     }
     const targets = new Map<string, MeasureTarget>(stages.map((s) => [s.id, { name: s.id, url: gw.url, mix: mixOf(s), probe: gw.probe, gwAdminUrl: gw.adminUrl }]))
-    const ctx: MeasureContext = { stubControlUrl: stub.url('users-1'), upstreamProbe: stub.probe, clock0: performance.now() }
+    const clock0 = performance.now()
+    const clock0Wall = Date.now()
+    const ctx: MeasureContext = { stubControlUrl: stub.url('users-1'), upstreamProbe: stub.probe, clock0 }
     log(`\npriming every route for ${c.primeMs / 1000} s (every load token verified once: the token cache is warm)…`)
     for (const t of targets.values()) await drive(t.url, t.mix, { model: 'closed', concurrency: 16, durationMs: c.primeMs, warmupMs: 0 }, c.primeMs)
     const spec: LoadSpec = { model: 'open', rate: c.rate, connections: 64, durationMs: c.durationMs, warmupMs: c.warmupMs }
     log(`\n${c.rate} req/s open model, ${c.durationMs / 1000} s per run, ${c.rounds} interleaved rounds`)
     env.mark('load')
     const runs: RunRecord[] = []
+    const windows: RunWindow[] = []
     for (const slot of interleave(stages.map((s) => s.id), c.rounds)) {
       const r = await measure('stage-cost', slot.round, targets.get(slot.target)!, spec, ctx)
       runs.push(r)
+      const from = clock0Wall + r.startS * 1000
+      windows.push({ stage: slot.target, route: slot.target.replace(/-/g, '_'), round: slot.round, from, to: from + c.durationMs + 100 })
       log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(9)} p50 ${r.load.latencyMs.p50} p99 ${r.load.latencyMs.p99} ms, ` +
         `${r.proxy?.cpuUsPerRequest ?? '—'} µs CPU/req, ${r.proxy?.heapBytesPerRequest ?? '—'} heap B/req${r.load.errors > 0 ? `, ${r.load.errors} errors` : ''}`)
     }
@@ -149,11 +164,14 @@ export async function runStageCost(o: ExperimentOptions): Promise<StageCostResul
       if (!out.ok) { notes.push(`micro-benchmark ${file} failed: ${out.error?.split('\n')[0]}`); continue }
       micro.push(...microFigures(out.result!, file))
     }
-    return { stages, runs, micro }
+    await gw.child.stop(10_000) // SIGTERM: gw flushes its access log on the way out
+    const gwSide = gwSideLatency(parseAccessLog(readFileSync(accessFile, 'utf8')), windows, stages.map((s) => s.id))
+    return { stages, runs, micro, gwSide }
   })
   const rows = summarizeStages(value.runs, value.stages.map((s) => s.id))
   const result: StageCostResult = {
-    ...header, config: c, stages: value.stages, rows, micro: value.micro, tax: latestTaxFigures(), runs: value.runs, checks: stageChecks(rows, value.micro),
+    ...header, config: c, stages: value.stages, rows, gwSide: value.gwSide, micro: value.micro, tax: latestTaxFigures(), runs: value.runs,
+    checks: stageChecks(rows, value.micro, value.gwSide),
   }
   ;(o.log ?? console.log)('\nchecks:\n' + formatChecks(result.checks))
   await writeExperiment(result, (charts) => stageMarkdown(result, charts), stageCharts(result), o)

@@ -9,7 +9,7 @@ import { analyzeStorm, clientRequests, coveredDelta, ratioSeries } from '../../b
 import { isSpike, oldKeyOutcome } from '../../bench/experiments/jwks-rotation-report.js'
 import { rotationSchedule } from '../../bench/experiments/jwks-rotation.js'
 import { analyzeDrain, outcomes } from '../../bench/experiments/rolling-report.js'
-import { summarizeStages } from '../../bench/experiments/stage-cost-report.js'
+import { gwSideLatency, parseAccessLog, summarizeStages } from '../../bench/experiments/stage-cost-report.js'
 import { parseBackend, pickNext } from '../../bench/experiments/lb.js'
 import { checkPhases, phaseAt } from '../../bench/experiments/phases.js'
 import { othersOnly, parsePgrep } from '../../bench/experiments/quiet.js'
@@ -143,6 +143,8 @@ test('drain: requests sent before the SIGTERM are told apart from those after, a
     { ...rec(T0 + 3100, T0 + 3101, 0), error: 'connect_refused' as const }]
   const d = analyzeDrain({ id: 'x', deadline: '1s', origin: T0, termAt: term, records: rs, code: 0, drained: 1, aborted: 1, exitMs: 400 })
   assert.equal(d.inFlightAtTerm, 2)
+  assert.deepEqual(d.atTerm, { answered: 1, cut: 1 })
+  assert.deepEqual(d.late, { refused: 1, answered: 0, cut: 0 })
   assert.deepEqual(d.before, { ok: 2, failed: 1, kinds: { reset: 1 } })
   assert.deepEqual(d.after, { ok: 0, failed: 1, kinds: { connect_refused: 1 } })
   assert.equal(d.termS, 3)
@@ -163,6 +165,29 @@ test('stage differences over passthrough are paired within each round', () => {
   assert.equal(auth.addedCpuUs, 10)
   assert.equal(auth.addedHeapBytes, 400)
   assert.equal(auth.p99, 1.5)
+})
+
+test('gw\'s access log gives each stage\'s own p99 per run window, paired with passthrough per round', () => {
+  const line = (time: number, route: string, ms: number, up: number | null) =>
+    JSON.stringify({ level: 30, pid: 1, msg: 'access', time, id: 'x', route, status: 200, ms, ...(up === null ? {} : { upstreamMs: up }) })
+  const text = [
+    JSON.stringify({ level: 30, msg: 'gw listening' }),
+    line(1000, 'pass', 1.0, 0.8), line(1001, 'pass', 1.2, 0.9), line(1500, 'auth', 1.4, 1.0), line(1501, 'auth', 1.5, 1.0),
+    line(2000, 'pass', 2.0, 1.9), line(2500, 'auth', 2.2, 1.8), line(9000, 'auth', 50, 1), '{"level":30,"msg":"access","ti',
+  ].join('\n')
+  const lines = parseAccessLog(text)
+  assert.equal(lines.length, 7)
+  const windows = [
+    { stage: 'pass', route: 'pass', round: 0, from: 900, to: 1100 }, { stage: 'auth', route: 'auth', round: 0, from: 1400, to: 1600 },
+    { stage: 'pass', route: 'pass', round: 1, from: 1900, to: 2100 }, { stage: 'auth', route: 'auth', round: 1, from: 2400, to: 2600 },
+  ]
+  const [pass, auth] = gwSideLatency(lines, windows, ['pass', 'auth'])
+  assert.equal(pass.lines, 3)
+  assert.equal(auth.lines, 3, 'the line outside every window is not counted')
+  // gw's own time (ms − upstreamMs): round 0 auth 0.5 vs pass 0.3, round 1 auth 0.4 vs pass 0.1 → +0.2, +0.3 → median 0.25
+  assert.ok(Math.abs(auth.addedOwnP99 - 0.25) < 1e-9, `${auth.addedOwnP99}`)
+  assert.ok(Math.abs(pass.ownP99 - 0.2) < 1e-9, 'median of 0.3 and 0.1')
+  assert.equal(auth.p99, 1.85)
 })
 
 test('the balancer parses backends and skips unhealthy ones (failing open when none is healthy)', () => {
