@@ -9,13 +9,17 @@ import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, typ
 import { analyzeContainment, containmentCharts, containmentChecks, containmentMarkdown, type ContainmentRun } from './containment-report.js'
 import { runPhasedLoad } from './phases.js'
 import { combine, gwReader, startPoller, stubReader } from './poller.js'
+import { runReaction, type Reaction, type ReactionConfig } from './breaker-reaction.js'
 import { formatChecks } from './report.js'
-import { INERT_PASSIVE_HEALTH, groupPorts, replicaList, setStubRules, startGwPolicy } from './rig.js'
+import { BAD, CATALOG, HEALTHY, VARIANTS, containmentPolicy, type Variant } from './containment-policy.js'
+import { groupPorts, setStubRules, startGwPolicy } from './rig.js'
 import { startTrace } from './tracer.js'
 import type { ResultHeader } from './common.js'
 
 export interface ContainmentConfig {
   rounds: number
+  /** The breaker's reaction time over the phases of its bucket (breaker-reaction.ts). */
+  reaction: ReactionConfig
   warmupMs: number
   baselineMs: number
   badMs: number
@@ -26,51 +30,8 @@ export interface ContainmentConfig {
 }
 
 const CONFIGS: Record<Flavour, ContainmentConfig> = {
-  quick: { rounds: 1, warmupMs: 3000, baselineMs: 5000, badMs: 12_000, recoveryMs: 5000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
-  full: { rounds: 2, warmupMs: 5000, baselineMs: 15_000, badMs: 40_000, recoveryMs: 15_000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
-}
-
-export const HEALTHY: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 5, p99: 20 } }]
-export const BAD: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 200, p99: 1000 }, error: { rate: '30%', status: 503 } }]
-const CATALOG: RuleSpec[] = [{ path: '/', latency: { dist: 'uniform', min: 1, max: 4 } }]
-
-export interface Variant { id: string; label: string; payments: string }
-
-/** The breaker's threshold sits below the injected 30% so it can open; the bulkhead caps what a slow payments may hold. */
-export const BREAKER = 'breaker error_ratio 25% min_requests 20 window 10s open_for 2s half_open 3'
-export const BULKHEAD = 'bulkhead max_in_flight 64'
-
-export const VARIANTS: readonly Variant[] = [
-  { id: 'off', label: 'breaker off (no breaker, no bulkhead)', payments: INERT_PASSIVE_HEALTH },
-  { id: 'on', label: `breaker on (${BREAKER}; ${BULKHEAD})`, payments: `${INERT_PASSIVE_HEALTH}\n  ${BREAKER}\n  ${BULKHEAD}` },
-  { id: 'passive', label: 'breaker off, passive health at its defaults (5 failures eject a replica for 30 s)', payments: '' },
-]
-
-export function containmentPolicy(v: Variant, payments: number[], catalog: number[]): string {
-  return `# written by bench/experiments/containment.ts: variant ${v.id}
-upstream payments {
-  replicas ${replicaList(payments)}
-  pool connections 64 idle 30s
-  ${v.payments}
-}
-
-upstream catalog {
-  replicas ${replicaList(catalog)}
-  pool connections 64 idle 30s
-}
-
-route payments {
-  match path prefix "/v1/payments"
-  timeout 2s
-  proxy payments
-}
-
-route catalog {
-  match path prefix "/v1/catalog"
-  timeout 2s
-  proxy catalog
-}
-`
+  quick: { reaction: { episodes: 5, shiftS: 0.2, badS: 2.5, periodS: 6, paymentsRate: 250, pollMs: 50 }, rounds: 1, warmupMs: 3000, baselineMs: 5000, badMs: 12_000, recoveryMs: 5000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
+  full: { reaction: { episodes: 10, shiftS: 0.1, badS: 2.5, periodS: 6, paymentsRate: 250, pollMs: 50 }, rounds: 2, warmupMs: 5000, baselineMs: 15_000, badMs: 40_000, recoveryMs: 15_000, catalogRate: 400, paymentsRate: 250, pollMs: 100 },
 }
 
 export interface ContainmentResult extends ResultHeader {
@@ -78,12 +39,13 @@ export interface ContainmentResult extends ResultHeader {
   variants: readonly Variant[]
   rules: { healthy: RuleSpec[]; bad: RuleSpec[]; catalog: RuleSpec[] }
   runs: ContainmentRun[]
+  reaction: Reaction
   checks: ReturnType<typeof containmentChecks>
 }
 
 export async function runContainment(o: ExperimentOptions): Promise<ContainmentResult> {
   const c = CONFIGS[o.flavour]
-  const { header, value: runs } = await runExperiment('containment', o, 'gwp slow upstream containment', async (env) => {
+  const { header, value: { runs, reaction } } = await runExperiment('containment', o, 'gwp slow upstream containment', async (env) => {
     const { sup, dir, log } = env
     const stub = await startStubProcess(sup, dir, {
       seed: 7, services: [{ name: 'payments', ports: [0, 0, 0], rules: HEALTHY }, { name: 'catalog', ports: [0, 0, 0], rules: CATALOG }],
@@ -136,10 +98,13 @@ export async function runContainment(o: ExperimentOptions): Promise<ContainmentR
           (run.breaker.firstFast503Ms !== null ? `, first fast 503 after ${run.breaker.firstFast503Ms} ms` : ''))
       }
     }
-    return out
+    env.mark('reaction')
+    log(`\nbreaker reaction time: payments bad ${c.reaction.episodes} times, each switch ${c.reaction.shiftS} s later in the breaker's one-second bucket`)
+    const reaction = await runReaction(sup, dir, c.reaction, payments, catalog, ctlUrl, log)
+    return { runs: out, reaction }
   })
   const result: ContainmentResult = {
-    ...header, config: c, variants: VARIANTS, rules: { healthy: HEALTHY, bad: BAD, catalog: CATALOG }, runs, checks: containmentChecks(runs),
+    ...header, config: c, variants: VARIANTS, rules: { healthy: HEALTHY, bad: BAD, catalog: CATALOG }, runs, reaction, checks: containmentChecks(runs, reaction),
   }
   ;(o.log ?? console.log)('\nchecks:\n' + formatChecks(result.checks))
   await writeExperiment(result, (charts) => containmentMarkdown(result, charts), containmentCharts(result), o)

@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { LoadDigest, RunRecord } from '../../bench/harness/measure.js'
 import { analyzeContainment, classify, quantile, typicalSecondP99, unchanged } from '../../bench/experiments/containment-report.js'
+import { episodeOutcome } from '../../bench/experiments/breaker-reaction.js'
 import { analyzeStorm, clientRequests, coveredDelta, ratioSeries } from '../../bench/experiments/retry-storm-report.js'
 import { isSpike, oldKeyOutcome } from '../../bench/experiments/jwks-rotation-report.js'
 import { rotationSchedule } from '../../bench/experiments/jwks-rotation.js'
@@ -76,6 +77,15 @@ test('containment: the breaker opening is bracketed after the switch, and the fi
   assert.equal(bad.pileup.breakerOpened, 1)
   assert.deepEqual(bad.payments.classes, { upstream_5xx: 1, gw_503: 2 })
   assert.equal(run.phases[0].payments.count, 1)
+})
+
+test('breaker reaction: each episode finds its own opening and first fast 503, not the next episode\'s', () => {
+  const samples: PollSample[] = []
+  for (let ms = 0; ms <= 12_000; ms += 50) samples.push({ at: T0 + ms, values: { 'payments.breakerOpened': (ms >= 1600 ? 1 : 0) + (ms >= 6900 ? 1 : 0) } })
+  const records = [rec(T0 + 1500, T0 + 1650, 503, {}), rec(T0 + 6800, T0 + 6950, 503, {}), rec(T0 + 6000, T0 + 6100, 503, { 'x-stub-replica': 'p' })]
+  assert.deepEqual(episodeOutcome(samples, records, T0 + 1000, T0 + 3500), { openedAfterMs: [550, 600], firstFast503Ms: 650 })
+  assert.deepEqual(episodeOutcome(samples, records, T0 + 6000, T0 + 8500), { openedAfterMs: [850, 900], firstFast503Ms: 950 })
+  assert.deepEqual(episodeOutcome(samples, [], T0 + 9000, T0 + 11_000), { openedAfterMs: null, firstFast503Ms: null })
 })
 
 test('retry storm: amplification per phase from gw\'s attempts counter over the client requests', () => {
