@@ -94,7 +94,7 @@ async function run(args: string[]): Promise<void> {
   const running = await serve(settings, bundleSource(paths))
   process.stderr.write(`gw ${GWP_VERSION} serving bundle ${running.gateway.active!.version} on http://${running.address.host}:${running.address.port} (admin http://${running.adminAddress!.host}:${running.adminAddress!.port})\n`)
   const stop = (sig: string) => {
-    running.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}\n`); process.exit(0) }, () => process.exit(1))
+    running.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}, late ${r.late}\n`); process.exit(0) }, () => process.exit(1))
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
@@ -108,7 +108,7 @@ async function runWorkers(settings: Settings, paths: string[]): Promise<void> {
   const host = splitHostPort(settings.listen).host
   process.stderr.write(`gw ${GWP_VERSION} serving bundle ${c.version} on http://${host}:${c.port} (admin http://${splitHostPort(settings.admin).host}:${c.adminPort}) with ${settings.workers} workers\n`)
   const stop = (sig: string) => {
-    c.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}\n`); process.exit(0) }, () => process.exit(1))
+    c.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}, late ${r.late}\n`); process.exit(0) }, () => process.exit(1))
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))

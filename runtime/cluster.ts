@@ -22,7 +22,7 @@ type FromWorker =
   | { type: 'gwp:ready'; port: number }
   | { type: 'gwp:applied'; ok: true; result: ReloadResult }
   | { type: 'gwp:applied'; ok: false; error: string }
-  | { type: 'gwp:drained'; drained: number; aborted: number }
+  | { type: 'gwp:drained'; drained: number; aborted: number; late: number }
 
 /** Runs in a worker: waits for its first bundle, serves, applies later bundles, drains when told. */
 export async function runWorker(settings: Settings): Promise<void> {
@@ -55,7 +55,7 @@ export interface ClusterRunning {
   port: number
   adminPort: number
   version: string
-  shutdown(reason: string): Promise<{ drained: number; aborted: number }>
+  shutdown(reason: string): Promise<{ drained: number; aborted: number; late: number }>
 }
 
 /** Runs in the primary. Resolves once every worker serves the first bundle. */
@@ -125,12 +125,12 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
   const { host, port: adminPort } = splitHostPort(settings.admin)
   await new Promise<void>((resolve, reject) => { admin.once('error', reject); admin.listen(adminPort, host, () => resolve()) })
 
-  let stopping: Promise<{ drained: number; aborted: number }> | null = null
+  let stopping: Promise<{ drained: number; aborted: number; late: number }> | null = null
   const shutdown = (reason: string) => stopping ??= (async () => {
     draining = true
     log.info({ reason, workers: ready.size }, 'draining workers')
     const answers = await broadcast({ type: 'gwp:shutdown' }, 'gwp:drained', settings.drainTimeoutMs + 5000).catch(() => [])
-    const total = answers.reduce((a, m) => ({ drained: a.drained + m.drained, aborted: a.aborted + m.aborted }), { drained: 0, aborted: 0 })
+    const total = answers.reduce((a, m) => ({ drained: a.drained + m.drained, aborted: a.aborted + m.aborted, late: a.late + m.late }), { drained: 0, aborted: 0, late: 0 })
     for (const w of Object.values(cluster.workers ?? {})) w?.kill()
     admin.close()
     log.info(total, 'shutdown complete')

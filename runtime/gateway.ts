@@ -64,6 +64,15 @@ export class Gateway {
   active: Snapshot | null = null
   /** Set while draining for shutdown: /healthz reports it and new keep-alive requests get `Connection: close`. */
   draining = false
+  /** performance.now() when the drain began: requests are counted by whether they were in flight then. */
+  private drainStart = Infinity
+  /** Shutdown accounting: requests in flight at the start of the drain that completed, and requests that
+   * arrived during it (on kept-alive connections) and completed. Those still running at the deadline are the
+   * aborted ones. */
+  readonly drainCounts = { drained: 0, late: 0 }
+
+  /** Begin draining: remember when, so the shutdown report can tell in-flight from late requests. */
+  startDrain(): void { this.draining = true; this.drainStart = performance.now() }
   private readonly trusted: BlockList | null
   private readonly redis: RedisLike | null
   private readonly access: AccessLog | null
@@ -221,6 +230,7 @@ export class Gateway {
     const aborted = !res.writableFinished
     if (aborted && ctx.upstream !== null) ctx.upstream.clientGone()
     if (ctx.status === 0) ctx.status = aborted ? 499 : res.statusCode
+    if (!aborted && this.draining) { if (ctx.start < this.drainStart) this.drainCounts.drained++; else this.drainCounts.late++ }
     const route = ctx.route
     if (route !== null) {
       const cls = (ctx.status / 100) | 0

@@ -34,7 +34,9 @@ export interface Running {
   /** Apply a bundle handed over by someone else (the cluster primary). */
   apply(b: BundleText): Promise<ReloadResult>
   /** Graceful shutdown: stop accepting, drain in-flight requests within the deadline, close. */
-  shutdown(reason?: string): Promise<{ drained: number; aborted: number }>
+  /** drained: in flight at the signal and completed; late: arrived during the drain and completed; aborted:
+   * still running at the deadline (cut). */
+  shutdown(reason?: string): Promise<{ drained: number; aborted: number; late: number }>
 }
 
 const listen = (server: Server, addr: string): Promise<{ host: string; port: number }> => new Promise((resolve, reject) => {
@@ -99,11 +101,11 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     watchers = source.watchPaths.map(p => watch(p, { persistent: false }, kick))
   }
 
-  let shuttingDown: Promise<{ drained: number; aborted: number }> | null = null
-  const shutdown = (reason = 'shutdown'): Promise<{ drained: number; aborted: number }> => shuttingDown ??= (async () => {
+  let shuttingDown: Promise<{ drained: number; aborted: number; late: number }> | null = null
+  const shutdown = (reason = 'shutdown'): Promise<{ drained: number; aborted: number; late: number }> => shuttingDown ??= (async () => {
     const inFlight = gateway.inFlight
     log.info({ reason, inFlight, deadlineMs: settings.drainTimeoutMs }, 'draining')
-    gateway.draining = true
+    gateway.startDrain()
     for (const w of watchers) w.close()
     const closed = new Promise<void>(r => server.close(() => r()))
     server.closeIdleConnections()
@@ -111,17 +113,18 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     while (gateway.inFlight > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
     const aborted = gateway.inFlight
     server.closeAllConnections()
-    const drained = Math.max(0, inFlight - aborted)
+    const { drained, late } = gateway.drainCounts
     gateway.metrics.drained.child('drained').inc(drained)
+    gateway.metrics.drained.child('late').inc(late)
     gateway.metrics.drained.child('aborted').inc(aborted)
     await Promise.race([closed, new Promise(r => setTimeout(r, 1000).unref())])
     await gateway.close(true)
     admin?.close() // last: /healthz says "draining" for as long as the drain lasts
     if (redis !== null) redis.disconnect()
     await accessLog?.close()
-    log.info({ drained, aborted, accessLinesDropped: accessLog?.dropped ?? 0 }, 'shutdown complete')
+    log.info({ drained, late, aborted, accessLinesDropped: accessLog?.dropped ?? 0 }, 'shutdown complete')
     flushLogger(log)
-    return { drained, aborted }
+    return { drained, aborted, late }
   })()
 
   return { gateway, server, admin, address, adminAddress, log, reload, apply, shutdown }
