@@ -63,16 +63,21 @@ route api {
 }
 `
 
-/** Sends SIGTERM and waits for the exit; returns the exit code and gw's "drained N, aborted M" line. */
-export async function terminate(gw: GwProcess, timeoutMs: number): Promise<{ code: number | null; drained: number | null; aborted: number | null; exitMs: number }> {
+/** gw's shutdown line: "gw: drained N, aborted M[, late L]" (late: since 3a1db7a). */
+export function parseShutdownLine(output: string): { drained: number | null; aborted: number | null; late: number | null } {
+  const m = /drained (\d+), aborted (\d+)(?:, late (\d+))?/.exec(output)
+  return m === null ? { drained: null, aborted: null, late: null } : { drained: Number(m[1]), aborted: Number(m[2]), late: m[3] === undefined ? null : Number(m[3]) }
+}
+
+/** Sends SIGTERM and waits for the exit; returns the exit code and gw's drained / aborted / late counts. */
+export async function terminate(gw: GwProcess, timeoutMs: number): Promise<{ code: number | null; drained: number | null; aborted: number | null; late: number | null; exitMs: number }> {
   const t0 = Date.now()
   const exited = new Promise<number | null>((r) => { if (gw.child.exited) r(gw.child.proc.exitCode); else gw.child.proc.once('exit', (c) => r(c)) })
   gw.child.proc.kill('SIGTERM')
   const code = await Promise.race([exited, sleep(timeoutMs).then(() => undefined)])
   if (code === undefined) await gw.child.stop(500) // did not exit in time: the result says so (code null)
   else await gw.child.stop()
-  const m = /drained (\d+), aborted (\d+)/.exec(gw.child.output())
-  return { code: code ?? null, drained: m === null ? null : Number(m[1]), aborted: m === null ? null : Number(m[2]), exitMs: Date.now() - t0 }
+  return { code: code ?? null, ...parseShutdownLine(gw.child.output()), exitMs: Date.now() - t0 }
 }
 
 export interface RollingResult extends ResultHeader {
@@ -114,7 +119,7 @@ export async function runRolling(o: ExperimentOptions): Promise<RollingResult> {
       const records = await trace.done
       const run = analyzeDrain({ id: d.id, deadline: d.drain, origin, termAt, records, ...t })
       drains.push(run)
-      log(`  exit ${t.code} after ${t.exitMs} ms; gw: drained ${t.drained}, aborted ${t.aborted}; client: ${run.inFlightAtTerm} in flight at SIGTERM, ` +
+      log(`  exit ${t.code} after ${t.exitMs} ms; gw: drained ${t.drained}, late ${t.late}, aborted ${t.aborted}; client: ${run.inFlightAtTerm} in flight at SIGTERM, ` +
         `of the requests sent before it ${run.before.ok} answered and ${run.before.failed} failed; after it ${run.after.ok} answered, ${run.after.failed} failed (${JSON.stringify(run.after.kinds)})`)
     }
 

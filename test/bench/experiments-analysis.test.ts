@@ -9,7 +9,8 @@ import { episodeOutcome } from '../../bench/experiments/breaker-reaction.js'
 import { analyzeStorm, clientRequests, coveredDelta, ratioSeries } from '../../bench/experiments/retry-storm-report.js'
 import { isSpike, oldKeyOutcome } from '../../bench/experiments/jwks-rotation-report.js'
 import { rotationSchedule } from '../../bench/experiments/jwks-rotation.js'
-import { analyzeDrain, outcomes } from '../../bench/experiments/rolling-report.js'
+import { analyzeDrain, outcomes, perBin } from '../../bench/experiments/rolling-report.js'
+import { parseShutdownLine } from '../../bench/experiments/rolling.js'
 import { gwSideLatency, parseAccessLog, summarizeStages } from '../../bench/experiments/stage-cost-report.js'
 import { parseBackend, pickNext } from '../../bench/experiments/lb.js'
 import { checkPhases, phaseAt } from '../../bench/experiments/phases.js'
@@ -151,7 +152,7 @@ test('drain: requests sent before the SIGTERM are told apart from those after, a
   const term = T0 + 3000
   const rs = [rec(T0 + 2500, T0 + 2600, 200), rec(T0 + 2900, T0 + 3200, 200), { ...rec(T0 + 2950, T0 + 3300, 0), error: 'reset' as const },
     { ...rec(T0 + 3100, T0 + 3101, 0), error: 'connect_refused' as const }]
-  const d = analyzeDrain({ id: 'x', deadline: '1s', origin: T0, termAt: term, records: rs, code: 0, drained: 1, aborted: 1, exitMs: 400 })
+  const d = analyzeDrain({ id: 'x', deadline: '1s', origin: T0, termAt: term, records: rs, code: 0, drained: 1, aborted: 1, late: 0, exitMs: 400 })
   assert.equal(d.inFlightAtTerm, 2)
   assert.deepEqual(d.atTerm, { answered: 1, cut: 1 })
   assert.deepEqual(d.late, { refused: 1, answered: 0, cut: 0 })
@@ -159,6 +160,10 @@ test('drain: requests sent before the SIGTERM are told apart from those after, a
   assert.deepEqual(d.after, { ok: 0, failed: 1, kinds: { connect_refused: 1 } })
   assert.equal(d.termS, 3)
   assert.deepEqual(outcomes([rec(0, 1, 503)]), { ok: 0, failed: 1, kinds: { 503: 1 } })
+  assert.deepEqual(parseShutdownLine('x\ngw: drained 37, aborted 50, late 8\n'), { drained: 37, aborted: 50, late: 8 })
+  assert.deepEqual(parseShutdownLine('gw: drained 3, aborted 0'), { drained: 3, aborted: 0, late: null })
+  assert.deepEqual(parseShutdownLine(''), { drained: null, aborted: null, late: null })
+  assert.deepEqual(perBin(rs, T0, () => true), [{ t: 2.6, value: 1 }, { t: 3.1, value: 1 }, { t: 3.2, value: 1 }, { t: 3.3, value: 1 }])
 })
 
 test('stage differences over passthrough are paired within each round', () => {
