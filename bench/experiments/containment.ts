@@ -1,20 +1,20 @@
 // bench/experiments/containment.ts: slow upstream containment — `payments` turns slow (200 ms p50) and failing
 // (30% 503s) while `catalog` and `payments` both carry load through one gw; the same run with the breaker (and a
 // bulkhead) off and on. Does catalog notice, how fast does the breaker open, do sockets and in-flight requests on
-// payments pile up? (Report and charts: containment-report.ts.)
+// payments pile up? Then the breaker's reaction time over the phases of its one-second bucket (breaker-reaction.ts).
+// (Report and charts: containment-report.ts.)
 import { digestLoad } from '../harness/measure.js'
 import { startStubProcess } from '../harness/rig.js'
 import type { RuleSpec } from '../upstream/rules.js'
-import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour } from './common.js'
+import { runReaction, type Reaction, type ReactionConfig } from './breaker-reaction.js'
+import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
+import { BAD, CATALOG, HEALTHY, VARIANTS, containmentPolicy, type Variant } from './containment-policy.js'
 import { analyzeContainment, containmentCharts, containmentChecks, containmentMarkdown, type ContainmentRun } from './containment-report.js'
 import { runPhasedLoad } from './phases.js'
 import { combine, gwReader, startPoller, stubReader } from './poller.js'
-import { runReaction, type Reaction, type ReactionConfig } from './breaker-reaction.js'
 import { formatChecks } from './report.js'
-import { BAD, CATALOG, HEALTHY, VARIANTS, containmentPolicy, type Variant } from './containment-policy.js'
 import { groupPorts, setStubRules, startGwPolicy } from './rig.js'
 import { startTrace } from './tracer.js'
-import type { ResultHeader } from './common.js'
 
 export interface ContainmentConfig {
   rounds: number

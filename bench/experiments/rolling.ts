@@ -3,8 +3,10 @@
 // (B) two gw replicas behind bench/experiments/lb.ts, restarted one at a time under steady load (SIGTERM, wait for
 // exit, start again on the same ports, wait for /healthz): with a balancer that health-checks and retries refused
 // connections, no client sees an error; a naive one shows why it must. (Report: rolling-report.ts.)
-import { distFile } from '../harness/paths.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { digestLoad } from '../harness/measure.js'
+import { distFile } from '../harness/paths.js'
 import { startGw, startStubProcess, type GwProcess } from '../harness/rig.js'
 import type { Supervisor } from '../harness/supervisor.js'
 import { runExperiment, sleep, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
@@ -13,8 +15,6 @@ import { formatChecks } from './report.js'
 import { call, groupPorts, healthz, replicaList, waitFor } from './rig.js'
 import { analyzeDrain, analyzeRolling, rollingChecks, rollingCharts, rollingMarkdown, type DrainRun, type Restart, type RollingRun } from './rolling-report.js'
 import { startTrace } from './tracer.js'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 
 export interface RollingConfig {
   warmupMs: number
