@@ -52,8 +52,8 @@ const stopAll = () => { for (const t of targets) t.proc.kill(); upstream.kill() 
 process.once('SIGINT', () => { stopAll(); process.exit(130) })
 for (const t of targets) await t.proc.ready
 
-type Row = { cpuOpen: number[]; heapOpen: number[]; cpuClosed: number[]; rpsClosed: number[] }
-const rows = new Map<string, Row>(targets.map(t => [t.name, { cpuOpen: [], heapOpen: [], cpuClosed: [], rpsClosed: [] }]))
+type Row = { cpuOpen: number[]; heapOpen: number[]; p99Open: number[]; lagOpen: number[]; cpuClosed: number[]; rpsClosed: number[] }
+const rows = new Map<string, Row>(targets.map(t => [t.name, { cpuOpen: [], heapOpen: [], p99Open: [], lagOpen: [], cpuClosed: [], rpsClosed: [] }]))
 for (const t of targets) await runClosed({ url: t.url + '/x', concurrency, durationMs: 1500 }) // JIT warm-up
 for (let r = 0; r < rounds; r++) {
   for (const t of targets) { // interleaved: A B C, A B C … so drift of the shared machine cancels
@@ -62,6 +62,7 @@ for (let r = 0; r < rounds; r++) {
     const open = await runOpen({ url: t.url + '/x', rate, durationMs, connections: concurrency })
     const po = perRequest(await t.proc.stop(), open.requests.completed)
     row.cpuOpen.push(po.cpuUsPerRequest); row.heapOpen.push(po.heapBytesPerRequest ?? NaN)
+    row.p99Open.push(open.latencyMs.p99); row.lagOpen.push(open.schedule?.lagMs.p99 ?? NaN)
     t.proc.start()
     const closed = await runClosed({ url: t.url + '/x', concurrency, durationMs })
     const pc = perRequest(await t.proc.stop(), closed.requests.completed)
@@ -74,9 +75,9 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 const base = rows.get(targets[0].name)!
 const load = (await import('node:os')).loadavg().map(x => x.toFixed(2)).join('/')
 console.log(`side by side: ${rounds} interleaved rounds; open model ${rate} req/s and closed model ${concurrency} concurrent, ${durationMs} ms each; load ${load}`)
-console.log(`| target | CPU µs/req @${rate}/s | ÷ ${targets[0].name} | heap B/req | CPU µs/req closed | req/s closed |`)
-console.log('| :--- | ---: | ---: | ---: | ---: | ---: |')
+console.log(`| target | CPU µs/req @${rate}/s | ÷ ${targets[0].name} | heap B/req | p99 ms @${rate}/s | generator lag p99 ms | CPU µs/req closed | req/s closed |`)
+console.log('| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
 for (const [name, r] of rows) {
-  console.log(`| ${name} | ${median(r.cpuOpen).toFixed(1)} | ${(median(r.cpuOpen) / median(base.cpuOpen)).toFixed(2)}× | ${Math.round(median(r.heapOpen))} | ${median(r.cpuClosed).toFixed(1)} | ${Math.round(median(r.rpsClosed))} |`)
+  console.log(`| ${name} | ${median(r.cpuOpen).toFixed(1)} | ${(median(r.cpuOpen) / median(base.cpuOpen)).toFixed(2)}× | ${Math.round(median(r.heapOpen))} | ${median(r.p99Open).toFixed(2)} | ${median(r.lagOpen).toFixed(2)} | ${median(r.cpuClosed).toFixed(1)} | ${Math.round(median(r.rpsClosed))} |`)
 }
 process.exit(0)
