@@ -265,12 +265,11 @@ export function containmentMarkdown(r: ContainmentResult, charts: { name: string
     out.push(mdTable(['switch at bucket phase', 'breaker opened after', 'first fast 503 after'], q.episodes.map((e) => [`${e.bucketPhaseS.toFixed(2)} s`,
       e.openedAfterMs === null ? 'never' : `${e.openedAfterMs[0]}–${e.openedAfterMs[1]} ms`, e.firstFast503Ms === null ? '—' : `${e.firstFast503Ms} ms`])), '')
   }
-  out.push('The breaker opens when the failure share of the current one-second bucket (or of the 10 s window) reaches `error_ratio` with at least ' +
-    '`min_requests` answers in it. Against 30% failures a 25% threshold is a thin margin: a bucket that began well before the switch is still full of ' +
-    'healthy answers, so the breaker waits for the next bucket. The time to open therefore depends on the phase of the bucket at the switch, from a ' +
-    'few hundred ms (a fresh bucket) to about a second (a bucket already well filled with healthy answers): the reaction table above. The ' +
-    'upstream\'s own latency before its first 503s (the last column of the first table) is part of it. A dead upstream against a 50% threshold opens ' +
-    'it within a few hundred ms (the retry-storm experiment reports it).', '')
+  out.push('The breaker opens when the failure share reaches `error_ratio` with at least `min_requests` answers, judged over the 10 s window and ' +
+    'over the shortest recent span of the last second that holds `min_requests` (100 ms buckets; policies/breaker/stage.ts). Before that short ' +
+    'span it judged the current one-second bucket, and a switch late in a bucket waited for the next one: 273 / 560 / 945 ms over the bucket ' +
+    '(2026-11-29T0331Z-containment-quick). The phase sweep above checks it no longer depends on where in a second the failure starts. The ' +
+    'upstream\'s own latency before its first 503s (the last column of the first table) is part of the time to open.', '')
   for (const x of r.runs) {
     const ej = x.phases.filter((p) => p.pileup.healthyMin === 0).map((p) => p.id)
     if (ej.length > 0) {

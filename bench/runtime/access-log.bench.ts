@@ -33,7 +33,7 @@ assert.ok(escaped.path.includes('"'))
 
 const suite = createSuite(import.meta.url, 'access log lines (runtime/access-log.ts) to /dev/null')
 suite
-  .add('proxied request (upstream fields)', 'the line (~330 chars, one template literal), Date.now(), round3 numbers; the batch join', () => log.log(proxied, 4.7391, false), { yields: true })
+  .add('proxied request (upstream fields)', 'the line (~330 chars, one template literal), Date.now(), round3 numbers; UTF-8 into the pooled buffer, the amortised writev', () => log.log(proxied, 4.7391, false), { yields: true })
   .add('gateway refusal (404, no route)', 'the shorter line (~250 chars) and its pieces', () => log.log(refused, 0.0812, false), { yields: true })
   .add('path needs escaping (JSON.stringify)', 'as proxied + the JSON.stringify copy of the path', () => log.log(escaped, 4.7391, false), { yields: true })
 
