@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TopLevelSpec } from 'vega-lite'
-import { detectCpuPlan, pinSelf, type CpuPlan } from '../harness/cpu-plan.js'
-import { formatLoad, machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
+import type { CpuPlan } from '../harness/cpu-plan.js'
+import { machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
 import { closeControl } from '../harness/metrics-text.js'
 import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
-import { createSupervisor, type Supervisor } from '../harness/supervisor.js'
-import { waitForQuiet } from './quiet.js'
+import { startRun } from '../harness/run-start.js'
+import type { Supervisor } from '../harness/supervisor.js'
 import { closeRigControl } from './rig.js'
 
 export type Flavour = 'quick' | 'full'
@@ -63,19 +63,9 @@ export interface ResultHeader {
  */
 export async function runExperiment<T>(kind: string, o: ExperimentOptions, title: string, body: (env: ExperimentEnv) => Promise<T>): Promise<{ header: ResultHeader; value: T }> {
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'))
-  const notes: string[] = []
-  if (o.noWait === true) notes.push('started without waiting for other benchmarks (--no-wait)')
-  else {
-    notes.push(await waitForQuiet(log))
-  }
-  const started = new Date()
-  const plan = await detectCpuPlan()
-  const sup = createSupervisor({ plan })
-  const pinned = pinSelf(plan, 'load')
   const machine = machineInfo()
-  const loads: LoadSample[] = [sampleLoad('start')]
-  log(`${title} (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
-  log(plan.description + (plan.pinned && !pinned ? ' (could not pin the harness itself)' : ''))
+  const { loads, notes, plan, sup } = await startRun({ log, title: `${title} (${o.flavour})`, machine, wait: o.noWait !== true })
+  const started = new Date()
   const dir = mkdtempSync(join(tmpdir(), `gwp-${kind}-`))
   const env: ExperimentEnv = {
     sup, plan, dir, log, started, machine, loads, notes,

@@ -6,15 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { detectCpuPlan, pinSelf } from '../harness/cpu-plan.js'
-import { waitForQuiet } from '../experiments/quiet.js'
 import { interleave } from '../harness/interleave.js'
-import { formatLoad, machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
+import { machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
+import { startRun } from '../harness/run-start.js'
 import { measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
 import { closeControl, gwUpstreamCounters, scrapeGw } from '../harness/metrics-text.js'
 import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
 import { startGw, startStubProcess, type GwProcess } from '../harness/rig.js'
-import { createSupervisor } from '../harness/supervisor.js'
 import { tinyGwp } from '../harness/topology.js'
 import { countProcFds } from '../probe/tree-reader.js'
 import { reuseCharts, reuseMarkdown } from './report.js'
@@ -110,21 +108,7 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
   const name = o.name ?? `reuse-${o.flavour}`
   const started = new Date()
   const machine = machineInfo()
-  const loads: LoadSample[] = [sampleLoad('start')]
-  log(`gwp connection reuse (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
-  const notes: string[] = []
-  let waitedS = 0
-  if (o.waitForQuiet !== false) {
-    const w0 = Date.now()
-    notes.push(await waitForQuiet(log, 30 * 60_000))
-    waitedS = Math.round((Date.now() - w0) / 1000)
-    if (waitedS > 5) loads.push(sampleLoad('after-wait'))
-  }
-  const clock0 = performance.now()
-  const plan = await detectCpuPlan()
-  const sup = createSupervisor({ plan })
-  pinSelf(plan, 'load')
-  log(plan.description)
+  const { loads, notes, waitedS, clock0, plan, sup } = await startRun({ log, title: `gwp connection reuse (${o.flavour})`, machine, wait: o.waitForQuiet !== false, maxWaitMs: 30 * 60_000 })
   const dir = mkdtempSync(join(tmpdir(), 'gwp-reuse-'))
   const runs: ReuseResult['runs'] = []
   const soak: SoakReuse[] = []

@@ -10,16 +10,15 @@ import { writeFileSync } from 'node:fs'
 import { readLoadTokens } from '../idp/load-tokens.js'
 import type { MixEntry } from '../load/index.js'
 import { parsePeerLine, peerScript, PEER_LINE_RE, type HostPort } from '../peers/common.js'
-import { detectCpuPlan, pinSelf } from '../harness/cpu-plan.js'
-import { waitForQuiet } from '../experiments/quiet.js'
 import { monotonicUs, summarizeProfileDir, type ProfileSummary } from '../harness/cpu-profile.js'
 import { interleave } from '../harness/interleave.js'
-import { formatLoad, machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
+import { machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
+import { startRun } from '../harness/run-start.js'
 import { drive, measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
 import { closeControl } from '../harness/metrics-text.js'
 import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
 import { startGw, startIdpProcess, startPeer, startStubProcess, type GwProcess, type PeerProcess, type StubProcess } from '../harness/rig.js'
-import { createSupervisor, type Child, type Supervisor } from '../harness/supervisor.js'
+import type { Child, Supervisor } from '../harness/supervisor.js'
 import { freePortStubConfig, loadTopology, portMap, remapTopologyGwp, tinyGwp } from '../harness/topology.js'
 import type { GoalResult } from '../harness/stats.js'
 import { FLAVOURS, SCENARIO, ceilingPlan, halfCeilingRate, ratePlans, type Flavour, type ScenarioPlan, type TaxConfig } from './config.js'
@@ -249,23 +248,7 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
   const name = o.name ?? `tax-${o.flavour}`
   const started = new Date()
   const machine = machineInfo()
-  const loads: LoadSample[] = [sampleLoad('start')]
-  const notes: string[] = []
-  log(`gwp tax table (${o.flavour}), ${formatLoad(loads[0], machine.cpus)}`)
-  // Another benchmark on this 2-CPU machine would be measured along with the targets: wait for it to finish.
-  let waitedS = 0
-  if (o.waitForQuiet !== false) {
-    const w0 = Date.now()
-    notes.push(await waitForQuiet(log, 30 * 60_000))
-    waitedS = Math.round((Date.now() - w0) / 1000)
-    if (waitedS > 5) loads.push(sampleLoad('after-wait'))
-  }
-  // Placement after the wait: which CPU is idler is a fact about now, not about when the command was typed.
-  const clock0 = performance.now()
-  const plan = await detectCpuPlan()
-  const sup = createSupervisor({ plan })
-  const pinned = pinSelf(plan, 'load')
-  log(plan.description + (plan.pinned && !pinned ? ' (could not pin the harness itself)' : ''))
+  const { loads, notes, waitedS, clock0, plan, sup } = await startRun({ log, title: `gwp tax table (${o.flavour})`, machine, wait: o.waitForQuiet !== false, maxWaitMs: 30 * 60_000 })
   const wanted = new Set<TargetId>(o.targets ?? TARGETS.map((t) => t.id))
   wanted.add('direct')
   if (!machine.nginx && wanted.has('nginx')) log('skipped: nginx not installed')
