@@ -3,6 +3,7 @@
 // on the normal path, signal and exit handlers on Ctrl-C and errors, and a watchdog process for a SIGKILLed harness.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { collectLines } from '../probe/lines.js'
 import { spawnProbed, type ProbedProcess } from '../probe/spawn-probed.js'
 import { pinPrefix, type CpuPlan, type CpuRole } from './cpu-plan.js'
 import { killTrees, killTreesNow, procStart, type ProcRef } from './proc-tree.js'
@@ -70,22 +71,7 @@ function spawnPlain(cmd: string, args: string[], env: NodeJS.ProcessEnv | undefi
   const proc = spawn(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const listeners: ((l: string) => void)[] = []
-  for (const stream of [proc.stdout, proc.stderr]) {
-    let buf = ''
-    stream?.setEncoding('utf8')
-    stream?.on('data', (chunk: string) => {
-      if (inherit) process.stderr.write(chunk)
-      buf += chunk
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i)
-        buf = buf.slice(i + 1)
-        lines.push(line)
-        if (lines.length > 100) lines.shift()
-        for (const f of listeners) f(line)
-      }
-    })
-  }
+  collectLines(proc, lines, (line) => { for (const f of listeners) f(line) }, inherit ? process.stderr : undefined)
   proc.on('error', () => { /* reported through exit */ })
   return { proc, lines, onLine: (f) => listeners.push(f) }
 }

@@ -2,6 +2,7 @@
 // waits for its ready line, and reads its cost over start()/stop() windows.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { basename } from 'node:path'
+import { collectLines } from './lines.js'
 import type { ProbeResult } from './types.js'
 
 /** file: URL of the compiled preload (dist/bench/probe/preload.js), for `--import`. */
@@ -50,22 +51,7 @@ export function spawnProbed(cmd: string, args: string[], opts: SpawnProbedOption
   const lines: string[] = []
   let exited = false
   let onLine: ((line: string) => void) | null = null
-  for (const stream of [proc.stdout, proc.stderr]) {
-    let buf = ''
-    stream?.setEncoding('utf8')
-    stream?.on('data', (chunk: string) => {
-      if (opts.inheritOutput) (stream === proc.stdout ? process.stdout : process.stderr).write(chunk)
-      buf += chunk
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i)
-        buf = buf.slice(i + 1)
-        lines.push(line)
-        if (lines.length > 100) lines.shift()
-        onLine?.(line)
-      }
-    })
-  }
+  collectLines(proc, lines, (line) => onLine?.(line), opts.inheritOutput === true ? 'own' : undefined)
   const output = (): string => lines.join('\n')
   const exitPromise = new Promise<number | null>((resolve) => proc.once('exit', (code) => { exited = true; resolve(code) }))
   proc.on('error', () => { /* reported through exit/ready */ })

@@ -8,15 +8,11 @@ import { BODY_BYTES, HOSTS, IDP, POLICIES, type BodyKind, type RouteSpec, type T
 export const SIDECAR_FORMAT = 'gwp-bench-topology'
 export const SIDECAR_VERSION = 1
 
-export interface SidecarRoute {
-  name: string
-  hosts: string[]
-  path: { kind: 'exact' | 'prefix'; value: string }
-  /** Empty = any method. */
-  methods: string[]
-  header: { name: string; value: string } | null
-  /** A request this route wins. Add `authorization: Bearer <token>` (audience `idp.audience`) when `auth`. */
-  request: { method: string; host: string; path: string; headers: Record<string, string> }
+/**
+ * A route as the load side needs it: its match as the model wrote it (`methods` empty = any method; add
+ * `authorization: Bearer <token>` (audience `idp.audience`) to `request` when `auth`), and what it runs.
+ */
+export interface SidecarRoute extends Pick<RouteSpec, 'name' | 'hosts' | 'path' | 'methods' | 'header' | 'request'> {
   upstreams: { name: string; weight: number }[]
   auth: boolean
   /** The route's limiters in pipeline order (policy ones included). */
