@@ -12,7 +12,7 @@ import { splitHostPort, type Settings } from '../config/settings.js'
 import { createAdminServer, type ReloadResult } from './admin.js'
 import { createLogger, flushLogger } from './access-log.js'
 import type { BundleText } from './gateway.js'
-import { serve, type BundleSource } from './serve.js'
+import { serve, type BundleSource, type DrainResult } from './serve.js'
 
 type ToWorker =
   | { type: 'gwp:bundle'; bundle: BundleText }
@@ -22,7 +22,7 @@ type FromWorker =
   | { type: 'gwp:ready'; port: number }
   | { type: 'gwp:applied'; ok: true; result: ReloadResult }
   | { type: 'gwp:applied'; ok: false; error: string }
-  | { type: 'gwp:drained'; drained: number; aborted: number; late: number }
+  | ({ type: 'gwp:drained' } & DrainResult)
 
 /** Runs in a worker: waits for its first bundle, serves, applies later bundles, drains when told. */
 export async function runWorker(settings: Settings): Promise<void> {
@@ -55,7 +55,7 @@ export interface ClusterRunning {
   port: number
   adminPort: number
   version: string
-  shutdown(reason: string): Promise<{ drained: number; aborted: number; late: number }>
+  shutdown(reason: string): Promise<DrainResult>
 }
 
 /** Runs in the primary. Resolves once every worker serves the first bundle. */
@@ -125,7 +125,7 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
   const { host, port: adminPort } = splitHostPort(settings.admin)
   await new Promise<void>((resolve, reject) => { admin.once('error', reject); admin.listen(adminPort, host, () => resolve()) })
 
-  let stopping: Promise<{ drained: number; aborted: number; late: number }> | null = null
+  let stopping: Promise<DrainResult> | null = null
   const shutdown = (reason: string) => stopping ??= (async () => {
     draining = true
     log.info({ reason, workers: ready.size }, 'draining workers')

@@ -39,7 +39,6 @@ export class Snapshot {
     /** Keys of the shared stage state this snapshot uses. */
     readonly sharedKeys: Set<string>,
     readonly loadedAt: number,
-    readonly gateway: Gateway,
   ) {}
   get version(): string { return this.manifest.version }
 }
@@ -90,6 +89,11 @@ export class Gateway {
     this.access = o.accessLog ?? null
     this.trusted = o.settings.trustedProxies.length > 0 ? trustedProxyList(o.settings.trustedProxies) : null
     this.inFlightAll = this.metrics.inFlight.child()
+    const gw = this
+    this.onClose = function (this: ServerResponse) {
+      const ctx = (this as ServerResponseWithCtx)[kCtx]!
+      gw.done(ctx, ctx.snapshot as Snapshot)
+    }
   }
 
   private reject(reason: string): void {
@@ -136,7 +140,7 @@ export class Gateway {
       await Promise.race([Promise.allSettled(env.warmups), new Promise(r => setTimeout(r, 5000).unref())])
       for (const [k, v] of newShared) this.shared.set(k, v)
       for (const up of created) this.upstreamsByKey.set(upstreamKey(up.ir), up)
-      return new Snapshot(b.manifest, router, routes, upstreams, sharedKeys, Date.now(), this)
+      return new Snapshot(b.manifest, router, routes, upstreams, sharedKeys, Date.now())
     } catch (e) {
       for (const up of created) void up.close(true)
       for (const v of newShared.values()) (v as Stoppable).stop?.()
@@ -219,10 +223,8 @@ export class Gateway {
     else writeReply(ctx, REPLIES.internal, this.settings.via, performance.now())
   }
 
-  private readonly onClose = function (this: ServerResponse): void {
-    const ctx = (this as ServerResponseWithCtx)[kCtx]!
-    ;(ctx.snapshot as Snapshot).gateway.done(ctx, ctx.snapshot as Snapshot)
-  }
+  /** The 'close' listener every response shares (Node calls it with the response as `this`). */
+  private readonly onClose: (this: ServerResponse) => void
 
   private done(ctx: RequestContext, snap: Snapshot): void {
     const res = ctx.res

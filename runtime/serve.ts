@@ -34,10 +34,12 @@ export interface Running {
   /** Apply a bundle handed over by someone else (the cluster primary). */
   apply(b: BundleText): Promise<ReloadResult>
   /** Graceful shutdown: stop accepting, drain in-flight requests within the deadline, close. */
-  /** drained: in flight at the signal and completed; late: arrived during the drain and completed; aborted:
-   * still running at the deadline (cut). */
-  shutdown(reason?: string): Promise<{ drained: number; aborted: number; late: number }>
+  shutdown(reason?: string): Promise<DrainResult>
 }
+
+/** drained: in flight at the signal and completed; late: arrived during the drain and completed; aborted:
+ * still running at the deadline (cut). */
+export interface DrainResult { drained: number; aborted: number; late: number }
 
 const listen = (server: Server, addr: string): Promise<{ host: string; port: number }> => new Promise((resolve, reject) => {
   const { host, port } = splitHostPort(addr)
@@ -101,8 +103,8 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     watchers = source.watchPaths.map(p => watch(p, { persistent: false }, kick))
   }
 
-  let shuttingDown: Promise<{ drained: number; aborted: number; late: number }> | null = null
-  const shutdown = (reason = 'shutdown'): Promise<{ drained: number; aborted: number; late: number }> => shuttingDown ??= (async () => {
+  let shuttingDown: Promise<DrainResult> | null = null
+  const shutdown = (reason = 'shutdown'): Promise<DrainResult> => shuttingDown ??= (async () => {
     const inFlight = gateway.inFlight
     log.info({ reason, inFlight, deadlineMs: settings.drainTimeoutMs }, 'draining')
     gateway.startDrain()
@@ -122,7 +124,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     admin?.close() // last: /healthz says "draining" for as long as the drain lasts
     if (redis !== null) redis.disconnect()
     await accessLog?.close()
-    log.info({ drained, late, aborted, accessLinesDropped: accessLog?.dropped ?? 0 }, 'shutdown complete')
+    log.info({ drained, late, aborted, accessLinesDropped: accessLog?.dropped ?? 0, accessWriteErrors: accessLog?.writeErrors ?? 0 }, 'shutdown complete')
     flushLogger(log)
     return { drained, aborted, late }
   })()

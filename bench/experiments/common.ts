@@ -9,7 +9,7 @@ import type { CpuPlan } from '../harness/cpu-plan.js'
 import { machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
 import { closeControl } from '../harness/metrics-text.js'
 import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
-import { startRun } from '../harness/run-start.js'
+import { startRun, type RunHeader } from '../harness/run-start.js'
 import type { Supervisor } from '../harness/supervisor.js'
 import { closeRigControl } from './rig.js'
 
@@ -43,18 +43,11 @@ export interface ExperimentEnv {
 }
 
 /** The fields every experiment result starts with (the markdown header is built from them). */
-export interface ResultHeader {
+export interface ResultHeader extends RunHeader {
   kind: string
   version: 1
   name: string
   flavour: Flavour
-  startedAt: string
-  finishedAt: string
-  durationS: number
-  machine: MachineInfo
-  cpuPlan: string
-  load: LoadSample[]
-  notes: string[]
 }
 
 /**

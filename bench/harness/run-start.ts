@@ -7,6 +7,19 @@ import { detectCpuPlan, pinSelf, type CpuPlan } from './cpu-plan.js'
 import { formatLoad, sampleLoad, type LoadSample, type MachineInfo } from './machine.js'
 import { createSupervisor, type Supervisor } from './supervisor.js'
 
+/** What every result file (tax, reuse, the experiments) records about its run. */
+export interface RunHeader {
+  startedAt: string
+  finishedAt: string
+  /** Wall time of the whole run, waiting for other benchmarks included. */
+  durationS: number
+  machine: MachineInfo
+  cpuPlan: string
+  /** uptime load averages through the run (other users of the machine). */
+  load: LoadSample[]
+  notes: string[]
+}
+
 export interface RunStart {
   /** Load samples: 'start', and 'after-wait' when the wait took more than 5 s. */
   loads: LoadSample[]

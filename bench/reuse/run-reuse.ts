@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { interleave } from '../harness/interleave.js'
-import { machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
-import { startRun } from '../harness/run-start.js'
+import { machineInfo, sampleLoad } from '../harness/machine.js'
+import { startRun, type RunHeader } from '../harness/run-start.js'
 import { measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
 import { closeControl, gwUpstreamCounters, scrapeGw } from '../harness/metrics-text.js'
 import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
@@ -68,21 +68,14 @@ export interface SoakReuse {
   p99: number
 }
 
-export interface ReuseResult {
+export interface ReuseResult extends RunHeader {
   kind: 'gwp-bench-reuse'
   version: 1
   name: string
   flavour: ReuseFlavour
   config: ReuseConfig
-  startedAt: string
-  finishedAt: string
-  durationS: number
   /** Time spent waiting for other benchmarks / a busy machine before measuring (included in durationS). */
   waitedS: number
-  machine: MachineInfo
-  cpuPlan: string
-  load: LoadSample[]
-  notes: string[]
   variants: readonly Variant[]
   scenarios: { id: string; title: string; spec: LoadSpec; summary: VariantSummary[] }[]
   soak: SoakReuse[]

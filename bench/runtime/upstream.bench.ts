@@ -22,7 +22,7 @@ for (const kind of ['round_robin', 'least_conn', 'random', 'p2c_ewma'] as const)
 const rr = createBalancer('round_robin')
 suite.add('balancer: round_robin, retry (first replica tried)', 'nothing', () => rr(replicas, 1, 1000))
 
-const timed = (): Timed => ({ fireAt: 0, wheelSlot: -1, wheelPos: 0, onDeadline() {} })
+const timed = (): Timed => ({ wheelSlot: -1, wheelPos: 0, onDeadline() {} })
 const idle = new DeadlineWheel()
 const t1 = timed()
 suite.add('deadline: add + cancel, no other attempt pending', 'a slot-array push; the tick (started once) stops itself only when a tick finds nothing pending',

@@ -12,8 +12,8 @@ import type { MixEntry } from '../load/index.js'
 import { parsePeerLine, peerScript, PEER_LINE_RE, type HostPort } from '../peers/common.js'
 import { monotonicUs, summarizeProfileDir, type ProfileSummary } from '../harness/cpu-profile.js'
 import { interleave } from '../harness/interleave.js'
-import { machineInfo, sampleLoad, type LoadSample, type MachineInfo } from '../harness/machine.js'
-import { startRun } from '../harness/run-start.js'
+import { machineInfo, sampleLoad } from '../harness/machine.js'
+import { startRun, type RunHeader } from '../harness/run-start.js'
 import { drive, measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
 import { closeControl } from '../harness/metrics-text.js'
 import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
@@ -52,23 +52,14 @@ export interface ScenarioResult {
   ratios: RatioRow[]
 }
 
-export interface TaxResult {
+export interface TaxResult extends RunHeader {
   kind: 'gwp-bench-tax'
   version: 1
   name: string
   flavour: Flavour
   config: TaxConfig
-  startedAt: string
-  finishedAt: string
-  /** Wall time of the whole run, waiting for other benchmarks included (see waitedS). */
-  durationS: number
   /** Time spent waiting for other benchmarks / a busy machine before measuring. */
   waitedS: number
-  machine: MachineInfo
-  cpuPlan: string
-  /** uptime load averages through the run (other users of the machine). */
-  load: LoadSample[]
-  notes: string[]
   processes: { name: string; pid: number }[]
   scenarios: ScenarioResult[]
   goals: GoalResult[]

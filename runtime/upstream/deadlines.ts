@@ -5,8 +5,6 @@
 // ticks, still use a precise Node timer). The tick only runs while deadlines are pending.
 
 export interface Timed {
-  /** performance.now() at which it expires. */
-  fireAt: number
   /** Where the wheel put it (-1: not on the wheel). */
   wheelSlot: number
   wheelPos: number
@@ -28,7 +26,6 @@ export class DeadlineWheel {
     if (this.timer === null) this.start(now)
     const slot = Math.ceil(fireAt / TICK_MS) % SLOTS
     const list = this.slots[slot]
-    t.fireAt = fireAt
     t.wheelSlot = slot
     t.wheelPos = list.length
     list.push(t)

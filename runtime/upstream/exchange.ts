@@ -217,7 +217,6 @@ class Attempt {
   timer: NodeJS.Timeout | null = null
   /** The deadline is the route's (504), not only this attempt's (per_try: a retry may follow). */
   totalDeadline = false
-  fireAt = 0
   wheelSlot = -1
   wheelPos = 0
   private abortFn: ((err?: Error) => void) | null = null

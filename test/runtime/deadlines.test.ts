@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DeadlineWheel, type Timed } from '../../runtime/upstream/deadlines.js'
 
-const item = (onDeadline: () => void): Timed => ({ fireAt: 0, wheelSlot: -1, wheelPos: 0, onDeadline })
+const item = (onDeadline: () => void): Timed => ({ wheelSlot: -1, wheelPos: 0, onDeadline })
 
 test('deadlines fire once, not early, at most ~one tick late; cancelled ones never fire', async () => {
   const w = new DeadlineWheel()
