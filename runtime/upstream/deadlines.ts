@@ -20,6 +20,12 @@ export class DeadlineWheel {
   private lastTick = 0
   private live = 0
 
+  /**
+   * `now` is the clock the tick reads (callers of `add` pass their own `now`, so the hot path never calls it);
+   * tests inject a manual clock and call `tick()` themselves.
+   */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
   /** Schedule `t` to expire at `fireAt`; returns false when the caller should use a Node timer instead. */
   add(t: Timed, fireAt: number, now: number): boolean { // HOT PATH
     if (fireAt - now < 2 * TICK_MS || fireAt - now >= (SLOTS - 2) * TICK_MS) return false
@@ -58,8 +64,9 @@ export class DeadlineWheel {
     for (const l of this.slots) if (l.length > 0) l.length = 0
   }
 
-  private tick(): void {
-    const now = performance.now()
+  /** Fire every deadline due by now. Runs on the shared interval; tests with an injected clock call it. */
+  tick(): void {
+    const now = this.now()
     const nowTick = Math.floor(now / TICK_MS)
     const from = Math.max(this.lastTick + 1, nowTick - SLOTS + 1)
     for (let tk = from; tk <= nowTick; tk++) {
