@@ -5,10 +5,13 @@ import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Settings } from '../config/settings.js'
 import type { Gateway } from './gateway.js'
+import { newRequestId } from './ids.js'
 
+/** An answer written straight to the socket (no request object exists), with a fresh request id like every other. */
 function rawReply(socket: Duplex, status: number, reason: string, error: string): void {
-  const body = `{"error":"${error}"}`
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`)
+  const id = newRequestId()
+  const body = `{"error":"${error}","request_id":"${id}"}`
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\nx-request-id: ${id}\r\n\r\n${body}`)
 }
 
 export function createClientServer(gw: Gateway, s: Settings): Server {

@@ -4,6 +4,7 @@
 // through but RFC 9112 rejects (duplicate Host, absolute-form naming another host, HTTP/1.0 + chunked).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { WireConnection } from '../helpers/wire.js'
 import { rawRequest, replicaAddrs, startRig, type Echo, type Rig } from './fixtures.js'
 
 let rig: Rig
@@ -113,10 +114,36 @@ test('an HTTP/1.1 request without Host → 400 and is not forwarded', async () =
   assert.equal(rig.stub.stats().requests, 0)
 })
 
-test('every 400 carries the gateway\'s JSON error body', async () => {
-  const r = await rawRequest(rig.port, 'GET /echo HTTP/1.1\r\n\r\n')
-  assert.equal(r.status, 400)
-  assert.equal(JSON.parse(r.body).error, 'bad_request')
+test('every refusal is the whole answer a client expects: status line, JSON error with the request id, connection closed', async () => {
+  // one of each kind: refused by the gateway's own head checks, and by Node's parser before the gateway saw it
+  const kinds: [raw: string, status: string, error: string][] = [
+    ['GET /echo HTTP/1.1\r\n\r\n', '400 Bad Request', 'bad_request'], // no Host
+    [`GET /echo HTTP/1.1\r\n${H}Host: evil.test\r\nX-Request-Id: client-chosen\r\n\r\n`, '400 Bad Request', 'bad_request'],
+    [`GET /echo HTTP/1.1\r\n${H}X-Bad: a\x01b\r\n\r\n`, '400 Bad Request', 'bad_request'], // Node's parser
+    [`GET /echo HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, '431 Request Header Fields Too Large', 'headers_too_large'],
+    [`POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`, '501 Not Implemented', 'unsupported_transfer_coding'],
+  ]
+  const ids = new Set<string>()
+  for (const [raw, status, error] of kinds) {
+    rig.stub.reset()
+    const c = await WireConnection.open(rig.port)
+    try {
+      const r = await c.send(raw)
+      const what = `${status} for ${JSON.stringify(raw.slice(0, 60))}`
+      assert.equal(r.head.split('\r\n')[0], `HTTP/1.1 ${status}`, what)
+      assert.equal(r.header('content-type'), 'application/json', what)
+      assert.equal(r.header('connection'), 'close', what)
+      const id = r.header('x-request-id')
+      assert.ok(id !== undefined && /^[A-Za-z0-9._:@-]{1,128}$/.test(id) && id !== 'client-chosen', `${what}: x-request-id ${id}`)
+      assert.equal(r.text, `{"error":"${error}","request_id":"${id}"}`, what)
+      assert.equal(r.header('content-length'), String(r.body.length), what)
+      ids.add(id)
+      await c.closed
+      assert.equal(c.unread().length, 0, `${what}: nothing after the answer`)
+      assert.equal(rig.stub.stats().requests, 0, `${what}: forwarded`)
+    } finally { c.close() }
+  }
+  assert.equal(ids.size, kinds.length, 'each refusal has its own request id')
 })
 
 test('absolute-form naming the Host itself is accepted and forwarded in origin-form', async () => {
