@@ -153,7 +153,10 @@ export interface RateLimitStageIR {
   store: 'local' | 'redis'
   /** What happens when the store cannot answer in time: true = let the request through. */
   failOpen: boolean
-  /** Stable identity of this limiter (route name + position): the key namespace in the store. */
+  /**
+   * Stable identity of this limiter, the key namespace in the store: route, key kind, limit, window and burst
+   * (`pay:ip:100/1000ms`), never its position, so stages added around it keep its counters.
+   */
   id: string
   source: SourceSpan
 }

@@ -79,11 +79,11 @@ export function checkRouteDefaults(ctx: CheckContext, d: RouteDefaults): void {
 export function checkPolicyBody(ctx: CheckContext, p: A.PolicyDecl): void {
   const items: Item[] = []
   expand(ctx, p.body, [p.name.value], items)
-  items.forEach((it, i) => {
+  items.forEach(it => {
     const s = it.stmt
     switch (s.kind) {
       case 'auth': checkAuthStage(ctx, s); break
-      case 'ratelimit': checkRatelimitStage(ctx, s, `${p.name.value}#${i}`); break
+      case 'ratelimit': checkRatelimitStage(ctx, s, p.name.value); break
       case 'headers': checkHeadersStage(ctx, s); break
       case 'timeout': case 'max_body': case 'retry': checkRouteDefaults(ctx, { [s.kind === 'max_body' ? 'maxBody' : s.kind]: s } as RouteDefaults); break
     }
@@ -150,7 +150,19 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
         broken = true
         continue
       }
-      st = checkRatelimitStage(ctx, s, `${r.name.value}#${stages.length}`)
+      const rl = checkRatelimitStage(ctx, s, r.name.value)
+      st = rl
+      // Two limiters with the same identity and store would share one bucket: every request would take from it
+      // twice, halving the limit without saying so.
+      const twin = rl === undefined ? -1 : stages.findIndex(x => x.kind === 'ratelimit' && x.id === rl.id && x.store === rl.store)
+      if (twin >= 0) {
+        ctx.d.error('E0102', s.span, `the same rate limit is given twice in ${where}${from(it)}`, {
+          label: 'same key, limit and window as an earlier one', notes: [{ message: 'first given here', span: stageStmts[twin].span }],
+          hint: 'remove one of them; to count two ways, key them differently or give them different windows',
+        })
+        broken = true
+        continue
+      }
     }
     if (st === undefined) { broken = true; continue }
     stages.push(st)

@@ -126,7 +126,7 @@ function stageFieldChanges(o: StageIR, n: StageIR): Change[] {
     return [
       ...fields('', o, n, [['limit', 'limit'], ['windowMs', 'window', dur], ['burst', 'burst'], ['store', 'store'],
         ['failOpen', 'on store failure', v => (v ? 'fail_open' : 'fail_closed')]]),
-      // The id names the limiter's counters (route + position): a new id starts them from zero at deploy.
+      // The id names the limiter's counters (route, key, limit, window, burst): a new id starts them from zero at deploy.
       ...valueChange('key space', o.id, n.id, v => v).map(c => ({ ...c, text: c.text + ' (counters start fresh)' })),
     ]
   }

@@ -12,8 +12,18 @@ const SCHEMA = {
   fail_open: { kind: 'flag' }, fail_closed: { kind: 'flag' },
 } as const
 
-/** `id` names the limiter's key space: stable across reloads as long as the route and position are. */
-export function checkRatelimitStage(ctx: CheckContext, s: A.RatelimitStmt, id: string): RateLimitStageIR | undefined {
+/**
+ * A limiter's identity, the name of its key space (in memory and in Redis): what it means, not where it stands.
+ * The route (or policy), what it counts by, the limit, window and burst: moving the stage, or adding or
+ * removing other stages around it, keeps its counters; changing any of these starts them fresh.
+ */
+export function limiterId(scope: string, key: RateLimitKeyIR, limit: number, windowMs: number, burst: number): string {
+  const k = key.kind === 'header' ? `header=${key.header}` : key.kind === 'claim' ? `claim=${key.claim}` : key.kind
+  return `${scope}:${k}:${limit}/${windowMs}ms${burst > 0 ? `+${burst}` : ''}`
+}
+
+/** `scope` is the route (or, for a policy checked on its own, the policy) the limiter belongs to. */
+export function checkRatelimitStage(ctx: CheckContext, s: A.RatelimitStmt, scope: string): RateLimitStageIR | undefined {
   const o = readOptions(s.options, SCHEMA, '`ratelimit`', ctx.d)
   const limit = readQty(s.limit, 'count', 'the rate limit', ctx.d, { min: 1, max: 1_000_000_000 })
   const windowMs = readQty(s.window, 'duration', 'the rate-limit window', ctx.d, { min: 1, max: 86_400_000 })
@@ -36,8 +46,9 @@ export function checkRatelimitStage(ctx: CheckContext, s: A.RatelimitStmt, id: s
     ctx.d.error('E0404', f.span, 'only a `redis` rate limit can fail: a `local` one always answers', { label: 'no effect on a local limiter', hint: 'add `redis`, or remove this' })
   }
   if (limit === undefined || windowMs === undefined || key === undefined) return undefined
+  const burst = optNum(o, 'burst') ?? 0
   return {
-    kind: 'ratelimit', key, limit, windowMs, burst: optNum(o, 'burst') ?? 0, store,
-    failOpen: !optFlag(o, 'fail_closed'), id, source: spanOf(s.span),
+    kind: 'ratelimit', key, limit, windowMs, burst, store,
+    failOpen: !optFlag(o, 'fail_closed'), id: limiterId(scope, key, limit, windowMs, burst), source: spanOf(s.span),
   }
 }

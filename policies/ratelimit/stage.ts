@@ -56,8 +56,8 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
   }
 
   if (o.store === 'local') {
-    // Limiter state survives reloads as long as the limiter's identity and numbers are unchanged.
-    const limiter = env.shared(`rl:local:${o.id}:${o.limit}:${o.windowMs}:${o.burst}:${o.key.kind}`, () => new LocalLimiter(params, o.windowMs))
+    // Limiter state survives reloads as long as the limiter's identity (route, key, limit, window, burst) does.
+    const limiter = env.shared(`rl:local:${o.id}`, () => new LocalLimiter(params, o.windowMs))
     const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
     return function ratelimit(ctx) { // HOT PATH: synchronous
       limiter.take(keyOf(ctx), Date.now(), d)

@@ -185,8 +185,8 @@ test('a policy with hostile text in every slot compiles, and its factories get e
   const base = { limit: 10, windowMs: 1000, burst: 0, store: 'local', failOpen: true }
   assert.deepEqual(result.calls, [
     { kind: 'auth', opts: { route: 'route-1_a', provider: 'idp-1', audience: [EVIL, EVIL_HEADER_VALUE] } },
-    { kind: 'ratelimit', opts: { route: 'route-1_a', id: 'route-1_a#1', key: { kind: 'claim', claim: EVIL }, ...base } },
-    { kind: 'ratelimit', opts: { route: 'route-1_a', id: 'route-1_a#2', key: { kind: 'header', header: hn }, ...base } },
+    { kind: 'ratelimit', opts: { route: 'route-1_a', id: `route-1_a:claim=${EVIL}:10/1000ms`, key: { kind: 'claim', claim: EVIL }, ...base } },
+    { kind: 'ratelimit', opts: { route: 'route-1_a', id: `route-1_a:header=${hn}:10/1000ms`, key: { kind: 'header', header: hn }, ...base } },
     { kind: 'proxy', opts: {
       route: 'route-1_a', targets: [{ upstream: 'up-1_x', weight: 50 }, { upstream: 'up-2', weight: 50 }], timeoutMs: 1000, retry: null,
       fallback: { status: 503, body: EVIL, contentType: 'text/plain; charset=utf-8', headers: [{ name: hn, value: EVIL_HEADER_VALUE }] },

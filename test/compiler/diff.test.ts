@@ -107,19 +107,33 @@ test('stages: added, removed, moved and changed, each with its position and old 
   const s = route(d, 'pay_create').stages
   assert.deepEqual(s.map(x => [x.change, x.stage, x.from, x.to]), [
     ['moved', 'auth idp', 2, 1],
-    ['changed', 'ratelimit ip 1000/1s', 1, 2],
     ['removed', 'ratelimit user 100/1s', 3, null],
     ['added', 'headers request set x-env "prod"', null, 3],
   ])
   assert.deepEqual(fieldsOf(s[0].changes), { audience: 'shop-api → shop-api, admin (+admin)' })
   const limit = diff(['ratelimit by user 100 per 1s', 'ratelimit by user 50 per 10s burst 5'])
-  assert.deepEqual(fieldsOf(route(limit, 'pay_create').stages[0].changes), { limit: '100 → 50', window: '1s → 10s', burst: '0 → 5' })
-  assert.match(renderDiffText(limit), /stage 3 +ratelimit user 50\/10s: limit 100 → 50; window 1s → 10s; burst 0 → 5/)
+  assert.deepEqual(fieldsOf(route(limit, 'pay_create').stages[0].changes), {
+    limit: '100 → 50', window: '1s → 10s', burst: '0 → 5', 'key space': 'pay_create:user:100/1000ms → pay_create:user:50/10000ms+5 (counters start fresh)',
+  })
+  assert.match(renderDiffText(limit), /stage 3 +ratelimit user 50\/10s: limit 100 → 50; window 1s → 10s; burst 0 → 5; key space .* \(counters start fresh\)/)
   const text = renderDiffText(d)
   assert.match(text, /stage 2 → 1 +moved: auth idp: audience shop-api → shop-api, admin \(\+admin\)/)
-  // Shifted only because auth moved, so not "moved"; but its limiter id (route + position) changed.
-  assert.match(text, /stage 2 +ratelimit ip 1000\/1s: key space pay_create#0 → pay_create#1 \(counters start fresh\)/)
+  // Shifted only because auth moved, so not "moved"; its limiter keeps its identity, so its counters (issue 9 item 10).
+  assert.ok(!/ratelimit ip 1000\/1s/.test(text), text)
+  assert.doesNotMatch(text, /counters start fresh/)
   assert.match(text, /stage 3 \(old\) +removed: ratelimit user 100\/1s/)
+})
+
+test('a limiter keeps its key space when stages are inserted above it; a change to its limit or a renamed route starts it fresh', () => {
+  const inserted = diff(['  ratelimit by ip 1000 per 1s\n', '  headers request set X-Env "prod"\n  ratelimit by ip 1000 per 1s\n'])
+  const ids = (t: string) => ir(t).routes.find(r => r.name === 'pay_create')!.stages.flatMap(s => (s.kind === 'ratelimit' ? [s.id] : []))
+  assert.deepEqual(ids(BASE), ['pay_create:ip:1000/1000ms', 'pay_create:user:100/1000ms'])
+  assert.deepEqual(ids(edit(['  ratelimit by ip 1000 per 1s\n', '  headers request set X-Env "prod"\n  ratelimit by ip 1000 per 1s\n'])), ids(BASE))
+  assert.doesNotMatch(renderDiffText(inserted), /counters start fresh/, renderDiffText(inserted))
+  assert.match(renderDiffText(diff(['ratelimit by ip 1000 per 1s', 'ratelimit by ip 2000 per 1s'])), /limit 1000 → 2000; key space pay_create:ip:1000\/1000ms → pay_create:ip:2000\/1000ms \(counters start fresh\)/)
+  assert.match(renderDiffText(diff(['route pay_create {', 'route pay_new {'])), /key space pay_create:ip:1000\/1000ms → pay_new:ip:1000\/1000ms \(counters start fresh\)/)
+  // fail_open ↔ fail_closed and local ↔ redis do not rename the key space
+  assert.doesNotMatch(renderDiffText(diff(['ratelimit by ip 1000 per 1s', 'ratelimit by ip 1000 per 1s redis fail_closed'])), /key space/)
 })
 
 test('timeout, max_body, retry and the envelope they imply', () => {

@@ -4,13 +4,13 @@
 const { CONTINUE, stages } = deps;
 
 // ratelimit at input.gwp:19:3
-const ratelimit0 = stages.ratelimit({"route":"me","id":"me#0","key":{"kind":"ip"},"limit":1000,"windowMs":1000,"burst":200,"store":"local","failOpen":true});
+const ratelimit0 = stages.ratelimit({"route":"me","id":"me:ip:1000/1000ms+200","key":{"kind":"ip"},"limit":1000,"windowMs":1000,"burst":200,"store":"local","failOpen":true});
 // auth at input.gwp:20:3
 const auth0 = stages.auth({"route":"me","provider":"idp","audience":["api"]});
 // ratelimit at input.gwp:21:3
-const ratelimit1 = stages.ratelimit({"route":"me","id":"me#2","key":{"kind":"user"},"limit":100,"windowMs":60000,"burst":0,"store":"redis","failOpen":false});
+const ratelimit1 = stages.ratelimit({"route":"me","id":"me:user:100/60000ms","key":{"kind":"user"},"limit":100,"windowMs":60000,"burst":0,"store":"redis","failOpen":false});
 // ratelimit at input.gwp:22:3
-const ratelimit2 = stages.ratelimit({"route":"me","id":"me#3","key":{"kind":"claim","claim":"https://example.com/tenant"},"limit":10000,"windowMs":3600000,"burst":0,"store":"redis","failOpen":true});
+const ratelimit2 = stages.ratelimit({"route":"me","id":"me:claim=https://example.com/tenant:10000/3600000ms","key":{"kind":"claim","claim":"https://example.com/tenant"},"limit":10000,"windowMs":3600000,"burst":0,"store":"redis","failOpen":true});
 // proxy at input.gwp:25:3
 const proxy0 = stages.proxy({"route":"me","targets":[{"upstream":"api","weight":100}],"timeoutMs":1000,"retry":{"count":1,"methods":"idempotency_key","budget":0.05,"perTryMs":400,"backoffMs":0},"fallback":null});
 
