@@ -45,7 +45,8 @@ export class RequestContext implements RouteContextApi {
   resEdits: (string | null)[] | null = null
   /** Upstream time to response headers, ms (Server-Timing), -1 if none. */
   upstreamMs = -1
-  /** Replica that answered, for the access log. */
+  /** Upstream and replica of the last attempt (answered or not), for the access log. */
+  upstreamName = ''
   upstreamAddr = ''
   /** Upstream attempts made. */
   attempts = 0

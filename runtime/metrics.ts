@@ -131,6 +131,7 @@ export class GatewayMetrics {
   readonly upstreamInFlight = new FastGauge('gw_upstream_in_flight_requests', 'Requests in flight to an upstream', ['upstream'])
   readonly replicaHealthy = new FastGauge('gw_upstream_replica_healthy', '1 when a replica is in rotation, 0 when ejected or failing health checks (with workers: in every worker)', ['upstream', 'replica'], 'min')
   readonly retries = new FastCounter('gw_upstream_retries_total', 'Retries sent', ['upstream'])
+  readonly failovers = new FastCounter('gw_upstream_failovers_total', 'Requests of a weighted split moved from one of its upstreams to another (unavailable before sending, or a retry after a failed attempt)', ['from', 'to'])
   readonly retryBudgetDenied = new FastCounter('gw_upstream_retry_budget_denied_total', 'Retries not sent because the retry budget was spent', ['upstream'])
   readonly bulkheadRejected = new FastCounter('gw_upstream_bulkhead_rejected_total', 'Requests refused because the upstream was at its in-flight cap', ['upstream'])
   readonly breakerState = new FastGauge('gw_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open (with workers: the most open)', ['upstream'], 'max')

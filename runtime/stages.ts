@@ -19,7 +19,7 @@ export function createBuildDeps(ir: BundleIR, upstreams: ReadonlyMap<string, Ups
     ratelimit: o => createRatelimitStage(o, env),
     headers: () => { throw new Error('headers stages are emitted inline') },
     respond: o => createRespondStage(o),
-    proxy: o => createProxyStage(o, { upstreams, outbound, stripAuthorization: authRoutes.has(o.route) }),
+    proxy: o => createProxyStage(o, { upstreams, outbound, stripAuthorization: authRoutes.has(o.route), failovers: env.metrics.failovers }),
   }
   return { CONTINUE, stages }
 }

@@ -1,11 +1,12 @@
-// Runtime side of the terminal stages. `proxy` picks the upstream (weighted for canaries) and hands the
-// request to the upstream's exchange; `respond` answers with a reply built once at load.
+// Runtime side of the terminal stages. `proxy` picks the upstream (weighted for canaries; the exchange may
+// fail a request over to the split's other upstreams) and hands the request to the upstream's exchange; `respond` answers with a reply built once at load.
 import type { StageOptionsBase, StageFactories } from '../../config/bundle.js'
 import type { RequestContext } from '../../runtime/context.js'
 import { Reply } from '../../runtime/reply.js'
 import { proxyRequest, type ProxyPlan } from '../../runtime/upstream/exchange.js'
 import type { Upstream } from '../../runtime/upstream/upstream.js'
 import type { OutboundOptions } from '../../runtime/headers.js'
+import { CounterChild, type FastCounter } from '../../runtime/metrics.js'
 
 type RespondOptions = Parameters<StageFactories['respond']>[0]
 type ProxyOptions = Parameters<StageFactories['proxy']>[0]
@@ -21,26 +22,35 @@ export function createRespondStage(o: RespondOptions): (ctx: RequestContext) => 
   return () => reply
 }
 
+/** Stands at a split upstream's own index in its failover row: never counted, never exported. */
+const UNUSED = new CounterChild()
+
 export interface ProxyDeps {
   upstreams: ReadonlyMap<string, Upstream>
   outbound: OutboundOptions
   /** The route verifies a bearer token, so Authorization is not forwarded. */
   stripAuthorization: boolean
+  /** gw_upstream_failovers_total{from, to}: children bound here, at load, for each pair of a split. */
+  failovers: FastCounter
 }
 
 export function createProxyStage(o: ProxyOptions, deps: ProxyDeps): (ctx: RequestContext) => Reply | undefined {
+  const upstreamOf = (name: string): Upstream => {
+    const u = deps.upstreams.get(name)
+    if (u === undefined) throw new Error(`proxy of route ${JSON.stringify(o.route)} names unknown upstream ${JSON.stringify(name)}`)
+    return u
+  }
+  // A split's upstreams, heaviest first (stable for equal weights): the order a request fails over in.
+  const targets = o.targets.length === 1 ? o.targets : [...o.targets].sort((a, b) => b.weight - a.weight)
+  const ups = targets.map(t => upstreamOf(t.upstream))
   const plan: ProxyPlan = {
     route: o.route,
     retry: o.retry,
     fallback: o.fallback === null ? null : respondReply(o.fallback),
     outbound: deps.outbound,
     stripAuthorization: deps.stripAuthorization,
+    split: ups.length === 1 ? null : ups.map(up => ({ up, failovers: ups.map(to => (to === up ? UNUSED : deps.failovers.child(up.name, to.name))) })),
   }
-  const ups = o.targets.map(t => {
-    const u = deps.upstreams.get(t.upstream)
-    if (u === undefined) throw new Error(`proxy of route ${JSON.stringify(o.route)} names unknown upstream ${JSON.stringify(t.upstream)}`)
-    return u
-  })
   if (ups.length === 1) {
     const up = ups[0]
     return ctx => proxyRequest(ctx, up, plan) // HOT PATH
@@ -48,11 +58,11 @@ export function createProxyStage(o: ProxyOptions, deps: ProxyDeps): (ctx: Reques
   // Weighted split (canary): cumulative percentages, one random draw per request.
   const cum: number[] = []
   let acc = 0
-  for (const t of o.targets) { acc += t.weight; cum.push(acc) }
+  for (const t of targets) { acc += t.weight; cum.push(acc) }
   return ctx => { // HOT PATH
     const x = Math.random() * acc
     let i = 0
     while (i < cum.length - 1 && x >= cum[i]) i++
-    return proxyRequest(ctx, ups[i], plan)
+    return proxyRequest(ctx, ups[i], plan, i)
   }
 }

@@ -1,13 +1,14 @@
 // One client request's trip to an upstream: replica choice, the undici dispatch (bodies streamed both ways
-// with backpressure), the route deadline and per-try timeouts, retries to other replicas within the budget,
-// the breaker and passive health bookkeeping, and client cancellation. The undici handler is the small
+// with backpressure), the route deadline and per-try timeouts, retries to other replicas (and, on a weighted
+// split, to the split's other upstreams) within the budget, the breaker and passive health bookkeeping, and
+// client cancellation. The undici handler is the small
 // Attempt object below (undici 7's native callback API: no wrapper objects per request).
 import type { Dispatcher } from 'undici'
 import { IDEMPOTENT } from '../../config/http.js'
 import type { RetryIR } from '../../config/ir.js'
 import type { RequestContext } from '../context.js'
 import { clientResponseHeaders, upstreamRequestHeaders, type OutboundOptions } from '../headers.js'
-import type { UpstreamOutcome } from '../metrics.js'
+import type { CounterChild, UpstreamOutcome } from '../metrics.js'
 import { REPLIES, gatewayResponseHeaders, writeReply, type Reply } from '../reply.js'
 import type { Replica } from './replica.js'
 import type { Upstream } from './upstream.js'
@@ -22,6 +23,18 @@ export interface ProxyPlan {
   outbound: OutboundOptions
   /** Strip Authorization (the route verified it with `auth`). */
   stripAuthorization: boolean
+  /**
+   * The upstreams of a weighted split, heaviest first (the order a request fails over in); null when the route
+   * proxies to one upstream. `proxyRequest`'s `at` indexes it.
+   */
+  split: SplitTarget[] | null
+}
+
+/** One upstream of a split and its failover counters, bound at load. */
+export interface SplitTarget {
+  up: Upstream
+  /** `gw_upstream_failovers_total{from: up, to: split[j].up}` at index j (unused at its own index). */
+  failovers: CounterChild[]
 }
 
 /** Statuses that mean "this replica could not serve it": retried (when allowed) on another replica. */
@@ -38,20 +51,41 @@ const retryableMethod = (ctx: RequestContext, r: RetryIR): boolean => {
   return r.methods === 'idempotency_key' && ctx.req.headers['idempotency-key'] !== undefined
 }
 
+/** A replica of `up` for a first attempt, behind its breaker and bulkhead (a slot is taken), or null. */
+function admit(up: Upstream, now: number): Replica | null { // HOT PATH
+  if (up.breaker !== null && !up.breaker.allow()) return null
+  if (up.bulkhead !== null && !up.bulkhead.acquire()) { up.metrics.rejectedBulkhead.inc(); return null }
+  const replica = up.pick(0, now)
+  if (replica === null) up.bulkhead?.release()
+  return replica
+}
+
 /**
- * Starts proxying `ctx` to `up`. Returns a Reply when the gateway must answer at once (breaker open, no
- * replica, bulkhead full, body too large); otherwise undefined and the response is written asynchronously.
+ * Starts proxying `ctx` to `up` (`plan.split[at]` on a split). Returns a Reply when the gateway must answer
+ * at once (breaker open, no replica, bulkhead full — on a split, for every upstream of it — body too large);
+ * otherwise undefined and the response is written asynchronously.
  */
-export function proxyRequest(ctx: RequestContext, up: Upstream, plan: ProxyPlan): Reply | undefined { // HOT PATH
+export function proxyRequest(ctx: RequestContext, up: Upstream, plan: ProxyPlan, at = 0): Reply | undefined { // HOT PATH
   const maxBody = ctx.route!.maxBodyBytes
   const cl = ctx.req.headers['content-length']
   if (cl !== undefined && Number(cl) > maxBody) return REPLIES.bodyTooLarge
-  if (up.breaker !== null && !up.breaker.allow()) return plan.fallback ?? REPLIES.unavailable
-  if (up.bulkhead !== null && !up.bulkhead.acquire()) { up.metrics.rejectedBulkhead.inc(); return plan.fallback ?? REPLIES.unavailable }
-  const replica = up.pick(0, performance.now())
-  if (replica === null) { up.bulkhead?.release(); return plan.fallback ?? REPLIES.unavailable }
+  const now = performance.now()
+  let replica = admit(up, now)
+  if (replica === null) {
+    // On a split, an upstream that cannot take the request (breaker open, no replica in rotation, bulkhead
+    // full) hands it to the next one that can: nothing was sent, so this is not a retry.
+    const split = plan.split
+    if (split === null) return plan.fallback ?? REPLIES.unavailable
+    for (let j = 0; j < split.length && replica === null; j++) {
+      if (j === at || (replica = admit(split[j].up, now)) === null) continue
+      split[at].failovers[j].inc()
+      up = split[j].up
+      at = j
+    }
+    if (replica === null) return plan.fallback ?? REPLIES.unavailable
+  }
   if (ctx.res.destroyed) { up.bulkhead?.release(); return undefined } // the client left while earlier stages ran
-  const run = new ProxyRun(ctx, up, plan)
+  const run = new ProxyRun(ctx, up, plan, at)
   if (ctx.expectContinue) ctx.res.writeContinue()
   up.budget.request()
   if (run.buffering) run.bufferThenDispatch(replica)
@@ -70,14 +104,22 @@ class ProxyRun {
   /** The body is collected before the first attempt (retryable and small), so attempts can replay it. */
   readonly buffering: boolean
   private readonly bodyMax: number
+  /** Replicas of `up` this request tried (bitmask of replica indexes). */
   private tried = 0
+  /** Upstreams of the split this request tried (bitmask of split indexes). */
+  private triedUps: number
   private current: Attempt | null = null
   private released = false
   /** Response headers went to the client: no retry or gateway reply is possible any more. */
   committed = false
   clientIsGone = false
 
-  constructor(readonly ctx: RequestContext, readonly up: Upstream, readonly plan: ProxyPlan) {
+  /**
+   * `up` is the upstream of the current attempt, whose bulkhead slot this run holds; on a split a retry may
+   * move it to another upstream (`at` is its index in `plan.split`).
+   */
+  constructor(readonly ctx: RequestContext, public up: Upstream, readonly plan: ProxyPlan, private at: number) {
+    this.triedUps = 1 << at
     this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripAuthorization)
     const req = ctx.req
     this.canRetry = plan.retry !== null && retryableMethod(ctx, plan.retry)
@@ -121,12 +163,16 @@ class ProxyRun {
   dispatch(replica: Replica): void {
     const ctx = this.ctx
     const now = performance.now()
+    const up = this.up
     if (replica.index <= 30) this.tried |= 1 << replica.index
     ctx.attempts++
+    // The access log names the last attempt's upstream and replica, whether or not it answered.
+    ctx.upstreamName = up.name
+    ctx.upstreamAddr = replica.origin
     replica.inFlight++
-    this.up.metrics.inFlight.inc()
-    this.up.metrics.dispatched.inc()
-    const a = new Attempt(this, replica, now)
+    up.metrics.inFlight.inc()
+    up.metrics.dispatched.inc()
+    const a = new Attempt(this, up, replica, now)
     this.current = a
     const retry = this.plan.retry
     const perTry = retry !== null && retry.perTryMs !== null ? retry.perTryMs : Infinity
@@ -146,7 +192,7 @@ class ProxyRun {
 
   /** An attempt ended. Decide: retry elsewhere, answer the client, or nothing (already answered). */
   finish(a: Attempt, outcome: UpstreamOutcome, err: Error | null): void {
-    const { ctx, up } = this
+    const ctx = this.ctx, up = a.up
     a.replica.inFlight--
     up.metrics.inFlight.dec()
     up.metrics.byOutcome[outcome].inc()
@@ -165,7 +211,7 @@ class ProxyRun {
       this.release()
       return
     }
-    if (this.shouldRetry(outcome, err)) return
+    if (this.shouldRetry(a, outcome, err)) return
     this.release()
     const total = err instanceof AttemptTimeout && err.total
     const reply = total || outcome === 'timeout' ? REPLIES.timeout
@@ -176,8 +222,8 @@ class ProxyRun {
     writeReply(ctx, reply, this.plan.outbound.via, performance.now())
   }
 
-  private shouldRetry(outcome: UpstreamOutcome, err: Error | null): boolean {
-    const { ctx, up } = this
+  private shouldRetry(a: Attempt, outcome: UpstreamOutcome, err: Error | null): boolean {
+    const ctx = this.ctx, up = a.up
     const retry = this.plan.retry
     const attemptsLeft = retry !== null && ctx.attempts < 1 + retry.count
     // A request that never reached the upstream (connection refused, connect timeout) is safe to send
@@ -186,14 +232,43 @@ class ProxyRun {
     if (!attemptsLeft || !this.bodyReplayable()) return false
     if (!this.canRetry && !neverSent) return false
     if (err instanceof AttemptTimeout && err.total) return false
-    if (up.breaker !== null && up.breaker.isOpen()) return false
     const now = performance.now()
     if (ctx.deadline - now < 1) return false
-    const next = up.pick(this.tried, now)
-    if (next === null) return false
+    // Where the next attempt goes: on a split, the heaviest other upstream not tried yet that can take it
+    // (what just failed is avoided first); otherwise, or when none can, another replica of this upstream.
+    const split = this.plan.split
+    let to = -1, next: Replica | null = null
+    if (split !== null) {
+      for (let j = 0; j < split.length && next === null; j++) {
+        const u = split[j].up
+        if ((this.triedUps & (1 << j)) !== 0 || (u.breaker !== null && u.breaker.isOpen())) continue
+        if (u.bulkhead !== null && u.bulkhead.inFlight >= u.bulkhead.max) continue
+        if ((next = u.pick(0, now)) !== null) to = j
+      }
+    }
+    if (next === null) {
+      if (up.breaker !== null && up.breaker.isOpen()) return false
+      if ((next = up.pick(this.tried, now)) === null) return false
+    }
+    // The failed upstream's budget pays for the retry wherever it goes: retries stay a bounded share of the
+    // requests that met that upstream, so a dead canary cannot turn into a storm on the stable upstream.
     if (!up.budget.tryRetry(retry!.budget)) { up.metrics.retryBudgetDenied.inc(); return false }
+    if (to >= 0) {
+      const t = split![to]
+      // Admission to the other upstream: its breaker (a half-open one may have no probe left) and a bulkhead
+      // slot (room was checked above, in this same tick), taken before this run lets go of the old one.
+      if (t.up.breaker !== null && !t.up.breaker.allow()) return false
+      t.up.bulkhead?.acquire()
+      this.up.bulkhead?.release()
+      split![this.at].failovers[to].inc()
+      this.up = t.up
+      this.at = to
+      this.tried = 0
+      this.triedUps |= 1 << to
+    }
     up.metrics.retries.inc()
-    const go = () => { if (!this.clientIsGone) this.dispatch(next); else this.release() }
+    const replica = next
+    const go = () => { if (!this.clientIsGone) this.dispatch(replica); else this.release() }
     if (retry!.backoffMs > 0) setTimeout(go, Math.min(retry!.backoffMs * (0.5 + Math.random()), ctx.deadline - now)).unref()
     else go()
     return true
@@ -228,7 +303,7 @@ class Attempt {
   retryReply: { status: number; headers: string[]; chunks: Buffer[] } | null = null
   private resume: (() => void) | null = null
 
-  constructor(private readonly run: ProxyRun, readonly replica: Replica, private readonly startedAt: number) {}
+  constructor(private readonly run: ProxyRun, readonly up: Upstream, readonly replica: Replica, private readonly startedAt: number) {}
 
   /** The deadline passed (called by the wheel or the fallback timer). */
   onDeadline(): void { this.abort(new AttemptTimeout(this.totalDeadline)) }
@@ -259,9 +334,8 @@ class Attempt {
     const now = performance.now()
     const ms = now - this.startedAt
     ctx.upstreamMs = ms
-    ctx.upstreamAddr = this.replica.origin
     this.replica.observeLatency(ms, now)
-    run.up.metrics.duration.observe(ms / 1000)
+    this.up.metrics.duration.observe(ms / 1000)
     this.stopClock()
     const headers = clientResponseHeaders(raw)
     if (RETRY_STATUS.has(status) && run.plan.retry !== null) {
