@@ -220,6 +220,21 @@ export interface EnvelopeIR {
   worstLatencyMs: number
   /** Upstream requests per client request the retry budget allows in steady state (1 + budget). */
   amplification: number
+  /** Where a request goes when its upstream cannot serve it (`gwc routes` FAILOVER). */
+  failover: FailoverIR
+}
+
+export interface FailoverIR {
+  /**
+   * A split's upstreams, heaviest first: one that cannot take a request (breaker open, no replica in rotation,
+   * bulkhead full) hands it to the next, before anything is sent. Empty without a split.
+   */
+  upstreams: string[]
+  /**
+   * Where a retry after a failed attempt goes: `split` another upstream of the split not tried yet, then another
+   * replica; `replica` another replica of the same upstream; `none` the route does not retry.
+   */
+  retry: 'none' | 'replica' | 'split'
 }
 
 export interface RouteIR {

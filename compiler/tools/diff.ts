@@ -9,7 +9,7 @@ import { renderText } from '../diagnostics/render.js'
 import { compile } from '../compile.js'
 import { FRONT_ENDS } from '../front-ends.js'
 import { formatQty } from '../values.js'
-import { describeMatch, describeStage, describeTerminal } from './routes.js'
+import { describeFailover, describeMatch, describeStage, describeTerminal } from './routes.js'
 
 /** One field that differs. `old`/`new` are the raw IR values (null = absent); `text` reads "old → new". */
 export interface Change { field: string; old: unknown; new: unknown; text: string }
@@ -196,7 +196,10 @@ function routeChanges(o: RouteIR, n: RouteIR, renamed: boolean): RouteDiff | und
       ...optional('retry', o.retry, n.retry, [['count', 'count'], ['methods', 'methods'], ['budget', 'budget', pct], ['perTryMs', 'per_try', dur], ['backoffMs', 'backoff', dur]], retryText),
     ],
     terminal: terminalChanges(o, n),
-    envelope: fields('envelope.', o.envelope, n.envelope, [['maxAttempts', 'tries'], ['worstLatencyMs', 'worst', dur], ['amplification', 'amplification', v => `${v}×`]]),
+    envelope: [
+      ...fields('envelope.', o.envelope, n.envelope, [['maxAttempts', 'tries'], ['worstLatencyMs', 'worst', dur], ['amplification', 'amplification', v => `${v}×`]]),
+      ...valueChange('envelope.failover', describeFailover(o.envelope.failover), describeFailover(n.envelope.failover), v => v),
+    ],
   }
   const changed = d.match.length + d.stages.length + d.settings.length + d.terminal.length + d.envelope.length > 0
   return renamed || changed ? d : undefined

@@ -141,7 +141,8 @@ function retryNote(r: RouteIR, req: ExplainRequest): string | null {
   const retry = r.retry
   if (retry === null) return null
   const ok = retry.methods === 'all' || IDEMPOTENT.has(req.method) || (retry.methods === 'idempotency_key' && req.headers['idempotency-key'] !== undefined)
-  if (ok) return `this ${req.method} may be retried up to ${retry.count} time${retry.count === 1 ? '' : 's'} on another replica`
+  const where = r.envelope.failover?.retry === 'split' ? 'on the split\'s other upstream, then another replica' : 'on another replica'
+  if (ok) return `this ${req.method} may be retried up to ${retry.count} time${retry.count === 1 ? '' : 's'} ${where}`
   return `this ${req.method} is not retried${retry.methods === 'idempotency_key' ? ' (it carries no Idempotency-Key header)' : ' (not idempotent)'}`
 }
 
@@ -166,7 +167,11 @@ function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
   }
   const targets = t.targets.map(x => `${t.targets.length > 1 ? `${x.weight}% → ` : ''}${upstreamText(ir.upstreams.find(u => u.name === x.upstream), x.upstream)}`).join(', ')
   const retry = r.retry ? `; retry ${r.retry.count} (${r.retry.methods}, budget ${r.retry.budget === null ? 'none' : formatQty('percent', r.retry.budget)}${r.retry.perTryMs !== null ? `, per_try ${dur(r.retry.perTryMs)}` : ''})` : ''
-  const fallback = t.fallback ? `; breaker open or no healthy replica → ${t.fallback.status}` : '; breaker open or no healthy replica → 503'
+  // Which mechanism answers when, in the order the runtime asks them (docs/operations.md, "Who answers when").
+  const split = t.targets.length > 1
+  const unavailable = `${split ? 'the next upstream of the split, else ' : ''}${t.fallback ? t.fallback.status : 503}`
+  const failed = r.retry === null ? '' : `a retry ${split ? 'on the split\'s other upstream, then another replica' : 'on another replica'} (budget and breaker permitting), else `
+  const fallback = `; before sending: breaker open, bulkhead full or no replica in rotation (health) → ${unavailable}; after a failed attempt: ${failed}502 (connect error, reset), 504 (timeout) or the upstream's 5xx`
   out.push({ kind: 'proxy', text: `proxy ${targets}${retry}${fallback}`, note: retryNote(r, req) })
   return out
 }

@@ -1,5 +1,6 @@
-// `gwc routes`: the route table — match, stages in order, upstream and the static worst-case envelope.
-import type { BundleIR, MatchIR, RouteIR, StageIR } from '../../config/ir.js'
+// `gwc routes`: the route table — match, stages in order, upstream, the static worst-case envelope and where
+// a request fails over to.
+import type { BundleIR, FailoverIR, MatchIR, RouteIR, StageIR } from '../../config/ir.js'
 import { formatQty } from '../values.js'
 import { textTable } from './table.js'
 
@@ -28,6 +29,18 @@ export function describeTerminal(r: RouteIR): string {
   return 'proxy ' + t.targets.map(x => (t.targets.length > 1 ? `${x.upstream} ${x.weight}%` : x.upstream)).join(', ') + (t.fallback ? ` (fallback ${t.fallback.status})` : '')
 }
 
+/**
+ * Where a request goes when its upstream cannot serve it: `-` nowhere; `replica` a retry tries another
+ * replica; `a, b if down` an unavailable upstream of the split hands requests to the next one (heaviest
+ * first); `a, b if down or failed, then replica` a retry after a failed attempt also goes to the split's
+ * other upstream first. Bundles from before the field existed show `?`.
+ */
+export function describeFailover(f: FailoverIR | undefined): string {
+  if (f === undefined) return '?'
+  if (f.upstreams.length === 0) return f.retry === 'none' ? '-' : 'replica'
+  return `${f.upstreams.join(', ')} ${f.retry === 'none' ? 'if down' : 'if down or failed, then replica'}`
+}
+
 export function routeRows(ir: BundleIR): string[][] {
   return ir.routes.map(r => [
     r.name,
@@ -36,9 +49,10 @@ export function routeRows(ir: BundleIR): string[][] {
     String(r.envelope.maxAttempts),
     formatQty('duration', r.envelope.worstLatencyMs),
     `${r.envelope.amplification}×`,
+    describeFailover(r.envelope.failover),
   ])
 }
 
 export function renderRoutes(ir: BundleIR): string {
-  return textTable(['ROUTE', 'MATCH', 'PIPELINE', 'TRIES', 'WORST', 'AMPL'], routeRows(ir))
+  return textTable(['ROUTE', 'MATCH', 'PIPELINE', 'TRIES', 'WORST', 'AMPL', 'FAILOVER'], routeRows(ir))
 }
