@@ -177,6 +177,7 @@ export class Gateway {
       this.upstreamsByKey.delete(upstreamKey(u.ir))
       void u.close()
     }
+    this.metrics.retainBreakers(new Set([...live].filter(u => u.breaker !== null).map(u => u.name)))
     for (const k of old.sharedKeys) {
       if (liveKeys.has(k)) continue
       ;(this.shared.get(k) as Stoppable | undefined)?.stop?.()

@@ -154,7 +154,12 @@ export class GatewayMetrics {
     return { byClass: STATUS_CLASSES.map(c => this.requests.child(name, c)), duration: this.requestDuration.child(name) }
   }
 
-  upstream(name: string): UpstreamMetrics {
+  /**
+   * Children for one upstream. The breaker's series exist only for an upstream with a `breaker` (a
+   * `gw_breaker_state 0` for one without would read as "closed", a breaker that is not there); without one,
+   * the breaker fields are unexported children nothing writes to.
+   */
+  upstream(name: string, hasBreaker = true): UpstreamMetrics {
     const byOutcome = {} as Record<UpstreamOutcome, CounterChild>
     for (const o of OUTCOMES) byOutcome[o] = this.upstreamRequests.child(name, o)
     return {
@@ -167,10 +172,20 @@ export class GatewayMetrics {
       retries: this.retries.child(name),
       retryBudgetDenied: this.retryBudgetDenied.child(name),
       rejectedBulkhead: this.bulkheadRejected.child(name),
-      breakerState: this.breakerState.child(name),
-      breakerTransitions: { open: this.breakerTransitions.child(name, 'open'), half_open: this.breakerTransitions.child(name, 'half_open'), closed: this.breakerTransitions.child(name, 'closed') },
-      breakerRejected: this.breakerRejected.child(name),
+      breakerState: hasBreaker ? this.breakerState.child(name) : new GaugeChild(),
+      breakerTransitions: hasBreaker
+        ? { open: this.breakerTransitions.child(name, 'open'), half_open: this.breakerTransitions.child(name, 'half_open'), closed: this.breakerTransitions.child(name, 'closed') }
+        : { open: new CounterChild(), half_open: new CounterChild(), closed: new CounterChild() },
+      breakerRejected: hasBreaker ? this.breakerRejected.child(name) : new CounterChild(),
     }
+  }
+
+  /** After a reload retired upstreams: keep breaker series only for upstreams that still have a breaker. */
+  retainBreakers(withBreaker: ReadonlySet<string>): void {
+    const keep = (l: Record<string, string>) => withBreaker.has(l.upstream)
+    this.breakerState.retain(keep)
+    this.breakerTransitions.retain(keep)
+    this.breakerRejected.retain(keep)
   }
 }
 

@@ -23,7 +23,7 @@ export class Upstream {
   private readonly health: ActiveHealth | null
 
   constructor(readonly ir: UpstreamIR, gm: GatewayMetrics, opts: UpstreamOptions) {
-    this.metrics = gm.upstream(ir.name)
+    this.metrics = gm.upstream(ir.name, ir.breaker !== null)
     this.replicas = ir.replicas.map((addr, i) =>
       new Replica(i, addr, ir.pool, opts.bodyIdleMs, this.metrics, ir.health.passive, gm.replicaHealthy.child(ir.name, `${addr.host}:${addr.port}`)))
     this.pickFn = createBalancer(ir.balance)
