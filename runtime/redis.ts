@@ -29,6 +29,58 @@ export function redisReady(r: RedisLike, ms: number): Promise<void> {
   })
 }
 
+/** Consecutive failed decisions (timeouts, errors) that mean "Redis is not answering" when the connection
+ * itself reports nothing (a frozen server keeps its socket open). One slow command is not an outage. */
+export const REDIS_DOWN_AFTER = 3
+
+/**
+ * Whether Redis answers, as seen by the limiters and by the client's connection events: logs once per
+ * transition (down, then up again), never per request. A frozen (SIGSTOPped, swapping) server emits no
+ * connection event, only timeouts: it is declared down after REDIS_DOWN_AFTER failed decisions in a row.
+ */
+export class RedisHealth {
+  private down = false
+  private failures = 0
+  private downSince = 0
+
+  constructor(private readonly log: Logger) {}
+
+  /** A decision Redis made. */
+  ok(): void { // HOT PATH: one comparison unless recovering
+    if (this.failures !== 0) this.failures = 0
+    if (this.down) this.markUp()
+  }
+
+  /** A decision Redis could not make in time, or an error from the client. */
+  failed(reason: string): void {
+    if (this.down || ++this.failures < REDIS_DOWN_AFTER) return
+    this.markDown(reason)
+  }
+
+  /** The connection failed (ioredis 'error'): down at once. */
+  connectionError(reason: string): void { if (!this.down) this.markDown(reason) }
+
+  /** The connection is (re)established (ioredis 'ready'). */
+  connected(): void { if (this.down) this.markUp() }
+
+  private markDown(reason: string): void {
+    this.down = true
+    this.downSince = performance.now()
+    this.log.warn({ err: reason }, 'redis not answering; rate limits apply their fail_open/fail_closed policy')
+  }
+
+  private markUp(): void {
+    this.down = false
+    this.failures = 0
+    this.log.info({ downMs: Math.round(performance.now() - this.downSince) }, 'redis answering again; rate limits are decided by Redis again')
+  }
+}
+
+const HEALTH = new WeakMap<object, RedisHealth>()
+
+/** The health tracker of a client made by createRedis (null for other clients, e.g. in tests). */
+export const redisHealthOf = (r: RedisLike): RedisHealth | null => HEALTH.get(r) ?? null
+
 export function createRedis(url: string, timeoutMs: number, log: Logger): Redis {
   const r = new Redis(url, {
     commandTimeout: timeoutMs,
@@ -38,8 +90,9 @@ export function createRedis(url: string, timeoutMs: number, log: Logger): Redis 
     retryStrategy: times => Math.min(times * 100, 2000),
     lazyConnect: false,
   })
-  let down = false
-  r.on('error', err => { if (!down) log.warn({ err: err.message }, 'redis unavailable; rate limits apply their fail_open/fail_closed policy'); down = true })
-  r.on('ready', () => { if (down) log.info('redis reconnected'); down = false })
+  const health = new RedisHealth(log)
+  HEALTH.set(r, health)
+  r.on('error', err => health.connectionError(err.message))
+  r.on('ready', () => health.connected())
   return r
 }

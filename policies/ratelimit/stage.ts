@@ -8,7 +8,7 @@ import { CONTINUE } from '../../runtime/continue.js'
 import { FastCounter } from '../../runtime/metrics.js'
 import { errorReply, type Reply } from '../../runtime/reply.js'
 import type { StageEnv } from '../../runtime/stage-env.js'
-import { redisReady } from '../../runtime/redis.js'
+import { redisHealthOf, redisReady } from '../../runtime/redis.js'
 import { gcraParams, type Decision } from './gcra.js'
 import { LocalLimiter } from './local.js'
 import { redisKey, redisTake } from './redis.js'
@@ -69,7 +69,10 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
   if (redis === null) throw new Error(`route ${JSON.stringify(o.route)} has a redis rate limit, but no redisUrl is configured (--redis)`)
   env.warmups.push(redisReady(redis, 2000))
   const bound = env.settings.redisTimeoutMs
+  // Tells the shared tracker whether Redis answered, so an outage is logged once when it starts and ends.
+  const health = redisHealthOf(redis)
   const onStoreError = (): symbol | Reply => { storeErrors.inc(); if (o.failOpen) return CONTINUE; failClosed.inc(); return UNAVAILABLE }
+  const redisFailed = (reason: string): symbol | Reply => { health?.failed(reason); return onStoreError() }
   return function ratelimitRedis(ctx) {
     const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
     // Bounded by the Redis command timeout and by what is left of the route's deadline.
@@ -78,8 +81,13 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(resolve, Math.min(bound, left), 'timeout') })
     return Promise.race([redisTake(redis, redisKey(o.id, keyOf(ctx)), params, d), timeout]).then(
-      r => { clearTimeout(timer); return r === 'timeout' ? onStoreError() : d.allowed ? CONTINUE : tooMany(d) },
-      () => { clearTimeout(timer); return onStoreError() },
+      r => {
+        clearTimeout(timer)
+        if (r === 'timeout') return redisFailed(`no answer within ${Math.round(Math.min(bound, left))} ms`)
+        health?.ok()
+        return d.allowed ? CONTINUE : tooMany(d)
+      },
+      (e: Error) => { clearTimeout(timer); return redisFailed(e.message) },
     )
   }
 }

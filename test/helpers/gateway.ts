@@ -1,6 +1,6 @@
 // Starts a real gateway (runtime/serve) on free loopback ports from .gwp text, for integration tests.
 // The policy is compiled in-process exactly as `gw run file.gwp` does; `reload(text)` swaps the policy.
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 import { Agent, request, type Dispatcher } from 'undici'
 import { compile } from '../../compiler/compile.js'
 import { buildBundle } from '../../compiler/bundle.js'
@@ -26,10 +26,11 @@ export function bundleFrom(text: string, file = 'test.gwp') {
   return { manifest: verifyBundle(b.manifestText, b.moduleText), moduleText: b.moduleText }
 }
 
-export async function startGateway(text: string, settings: Partial<Record<keyof Settings, unknown>> = {}): Promise<TestGateway> {
+/** `opts.log` replaces the process logger (e.g. to capture its lines); by default it logs at `logLevel`. */
+export async function startGateway(text: string, settings: Partial<Record<keyof Settings, unknown>> = {}, opts: { log?: Logger } = {}): Promise<TestGateway> {
   let current = text
   const s = loadSettings(undefined, { listen: '127.0.0.1:0', admin: '127.0.0.1:0', accessLog: false, logLevel: 'silent', ...settings })
-  const running = await serve(s, { watchPaths: [], load: async () => bundleFrom(current) }, { log: pino({ level: s.logLevel }) })
+  const running = await serve(s, { watchPaths: [], load: async () => bundleFrom(current) }, { log: opts.log ?? pino({ level: s.logLevel }) })
   return {
     running,
     url: `http://127.0.0.1:${running.address.port}`,

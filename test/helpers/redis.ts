@@ -1,5 +1,5 @@
 // Starts a real redis-server on a free loopback port for a test (no persistence), and can kill and restart
-// it on the same port to test outages. Skips cleanly when redis-server is not installed.
+// it on the same port, or pause (SIGSTOP) and resume it, to test outages. Skips cleanly when redis-server is not installed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 
@@ -20,6 +20,10 @@ export interface TestRedis {
   kill(): Promise<void>
   /** Start it again on the same port. */
   start(): Promise<void>
+  /** SIGSTOP the server: its sockets stay open, nothing answers (a frozen or swapping host). */
+  pause(): void
+  /** SIGCONT a paused server. */
+  resume(): void
   stop(): Promise<void>
 }
 
@@ -44,6 +48,7 @@ export async function startRedis(): Promise<TestRedis> {
     p.kill('SIGKILL')
     await exited
   }
+  const signal = (sig: NodeJS.Signals) => { if (proc === null || proc.exitCode !== null) throw new Error('redis-server is not running'); proc.kill(sig) }
   await start()
-  return { port, url: `redis://127.0.0.1:${port}`, kill, start, stop: kill }
+  return { port, url: `redis://127.0.0.1:${port}`, kill, start, stop: kill, pause: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') }
 }
