@@ -171,7 +171,7 @@ function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
   const split = t.targets.length > 1
   const unavailable = `${split ? 'the next upstream of the split, else ' : ''}${t.fallback ? t.fallback.status : 503}`
   const failed = r.retry === null ? '' : `a retry ${split ? 'on the split\'s other upstream, then another replica' : 'on another replica'} (budget and breaker permitting), else `
-  const fallback = `; before sending: breaker open, bulkhead full or no replica in rotation (health) → ${unavailable}; after a failed attempt: ${failed}502 (connect error, reset), 504 (timeout) or the upstream's 5xx`
+  const fallback = `; before sending: no replica in rotation (health), bulkhead full or breaker open → ${unavailable}; after a failed attempt: ${failed}502 (connect error, reset), 504 (timeout) or the upstream's 5xx`
   out.push({ kind: 'proxy', text: `proxy ${targets}${retry}${fallback}`, note: retryNote(r, req) })
   return out
 }

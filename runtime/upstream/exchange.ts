@@ -51,12 +51,17 @@ const retryableMethod = (ctx: RequestContext, r: RetryIR): boolean => {
   return r.methods === 'idempotency_key' && ctx.req.headers['idempotency-key'] !== undefined
 }
 
-/** A replica of `up` for a first attempt, behind its breaker and bulkhead (a slot is taken), or null. */
+/**
+ * A replica of `up` for a first attempt, or null: a replica in rotation, then a bulkhead slot (taken), then
+ * the breaker. The breaker is asked last because a half-open breaker hands out a probe with each yes: asked
+ * first, a yes followed by "no replica" or "bulkhead full" would spend a probe that is never sent, and with
+ * all probes spent that way the breaker would stay half-open, refusing everything.
+ */
 function admit(up: Upstream, now: number): Replica | null { // HOT PATH
-  if (up.breaker !== null && !up.breaker.allow()) return null
-  if (up.bulkhead !== null && !up.bulkhead.acquire()) { up.metrics.rejectedBulkhead.inc(); return null }
   const replica = up.pick(0, now)
-  if (replica === null) up.bulkhead?.release()
+  if (replica === null) return null
+  if (up.bulkhead !== null && !up.bulkhead.acquire()) { up.metrics.rejectedBulkhead.inc(); return null }
+  if (up.breaker !== null && !up.breaker.allow()) { up.bulkhead?.release(); return null }
   return replica
 }
 

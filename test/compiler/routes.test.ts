@@ -47,7 +47,7 @@ test('the envelope names the failover: heaviest upstream first, retries to the s
 test('gwc explain says which mechanism answers when, and where a retry goes', () => {
   const e = explainRequest(ir(POLICY), { method: 'GET', host: 'x', path: '/search/q', query: '', headers: { host: 'x' } })
   const proxy = e.steps.at(-1)!
-  assert.match(proxy.text, /before sending: breaker open, bulkhead full or no replica in rotation \(health\) → the next upstream of the split, else 503; after a failed attempt: a retry on the split's other upstream, then another replica \(budget and breaker permitting\), else 502/)
+  assert.match(proxy.text, /before sending: no replica in rotation \(health\), bulkhead full or breaker open → the next upstream of the split, else 503; after a failed attempt: a retry on the split's other upstream, then another replica \(budget and breaker permitting\), else 502/)
   assert.equal(proxy.note, 'this GET may be retried up to 1 time on the split\'s other upstream, then another replica')
 })
 
