@@ -20,7 +20,7 @@ function finished(url: string, o: { route: string | null; status: number; upstre
   assert.ok(readHead(ctx, { trusted: null }))
   ctx.route = o.route === null ? null : ({ name: o.route } as RouteRuntime)
   ctx.status = o.status
-  if (o.upstream !== undefined) { ctx.upstreamAddr = o.upstream; ctx.upstreamMs = 3.2174; ctx.attempts = 1 }
+  if (o.upstream !== undefined) { ctx.upstreamAddr = o.upstream; ctx.upstreamName = 'orders'; ctx.upstreamMs = 3.2174; ctx.attempts = 1 }
   if (o.error !== undefined) ctx.errorCode = o.error
   return ctx
 }
