@@ -1,8 +1,8 @@
 // One client request's trip to an upstream: replica choice, the undici dispatch (bodies streamed both ways
 // with backpressure), the route deadline and per-try timeouts, retries to other replicas (and, on a weighted
 // split, to the split's other upstreams) within the budget, the breaker and passive health bookkeeping, and
-// client cancellation. The undici handler is the small
-// Attempt object below (undici 7's native callback API: no wrapper objects per request).
+// client cancellation. The undici handler is the small Attempt object below (undici 7's native callback API:
+// no wrapper objects per request).
 import type { Dispatcher } from 'undici'
 import { IDEMPOTENT } from '../../config/http.js'
 import type { RetryIR } from '../../config/ir.js'
