@@ -72,7 +72,10 @@ export class AccessLog {
     // quotes. One template literal: measured 390 ns a line, against 880 ns for `+` chains with toFixed.
     // Every proxied request: the upstream and replica of its last attempt and the tries, also when no attempt
     // got an answer (a retried connection refusal); upstreamMs only when response headers arrived.
-    const up = ctx.attempts === 0 ? '' : `,"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}"${ctx.upstreamMs >= 0 ? `,"upstreamMs":${round3(ctx.upstreamMs)}` : ''},"tries":${ctx.attempts}`
+    // (Two whole templates rather than a nested one: the common line stays one concatenation.)
+    const up = ctx.attempts === 0 ? ''
+      : ctx.upstreamMs >= 0 ? `,"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","upstreamMs":${round3(ctx.upstreamMs)},"tries":${ctx.attempts}`
+        : `,"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","tries":${ctx.attempts}`
     const line = `${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":${ctx.status},"ms":${round3(ms)},"ip":${str(ctx.clientIp)}${up}${ctx.errorCode === '' ? '' : `,"err":"${ctx.errorCode}"`}${aborted ? ',"aborted":true' : ''}}\n`
     // UTF-8 takes at most 3 bytes per UTF-16 unit; a line longer than a buffer (a path near the header limit)
     // gets a buffer of its own.
