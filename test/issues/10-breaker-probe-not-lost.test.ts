@@ -20,7 +20,7 @@ before(async () => {
   gw = await startGateway(`
 upstream api {
   replicas 127.0.0.1:${(server.address() as { port: number }).port}
-  health passive eject_after 2 for 1s
+  health passive eject_after 2 for 2s
   breaker error_ratio 50% min_requests 2 window 10s open_for 200ms half_open 1
 }
 route api { match path prefix "/api"; timeout 2s; proxy api }
@@ -38,9 +38,9 @@ test('a request refused for want of a replica leaves the half-open probe for whe
   assert.deepEqual([(await get()).status, (await get()).status], [500, 500])
   assert.equal(await metricOf(gw, 'gw_breaker_state', { upstream: 'api' }), 2, 'two failures opened the breaker')
   status = 200
-  await sleep(300) // past open_for, the replica still ejected (1 s)
+  await sleep(300) // past open_for, the replica still ejected (2 s)
   assert.equal((await get()).status, 503, 'no replica in rotation')
-  await sleep(900) // the ejection is over
+  await sleep(2000) // the ejection is over
   const after = [(await get()).status, (await get()).status, (await get()).status]
   assert.deepEqual(after, [200, 200, 200], 'the probe went out and closed the breaker')
   assert.equal(await metricOf(gw, 'gw_breaker_state', { upstream: 'api' }), 0)
