@@ -13,7 +13,7 @@ import { isBundleDir, readBundle } from '../config/bundle-io.js'
 import { loadSettings, SettingsError, splitHostPort, type Settings } from '../config/settings.js'
 import { isClusterWorker, runPrimary, runWorker } from '../runtime/cluster.js'
 import { GWP_VERSION } from '../config/version.js'
-import { serve, type BundleSource } from '../runtime/serve.js'
+import { serve, type BundleSource, type DrainResult } from '../runtime/serve.js'
 
 const USAGE = `gw ${GWP_VERSION}: the gwp gateway
 
@@ -46,6 +46,9 @@ options (flags override the settings file; defaults in brackets):
 `
 
 class Usage extends Error {}
+
+/** The last line gw prints (docs/operations.md, "Reload and shutdown"; bench/experiments/rolling.ts parses it). */
+const shutdownLine = (r: DrainResult): string => `gw: drained ${r.drained}, aborted ${r.aborted}, late ${r.late}, unanswered ${r.unanswered}, reset ${r.reset}\n`
 
 /** Compiles policy sources into an in-memory bundle, or reads a built one; both are verified the same way. */
 function bundleSource(paths: string[]): BundleSource {
@@ -94,7 +97,7 @@ async function run(args: string[]): Promise<void> {
   const running = await serve(settings, bundleSource(paths))
   process.stderr.write(`gw ${GWP_VERSION} serving bundle ${running.gateway.active!.version} on http://${running.address.host}:${running.address.port} (admin http://${running.adminAddress!.host}:${running.adminAddress!.port})\n`)
   const stop = (sig: string) => {
-    running.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}, late ${r.late}\n`); process.exit(0) }, () => process.exit(1))
+    running.shutdown(sig).then(r => { process.stderr.write(shutdownLine(r)); process.exit(0) }, () => process.exit(1))
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
@@ -108,7 +111,7 @@ async function runWorkers(settings: Settings, paths: string[]): Promise<void> {
   const host = splitHostPort(settings.listen).host
   process.stderr.write(`gw ${GWP_VERSION} serving bundle ${c.version} on http://${host}:${c.port} (admin http://${splitHostPort(settings.admin).host}:${c.adminPort}) with ${settings.workers} workers\n`)
   const stop = (sig: string) => {
-    c.shutdown(sig).then(r => { process.stderr.write(`gw: drained ${r.drained}, aborted ${r.aborted}, late ${r.late}\n`); process.exit(0) }, () => process.exit(1))
+    c.shutdown(sig).then(r => { process.stderr.write(shutdownLine(r)); process.exit(0) }, () => process.exit(1))
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))

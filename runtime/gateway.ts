@@ -11,6 +11,7 @@ import { trustedProxyList, type Settings } from '../config/settings.js'
 import type { AccessLog } from './access-log.js'
 import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
+import { halfClosed } from './drain.js'
 import { GatewayMetrics, type CounterChild } from './metrics.js'
 import type { RedisLike } from './redis.js'
 import { REPLIES, Reply, closingSockets, writeReply } from './reply.js'
@@ -67,8 +68,8 @@ export class Gateway {
   private drainStart = Infinity
   /** Shutdown accounting: requests in flight at the start of the drain that completed, and requests that
    * arrived during it (on kept-alive connections) and completed. Those still running at the deadline are the
-   * aborted ones. */
-  readonly drainCounts = { drained: 0, late: 0 }
+   * aborted ones. Unanswered: requests read on a connection the drain had already half-closed (dropped). */
+  readonly drainCounts = { drained: 0, late: 0, unanswered: 0 }
 
   /** Begin draining: remember when, so the shutdown report can tell in-flight from late requests. */
   startDrain(): void { this.draining = true; this.drainStart = performance.now() }
@@ -187,7 +188,12 @@ export class Gateway {
 
   /** The request handler for the client listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => { // HOT PATH
-    if (closingSockets.has(req.socket)) { this.reject('after_refusal'); req.resume(); return }
+    if (closingSockets.has(req.socket)) {
+      if (halfClosed.has(req.socket)) this.drainCounts.unanswered++
+      else this.reject('after_refusal')
+      req.resume()
+      return
+    }
     const now = performance.now()
     const snap = this.active
     const ctx = new RequestContext(req, res, now)

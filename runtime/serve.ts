@@ -11,6 +11,7 @@ import { createAdminServer, gatewayView, type ReloadResult } from './admin.js'
 import { AccessLog, createLogger, flushLogger } from './access-log.js'
 import { Gateway, type BundleText } from './gateway.js'
 import { createRedis } from './redis.js'
+import { ClientConnections } from './drain.js'
 import { createClientServer } from './server.js'
 
 export interface BundleSource {
@@ -38,8 +39,9 @@ export interface Running {
 }
 
 /** drained: in flight at the signal and completed; late: arrived during the drain and completed; aborted:
- * still running at the deadline (cut). */
-export interface DrainResult { drained: number; aborted: number; late: number }
+ * still running at the deadline (cut); unanswered: read on a connection gw had already half-closed (dropped,
+ * never forwarded); reset: connections destroyed at the deadline with a request in progress. */
+export interface DrainResult { drained: number; aborted: number; late: number; unanswered: number; reset: number }
 
 const listen = (server: Server, addr: string): Promise<{ host: string; port: number }> => new Promise((resolve, reject) => {
   const { host, port } = splitHostPort(addr)
@@ -91,6 +93,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   const apply = (b: BundleText): Promise<ReloadResult> => swap(async () => b)
 
   const server = createClientServer(gateway, settings)
+  const connections = new ClientConnections(server)
   const admin = opts.admin === false ? null : createAdminServer(gatewayView(gateway, reload))
   const address = await listen(server, settings.listen)
   const adminAddress = admin === null ? null : await listen(admin, settings.admin)
@@ -105,28 +108,34 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
 
   let shuttingDown: Promise<DrainResult> | null = null
   const shutdown = (reason = 'shutdown'): Promise<DrainResult> => shuttingDown ??= (async () => {
-    const inFlight = gateway.inFlight
-    log.info({ reason, inFlight, deadlineMs: settings.drainTimeoutMs }, 'draining')
+    log.info({ reason, inFlight: gateway.inFlight, connections: connections.size, deadlineMs: settings.drainTimeoutMs }, 'draining')
     gateway.startDrain()
     for (const w of watchers) w.close()
-    const closed = new Promise<void>(r => server.close(() => r()))
-    server.closeIdleConnections()
+    const closed = new Promise<void>(r => server.once('close', () => r()))
+    connections.begin(performance.now())
+    // Until every connection is gone: busy ones close after their (Connection: close) response, idle ones
+    // are half-closed by the sweep.
     const deadline = Date.now() + settings.drainTimeoutMs
-    while (gateway.inFlight > 0 && Date.now() < deadline) await new Promise(r => setTimeout(r, 20))
+    while ((gateway.inFlight > 0 || connections.size > 0) && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 20))
+      connections.sweep(performance.now())
+    }
     const aborted = gateway.inFlight
-    server.closeAllConnections()
-    const { drained, late } = gateway.drainCounts
+    const reset = connections.destroyAll()
+    const { drained, late, unanswered } = gateway.drainCounts
     gateway.metrics.drained.child('drained').inc(drained)
     gateway.metrics.drained.child('late').inc(late)
     gateway.metrics.drained.child('aborted').inc(aborted)
+    gateway.metrics.drained.child('unanswered').inc(unanswered)
     await Promise.race([closed, new Promise(r => setTimeout(r, 1000).unref())])
+    server.close() // the listener is already closed: this stops Node's connection-checking timer
     await gateway.close(true)
     admin?.close() // last: /healthz says "draining" for as long as the drain lasts
     if (redis !== null) redis.disconnect()
     await accessLog?.close()
-    log.info({ drained, late, aborted, accessLinesDropped: accessLog?.dropped ?? 0, accessWriteErrors: accessLog?.writeErrors ?? 0 }, 'shutdown complete')
+    log.info({ drained, late, aborted, unanswered, halfClosed: connections.halfClosedCount, reset, accessLinesDropped: accessLog?.dropped ?? 0, accessWriteErrors: accessLog?.writeErrors ?? 0 }, 'shutdown complete')
     flushLogger(log)
-    return { drained, aborted, late }
+    return { drained, aborted, late, unanswered, reset }
   })()
 
   return { gateway, server, admin, address, adminAddress, log, reload, apply, shutdown }
