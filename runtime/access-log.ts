@@ -76,7 +76,19 @@ export class AccessLog {
     const up = ctx.attempts === 0 ? ''
       : ctx.upstreamMs >= 0 ? `,"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","upstreamMs":${round3(ctx.upstreamMs)},"tries":${ctx.attempts}`
         : `,"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","tries":${ctx.attempts}`
-    const line = `${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":${ctx.status},"ms":${round3(ms)},"ip":${str(ctx.clientIp)}${up}${ctx.errorCode === '' ? '' : `,"err":"${ctx.errorCode}"`}${aborted ? ',"aborted":true' : ''}}\n`
+    this.append(`${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":${ctx.status},"ms":${round3(ms)},"ip":${str(ctx.clientIp)}${up}${ctx.errorCode === '' ? '' : `,"err":"${ctx.errorCode}"`}${aborted ? ',"aborted":true' : ''}}\n`)
+  }
+
+  /**
+   * Record a request refused before it became a request (Node's parser refused it, it timed out, or it
+   * asked for an upgrade or CONNECT): same line shape, no route, what is known of method, host and path.
+   */
+  refusal(r: { id: string; method: string; host: string; path: string; ip: string; status: number; err: string }): void {
+    if (this.backlog > MAX_BACKLOG) { this.dropped++; return }
+    this.append(`${this.prefix}${Date.now()},"id":"${r.id}","trace":"","method":${str(r.method)},"host":${str(r.host)},"path":${str(r.path)},"route":null,"status":${r.status},"ms":0,"ip":${str(r.ip)},"err":"${r.err}"}\n`)
+  }
+
+  private append(line: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; a line longer than a buffer (a path near the header limit)
     // gets a buffer of its own.
     const worst = line.length * 3

@@ -19,6 +19,7 @@ export const ERROR_REPLIES: Record<string, { status: number; error: string }> = 
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, error: 'upstream_timeout' },
   GW_ERR_BAD_GATEWAY: { status: 502, error: 'bad_gateway' },
   GW_ERR_UPGRADE_NOT_SUPPORTED: { status: 501, error: 'upgrade_not_supported' },
+  GW_ERR_METHOD_NOT_ALLOWED: { status: 405, error: 'method_not_allowed' },
   GW_ERR_TRANSFER_CODING: { status: 501, error: 'unsupported_transfer_coding' },
   GW_ERR_TOO_MANY_HEADERS: { status: 431, error: 'too_many_headers' },
   GW_ERR_AUTH_UNAVAILABLE: { status: 503, error: 'auth_unavailable' },

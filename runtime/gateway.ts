@@ -223,6 +223,15 @@ export class Gateway {
     ;(r as Promise<unknown>).then(v => { if (v instanceof Reply) writeReply(ctx, v, via, performance.now()) }, e => this.fail(ctx, e))
   }
 
+  /**
+   * A refusal runtime/server.ts wrote straight to the socket (no request object reached `handle`): counted
+   * under `reason` and given an access-log line like any other answer.
+   */
+  refusedRaw(reason: string, r: { id: string; method: string; host: string; path: string; ip: string; status: number; err: string }): void {
+    this.reject(reason)
+    this.access?.refusal(r)
+  }
+
   private fail(ctx: RequestContext, e: unknown): void {
     ctx.errorCode = 'internal'
     this.log.error({ id: ctx.id, route: ctx.route?.name, err: (e as Error)?.stack ?? String(e) }, 'request failed inside the gateway')

@@ -1,17 +1,33 @@
 // The client listener: node:http with edge-safe limits, JSON answers for requests Node's parser refuses
 // (malformed → 400, header block too large → 431, too slow → 408), and a clear refusal for protocol
 // upgrades and CONNECT, which gw does not proxy.
-import { createServer, type Server } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Settings } from '../config/settings.js'
+import { ERROR_REPLIES } from './errors.js'
 import type { Gateway } from './gateway.js'
-import { newRequestId } from './ids.js'
+import { newRequestId, saneRequestId } from './ids.js'
 
-/** An answer written straight to the socket (no request object exists), with a fresh request id like every other. */
-function rawReply(socket: Duplex, status: number, reason: string, error: string): void {
-  const id = newRequestId()
-  const body = `{"error":"${error}","request_id":"${id}"}`
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\nx-request-id: ${id}\r\n\r\n${body}`)
+/**
+ * Answers on the bare socket what never became a request the gateway handles (Node's parser refused it,
+ * it timed out, it asked for an upgrade or CONNECT) the way every gateway error is answered: the JSON body
+ * with the request id, X-Request-Id, Connection: close, and an access-log line. `req` is there for upgrades
+ * and CONNECT (the client's sane X-Request-Id is kept, as for any request); the parser's refusals have none.
+ */
+function refuse(gw: Gateway, socket: Duplex, reason: string, code: string, req?: IncomingMessage): void {
+  const e = ERROR_REPLIES[code]
+  const rid = req?.headers['x-request-id']
+  const id = typeof rid === 'string' && saneRequestId(rid) ? rid : newRequestId()
+  const body = `{"error":"${e.error}","request_id":"${id}"}`
+  socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`)
+  // no query string in the log (docs/operations.md, Logs)
+  const url = req?.url ?? ''
+  const q = url.indexOf('?')
+  gw.refusedRaw(reason, {
+    id, method: req?.method ?? '', host: (req?.headers.host ?? '').toLowerCase(), path: q < 0 ? url : url.slice(0, q),
+    ip: (socket as Socket).remoteAddress ?? '', status: e.status, err: code,
+  })
 }
 
 export function createClientServer(gw: Gateway, s: Settings): Server {
@@ -33,16 +49,18 @@ export function createClientServer(gw: Gateway, s: Settings): Server {
   // than MAX_HEADERS with 431.
   server.maxHeadersCount = 0
   server.on('checkContinue', gw.handle)
-  const rejected = (reason: string) => gw.metrics.rejected.child(reason).inc()
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return }
-    if (err.code === 'HPE_HEADER_OVERFLOW') { rejected('headers_too_large'); rawReply(socket, 431, 'Request Header Fields Too Large', 'headers_too_large'); return }
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') { rejected('request_timeout'); rawReply(socket, 408, 'Request Timeout', 'request_timeout'); return }
-    rejected('malformed')
-    rawReply(socket, 400, 'Bad Request', 'bad_request')
+    // A request timeout can fire while a response is already on its way (a slow upload answered early):
+    // a second status line inside it would corrupt it, so the connection is only closed (as Node does).
+    const res = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
+    if (res != null && res.headersSent) { socket.destroy(); return }
+    if (err.code === 'HPE_HEADER_OVERFLOW') { refuse(gw, socket, 'headers_too_large', 'GW_ERR_HEADERS_TOO_LARGE'); return }
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') { refuse(gw, socket, 'request_timeout', 'GW_ERR_REQUEST_TIMEOUT'); return }
+    refuse(gw, socket, 'malformed', 'GW_ERR_BAD_REQUEST')
   })
   // WebSocket and other upgrades are refused, never half-proxied (docs/operations.md says why).
-  server.on('upgrade', (_req, socket: Duplex) => { rejected('upgrade'); rawReply(socket, 501, 'Not Implemented', 'upgrade_not_supported') })
-  server.on('connect', (_req, socket: Duplex) => { rejected('connect'); rawReply(socket, 405, 'Method Not Allowed', 'method_not_allowed') })
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => { refuse(gw, socket, 'upgrade', 'GW_ERR_UPGRADE_NOT_SUPPORTED', req) })
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => { refuse(gw, socket, 'connect', 'GW_ERR_METHOD_NOT_ALLOWED', req) })
   return server
 }
