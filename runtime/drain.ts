@@ -32,7 +32,7 @@ export class ClientConnections {
   constructor(private readonly server: Server) {
     const open = this.open
     const gone = function (this: Socket) { open.delete(this) }
-    server.on('connection', (s: Socket) => { open.add(s); s.once('close', gone) })
+    server.on('connection', (s: Socket) => { open.add(s); s.on('close', gone) }) // on, not once: no wrapper per connection
   }
 
   /** Connections still open. */
