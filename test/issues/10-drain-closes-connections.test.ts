@@ -62,13 +62,13 @@ function checkInFlight(outcomes: Outcome[], killAt: number, clients: number): vo
 }
 
 test('keep-alive clients (undici Pool) in flight at SIGTERM get Connection: close and none is reset', async () => {
-  // 1 s requests, a 1.4 s deadline: every request fits, but not two back to back on one connection
-  const stub = await startStub({ name: 'web', count: 1, rules: [{ path: '/', latency: 1000 }] })
-  const gw = await spawnGateway(policy(stub.replicas[0].port), ['--drain-timeout', '1400ms', '--log-level', 'info', '--log-destination', 'stderr'])
+  // 1.5 s requests, a 2 s deadline: every request fits, but not two back to back on one connection
+  const stub = await startStub({ name: 'web', count: 1, rules: [{ path: '/', latency: 1500 }] })
+  const gw = await spawnGateway(policy(stub.replicas[0].port), ['--drain-timeout', '2s', '--log-level', 'info', '--log-destination', 'stderr'])
   const pool = new Pool(gw.url, { connections: 8, keepAliveTimeout: 30_000 })
   try {
     const run = loops(pool, gw.url + '/api/slow', 8)
-    const { killAt, exited } = await terminateAt(gw, 400)
+    const { killAt, exited } = await terminateAt(gw, 600)
     const outcomes = await run
     assert.equal(await exited, 0)
     checkInFlight(outcomes, killAt, 8)
@@ -86,12 +86,12 @@ test('keep-alive clients (undici Pool) in flight at SIGTERM get Connection: clos
 })
 
 test('--workers 2: keep-alive clients (undici Agent) in flight at SIGTERM get Connection: close and none is reset', async () => {
-  const stub = await startStub({ name: 'web', count: 1, rules: [{ path: '/', latency: 1000 }] })
-  const gw = await spawnGateway(policy(stub.replicas[0].port), ['--workers', '2', '--drain-timeout', '1400ms'])
+  const stub = await startStub({ name: 'web', count: 1, rules: [{ path: '/', latency: 1500 }] })
+  const gw = await spawnGateway(policy(stub.replicas[0].port), ['--workers', '2', '--drain-timeout', '2s'])
   const agent = new Agent({ connections: 8, keepAliveTimeout: 30_000 })
   try {
     const run = loops(agent, gw.url + '/api/slow', 8)
-    const { killAt, exited } = await terminateAt(gw, 600)
+    const { killAt, exited } = await terminateAt(gw, 800)
     const outcomes = await run
     assert.equal(await exited, 0)
     checkInFlight(outcomes, killAt, 8)
@@ -155,17 +155,18 @@ test('a request sent on an idle keep-alive connection as SIGTERM arrives is answ
       if (rs.length === 1) continue
       answered++
       assert.match(rs[1], /^HTTP\/1\.1 200 /, what)
-      // A request sent before the signal may have been answered before gw handled it (the upstream's answer
-      // and the signal can reach gw's event loop together); one sent after it is answered by the drain.
+      // gw may handle a request sent around the signal before the signal itself (on a loaded machine its
+      // event loop sees both together, in either order): such a request is answered before the drain began,
+      // with keep-alive, and is not counted by the drain. Every answer the drain gave says close (checked
+      // against gw's own counts below).
       if (/\r\nconnection: close\r\n/i.test(rs[1])) inDrain++
-      else assert.ok(offsets[i] < 0, `answered during the drain with Connection: close: ${what}`)
     }
     // requests already received when gw saw the signal are answered (the idle grace covers them)
     assert.ok(answered >= 3, `answered ${answered}`)
     const line = /gw: drained (\d+), aborted (\d+), late (\d+), unanswered (\d+), reset (\d+)/.exec(gw.stderr())
     assert.ok(line !== null, gw.stderr())
     assert.deepEqual({ aborted: line[2], reset: line[5] }, { aborted: '0', reset: '0' })
-    assert.equal(Number(line[1]) + Number(line[3]), inDrain, 'every request answered during the drain is counted drained or late')
+    assert.equal(Number(line[1]) + Number(line[3]), inDrain, 'the requests gw answered during the drain (drained + late) are exactly the Connection: close answers')
   } finally {
     for (const c of conns) c.sock.destroy()
     await gw.stop()
