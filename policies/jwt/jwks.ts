@@ -41,6 +41,13 @@ export class JwksCache {
   private stopped = false
   /** Bumped whenever the key set changes; token-cache entries remember the generation they were made in. */
   generation = 0
+  /**
+   * The last fetch failed (IdP down, 5xx, too slow, bad document): a kid missing from the cache may be a key
+   * the IdP published meanwhile, so its token cannot be judged (503 auth_unavailable, not 401).
+   */
+  failing = false
+  /** performance.now() of the next scheduled fetch (0 = none scheduled). */
+  private nextFetchAt = 0
 
   constructor(private readonly p: JwtProviderIR, private readonly m: JwksMetrics, private readonly log: Logger) {}
 
@@ -52,7 +59,17 @@ export class JwksCache {
   private schedule(delay: number): void {
     if (this.stopped) return
     if (this.timer !== null) clearTimeout(this.timer)
-    this.timer = setTimeout(() => { void this.refresh() }, Math.max(100, delay)).unref()
+    const ms = Math.max(100, delay)
+    this.nextFetchAt = performance.now() + ms
+    this.timer = setTimeout(() => { void this.refresh() }, ms).unref()
+  }
+
+  /** How long failed fetches wait before the next attempt: a tenth of `refresh`, at least 1 s (docs/operations.md). */
+  get retryMs(): number { return Math.min(this.p.refreshMs, Math.max(1000, this.p.refreshMs / 10)) }
+
+  /** Whole seconds (at least 1) until the next background fetch: what a 503 auth_unavailable tells clients. */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((this.nextFetchAt - performance.now()) / 1000))
   }
 
   /** Fetch now unless a fetch is already under way, in which case share it. */
@@ -87,14 +104,30 @@ export class JwksCache {
       this.keys = next
       this.generation++
       this.fetchedAt = performance.now()
+      this.failing = false
       this.m.fetchOk.inc()
       this.m.keys.set(next.size)
       this.schedule(this.p.refreshMs - this.p.refreshAheadMs)
     } catch (e) {
+      this.failing = true
       this.m.fetchFailed.inc()
-      this.log.warn({ provider: this.p.name, err: (e as Error).message }, 'JWKS fetch failed; serving cached keys')
       // retry sooner than a full refresh interval, but never hammer the provider
-      this.schedule(Math.min(this.p.refreshMs, Math.max(1000, this.p.refreshMs / 10)))
+      const retry = this.retryMs
+      this.schedule(retry)
+      this.logFailure((e as Error).message, retry)
+    }
+  }
+
+  /** Says what the gateway does now that a fetch failed: it depends on whether any trusted keys are left. */
+  private logFailure(err: string, retryMs: number): void {
+    const now = performance.now()
+    const base = { provider: this.p.name, err, next_attempt_s: Math.round(retryMs / 100) / 10 }
+    if (this.fetchedAt !== 0 && this.keys.size > 0 && now - this.fetchedAt <= this.p.maxStaleMs) {
+      const age = now - this.fetchedAt
+      this.log.warn({ ...base, keys: this.keys.size, age_s: Math.round(age / 1000), trusted_for_s: Math.round((this.p.maxStaleMs - age) / 1000) },
+        `JWKS fetch failed; serving ${this.keys.size} cached keys (trusted for another ${Math.round((this.p.maxStaleMs - age) / 1000)} s); next attempt in ${base.next_attempt_s} s`)
+    } else {
+      this.log.error(base, `JWKS fetch failed; no keys cached: tokens are answered 503 auth_unavailable until a fetch succeeds; next attempt in ${base.next_attempt_s} s`)
     }
   }
 
@@ -105,7 +138,7 @@ export class JwksCache {
       this.keys = new Map()
       this.generation++
       this.m.keys.set(0)
-      this.log.error({ provider: this.p.name }, 'JWKS older than max_stale: refusing all tokens until a fetch succeeds')
+      this.log.error({ provider: this.p.name }, 'JWKS older than max_stale: cached keys dropped; tokens are answered 503 auth_unavailable until a fetch succeeds')
     }
     return false
   }
@@ -118,6 +151,12 @@ export class JwksCache {
     for (const k of list) if (k.alg === alg) return k
     return undefined
   }
+
+  /**
+   * Whether the cache can judge a token whose kid it does not hold: only when trusted keys are held and the
+   * last fetch succeeded. Otherwise the kid may be one the IdP published while it could not be fetched.
+   */
+  knowsKeys(): boolean { return !this.failing && this.fetchedAt !== 0 && this.fresh(performance.now()) }
 
   /** Whether `kid` is cached and still trusted (max_stale applies here too: the token cache relies on it). */
   has(kid: string): boolean { return this.fresh(performance.now()) && this.keys.has(kid) }

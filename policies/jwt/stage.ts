@@ -29,6 +29,16 @@ const INVALID = errorReply('GW_ERR_UNAUTHORIZED', ['www-authenticate', 'Bearer e
 const WRONG_AUDIENCE = errorReply('GW_ERR_FORBIDDEN', ['www-authenticate', 'Bearer error="insufficient_scope"'])
 /** The token could not be checked in time (the IdP is slow to serve a new key): not the client's fault. */
 const UNAVAILABLE = errorReply('GW_ERR_AUTH_UNAVAILABLE', ['retry-after', '1'])
+/** 503s naming the seconds until the next JWKS fetch (index = seconds, built as needed: the IdP is failing). */
+const unavailableIn: Reply[] = [UNAVAILABLE]
+const unavailableAfter = (s: number): Reply => {
+  const i = Math.min(s, 3600)
+  return unavailableIn[i] ??= errorReply('GW_ERR_AUTH_UNAVAILABLE', ['retry-after', String(i)])
+}
+
+/** What verifying a token found when its key could not be known because fetching the JWKS failed. */
+const KEYS_UNKNOWN = Symbol('keys unknown')
+type Verdict = Verified | null | typeof KEYS_UNKNOWN
 
 /** A compact JWS: three base64url parts. Anything else is refused before any crypto. */
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
@@ -52,7 +62,7 @@ export class JwtProvider {
   readonly jwks: JwksCache
   readonly ready: Promise<void>
   private readonly cache = new Map<string, Verified>()
-  private readonly pending = new Map<string, Promise<Verified | null>>()
+  private readonly pending = new Map<string, Promise<Verdict>>()
   private readonly hits
   private readonly misses
 
@@ -77,8 +87,11 @@ export class JwtProvider {
     return v
   }
 
-  /** Verify a token (once, however many requests wait on it) and cache it under `header`. Null = invalid. */
-  verify(token: string, header: string = token): Promise<Verified | null> {
+  /**
+   * Verify a token (once, however many requests wait on it) and cache it under `header`. Null = invalid;
+   * KEYS_UNKNOWN = its key is not cached and the JWKS cannot be fetched, so it cannot be judged either way.
+   */
+  verify(token: string, header: string = token): Promise<Verdict> {
     let p = this.pending.get(header)
     if (p === undefined) {
       p = this.verifyOnce(token, header).finally(() => this.pending.delete(header))
@@ -87,7 +100,7 @@ export class JwtProvider {
     return p
   }
 
-  private async verifyOnce(token: string, header: string): Promise<Verified | null> {
+  private async verifyOnce(token: string, header: string): Promise<Verdict> {
     let kid: unknown, alg: unknown
     try { ({ kid, alg } = decodeProtectedHeader(token)) } catch { return null }
     if (typeof alg !== 'string' || !(this.p.algorithms as readonly string[]).includes(alg)) return null
@@ -97,7 +110,8 @@ export class JwtProvider {
       await this.jwks.awaitUnknownKid()
       key = this.jwks.get(kid, alg)
     }
-    if (key === undefined) return null
+    // 401 only when the keys are known; a kid missing while fetches fail may be a key the IdP just published
+    if (key === undefined) return this.jwks.has(kid) || this.jwks.knowsKeys() ? null : KEYS_UNKNOWN
     let claims: JWTPayload
     try {
       ({ payload: claims } = await jwtVerify(token, key.key, {
@@ -163,7 +177,9 @@ export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestCon
       provider.verify(token, h).then(v => {
         if (settled) return
         clearTimeout(timer)
-        if (v === null) { r401.inc(); resolve(INVALID) } else resolve(admit(ctx, v))
+        if (v === null) { r401.inc(); resolve(INVALID) }
+        else if (v === KEYS_UNKNOWN) { r503.inc(); resolve(unavailableAfter(provider.jwks.retryAfterSeconds())) }
+        else resolve(admit(ctx, v))
       })
     })
   }

@@ -1,7 +1,8 @@
 // test/policies/jwks-outage.test.ts: the JWKS cache while the IdP misbehaves: cached keys keep serving while
 // refreshes fail (503, connection closed, no answer), stale-while-revalidate with failures counted; `max_stale`
 // bounds how long keys are trusted without a successful fetch (fresh and cached tokens alike), and they are
-// trusted again once the IdP is back; an IdP down at start refuses tokens, then recovers; a hung JWKS fetch
+// trusted again once the IdP is back, and past it tokens get 503 auth_unavailable (their keys cannot be known),
+// not 401; an IdP down at start answers 503, then recovers; a hung JWKS fetch
 // never holds a request past its route timeout.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -47,7 +48,8 @@ test('max_stale: a key removed while the IdP is unreachable stops being accepted
   await r.idp.rotate('ES256')
   r.idp.retire(oldKid)
   assert.equal((await r.call(await fromOld())).status, 200, 'just after the outage began the cached keys still serve (stale)')
-  await waitFor(async () => (await r.call(await fromOld())).status === 401, 4000, 'the removed key to be refused once the cache is older than max_stale')
+  // the keys are no longer trusted and cannot be fetched: the token cannot be judged (503, not 401)
+  await waitFor(async () => (await r.call(await fromOld())).status === 503, 4000, 'the removed key to be refused once the cache is older than max_stale')
   const refusedAfter = performance.now() - t0
   assert.ok(refusedAfter >= 900, `keys were trusted for ${Math.round(refusedAfter)} ms of the outage: max_stale is 2 s after the last good fetch (≥ 1 s into the outage)`)
   assert.equal(await metricOf(r.gw, 'gw_jwks_keys', { provider: 'idp' }), 0, 'the stale key set is dropped')
@@ -66,17 +68,18 @@ test('max_stale applies to verified tokens in the cache too (a hot token is not 
   const t0 = performance.now()
   let last = 200
   while (performance.now() - t0 < 3500 && last === 200) { last = (await r.call(hot)).status; await sleep(50) }
-  assert.equal(last, 401, 'a cached token must be refused once its key is older than max_stale (max_stale 2s, refresh 1s: it must be refused within ~3 s of the outage)')
+  assert.equal(last, 503, 'a cached token must be refused (503 auth_unavailable) once its key is older than max_stale (max_stale 2s, refresh 1s: it must be refused within ~3 s of the outage)')
 })
 
-test('an IdP down when the gateway starts: tokens are refused, then accepted once it is back', async () => {
+test('an IdP down when the gateway starts: tokens get 503 auth_unavailable (never 401), then are accepted once it is back', async () => {
   const idp = await startIdp({ algorithms: ['ES256'] })
   idp.setDown('error')
   // with no keys every kid is unknown: the unknown-kid refresh (cooldown 300ms) is what recovers quickly
   const r = await rig('refresh 5m unknown_kid_cooldown 300ms timeout 300ms', { idp })
   const early = await r.call(await r.token())
-  assert.equal(early.status, 401)
-  assert.equal(JSON.parse(early.text).error, 'unauthorized')
+  assert.equal(early.status, 503)
+  assert.equal(JSON.parse(early.text).error, 'auth_unavailable')
+  assert.ok(Number(early.headers['retry-after']) >= 1, 'Retry-After names the seconds to the next fetch')
   idp.setDown(false)
   await waitFor(async () => (await r.call(await r.token())).status === 200, 3000, 'tokens to be accepted after the IdP came up')
 })
