@@ -54,6 +54,11 @@ export interface PoolIR {
   /** Idle keep-alive timeout per connection. */
   idleMs: number
   connectTimeoutMs: number
+  /**
+   * How long a response may stall on a client that does not read (no 'drain' after a refused write) while it
+   * holds one of these connections; then the client response is cut and the connection released.
+   */
+  sendTimeoutMs: number
 }
 
 export interface BreakerIR {

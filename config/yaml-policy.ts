@@ -14,7 +14,7 @@
 //     health: { path, interval, timeout, unhealthy_after, healthy_after }
 //                                            → health active path … every … (interval → every)
 //     passive_health: { eject_after, eject_for } → health passive eject_after … for …
-//     pool: { connections, idle, connect_timeout }, bulkhead: N | { max_in_flight }
+//     pool: { connections, idle, connect_timeout, send_timeout }, bulkhead: N | { max_in_flight }
 //     breaker: { error_ratio, min_requests, window, open_for, half_open }
 //   routes: - name: optional; otherwise the upstream's name, then NAME_2, NAME_3 … (see yaml-routes.ts)
 //     match: { host, path, path_exact, exact, methods, header }

@@ -6,7 +6,7 @@ import { isIdentifier, isWord, tokenOf, type Entry, type YNode, type YamlReader 
 export const UPSTREAM_KEYS = ['replicas', 'lb', 'health', 'passive_health', 'pool', 'bulkhead', 'breaker'] as const
 const HEALTH_KEYS: Record<string, string> = { path: 'path', interval: 'every', timeout: 'timeout', unhealthy_after: 'unhealthy_after', healthy_after: 'healthy_after' }
 const PASSIVE_KEYS: Record<string, string> = { eject_after: 'eject_after', eject_for: 'for' }
-const POOL_KEYS: Record<string, string> = { connections: 'connections', idle: 'idle', connect_timeout: 'connect_timeout' }
+const POOL_KEYS: Record<string, string> = { connections: 'connections', idle: 'idle', connect_timeout: 'connect_timeout', send_timeout: 'send_timeout' }
 const BREAKER_KEYS: Record<string, string> = { error_ratio: 'error_ratio', min_requests: 'min_requests', window: 'window', open_for: 'open_for', half_open: 'half_open' }
 const JWT_KEYS = ['issuer', 'jwks', 'refresh', 'refresh_ahead', 'unknown_kid_cooldown', 'max_stale', 'fetch_timeout', 'algorithms', 'audience', 'leeway', 'cache', 'forward'] as const
 const JWKS_OPTIONS: Record<string, string> = { refresh: 'refresh', refresh_ahead: 'refresh_ahead', unknown_kid_cooldown: 'unknown_kid_cooldown', max_stale: 'max_stale', fetch_timeout: 'timeout' }

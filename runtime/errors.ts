@@ -18,6 +18,7 @@ export const ERROR_REPLIES: Record<string, { status: number; error: string }> = 
   GW_ERR_UPSTREAM_UNAVAILABLE: { status: 503, error: 'upstream_unavailable' },
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, error: 'upstream_timeout' },
   GW_ERR_BAD_GATEWAY: { status: 502, error: 'bad_gateway' },
+  GW_ERR_POOL_EXHAUSTED: { status: 503, error: 'upstream_pool_exhausted' },
   GW_ERR_UPGRADE_NOT_SUPPORTED: { status: 501, error: 'upgrade_not_supported' },
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, error: 'method_not_allowed' },
   GW_ERR_TRANSFER_CODING: { status: 501, error: 'unsupported_transfer_coding' },

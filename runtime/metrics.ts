@@ -113,8 +113,14 @@ export interface UpstreamMetrics {
   breakerRejected: CounterChild
 }
 
-export type UpstreamOutcome = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'connect_error' | 'reset' | 'aborted'
-const OUTCOMES: UpstreamOutcome[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'timeout', 'connect_error', 'reset', 'aborted']
+/**
+ * How an upstream attempt ended. `pool_exhausted` (the route deadline passed while it waited for one of the
+ * replica's pool connections, every one of them busy) and `send_timeout` (the client stopped reading the
+ * response for the pool's `send_timeout`) are the gateway's and the client's doing: like `aborted`, they are
+ * never charged to the replica's health or the breaker.
+ */
+export type UpstreamOutcome = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'connect_error' | 'reset' | 'aborted' | 'pool_exhausted' | 'send_timeout'
+const OUTCOMES: UpstreamOutcome[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'timeout', 'connect_error', 'reset', 'aborted', 'pool_exhausted', 'send_timeout']
 
 /** Every metric gw exposes. One instance per process; reloads rebind children, never re-register. */
 export class GatewayMetrics {

@@ -35,6 +35,8 @@ export const REPLIES = {
   unavailable: errorReply('GW_ERR_UPSTREAM_UNAVAILABLE'),
   timeout: errorReply('GW_ERR_UPSTREAM_TIMEOUT'),
   badGateway: errorReply('GW_ERR_BAD_GATEWAY'),
+  /** Every pool connection of the chosen replica stayed busy until the route deadline: the gateway's limit, not the upstream's fault. */
+  poolExhausted: errorReply('GW_ERR_POOL_EXHAUSTED', ['retry-after', '1']),
   internal: errorReply('GW_ERR_INTERNAL'),
 }
 

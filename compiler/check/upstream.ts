@@ -14,7 +14,7 @@ import { spanOf } from './spans.js'
 /** Built-in defaults (docs/language.md lists them); `defaults { … }` overrides them per program. */
 export const UPSTREAM_DEFAULTS = {
   balance: 'round_robin' as BalanceKind,
-  pool: { connections: 64, idleMs: 4_000, connectTimeoutMs: 2_000 } satisfies PoolIR,
+  pool: { connections: 64, idleMs: 4_000, connectTimeoutMs: 2_000, sendTimeoutMs: 30_000 } satisfies PoolIR,
   active: { path: '/healthz', intervalMs: 5_000, timeoutMs: 1_000, unhealthyAfter: 3, healthyAfter: 2 } satisfies ActiveHealthIR,
   passive: { ejectAfter: 5, ejectMs: 30_000 } satisfies PassiveHealthIR,
 }
@@ -55,6 +55,7 @@ const PASSIVE_SCHEMA = {
 const POOL_SCHEMA = {
   connections: { kind: 'count', range: { min: 1, max: 10_000 } }, idle: { kind: 'duration', range: { min: 100, max: 3_600_000 } },
   connect_timeout: { kind: 'duration', range: { min: 10, max: 60_000 } },
+  send_timeout: { kind: 'duration', range: { min: 100, max: 3_600_000 } },
 } as const
 
 function activeHealth(ctx: CheckContext, s: A.HealthStmt): ActiveHealthIR {
@@ -86,6 +87,7 @@ function pool(ctx: CheckContext, s: A.OptionsStmt): PoolIR {
     connections: optNum(o, 'connections') ?? UPSTREAM_DEFAULTS.pool.connections,
     idleMs: optNum(o, 'idle') ?? UPSTREAM_DEFAULTS.pool.idleMs,
     connectTimeoutMs: optNum(o, 'connect_timeout') ?? UPSTREAM_DEFAULTS.pool.connectTimeoutMs,
+    sendTimeoutMs: optNum(o, 'send_timeout') ?? UPSTREAM_DEFAULTS.pool.sendTimeoutMs,
   }
 }
 

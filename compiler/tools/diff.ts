@@ -249,7 +249,7 @@ function upstreamChanges(o: UpstreamIR, n: UpstreamIR): Change[] {
   return [
     ...setChange('replicas', o.replicas.map(addr), n.replicas.map(addr)),
     ...valueChange('balance', o.balance, n.balance),
-    ...fields('pool.', o.pool, n.pool, [['connections', 'connections'], ['idleMs', 'idle', dur], ['connectTimeoutMs', 'connect_timeout', dur]]),
+    ...fields('pool.', o.pool, n.pool, [['connections', 'connections'], ['idleMs', 'idle', dur], ['connectTimeoutMs', 'connect_timeout', dur], ['sendTimeoutMs', 'send_timeout', dur]]),
     ...optional('bulkhead', o.bulkhead, n.bulkhead, [['maxInFlight', 'max_in_flight']], b => `max_in_flight ${b.maxInFlight}`),
     ...optional('breaker', o.breaker, n.breaker, [['errorRatio', 'error_ratio', pct], ['minRequests', 'min_requests'], ['windowMs', 'window', dur], ['openMs', 'open_for', dur], ['halfOpenProbes', 'half_open']],
       b => `error_ratio ${pct(b.errorRatio)} min_requests ${b.minRequests} window ${dur(b.windowMs)} open_for ${dur(b.openMs)}`),

@@ -43,6 +43,8 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EN
 
 class AttemptTimeout extends Error { constructor(readonly total: boolean) { super(total ? 'route timeout' : 'per-try timeout') } }
 class ClientGone extends Error { constructor() { super('client went away') } }
+/** The client did not read the response for the pool's send_timeout: the exchange is cut to free the connection. */
+class SendTimeout extends Error { constructor() { super('client stopped reading (send_timeout)') } }
 
 const retryableMethod = (ctx: RequestContext, r: RetryIR): boolean => {
   const m = ctx.req.method ?? 'GET'
@@ -184,8 +186,7 @@ class ProxyRun {
     const remaining = ctx.deadline - now
     if (remaining <= 0) { a.onError(new AttemptTimeout(true)); return }
     a.totalDeadline = perTry >= remaining
-    const fireAt = now + Math.max(1, Math.min(perTry, remaining))
-    if (!deadlines.add(a, fireAt, now)) a.timer = setTimeout(() => a.onDeadline(), fireAt - now)
+    a.armClock(now + Math.max(1, Math.min(perTry, remaining)), now)
     const opts: Dispatcher.DispatchOptions = {
       method: ctx.req.method as Dispatcher.HttpMethod,
       path: ctx.path + ctx.query,
@@ -203,7 +204,8 @@ class ProxyRun {
     up.metrics.byOutcome[outcome].inc()
     if (this.current === a) this.current = null
     const failure = outcome === '5xx' || outcome === 'timeout' || outcome === 'connect_error' || outcome === 'reset'
-    if (outcome !== 'aborted') {
+    // Waiting for a pool connection or on a client that does not read says nothing about the replica.
+    if (outcome !== 'aborted' && outcome !== 'pool_exhausted' && outcome !== 'send_timeout') {
       a.replica.record(!failure, performance.now())
       up.breaker?.record(!failure)
     }
@@ -211,7 +213,7 @@ class ProxyRun {
     const code = (err as { code?: string } | null)?.code
     if (err === null && !a.retrying) { this.release(); return } // complete response streamed
     if (this.committed) { // failed mid-body: the client sees a truncated response, never a second one
-      ctx.errorCode ||= outcome
+      ctx.errorCode ||= outcome === 'send_timeout' ? 'client_send_timeout' : outcome
       ctx.res.destroy()
       this.release()
       return
@@ -219,7 +221,8 @@ class ProxyRun {
     if (this.shouldRetry(a, outcome, err)) return
     this.release()
     const total = err instanceof AttemptTimeout && err.total
-    const reply = total || outcome === 'timeout' ? REPLIES.timeout
+    const reply = outcome === 'pool_exhausted' ? REPLIES.poolExhausted
+      : total || outcome === 'timeout' ? REPLIES.timeout
       : code === 'GW_ERR_BODY_TOO_LARGE' ? REPLIES.bodyTooLarge
       : outcome === '5xx' && a.retryReply !== null ? null
       : REPLIES.badGateway
@@ -307,11 +310,20 @@ class Attempt {
   /** The 5xx held back while deciding about a retry, flushed to the client if no retry happens. */
   retryReply: { status: number; headers: string[]; chunks: Buffer[] } | null = null
   private resume: (() => void) | null = null
+  /** Waiting for the client to drain what was written (the deadline clock is then the send timeout). */
+  private stalled = false
+  /** The 'drain' listener, made on the first stall only (most responses never fill the socket). */
+  private drained: (() => void) | null = null
 
   constructor(private readonly run: ProxyRun, readonly up: Upstream, readonly replica: Replica, private readonly startedAt: number) {}
 
-  /** The deadline passed (called by the wheel or the fallback timer). */
-  onDeadline(): void { this.abort(new AttemptTimeout(this.totalDeadline)) }
+  /** The deadline passed (called by the wheel or the fallback timer): the route's, or the send timeout. */
+  onDeadline(): void { this.abort(this.stalled ? new SendTimeout() : new AttemptTimeout(this.totalDeadline)) }
+
+  /** Arm the clock: on the wheel when it fits, else a Node timer. */
+  armClock(fireAt: number, now: number): void {
+    if (!deadlines.add(this, fireAt, now)) this.timer = setTimeout(() => this.onDeadline(), fireAt - now)
+  }
 
   /** Response headers arrived or the attempt ended: its deadline no longer applies. */
   private stopClock(): void {
@@ -360,8 +372,19 @@ class Attempt {
     if (this.retryReply !== null) { this.retryReply.chunks.push(chunk); return true }
     const res = this.run.ctx.res
     if (res.write(chunk)) return true
-    res.once('drain', this.resume!)
+    // The client is not keeping up: undici stops reading the upstream until it drains, and the connection
+    // stays pinned meanwhile, so the wait is bounded by the pool's send_timeout.
+    this.stalled = true
+    res.once('drain', this.drained ??= () => this.onDrained())
+    const now = performance.now()
+    this.armClock(now + this.replica.sendTimeoutMs, now)
     return false
+  }
+
+  private onDrained(): void {
+    this.stalled = false
+    this.stopClock()
+    this.resume!()
   }
 
   onComplete(): void {
@@ -393,6 +416,10 @@ class Attempt {
     this.stopClock()
     const code = (err as { code?: string }).code ?? ''
     const outcome: UpstreamOutcome = err instanceof ClientGone || code === 'GW_ERR_BODY_TOO_LARGE' ? 'aborted'
+      : err instanceof SendTimeout ? 'send_timeout'
+      // Deadline passed while still queued for a connection, with more attempts on the replica than its
+      // pool has connections: the pool was full (not a slow connect, which is the replica's doing).
+      : err instanceof AttemptTimeout && this.abortFn === null && this.replica.inFlight > this.replica.connections ? 'pool_exhausted'
       : err instanceof AttemptTimeout ? 'timeout'
       : CONNECT_ERRORS.has(code) ? 'connect_error'
       : code === 'UND_ERR_ABORTED' && this.run.clientIsGone ? 'aborted'

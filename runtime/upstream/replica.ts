@@ -21,11 +21,17 @@ export class Replica {
   ejectedUntil = 0
   /** Verdict of active health checks (true until checks say otherwise). */
   activeHealthy = true
+  /** Size of the pool: more attempts in flight than this means some are queued for a connection. */
+  readonly connections: number
+  /** The pool's `send_timeout`: how long a response may stall on a client that does not read. */
+  readonly sendTimeoutMs: number
 
   constructor(readonly index: number, readonly addr: ReplicaIR, pool: PoolIR, bodyIdleMs: number, m: UpstreamMetrics,
     private readonly passive: PassiveHealthIR | null, readonly healthGauge: GaugeChild) {
     const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host
     this.origin = `http://${host}:${addr.port}`
+    this.connections = pool.connections
+    this.sendTimeoutMs = pool.sendTimeoutMs
     this.pool = new Pool(this.origin, {
       connections: pool.connections,
       pipelining: 1,
@@ -35,6 +41,8 @@ export class Replica {
       keepAliveMaxTimeout: pool.idleMs,
       connect: { timeout: pool.connectTimeoutMs },
       // The route's deadline is enforced by the proxy itself (it covers queueing for a connection too).
+      // bodyTimeout never fires while the proxy holds the response back for a slow client (undici pauses
+      // its timer with the parser): the pool's send_timeout, enforced by the proxy, covers that.
       headersTimeout: 0,
       bodyTimeout: bodyIdleMs,
     })
