@@ -1,6 +1,7 @@
 // bench/experiments/index.ts: the resilience experiments by name, for bench/run.ts and bench/experiments/main.ts.
 import type { ExperimentOptions } from './common.js'
 import { runContainment } from './containment.js'
+import { runFaults } from './faults.js'
 import { runHotReload } from './hot-reload.js'
 import { runJwksRotation } from './jwks-rotation.js'
 import { runRetryStorm } from './retry-storm.js'
@@ -22,6 +23,7 @@ export const EXPERIMENTS: readonly ExperimentDef[] = [
   { id: 'jwks-rotation', summary: 'JWKS rotation under load: rotate, switch tokens, retire; p99 over time, IdP fetches, old tokens → 401', run: runJwksRotation },
   { id: 'stage-cost', summary: 'marginal cost per stage: added p99, CPU µs/req, heap B/req over passthrough (auth, ratelimit local/redis, headers, breaker)', run: runStageCost },
   { id: 'hot-reload', summary: 'hot reload under load: routing changes, one broken policy; dropped requests, time to apply, old version keeps serving', run: runHotReload },
+  { id: 'faults', summary: 'faults under load: SIGHUP/SIGTERM (1 and 2 workers), non-reading clients vs a pool of 4, Redis SIGSTOP/SIGKILL, IdP down/503/slow, replicas killed', run: runFaults },
   { id: 'rolling', summary: 'graceful shutdown (drained vs aborted) and rolling restarts of two replicas behind a balancer', run: runRolling },
 ]
 
