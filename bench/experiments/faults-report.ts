@@ -23,6 +23,8 @@ export interface Stream {
   maxMs: number | null
   /** Statuses of the requests due in the last second of the window (has it recovered?). */
   lastSecond: Record<string, number>
+  /** p99 latency (ms) of the answered requests due in each second of the window, from its first request. */
+  p99BySecond: (number | null)[]
   /** Up to 3 distinct transport error messages. */
   samples: string[]
 }
@@ -46,9 +48,13 @@ export function summarize(s: { name: string; records: TraceRecord[] }): Stream {
     if (samples.size < 3 && r.message !== undefined) samples.add(r.message)
   }
   const ms = s.records.filter((r) => r.status > 0).map((r) => r.ms).sort((a, b) => a - b)
+  const firstDue = s.records.reduce((m, r) => Math.min(m, r.due), Infinity)
+  const secs: number[][] = []
+  for (const r of s.records) if (r.status > 0) (secs[Math.floor((r.due - firstDue) / 1000)] ??= []).push(r.ms)
+  const p99BySecond = Array.from(secs, (x) => (x === undefined ? null : pctl(x.sort((a, b) => a - b), 0.99)))
   return {
     name: s.name, sent: s.records.length, answered: ms.length, byStatus, resets, refused, timeouts, other,
-    p50Ms: pctl(ms, 0.5), p99Ms: pctl(ms, 0.99), maxMs: ms.length === 0 ? null : ms[ms.length - 1], lastSecond, samples: [...samples],
+    p50Ms: pctl(ms, 0.5), p99Ms: pctl(ms, 0.99), maxMs: ms.length === 0 ? null : ms[ms.length - 1], lastSecond, p99BySecond, samples: [...samples],
   }
 }
 
@@ -130,6 +136,8 @@ export function faultsMarkdown(r: FaultsResult, charts: { name: string; file: st
   out.push(mdTable(['scenario', 'fault', 'stream', 'sent', 'answered', 'by status', 'resets', 'refused', 'timeouts', 'other', 'p50 ms', 'p99 ms', 'max ms'],
     r.scenarios.flatMap((s) => s.streams.map((st, i) => [i === 0 ? s.id : '', i === 0 ? s.fault : '', st.name, st.sent, st.answered, statuses(st.byStatus), st.resets, st.refused, st.timeouts, st.other,
       num(st.p50Ms), num(st.p99Ms), num(st.maxMs)])), ['l', 'l', 'l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']), '')
+  out.push('p99 (ms) of the answered requests due in each second of the window, to tell the fault from the shared machine\'s noise:', '')
+  out.push(mdTable(['scenario', 'stream', 'p99 by second'], r.scenarios.flatMap((s) => s.streams.map((st) => [s.id, st.name, st.p99BySecond.map((x) => num(x)).join(', ') || '—'])), ['l', 'l', 'l']), '')
   out.push('## What gw reported', '')
   for (const s of r.scenarios) {
     const facts = Object.entries(s.facts).map(([k, v]) => `${k} ${v === null ? '—' : v}`).join('; ')

@@ -17,6 +17,7 @@ test('summarize counts sent, answered, statuses and each kind of transport error
   assert.deepEqual([s.resets, s.refused, s.timeouts, s.other], [1, 1, 1, 0])
   assert.deepEqual(s.lastSecond, { 200: 1 }, 'only the requests due in the last second of the window')
   assert.deepEqual(s.samples, ['reset!', 'connect_refused!', 'timeout!'])
+  assert.deepEqual(s.p99BySecond, [5, null, 5], 'seconds counted from the first request due; a second with no answer is null')
 })
 
 test('the checks catch a 401 during an IdP outage and a reset during a reload', () => {
