@@ -180,6 +180,7 @@ class ProxyRun {
     up.metrics.inFlight.inc()
     up.metrics.dispatched.inc()
     const a = new Attempt(this, up, replica, now)
+    a.poolFull = replica.inFlight > replica.connections
     this.current = a
     const retry = this.plan.retry
     const perTry = retry !== null && retry.perTryMs !== null ? retry.perTryMs : Infinity
@@ -310,6 +311,8 @@ class Attempt {
   /** The 5xx held back while deciding about a retry, flushed to the client if no retry happens. */
   retryReply: { status: number; headers: string[]; chunks: Buffer[] } | null = null
   private resume: (() => void) | null = null
+  /** Every connection of the replica's pool was busy when this attempt was dispatched: it queued for one. */
+  poolFull = false
   /** Waiting for the client to drain what was written (the deadline clock is then the send timeout). */
   private stalled = false
   /** The 'drain' listener, made on the first stall only (most responses never fill the socket). */
@@ -417,9 +420,10 @@ class Attempt {
     const code = (err as { code?: string }).code ?? ''
     const outcome: UpstreamOutcome = err instanceof ClientGone || code === 'GW_ERR_BODY_TOO_LARGE' ? 'aborted'
       : err instanceof SendTimeout ? 'send_timeout'
-      // Deadline passed while still queued for a connection, with more attempts on the replica than its
-      // pool has connections: the pool was full (not a slow connect, which is the replica's doing).
-      : err instanceof AttemptTimeout && this.abortFn === null && this.replica.inFlight > this.replica.connections ? 'pool_exhausted'
+      // Deadline passed before the attempt got a connection, and it had to queue for one (the pool was full
+      // when it was dispatched, or is now): the gateway's limit. A slow connect with connections to spare is
+      // the replica's doing (a timeout, charged).
+      : err instanceof AttemptTimeout && this.abortFn === null && (this.poolFull || this.replica.inFlight > this.replica.connections) ? 'pool_exhausted'
       : err instanceof AttemptTimeout ? 'timeout'
       : CONNECT_ERRORS.has(code) ? 'connect_error'
       : code === 'UND_ERR_ABORTED' && this.run.clientIsGone ? 'aborted'
