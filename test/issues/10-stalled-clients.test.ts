@@ -14,6 +14,8 @@ import { metricsText, tally, waitFor } from '../runtime/fixtures.js'
 const CHUNK = Buffer.alloc(64 * 1024, 0x61)
 let upstream: Server
 let gw: TestGateway
+/** send_timeout 400ms, for a client that reads slowly but steadily. */
+let slowGw: TestGateway
 const agent = new Agent({ connections: 8 })
 const bigResponses = new Set<ServerResponse>()
 let bigCut = 0
@@ -51,11 +53,16 @@ upstream web {
 route big { match path prefix "/big"; timeout 1s; proxy web }
 route ok  { match path prefix "/ok"; timeout 300ms; proxy web }
 `)
+  slowGw = await startGateway(`
+upstream web { replicas 127.0.0.1:${port}; pool connections 4 send_timeout 400ms }
+route big { match path prefix "/big"; timeout 1s; proxy web }
+`)
 })
 after(async () => {
   for (const s of stalled) s.destroy()
   await agent.destroy()
   await gw.close()
+  await slowGw.close()
   upstream.closeAllConnections()
   await new Promise<void>(r => upstream.close(() => r()))
 })
@@ -98,4 +105,29 @@ test('five clients that never read, pool of 4: the other route gets 200 or pool_
   await waitFor(() => bigCut === 4 && bigResponses.size === 0, 2000, 'the four stalled downloads to be cut')
   assert.equal(await m('gw_upstream_requests_total', { upstream: 'web', outcome: 'send_timeout' }), 4)
   for (let i = 0; i < 10; i++) assert.equal((await ok()).status, 200)
+})
+
+test('a slow but steady reader is never cut: send_timeout bounds a stall, not the download', async () => {
+  // 32 MiB read in 5 ms bursts every 100 ms: the gateway's writes are refused between bursts (many stalls,
+  // each shorter than send_timeout 400ms), and the download takes several send_timeouts in all
+  const bytes = 32 * 1024 * 1024
+  const cut0 = bigCut
+  const s = connect(slowGw.running.address.port, '127.0.0.1')
+  stalled.push(s)
+  s.pause()
+  s.write(`GET /big?bytes=${bytes} HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n`)
+  let got = 0
+  const t0 = performance.now()
+  const done = new Promise<void>((resolve, reject) => { s.once('close', () => resolve()); s.once('error', reject) })
+  s.on('data', (c: Buffer) => { got += c.length })
+  s.pause()
+  const tick = setInterval(() => { s.resume(); setTimeout(() => s.pause(), 5) }, 100)
+  await done
+  clearInterval(tick)
+  const ms = performance.now() - t0
+  const cuts = await metric(await metricsText(slowGw), 'gw_upstream_requests_total', { upstream: 'web', outcome: 'send_timeout' }) ?? 0
+  assert.equal(cuts, 0, `no send_timeout cut (body ${got} of ${bytes} bytes after ${Math.round(ms)} ms)`)
+  assert.ok(got > bytes, `the whole body arrived (${got} bytes with the head, body ${bytes})`)
+  assert.ok(ms > 800, `the download outlasted two send_timeouts (${Math.round(ms)} ms)`)
+  assert.equal(bigCut, cut0, 'the upstream response was not cut')
 })
