@@ -16,7 +16,11 @@ export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<str
   if (!c.timeoutGiven) {
     ctx.d.warn('W0704', c.decl.name.span, `${where} has no timeout`, { label: `the default ${formatQty('duration', r.timeoutMs)} applies`, hint: 'say how long clients may wait: `timeout 2s` (or set one in `defaults`)' })
   }
-  if (retry !== null && c.retryStmt !== null) {
+  // A retry that can never fire here (only non-idempotent methods, idempotent requests retried): W0703 when
+  // the route asked for it; when it comes from `defaults` it simply does not apply, which is not this
+  // route's mistake, so none of the retry lints speak for this route.
+  const neverFires = retry !== null && retry.methods === 'idempotent' && methods.length > 0 && methods.every(m => !IDEMPOTENT.has(m))
+  if (retry !== null && c.retryStmt !== null && !(neverFires && c.retryFromDefaults)) {
     const s = c.retryStmt
     const unsafe = methods.length === 0 ? ['any method'] : methods.filter(m => !IDEMPOTENT.has(m))
     if (retry.methods === 'all' && unsafe.length > 0) {
@@ -24,20 +28,18 @@ export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<str
         label: 'a retried POST can charge a card twice', hint: 'use `idempotent_only`, or `idempotency_key` if clients send an Idempotency-Key',
       })
     }
-    if (retry.methods !== 'all' && methods.length > 0 && methods.every(m => !IDEMPOTENT.has(m))) {
-      const extra = retry.methods === 'idempotency_key' ? ' unless they carry an Idempotency-Key' : ''
-      if (retry.methods === 'idempotent') {
-        ctx.d.warn('W0703', s.span, `\`retry\` never fires: ${where} only accepts ${methods.map(m => '`' + m + '`').join(', ')}, and only idempotent requests are retried${extra}`, {
-          hint: 'add `idempotency_key` to retry requests that carry an Idempotency-Key, or remove `retry`',
-        })
-      }
+    if (neverFires) {
+      ctx.d.warn('W0703', s.span, `\`retry\` never fires: ${where} only accepts ${methods.map(m => '`' + m + '`').join(', ')}, and only idempotent requests are retried`, {
+        hint: 'add `idempotency_key` to retry requests that carry an Idempotency-Key, or remove `retry`',
+      })
     }
     if (retry.budget === null) {
       ctx.d.warn('W0707', retryOptionSpan(s, 'no_budget'), `retries of ${where} have no budget: a failing upstream can get ${1 + retry.count}× its normal load`, {
         hint: 'bound retries with `budget 20%`',
       })
     }
-    if (retry.perTryMs === null) {
+    // `per_try` written but invalid (`per_try 150`) is reported once, as the bad value, not also as missing
+    if (retry.perTryMs === null && !s.options.some(o => o.name.value === 'per_try')) {
       ctx.d.warn('W0710', s.span, `retries of ${where} have no \`per_try\` timeout`, {
         label: 'a slow first attempt can use the whole route timeout', hint: `add \`per_try ${formatQty('duration', Math.max(1, Math.floor(r.timeoutMs / (2 + retry.count))))}\` so a retry can still happen in time`,
       })

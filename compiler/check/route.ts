@@ -63,6 +63,8 @@ export interface CheckedRoute {
   decl: A.RouteDecl
   matchSpan: A.Span
   retryStmt: A.RetryStmt | null
+  /** The retry is the `defaults` one: a route it cannot apply to is not a mistake in that route. */
+  retryFromDefaults: boolean
   timeoutGiven: boolean
   /** The statement of each IR stage (same index), for lints that point at one. */
   stageStmts: A.RouteStmt[]
@@ -195,8 +197,9 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     if (rr === undefined) broken = true
     else retry = rr.count > 0 ? rr : null
   }
+  const retryFromDefaults = retryStmt !== undefined && !settings.has('retry')
   if (retry !== null && terminal?.kind === 'respond') {
-    ctx.d.warn('W0703', retryStmt!.span, `${where} answers with \`respond\`, so \`retry\` never fires`, { hint: 'remove the `retry`' })
+    if (!retryFromDefaults) ctx.d.warn('W0703', retryStmt!.span, `${where} answers with \`respond\`, so \`retry\` never fires`, { hint: 'remove the `retry`' })
     retry = null
   }
   if (broken || match === undefined || terminal === undefined || timeoutMs === undefined || maxBodyBytes === undefined) return undefined
@@ -205,6 +208,7 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     decl: r,
     matchSpan: matchStmt!.span,
     retryStmt: retryStmt ?? null,
+    retryFromDefaults,
     timeoutGiven: timeoutStmt !== undefined,
     stageStmts,
   }
