@@ -119,6 +119,7 @@ async function runWorkers(settings: Settings, paths: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv
+  if ((cmd === 'run' || cmd === 'demo') && rest.some(a => a === '--help' || a === '-h')) { process.stdout.write(USAGE); return }
   switch (cmd) {
     case 'run': return run(rest)
     case 'demo': { const { demo } = await import('./demo.js'); return demo(rest) }

@@ -31,10 +31,11 @@ usage:
   gwc fmt PATH…              format .gwp files: print one file's canonical text (- reads stdin);
                              --write rewrites files in place, --check lists unformatted ones (exit 1)
   gwc convert FILE.yaml      print the YAML policy as equivalent .gwp (-o OUT.gwp writes it instead)
-  gwc test PATH…|BUNDLE --spec FILE [--fail-under N]
+  gwc test PATH…|BUNDLE --spec FILE [--fail-under N] [--format text|json]
                              run request expectations (route, status, stages, forwarded headers) against
-                             the compiled policy offline; exit 1 on a failed case or coverage under N%
-  gwc help                   this text
+                             the compiled policy offline; exit 1 on a failed case, a problem in the
+                             spec file, or coverage under N%
+  gwc help [COMMAND]         this text, or one command's (also gwc COMMAND --help)
 
 options:
   --format text|json|github  how diagnostics are printed (default text)
@@ -45,6 +46,23 @@ exit status: 0 no errors, 1 errors found, 2 bad usage
 `
 
 class Usage extends Error {}
+
+/** One command's part of USAGE (its lines and their continuation lines), plus the options it shares. */
+export function commandUsage(cmd: string): string | undefined {
+  const lines = USAGE.split('\n')
+  const start = lines.findIndex(l => l.startsWith(`  gwc ${cmd} `) || l === `  gwc ${cmd}`)
+  if (start < 0 || cmd === 'help') return undefined
+  const own = [lines[start]]
+  for (let i = start + 1; i < lines.length && /^ {5,}\S/.test(lines[i]); i++) own.push(lines[i])
+  const shared = ['check', 'build', 'routes'].includes(cmd)
+    ? ['', 'options:', '  --format text|json|github  how diagnostics are printed (default text)', '  --deny-warnings            exit 1 on warnings too', ...(cmd === 'build' ? ['  -o, --out DIR              bundle output directory'] : [])]
+    : []
+  const exit = own.some(l => l.includes('exit')) ? [] : ['', 'exit status: 0 no errors, 1 errors found, 2 bad usage']
+  return [`gwc ${cmd}: see docs/tools.md and docs/language.md`, '', 'usage:', ...own, ...shared, ...exit, ''].join('\n')
+}
+
+/** `--help`/`-h` among a command's own arguments (not after `--`). */
+const asksHelp = (args: string[]): boolean => { const end = args.indexOf('--'); return (end < 0 ? args : args.slice(0, end)).some(a => a === '--help' || a === '-h') }
 
 type Flags = Record<string, string | boolean | string[] | undefined>
 
@@ -61,7 +79,8 @@ function report(r: CompileResult, format: string): void {
   else if (format === 'github') process.stdout.write(renderGithub(r.diagnostics))
   else {
     if (r.diagnostics.length > 0) process.stderr.write(renderText(r.diagnostics, texts))
-    process.stderr.write(`${summary(r.diagnostics)} in ${r.sources.length} file${r.sources.length === 1 ? '' : 's'}\n`)
+    const n = r.sources.length
+    process.stderr.write(`${summary(r.diagnostics)}${n === 0 ? ', no policy file read' : ` in ${n} file${n === 1 ? '' : 's'}`}\n`)
   }
 }
 
@@ -87,6 +106,9 @@ function irOf(paths: string[], flags: Flags): BundleIR | undefined {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
+  const help = cmd === 'help' && rest.length > 0 ? commandUsage(rest[0]) : cmd !== undefined && asksHelp(rest) ? commandUsage(cmd) : undefined
+  if (help !== undefined) { process.stdout.write(help); return 0 }
+  if (cmd === 'help' && rest.length > 0) throw new Usage(`unknown command ${JSON.stringify(rest[0])}`)
   switch (cmd) {
     case 'check': {
       const { flags, paths } = parse(rest, COMMON)

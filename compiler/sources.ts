@@ -57,9 +57,16 @@ export function loadSources(entries: string[], host: SourceHost, d: Diagnostics,
   const loaded = new Map<string, LoadedSource>()
   const order: LoadedSource[] = []
   const reportRead = (p: string, e: unknown, at: Span | undefined) => {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message
-    const span: Span = at ?? { file: host.display(p), line: 1, col: 1, len: 1, offset: 0 }
-    d.error('E0602', span, `cannot read \`${host.display(p)}\`: ${why}`, { ...(at ? { label: 'included here' } : {}), hint: 'check the path; includes are relative to the including file' })
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT'
+    const why = missing ? 'no such file' : (e as Error).message
+    if (at === undefined) {
+      // a path given on the command line: nothing to do with includes
+      const span: Span = { file: host.display(p), line: 1, col: 1, len: 1, offset: 0 }
+      if (missing) d.error('E0602', span, `\`${host.display(p)}\` does not exist`, { hint: 'check the path: it is relative to the current directory' })
+      else d.error('E0602', span, `cannot read \`${host.display(p)}\`: ${why}`, { hint: 'check that it is a readable policy file' })
+      return
+    }
+    d.error('E0602', at, `cannot read \`${host.display(p)}\`: ${why}`, { label: 'included here', hint: 'check the path; includes are relative to the including file' })
   }
   const visit = (path: string, stack: string[], at: Span | undefined): void => {
     const cycleAt = stack.indexOf(path)

@@ -56,12 +56,17 @@ export function renderJson(diags: Diagnostic[]): string {
   return JSON.stringify(diags, null, 2) + '\n'
 }
 
-/** GitHub Actions annotations: `::error file=…,line=…,col=…,title=…::message`, escaped per the runner's rules. */
+/**
+ * GitHub Actions annotations: `::error file=…,line=…,col=…,title=…::message`, escaped per the runner's rules.
+ * The message's lines: the diagnostic, one `file:line:col: note` per related location, then the hint.
+ */
 export function renderGithub(diags: Diagnostic[]): string {
   const data = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
   const prop = (s: string) => data(s).replace(/:/g, '%3A').replace(/,/g, '%2C')
   return diags.map(d => {
-    const msg = d.hint ? `${d.message}\n${d.hint}` : d.message
+    // an annotation has one location: the related ones (notes) and the hint go into its text
+    const notes = (d.notes ?? []).map(n => `${n.file}:${n.line}:${n.col}: ${n.message}`)
+    const msg = [d.message, ...notes, ...(d.hint ? [d.hint] : [])].join('\n')
     return `::${d.severity === 'error' ? 'error' : 'warning'} file=${prop(d.file)},line=${d.line},col=${d.col},endColumn=${d.col + d.len},title=${prop(d.code)}::${data(msg)}`
   }).join('\n') + (diags.length > 0 ? '\n' : '')
 }
