@@ -17,7 +17,7 @@ export function describeStage(s: StageIR): string {
     case 'auth': return `auth ${s.provider}`
     case 'ratelimit': {
       const key = s.key.kind === 'header' ? `header ${s.key.header}` : s.key.kind === 'claim' ? `claim ${s.key.claim}` : s.key.kind
-      return `ratelimit ${key} ${s.limit}/${formatQty('duration', s.windowMs)}${s.store === 'redis' ? ` redis ${s.failOpen ? 'fail_open' : 'fail_closed'}` : ''}`
+      return `ratelimit ${key} ${s.limit}/${formatQty('duration', s.windowMs)}${s.burst > 0 ? ` burst ${s.burst}` : ''}${s.store === 'redis' ? ` redis ${s.failOpen ? 'fail_open' : 'fail_closed'}` : ''}`
     }
     case 'headers': return `headers ${s.target} ${s.ops.map(o => `${o.op} ${o.name}`).join(', ')}`
   }
@@ -41,16 +41,26 @@ export function describeFailover(f: FailoverIR | undefined): string {
   return `${f.upstreams.join(', ')} ${f.retry === 'none' ? 'if down' : 'if down or failed, then replica'}`
 }
 
+/** Whether a stage can make a request wait (a JWKS fetch, a Redis round trip) rather than decide at once. */
+const canWait = (s: StageIR): boolean => s.kind === 'auth' || (s.kind === 'ratelimit' && s.store === 'redis')
+
+/**
+ * A `respond` route sends nothing upstream: TRIES and AMPL are `-`, and so is WORST unless a stage before
+ * it can wait (then the route timeout still bounds that wait).
+ */
 export function routeRows(ir: BundleIR): string[][] {
-  return ir.routes.map(r => [
-    r.name,
-    describeMatch(r.match),
-    [...r.stages.map(describeStage), describeTerminal(r)].join(' → '),
-    String(r.envelope.maxAttempts),
-    formatQty('duration', r.envelope.worstLatencyMs),
-    `${r.envelope.amplification}×`,
-    describeFailover(r.envelope.failover),
-  ])
+  return ir.routes.map(r => {
+    const respond = r.terminal.kind === 'respond'
+    return [
+      r.name,
+      describeMatch(r.match),
+      [...r.stages.map(describeStage), describeTerminal(r)].join(' → '),
+      respond ? '-' : String(r.envelope.maxAttempts),
+      respond && !r.stages.some(canWait) ? '-' : formatQty('duration', r.envelope.worstLatencyMs),
+      respond ? '-' : `${r.envelope.amplification}×`,
+      describeFailover(r.envelope.failover),
+    ]
+  })
 }
 
 export function renderRoutes(ir: BundleIR): string {

@@ -115,7 +115,7 @@ test('stages: added, removed, moved and changed, each with its position and old 
   assert.deepEqual(fieldsOf(route(limit, 'pay_create').stages[0].changes), {
     limit: '100 → 50', window: '1s → 10s', burst: '0 → 5', 'key space': 'pay_create:user:100/1000ms → pay_create:user:50/10000ms+5 (counters start fresh)',
   })
-  assert.match(renderDiffText(limit), /stage 3 +ratelimit user 50\/10s: limit 100 → 50; window 1s → 10s; burst 0 → 5; key space .* \(counters start fresh\)/)
+  assert.match(renderDiffText(limit), /stage 3 +ratelimit user 50\/10s burst 5: limit 100 → 50; window 1s → 10s; burst 0 → 5; key space .* \(counters start fresh\)/)
   const text = renderDiffText(d)
   assert.match(text, /stage 2 → 1 +moved: auth idp: audience shop-api → shop-api, admin \(\+admin\)/)
   // Shifted only because auth moved, so not "moved"; its limiter keeps its identity, so its counters (issue 9 item 10).

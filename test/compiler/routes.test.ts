@@ -55,3 +55,33 @@ test('gwc diff reports a route that starts failing over', () => {
   const d = diffIr(ir(POLICY), ir(POLICY.replace('proxy search }\nroute ok', 'proxy search 90%, search_v2 10% }\nroute ok')))
   assert.match(renderDiffText(d), /envelope\.failover +- → search, search_v2 if down/)
 })
+
+// A rate limit's burst, and no upstream envelope for a route that answers with `respond` (issue 9, item 11).
+const LIMITS = `
+upstream api { replicas 127.0.0.1:1 }
+jwt idp { issuer "https://id.example.com/"; jwks "https://id.example.com/jwks" refresh 5m }
+route limited { match path "/a"; ratelimit by ip 50 per 1s burst 20; timeout 2s; proxy api }
+route plain { match path "/b"; ratelimit by ip 50 per 1s; timeout 2s; proxy api }
+route ping { match path "/ping"; timeout 3s; respond 204 }
+route whoami { match path "/me"; auth idp; timeout 4s; respond 200 }
+`
+
+function limitsTable(): Map<string, string[]> {
+  const r = compile(['p.gwp'], { host: memoryHost({ 'p.gwp': LIMITS }) })
+  assert.ok(r.ir, JSON.stringify(r.diagnostics))
+  const lines = renderRoutes(r.ir).trimEnd().split('\n')
+  return new Map(lines.slice(1).map(l => { const cells = l.split(/\s{2,}/); return [cells[0], cells] }))
+}
+
+test('a rate limit with a burst shows the burst', () => {
+  const t = limitsTable()
+  assert.match(t.get('limited')![2], /ratelimit ip 50\/1s burst 20 → proxy api/)
+  assert.match(t.get('plain')![2], /ratelimit ip 50\/1s → proxy api/)
+})
+
+test('a respond route has no upstream tries, wait or amplification; one whose stages can wait keeps its timeout', () => {
+  const t = limitsTable()
+  assert.deepEqual(t.get('ping')!.slice(3, 6), ['-', '-', '-'])
+  assert.deepEqual(t.get('whoami')!.slice(3, 6), ['-', '4s', '-'])
+  assert.deepEqual(t.get('plain')!.slice(3, 6), ['1', '2s', '1×'])
+})
