@@ -24,6 +24,24 @@ function host(ctx: CheckContext, s: A.StrV): string | undefined {
   return lower
 }
 
+/**
+ * E0309: a path written as a router pattern (`/x/*`, `/users/:id`, `/items/{id}`). Paths are literal, so
+ * such a route would only match a request for that very text: every real request would get 404.
+ */
+function pattern(ctx: CheckContext, p: NonNullable<A.MatchStmt['path']>, v: string): boolean {
+  const segs = v.split('/')
+  const at = segs.findIndex(s => s.includes('*') || /^:[A-Za-z_]/.test(s) || /^\{[^}]*\}$/.test(s))
+  if (at < 0) return false
+  const seg = segs[at]
+  const prefix = segs.slice(0, at).join('/').replace(/\/$/, '') || '/'
+  const what = seg.includes('*') ? 'wildcards' : 'parameters'
+  ctx.d.error('E0309', p.value.span, `path \`${v}\` is matched literally: paths have no ${what}`, {
+    label: seg.includes('*') ? '`*` is not a wildcard here' : `\`${seg}\` is not a parameter here`,
+    hint: `to match everything under \`${prefix}\`, write \`path prefix "${prefix}"\``,
+  })
+  return true
+}
+
 function path(ctx: CheckContext, p: NonNullable<A.MatchStmt['path']>): MatchIR['path'] | undefined {
   const v = p.value.value
   if (!v.startsWith('/')) {
@@ -41,6 +59,7 @@ function path(ctx: CheckContext, p: NonNullable<A.MatchStmt['path']>): MatchIR['
     })
     return undefined
   }
+  if (pattern(ctx, p, v)) return undefined
   const norm = normalizePath(v)
   if (norm !== v) {
     ctx.d.error('E0503', p.value.span, `path \`${v}\` can never match: requests are normalised before matching`, {

@@ -28,6 +28,7 @@ export const CODES: Record<string, string> = {
   E0306: 'malformed string value',
   E0307: 'option needs a value, or takes none',
   E0308: 'proxy weights do not add up to 100%',
+  E0309: 'path written as a pattern',
   // pipeline
   E0401: 'route without a terminal stage',
   E0402: 'stage after the terminal stage',
