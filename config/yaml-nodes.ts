@@ -74,8 +74,24 @@ export class YamlReader {
     return 'something else'
   }
 
+  /**
+   * An alias no anchor defines: YAML reads unquoted text starting with `*` (`host: *.acme.test`) as an
+   * alias, which then resolves to nothing. Reported as what it is, with the quoting that was meant.
+   */
+  private danglingAlias(n: YNode, at: A.Span): boolean {
+    if (!n || !isAlias(n) || this.resolve(n) !== undefined) return false
+    const text = `*${n.source}`
+    this.d.error('E0301', this.span(n, at), `\`${text}\` is read by YAML as an alias, and no anchor \`&${n.source}\` is defined`, {
+      label: 'an unquoted `*` starts a YAML alias',
+      // `*.acme.test` is a wildcard host, never an alias name anyone meant; `*limits` may have been one
+      hint: n.source.startsWith('.') ? `quote it: \`"${text}"\`` : `quote it: \`"${text}"\`, or define the anchor \`&${n.source}\` if an alias was meant`,
+    })
+    return true
+  }
+
   /** E0301: the value at `path` has the wrong shape. */
   wrong(n: YNode, path: string, expected: string, at: A.Span, hint?: string): void {
+    if (this.danglingAlias(n, at)) return
     this.d.error('E0301', this.span(n, at), `${where(path)} takes ${expected}, got ${this.describe(n)}`, { label: `expected ${expected}`, ...(hint ? { hint } : {}) })
   }
 
@@ -188,6 +204,7 @@ export class YamlReader {
     const text = this.scalarText(n)
     const span = this.span(n, at)
     const m = text === undefined ? null : QTY.exec(text)
+    if (text === undefined && this.danglingAlias(n, at)) return undefined
     if (text === undefined || m === null) {
       this.d.error('E0301', span, `${where(path)} takes a number${as === 'plain' ? ' with its unit' : ' or a percentage'}, got ${text === undefined ? this.describe(n) : `\`${text}\``}`, {
         label: 'not a quantity', hint: as === 'plain' ? 'write it like `800ms`, `10MB` or `3`, without spaces' : 'write a percentage like `50%`',

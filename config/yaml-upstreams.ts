@@ -28,9 +28,20 @@ function optionMap(r: YamlReader, e: Entry, keys: Record<string, string>, ratios
 }
 
 /** A replica as the .gwp lexer would read the same text: host:port, number, bare name or string. */
-function replica(r: YamlReader, n: YNode, path: string, at: A.Span): A.Value | undefined {
+function replicas(r: YamlReader, n: YNode, path: string, at: A.Span): A.Value[] {
   const s = r.str(n, path, at, 'a `host:port` string')
-  if (s === undefined) return undefined
+  if (s === undefined) return []
+  const parts = s.value.split(/[\s,]+/).filter(Boolean)
+  if (parts.length <= 1) { const v = replica(s); return v === undefined ? [] : [v] }
+  // `replicas: a:1, b:2` is one YAML string, not a list: said once; the addresses are still read, so the
+  // upstream is not also reported as having no replicas
+  r.d.error('E0305', s.span, `\`${s.value}\` is ${parts.length} replica addresses in one string`, {
+    label: 'one string, not a list', hint: `write a YAML list: \`[${parts.map(p => JSON.stringify(p)).join(', ')}]\``,
+  })
+  return parts.map(p => replica({ ...s, value: p })).filter((v): v is A.Value => v !== undefined)
+}
+
+function replica(s: A.StrV): A.Value | undefined {
   switch (tokenOf(s.value)) {
     case 'HostPort': return { kind: 'addr', raw: s.value, span: s.span }
     case 'Identifier': return { kind: 'word', value: s.value, span: s.span }
@@ -50,7 +61,7 @@ export function upstreamStmts(r: YamlReader, f: Map<string, Entry>): A.UpstreamS
   const rep = f.get('replicas')
   if (rep !== undefined) {
     const items = r.list(rep, 'a list of `host:port` strings')
-    const addrs = (items ?? []).map(i => replica(r, i.node, i.path, rep.keySpan)).filter((v): v is A.Value => v !== undefined)
+    const addrs = (items ?? []).flatMap(i => replicas(r, i.node, i.path, rep.keySpan))
     // An empty list is left to the checker, which reports the upstream as having no replicas.
     if (addrs.length > 0) out.push({ kind: 'replicas', addrs, span: rep.keySpan })
   }

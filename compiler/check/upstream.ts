@@ -28,7 +28,12 @@ function readReplica(ctx: CheckContext, v: A.Value): ReplicaIR | undefined {
   const bad = (why: string, hint: string) => { ctx.d.error('E0305', v.span, `\`${raw}\` is not a valid replica address: ${why}`, { label: 'expected host:port', hint }); return undefined }
   if (v.kind === 'word' || v.kind === 'qty') return bad('the port is missing', `write it as \`${raw}:8080\``)
   const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(raw)
-  if (m === null) return bad('it is not host:port', 'IPv6 addresses go in brackets: `[::1]:8080`')
+  if (m === null) {
+    // several colons: most likely an IPv6 address without brackets; anything else is just not host:port
+    if (/^[0-9A-Fa-f:.]+$/.test(raw) && raw.split(':').length > 2) return bad('it is not host:port', 'IPv6 addresses go in brackets: `[::1]:8080`')
+    if (/[\s,]/.test(raw)) return bad('it holds several addresses', 'give each replica its own address, separated by spaces: `replicas 10.0.1.10:8080 10.0.1.11:8080`')
+    return bad('it is not host:port', 'write it as `host:port`, e.g. `10.0.1.10:8080`')
+  }
   const hostPart = m[1], portPart = m[2]
   if (portPart === undefined || portPart === '') return bad('the port is missing', `write it as \`${hostPart}:8080\``)
   const port = Number(portPart)

@@ -1,5 +1,6 @@
 // test/compiler/golden.test.ts: every case under test/golden/ is compiled in-process and its rendered
-// diagnostics compared with expected.txt (exactly what `gwc check input.gwp` prints from the case directory),
+// diagnostics compared with expected.txt (exactly what `gwc check input.gwp` prints from the case directory;
+// a case about the YAML front end has an input.yaml instead),
 // and, where a case has one, its generated module with expected.mjs. `UPDATE_GOLDEN=1` rewrites them.
 // Cases under test/golden/_pending/ show compiler bugs: their expected files say what the output *should*
 // be, they run as todo tests, and are never rewritten.
@@ -13,6 +14,7 @@ import { buildBundle } from '../../compiler/bundle.js'
 import { CODES } from '../../compiler/diagnostics/codes.js'
 import { renderText, summary } from '../../compiler/diagnostics/render.js'
 import { nodeHost } from '../../compiler/sources.js'
+import { FRONT_ENDS } from '../../compiler/front-ends.js'
 import { verifyBundle } from '../../config/bundle.js'
 import { instantiateBundle } from '../../runtime/bundle-loader.js'
 import { repoPath } from '../helpers/paths.js'
@@ -24,13 +26,15 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1'
 /** Stamped into expected.mjs banners instead of the package version, so a release does not churn goldens. */
 const GOLDEN_COMPILER = 'golden'
 
-const isCase = (dir: string): boolean => existsSync(join(dir, 'input.gwp'))
+/** A case's input: input.gwp, or input.yaml for the YAML front end. */
+const inputOf = (dir: string): string => (existsSync(join(dir, 'input.yaml')) ? 'input.yaml' : 'input.gwp')
+const isCase = (dir: string): boolean => existsSync(join(dir, inputOf(dir)))
 const caseNames = (root: string): string[] =>
   readdirSync(root).filter(n => !n.startsWith('_') && statSync(join(root, n)).isDirectory() && isCase(join(root, n))).sort()
 
 /** Compiles a case the way `gwc check input.gwp` would from its directory, and renders what gwc prints. */
 function runCase(dir: string): { r: CompileResult; text: string } {
-  const r = compile(['input.gwp'], { host: nodeHost(dir) })
+  const r = compile([inputOf(dir)], { host: nodeHost(dir), frontEnds: FRONT_ENDS })
   const texts = new Map(r.sources.map(s => [s.display, s.text]))
   const files = r.sources.length
   const text = (r.diagnostics.length > 0 ? renderText(r.diagnostics, texts) : '') +
@@ -123,7 +127,7 @@ test('golden: at least 45 broken cases, each small', () => {
   const broken = names.filter(n => !n.startsWith('clean-'))
   assert.ok(broken.length >= 45, `only ${broken.length} broken cases`)
   for (const n of names) {
-    const lines = readFileSync(join(GOLDEN, n, 'input.gwp'), 'utf8').split('\n').length
+    const lines = readFileSync(join(GOLDEN, n, inputOf(join(GOLDEN, n))), 'utf8').split('\n').length
     assert.ok(lines <= 40, `case ${n} has ${lines} lines: keep cases small and about one thing`)
   }
 })
