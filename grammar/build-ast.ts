@@ -28,7 +28,11 @@ const nodes = (n: CstNode, name: string): CstNode[] => (n.children[name] ?? []) 
 const node = (n: CstNode, name: string): CstNode | undefined => nodes(n, name)[0]
 
 export class AstBuilder {
-  constructor(private readonly file: string, private readonly diags: Diagnostics) {}
+  /**
+   * `fixes`: quantities already reported as mistyped (`5 minutes`), by offset, read as what was meant
+   * (`5m`) so the checker does not report them a second time.
+   */
+  constructor(private readonly file: string, private readonly diags: Diagnostics, private readonly fixes: ReadonlyMap<number, string> = new Map()) {}
 
   span(t: IToken): A.Span {
     return { file: this.file, line: t.startLine ?? 1, col: t.startColumn ?? 1, len: Math.max(1, t.image.length), offset: t.startOffset }
@@ -67,8 +71,9 @@ export class AstBuilder {
   }
 
   qty(t: IToken): A.QtyV {
-    const m = /^(\d+(?:\.\d+)?)(.*)$/.exec(t.image)!
-    return { kind: 'qty', raw: t.image, num: Number(m[1]), unit: m[2], span: this.span(t) }
+    const raw = this.fixes.get(t.startOffset) ?? t.image
+    const m = /^(\d+(?:\.\d+)?)(.*)$/.exec(raw)!
+    return { kind: 'qty', raw, num: Number(m[1]), unit: m[2], span: this.span(t) }
   }
 
   addr(t: IToken): A.AddrV { return { kind: 'addr', raw: t.image, span: this.span(t) } }

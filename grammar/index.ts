@@ -1,8 +1,9 @@
 // The grammar's public face: text in, AST and diagnostics out. No I/O.
+import type { IToken } from 'chevrotain'
 import type { FileAst, Span } from './ast.js'
 import { AstBuilder } from './build-ast.js'
 import { Diagnostics } from './diagnostic.js'
-import { HINT_SEP } from './parse-errors.js'
+import { HINT_SEP, quantityMistake } from './parse-errors.js'
 import { parseText } from './parser.js'
 
 export type { Diagnostic, Severity } from './diagnostic.js'
@@ -17,11 +18,70 @@ function eofSpan(file: string, text: string): Span {
   return { file, line: last, col: (lines[last - 1] ?? '').length + 1, len: 1, offset: text.length }
 }
 
-function lexHint(ch: string): string {
-  if (ch === "'") return 'strings use double quotes: `"…"`'
-  if (ch === '.' || ch === '/' || ch === '*') return 'hosts, paths and URLs are strings: put them in double quotes'
-  if (ch === ':') return 'a replica address is `host:port` with no spaces, e.g. `10.0.1.10:8080`'
-  return 'remove it, or put it inside a string'
+/** Rate windows people write after `/` (`50/s`), as the language writes them. */
+const RATE_WINDOWS: [RegExp, string][] = [[/^(s|secs?|seconds?)$/i, '1s'], [/^(m|mins?|minutes?)$/i, '1m'], [/^(h|hrs?|hours?)$/i, '1h'], [/^ms$/i, '1ms']]
+
+/**
+ * What to do about characters no token starts with, read in their context: `->` in a `forward` line, `/`
+ * in a rate (`50/s`), or the generic advice. `known` says the hint names the fix, so a parse error on the
+ * token right after the characters is only a consequence of them and is not reported as well.
+ */
+function lexHint(bad: string, text: string, offset: number): { hint: string; known: boolean } {
+  const ch = bad[0] ?? ''
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1
+  const before = text.slice(lineStart, offset)
+  const after = text.slice(offset + bad.length)
+  if ((bad === '->' || bad === '=>' || bad === '=' || bad === ':') && /(^|[\s{;,])(forward\s+)?claim\s+\S+\s*$/.test(before)) {
+    const claim = /claim\s+(\S+)\s*$/.exec(before)![1]
+    const header = /^\s*([A-Za-z0-9_-]+)/.exec(after)?.[1] ?? 'X-Header'
+    return { hint: `a claim is forwarded \`as\` a header: \`claim ${claim} as ${header}\``, known: true }
+  }
+  if (ch === '/' && /\d$/.test(before)) {
+    const num = /(\d+(?:\.\d+)?)$/.exec(before)![1]
+    const word = /^([A-Za-z]+)/.exec(after)?.[1]
+    const win = word === undefined ? undefined : RATE_WINDOWS.find(([re]) => re.test(word))?.[1]
+    if (win !== undefined) return { hint: `a rate is written \`N per WINDOW\`: \`${num} per ${win}\``, known: true }
+  }
+  if (ch === "'") return { hint: 'strings use double quotes: `"…"`', known: false }
+  if (ch === '.' || ch === '/' || ch === '*') return { hint: 'hosts, paths and URLs are strings: put them in double quotes', known: false }
+  if (ch === ':') return { hint: 'a replica address is `host:port` with no spaces, e.g. `10.0.1.10:8080`', known: false }
+  return { hint: 'remove it, or put it inside a string', known: false }
+}
+
+const DECL_KEYWORDS = new Set(['Include', 'Upstream', 'Jwt', 'Policy', 'Defaults', 'Route'])
+
+/** A top-level block: its header (`route r3`), where it starts, and the offsets its braces span. */
+interface Block { header: string; span: Span; open: number; close: number }
+
+/** The file's top-level blocks in order (blocks do not nest in .gwp; an unclosed one runs to the next `}`). */
+function blocksOf(tokens: IToken[], file: string): Block[] {
+  const out: Block[] = []
+  let cur: Block | undefined
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]
+    if (t.tokenType.name === 'RBrace') { if (cur) { cur.close = t.startOffset; cur = undefined } continue }
+    if (t.tokenType.name !== 'LBrace' || cur !== undefined) continue
+    let k = i - 1
+    while (k >= 0 && i - k <= 2 && !DECL_KEYWORDS.has(tokens[k].tokenType.name)) k--
+    const kw = k >= 0 && DECL_KEYWORDS.has(tokens[k].tokenType.name) ? tokens[k] : t
+    const header = tokens.slice(kw === t ? i : k, i).map(x => x.image).join(' ') || '{'
+    cur = { header, open: t.startOffset, close: Infinity, span: { file, line: kw.startLine ?? 1, col: kw.startColumn ?? 1, len: (t.endOffset ?? t.startOffset) + 1 - kw.startOffset, offset: kw.startOffset } }
+    out.push(cur)
+  }
+  return out
+}
+
+/** The block open at `offset`, or undefined at the top level (binary search: blocks are disjoint and in order). */
+function openBlockAt(blocks: Block[], offset: number): Block | undefined {
+  let lo = 0, hi = blocks.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const b = blocks[mid]
+    if (offset <= b.open) hi = mid - 1
+    else if (offset > b.close) lo = mid + 1
+    else return offset < b.close ? b : undefined
+  }
+  return undefined
 }
 
 /**
@@ -30,19 +90,45 @@ function lexHint(ch: string): string {
  */
 export function parseFile(text: string, file: string, diags: Diagnostics = new Diagnostics()): { ast: FileAst; diagnostics: Diagnostics } {
   const out = parseText(text)
+  /** Offsets of tokens whose parse error only follows from a lexer error already reported with its fix. */
+  const consequences = new Set<number>()
   for (const e of out.lexErrors) {
     const ch = text.slice(e.offset, e.offset + Math.max(1, e.length))
+    const { hint, known } = lexHint(ch, text, e.offset)
+    if (known) consequences.add(e.offset + ch.length + (/^[ \t]*/.exec(text.slice(e.offset + ch.length))?.[0].length ?? 0))
     diags.error('E0001', { file, line: e.line, col: e.column, len: Math.max(1, e.length), offset: e.offset },
-      `unexpected character${ch.length > 1 ? 's' : ''} \`${ch.replace(/`/g, "'")}\``, { hint: lexHint(ch[0] ?? '') })
+      `unexpected character${ch.length > 1 ? 's' : ''} \`${ch.replace(/`/g, "'")}\``, { hint })
   }
+  const fixes = new Map<number, string>()
+  let blocks: Block[] | undefined
   for (const e of out.parseErrors) {
     const [message, hint] = e.message.split(HINT_SEP)
     const t = e.token
-    const span: Span = Number.isFinite(t.startOffset) && t.tokenType.name !== 'EOF'
+    if (consequences.has(t.startOffset)) continue
+    let span: Span = Number.isFinite(t.startOffset) && t.tokenType.name !== 'EOF'
       ? { file, line: t.startLine ?? 1, col: t.startColumn ?? 1, len: t.tokenType.name === 'Newline' ? 1 : Math.max(1, t.image.length), offset: t.startOffset }
       : eofSpan(file, text)
+    // `1h30m`, `5 minutes`: the caret covers the whole quantity, and the AST reads what was meant
+    const q = quantityMistake(e.previousToken, t)
+    const p = e.previousToken
+    if (q !== undefined && p !== undefined && p.startLine === t.startLine) {
+      span = { file, line: p.startLine ?? 1, col: p.startColumn ?? 1, len: (t.endOffset ?? t.startOffset) + 1 - p.startOffset, offset: p.startOffset }
+      if (q.fixed !== undefined) fixes.set(p.startOffset, q.fixed)
+    }
+    // a block left open: name it and point at where it starts, not only at what came next
+    const declNext = DECL_KEYWORDS.has(t.tokenType.name) && t.startColumn === 1
+    if (declNext || message === 'this block is not closed') {
+      blocks ??= blocksOf(out.tokens, file)
+      const open = openBlockAt(blocks, Number.isFinite(t.startOffset) ? t.startOffset : text.length)
+      if (open !== undefined) {
+        const notes = [{ message: 'the block opened here', span: open.span }]
+        if (declNext) diags.error('E0002', span, `\`${open.header}\` is not closed before \`${t.image}\``, { hint: `add \`}\` after the last statement of \`${open.header}\``, notes })
+        else diags.error('E0002', span, `\`${open.header}\` is not closed`, { hint: 'add `}` after its last statement', notes })
+        continue
+      }
+    }
     diags.error('E0002', span, message, hint ? { hint } : {})
   }
-  const ast = new AstBuilder(file, diags).fileAst(out.cst, out.comments)
+  const ast = new AstBuilder(file, diags, fixes).fileAst(out.cst, out.comments)
   return { ast, diagnostics: diags }
 }

@@ -31,6 +31,50 @@ function keywordHint(actual: IToken | undefined, expected: TokenType[]): string 
   return best === undefined ? '' : `${HINT_SEP}did you mean \`${best}\`?`
 }
 
+/** Duration units in ms, as the checker reads them (compiler/values.ts). */
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+/** Unit words people write after a number, and the unit the language spells them with. */
+const UNIT_WORDS: [RegExp, string][] = [
+  [/^(ms|msecs?|millis|milliseconds?)$/i, 'ms'], [/^(s|secs?|seconds?)$/i, 's'], [/^(m|mins?|minutes?)$/i, 'm'],
+  [/^(h|hrs?|hours?)$/i, 'h'], [/^(b|bytes?)$/i, 'B'], [/^(kb|kib)$/i, 'KB'], [/^(mb|mib)$/i, 'MB'], [/^(gb|gib)$/i, 'GB'],
+  [/^(percent|pct)$/i, '%'],
+]
+const QTY = /^(\d+(?:\.\d+)?)([A-Za-z%]*)$/
+
+/** `1h30m` → `90m`: the largest unit that states the total exactly. */
+function oneUnit(ms: number): string {
+  for (const [u, f] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % f === 0) return `${ms / f}${u}`
+  return `${ms}ms`
+}
+
+/** A quantity written the way the language does not read it, with the fix. */
+export interface QuantityMistake { message: string; hint: string; /** The quantity as meant (`5m` for `5 minutes`), when it has one. */ fixed?: string }
+
+/**
+ * A statement that ends early after a number because of how a quantity was written: two durations run
+ * together (`1h30m`: one unit only) or a unit spelt as a separate word (`5 minutes`: `5m`).
+ */
+export function quantityMistake(previous: IToken | undefined, next: IToken | undefined): QuantityMistake | undefined {
+  if (next === undefined || previous === undefined || previous.tokenType !== T.Quantity) return undefined
+  const a = QTY.exec(previous.image)
+  if (a === null) return undefined
+  const adjacent = previous.endOffset !== undefined && previous.endOffset + 1 === next.startOffset
+  if (adjacent && next.tokenType === T.Quantity) {
+    const b = QTY.exec(next.image)
+    const ua = DURATION_MS[a[2]], ub = b === null ? undefined : DURATION_MS[b[2]]
+    if (b === null || ua === undefined || ub === undefined) return undefined
+    // no `fixed`: the first part stays what the AST holds (the total may be out of range, e.g. 90m > 1h)
+    const total = oneUnit(Number(a[1]) * ua + Number(b[1]) * ub)
+    return { message: `\`${previous.image}${next.image}\` is not a duration: a duration has one unit`, hint: `write \`${total}\`` }
+  }
+  if (a[2] === '' && tokenMatcher(next, T.Word)) {
+    const unit = UNIT_WORDS.find(([re]) => re.test(next.image))?.[1]
+    if (unit === undefined) return undefined
+    return { message: `\`${previous.image} ${next.image}\` is not a quantity: the unit follows the number without a space`, hint: `write \`${a[1]}${unit}\``, fixed: `${a[1]}${unit}` }
+  }
+  return undefined
+}
+
 const firstTokens = (paths: TokenType[][]): TokenType[] => paths.map(p => p[0]).filter((t): t is TokenType => t !== undefined)
 
 const DECLS = '`upstream`, `jwt`, `policy`, `defaults`, `route` or `include`'
@@ -69,8 +113,10 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
     const first = actual[0]
     const expected = firstTokens(expectedPathsPerAlt.flat())
     if (ruleName === 'end') {
-      return `expected end of line after \`${previous.image}\`, found ${describe(first)}` +
-        `${HINT_SEP}write one statement per line, or separate statements with \`;\``
+      const q = quantityMistake(previous, first)
+      if (q !== undefined) return q.message + HINT_SEP + q.hint
+      return (`expected end of line after \`${previous.image}\`, found ${describe(first)}` +
+        `${HINT_SEP}write one statement per line, or separate statements with \`;\``)
     }
     if (ruleName === 'routeStmt' || ruleName === 'upstreamStmt' || ruleName === 'jwtStmt') {
       const what = ruleName === 'routeStmt' ? 'a route statement' : ruleName === 'upstreamStmt' ? 'an upstream statement' : 'a jwt statement'

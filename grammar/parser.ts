@@ -327,6 +327,8 @@ export interface ParseOutput {
   lexErrors: { offset: number; line: number; column: number; length: number; message: string }[]
   parseErrors: { message: string; token: IToken; previousToken?: IToken }[]
   comments: IToken[]
+  /** The lexed tokens (without comments and skipped white space). */
+  tokens: IToken[]
 }
 
 /** Lex and parse one file's text. Never throws on bad input: errors are returned with positions. */
@@ -339,5 +341,6 @@ export function parseText(text: string): ParseOutput {
     lexErrors: lexed.errors.map(e => ({ offset: e.offset, line: e.line ?? 1, column: e.column ?? 1, length: e.length, message: e.message })),
     parseErrors: parser.errors.map(e => ({ message: e.message, token: e.token, previousToken: (e as { previousToken?: IToken }).previousToken })),
     comments: lexed.groups.comments ?? [],
+    tokens: lexed.tokens,
   }
 }

@@ -30,13 +30,18 @@ function host(ctx: CheckContext, s: A.StrV): string | undefined {
  */
 function pattern(ctx: CheckContext, p: NonNullable<A.MatchStmt['path']>, v: string): boolean {
   const segs = v.split('/')
-  const at = segs.findIndex(s => s.includes('*') || /^:[A-Za-z_]/.test(s) || /^\{[^}]*\}$/.test(s))
+  // `*` is an ordinary path character (RFC 3986 sub-delim): only a segment of stars, or a path ending in
+  // one (`/x*`), reads as a wildcard
+  const star = (s: string, i: number) => /^\*+$/.test(s) || (i === segs.length - 1 && s.endsWith('*'))
+  const at = segs.findIndex((s, i) => star(s, i) || /^:[A-Za-z_]/.test(s) || /^\{[^}]*\}$/.test(s))
   if (at < 0) return false
   const seg = segs[at]
-  const prefix = segs.slice(0, at).join('/').replace(/\/$/, '') || '/'
-  const what = seg.includes('*') ? 'wildcards' : 'parameters'
+  const partial = /[^*]\*+$/.test(seg) ? seg.replace(/\*+$/, '') : undefined // `/files*`: the prefix is `/files`
+  const prefix = [...segs.slice(0, at), ...(partial !== undefined && !/[:{]/.test(partial[0]) ? [partial] : [])].join('/').replace(/\/$/, '') || '/'
+  const isStar = star(seg, at)
+  const what = isStar ? 'wildcards' : 'parameters'
   ctx.d.error('E0309', p.value.span, `path \`${v}\` is matched literally: paths have no ${what}`, {
-    label: seg.includes('*') ? '`*` is not a wildcard here' : `\`${seg}\` is not a parameter here`,
+    label: isStar ? '`*` is not a wildcard here' : `\`${seg}\` is not a parameter here`,
     hint: `to match everything under \`${prefix}\`, write \`path prefix "${prefix}"\``,
   })
   return true
