@@ -1,14 +1,16 @@
 // `gwc test`: loads a bundle (built, or compiled from sources in memory), reads the expectation file and
 // runs it offline (runtime/offline.ts). Kept apart from bin/gwc.ts because it joins compiler and runtime.
 import { readFileSync } from 'node:fs'
-import { parse as parseYaml } from 'yaml'
+import { resolve } from 'node:path'
 import { buildBundle } from '../compiler/bundle.js'
 import { compile } from '../compiler/compile.js'
-import { renderText, summary } from '../compiler/diagnostics/render.js'
+import { renderJson, renderText, summary } from '../compiler/diagnostics/render.js'
+import { nodeHost } from '../compiler/sources.js'
+import { readSpecText, type SpecResult } from '../compiler/tools/test-spec.js'
 import { FRONT_ENDS } from '../compiler/front-ends.js'
 import { verifyBundle, type BundleManifest } from '../config/bundle.js'
 import { isBundleDir, readBundle } from '../config/bundle-io.js'
-import { runSuite, type SuiteResult, type TestCase } from '../runtime/offline.js'
+import { runSuite, type SuiteResult } from '../runtime/offline.js'
 
 export interface CommandResult { code: number; out: string; err: string }
 
@@ -20,18 +22,14 @@ function loadBundle(paths: string[]): { manifest: BundleManifest; moduleText: st
   return { manifest: verifyBundle(b.manifestText, b.moduleText), moduleText: b.moduleText }
 }
 
-/** Reads `cases:` (or a bare list) from a YAML/JSON expectation file; throws with a readable message. */
-export function readSpec(file: string): TestCase[] {
-  const doc = parseYaml(readFileSync(file, 'utf8')) as unknown
-  const list = Array.isArray(doc) ? doc : (doc as { cases?: unknown } | null)?.cases
-  if (!Array.isArray(list)) throw new Error(`${file}: expected a list of cases (or \`cases:\`)`)
-  list.forEach((c, i) => {
-    const where = `${file}: case ${i + 1}`
-    if (c === null || typeof c !== 'object') throw new Error(`${where}: not a mapping`)
-    if (typeof (c as TestCase).request !== 'string' || !/^\S+\s+\S+$/.test((c as TestCase).request.trim())) throw new Error(`${where}: \`request\` must be "METHOD URL-or-path"`)
-    if ((c as TestCase).expect === null || typeof (c as TestCase).expect !== 'object') throw new Error(`${where}: \`expect\` is missing`)
-  })
-  return list as TestCase[]
+/**
+ * Reads and checks an expectation file (compiler/tools/test-spec.ts). Throws only when the file cannot be
+ * read; problems in it come back as diagnostics, every one at once.
+ */
+export function readSpec(file: string): SpecResult & { display: string; text: string } {
+  const text = readFileSync(file, 'utf8')
+  const display = nodeHost().display(resolve(file))
+  return { ...readSpecText(text, display), display, text }
 }
 
 function renderSuite(r: SuiteResult, routeNames: string[]): string {
@@ -49,9 +47,18 @@ function renderSuite(r: SuiteResult, routeNames: string[]): string {
 export function runTest(paths: string[], specFile: string, failUnder: number | undefined, format: 'text' | 'json'): CommandResult {
   const b = loadBundle(paths)
   if ('err' in b) return { code: 1, out: '', err: b.err }
-  let cases: TestCase[]
-  try { cases = readSpec(specFile) } catch (e) { return { code: 2, out: '', err: `gwc: ${(e as Error).message}\n` } }
-  const r = runSuite(b.manifest, b.moduleText, cases)
+  let spec: ReturnType<typeof readSpec>
+  try { spec = readSpec(specFile) } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message
+    return { code: 2, out: '', err: `gwc: cannot read spec \`${specFile}\`: ${why}\n` }
+  }
+  if (spec.diagnostics.length > 0) {
+    // like `gwc check`: every problem in the file, then nothing is run (a misspelt key must not pass)
+    const out = format === 'json' ? renderJson(spec.diagnostics) : ''
+    const err = format === 'json' ? '' : renderText(spec.diagnostics, new Map([[spec.display, spec.text]])) + `${summary(spec.diagnostics)} in ${spec.display}: nothing tested\n`
+    return { code: 1, out, err }
+  }
+  const r = runSuite(b.manifest, b.moduleText, spec.cases)
   const pct = Math.round(r.coverage * 100)
   const under = failUnder !== undefined && pct < failUnder
   const out = format === 'json' ? JSON.stringify(r, null, 2) + '\n' : renderSuite(r, b.manifest.ir.routes.map(x => x.name))

@@ -67,7 +67,7 @@ function yamlComments(text: string, r: YamlReader): A.CommentAst[] {
 }
 
 /** YAML library errors as E0002 (one line, lower-case start, no trailing period, as our messages read). */
-function syntaxMessage(code: string, message: string): string {
+export function syntaxMessage(code: string, message: string): string {
   if (code === 'MULTIPLE_DOCS') return 'a policy file holds one YAML document'
   const line = message.split('\n')[0].replace(/\.$/, '').replace(/ at line \d+, column \d+:?$/, '')
   return line.charAt(0).toLowerCase() + line.slice(1)
