@@ -45,19 +45,17 @@ function renderSuite(r: SuiteResult, routeNames: string[]): string {
 }
 
 export function runTest(paths: string[], specFile: string, failUnder: number | undefined, format: 'text' | 'json'): CommandResult {
-  const b = loadBundle(paths)
-  if ('err' in b) return { code: 1, out: '', err: b.err }
   let spec: ReturnType<typeof readSpec>
   try { spec = readSpec(specFile) } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message
     return { code: 2, out: '', err: `gwc: cannot read spec \`${specFile}\`: ${why}\n` }
   }
-  if (spec.diagnostics.length > 0) {
-    // like `gwc check`: every problem in the file, then nothing is run (a misspelt key must not pass)
-    const out = format === 'json' ? renderJson(spec.diagnostics) : ''
-    const err = format === 'json' ? '' : renderText(spec.diagnostics, new Map([[spec.display, spec.text]])) + `${summary(spec.diagnostics)} in ${spec.display}: nothing tested\n`
-    return { code: 1, out, err }
-  }
+  // like `gwc check`: every problem in the spec file, then nothing is run (a misspelt key must not pass)
+  const specErr = spec.diagnostics.length === 0 ? ''
+    : renderText(spec.diagnostics, new Map([[spec.display, spec.text]])) + `${summary(spec.diagnostics)} in ${spec.display}: nothing tested\n`
+  const b = loadBundle(paths)
+  if ('err' in b) return { code: 1, out: '', err: specErr + b.err }
+  if (spec.diagnostics.length > 0) return format === 'json' ? { code: 1, out: renderJson(spec.diagnostics), err: '' } : { code: 1, out: '', err: specErr }
   const r = runSuite(b.manifest, b.moduleText, spec.cases)
   const pct = Math.round(r.coverage * 100)
   const under = failUnder !== undefined && pct < failUnder

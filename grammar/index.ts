@@ -121,7 +121,7 @@ export function parseFile(text: string, file: string, diags: Diagnostics = new D
       blocks ??= blocksOf(out.tokens, file)
       const open = openBlockAt(blocks, Number.isFinite(t.startOffset) ? t.startOffset : text.length)
       if (open !== undefined) {
-        const notes = [{ message: 'the block opened here', span: open.span }]
+        const notes = open.span.line === span.line ? [] : [{ message: 'the block opened here', span: open.span }]
         if (declNext) diags.error('E0002', span, `\`${open.header}\` is not closed before \`${t.image}\``, { hint: `add \`}\` after the last statement of \`${open.header}\``, notes })
         else diags.error('E0002', span, `\`${open.header}\` is not closed`, { hint: 'add `}` after its last statement', notes })
         continue
