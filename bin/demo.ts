@@ -46,7 +46,7 @@ export async function demo(args: string[]): Promise<void> {
 
   const b = buildBundle(ir, r.sources)
   const settings = loadSettings(undefined, { listen: '127.0.0.1:8080', admin: '127.0.0.1:9901', logLevel: 'info' })
-  const running = await serve(settings, { watchPaths: [], load: async () => ({ manifest: verifyBundle(b.manifestText, b.moduleText), moduleText: b.moduleText }) },
+  const running = await serve(settings, { load: async () => ({ manifest: verifyBundle(b.manifestText, b.moduleText), moduleText: b.moduleText }) },
     { log: pino({ level: 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime }) })
 
   const gw = `http://127.0.0.1:${running.address.port}`

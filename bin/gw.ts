@@ -1,19 +1,28 @@
 #!/usr/bin/env node
 // gw: the gateway runtime's command line. Thin: parse argv and settings, pick the bundle source (a built
 // bundle directory, or .gwp/.yaml sources compiled in-process), call runtime/serve, handle signals.
+import { earlySignals } from './signals.js'
 import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { compile } from '../compiler/compile.js'
-import { buildBundle } from '../compiler/bundle.js'
-import { renderText, summary } from '../compiler/diagnostics/render.js'
-import { FRONT_ENDS } from '../compiler/front-ends.js'
-import { verifyBundle } from '../config/bundle.js'
-import { isBundleDir, readBundle } from '../config/bundle-io.js'
-import { loadSettings, SettingsError, splitHostPort, type Settings } from '../config/settings.js'
-import { isClusterWorker, runPrimary, runWorker } from '../runtime/cluster.js'
-import { GWP_VERSION } from '../config/version.js'
-import { serve, type BundleSource, type DrainResult } from '../runtime/serve.js'
+import type { Settings } from '../config/settings.js'
+import type { BundleSource, DrainResult } from '../runtime/serve.js'
+import type { WatchSet } from '../runtime/watch.js'
+
+// Static imports are all loaded before any code here runs, and loading the compiler and the runtime takes
+// long enough for a signal to arrive meanwhile: handlers first, then the heavy modules.
+const signals = earlySignals()
+const { compile } = await import('../compiler/compile.js')
+const { buildBundle } = await import('../compiler/bundle.js')
+const { renderText, summary } = await import('../compiler/diagnostics/render.js')
+const { FRONT_ENDS } = await import('../compiler/front-ends.js')
+const { policyWatchSet } = await import('../compiler/watch-set.js')
+const { MANIFEST_FILE, MODULE_FILE, verifyBundle } = await import('../config/bundle.js')
+const { isBundleDir, readBundle } = await import('../config/bundle-io.js')
+const { loadSettings, SettingsError, splitHostPort } = await import('../config/settings.js')
+const { isClusterWorker, runPrimary, runWorker } = await import('../runtime/cluster.js')
+const { GWP_VERSION } = await import('../config/version.js')
+const { serve } = await import('../runtime/serve.js')
 
 const USAGE = `gw ${GWP_VERSION}: the gwp gateway
 
@@ -54,13 +63,19 @@ const shutdownLine = (r: DrainResult): string => `gw: drained ${r.drained}, abor
 function bundleSource(paths: string[]): BundleSource {
   const abs = paths.map(p => resolve(p))
   if (abs.length === 1 && isBundleDir(abs[0])) {
-    return { watchPaths: abs, load: async () => { const b = readBundle(abs[0]); return { manifest: b.manifest, moduleText: b.moduleText } } }
+    const dir = abs[0]
+    // the two files by name (gwc build renames each into place, manifest last), and the directory itself in
+    // its parent, so a bundle directory replaced wholesale is noticed too
+    const set: WatchSet = { files: [join(dir, MANIFEST_FILE), join(dir, MODULE_FILE), dir], dirs: [] }
+    return { watchSet: () => set, load: async () => { const b = readBundle(dir); return { manifest: b.manifest, moduleText: b.moduleText } } }
   }
   for (const p of abs) { try { statSync(p) } catch { throw new Usage(`no such file or directory: ${p}`) } }
+  let set: WatchSet = policyWatchSet(abs, [])
   return {
-    watchPaths: abs,
+    watchSet: () => set,
     load: async () => {
       const r = compile(paths, { frontEnds: FRONT_ENDS })
+      set = policyWatchSet(abs, r.sources) // also after errors: fixing a broken include is a change to watch for
       if (r.ir === undefined) {
         const texts = new Map(r.sources.map(s => [s.display, s.text]))
         const err = new Error(`policy has errors (${summary(r.diagnostics)}):\n${renderText(r.diagnostics.filter(d => d.severity === 'error'), texts)}`)
@@ -96,25 +111,22 @@ async function run(args: string[]): Promise<void> {
   if (settings.workers > 1) return runWorkers(settings, paths)
   const running = await serve(settings, bundleSource(paths))
   process.stderr.write(`gw ${GWP_VERSION} serving bundle ${running.gateway.active!.version} on http://${running.address.host}:${running.address.port} (admin http://${running.adminAddress!.host}:${running.adminAddress!.port})\n`)
-  const stop = (sig: string) => {
-    running.shutdown(sig).then(r => { process.stderr.write(shutdownLine(r)); process.exit(0) }, () => process.exit(1))
-  }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
-  process.on('SIGHUP', () => { running.reload().catch(() => undefined) })
+  signals.serving({
+    stop: sig => running.shutdown(sig).then(r => { process.stderr.write(shutdownLine(r)); process.exit(0) }, () => process.exit(1)),
+    reload: () => { running.reload({ trigger: 'signal' }).catch(() => undefined) },
+  })
 }
 
 /** --workers N: this process is either the primary or one of its workers (same argv, told apart by env). */
 async function runWorkers(settings: Settings, paths: string[]): Promise<void> {
-  if (isClusterWorker()) return runWorker(settings)
+  if (isClusterWorker()) return runWorker(settings) // signals: ignored in workers (bin/signals.ts)
   const c = await runPrimary(settings, bundleSource(paths), settings.workers)
   const host = splitHostPort(settings.listen).host
   process.stderr.write(`gw ${GWP_VERSION} serving bundle ${c.version} on http://${host}:${c.port} (admin http://${splitHostPort(settings.admin).host}:${c.adminPort}) with ${settings.workers} workers\n`)
-  const stop = (sig: string) => {
-    c.shutdown(sig).then(r => { process.stderr.write(shutdownLine(r)); process.exit(0) }, () => process.exit(1))
-  }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  signals.serving({
+    stop: sig => c.shutdown(sig).then(r => { process.stderr.write(shutdownLine(r)); process.exit(0) }, () => process.exit(1)),
+    reload: () => { c.reload({ trigger: 'signal' }).catch(() => undefined) },
+  })
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -122,7 +134,7 @@ async function main(argv: string[]): Promise<void> {
   if ((cmd === 'run' || cmd === 'demo') && rest.some(a => a === '--help' || a === '-h')) { process.stdout.write(USAGE); return }
   switch (cmd) {
     case 'run': return run(rest)
-    case 'demo': { const { demo } = await import('./demo.js'); return demo(rest) }
+    case 'demo': { signals.release(); const { demo } = await import('./demo.js'); return demo(rest) }
     case 'version': case '--version': process.stdout.write(GWP_VERSION + '\n'); return
     case 'help': case '--help': case '-h': process.stdout.write(USAGE); return
     case undefined: process.stdout.write(USAGE); process.exitCode = 2; return

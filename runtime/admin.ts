@@ -6,6 +6,8 @@ import type { BundleManifest } from '../config/bundle.js'
 import type { Gateway } from './gateway.js'
 
 export interface ReloadResult { version: string; changed: boolean; ms: number }
+/** Why a reload was attempted (logged with its outcome): `files` are the changed paths a watch saw. */
+export interface ReloadCause { trigger: 'admin' | 'signal' | 'watch' | 'primary' | 'start'; files?: string[] }
 
 export interface AdminView {
   /** The live bundle (null while starting) and when it went live. */
@@ -15,7 +17,7 @@ export interface AdminView {
   inFlight(): number | null
   metrics(): Promise<{ contentType: string; text: string }>
   /** Reread/recompile the policy source and swap it in; rejects (with `diagnostics` when compiling) on failure. */
-  reload(): Promise<ReloadResult>
+  reload(cause?: ReloadCause): Promise<ReloadResult>
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -42,7 +44,7 @@ export function routesDocument(b: { manifest: BundleManifest; loadedAt: number }
 }
 
 /** The view of one gateway process. */
-export function gatewayView(gw: Gateway, reload: () => Promise<ReloadResult>): AdminView {
+export function gatewayView(gw: Gateway, reload: (cause?: ReloadCause) => Promise<ReloadResult>): AdminView {
   return {
     bundle: () => (gw.active === null ? null : { manifest: gw.active.manifest, loadedAt: gw.active.loadedAt }),
     draining: () => gw.draining,
@@ -72,7 +74,7 @@ export function createAdminServer(view: AdminView): Server {
     if (req.method === 'GET' && path === '/routes') return json(res, 200, routesDocument(view.bundle()))
     if (path === '/config/reload') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' })
-      view.reload().then(r => json(res, 200, { applied: true, ...r }), (e: Error & { diagnostics?: unknown }) =>
+      view.reload({ trigger: 'admin' }).then(r => json(res, 200, { applied: true, ...r }), (e: Error & { diagnostics?: unknown }) =>
         json(res, 422, { applied: false, error: e.message, diagnostics: e.diagnostics, version: view.bundle()?.manifest.version ?? null }))
       return
     }

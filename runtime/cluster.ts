@@ -1,31 +1,37 @@
 // `--workers N`: N gateway processes (node:cluster) sharing the client port. The primary serves no traffic:
 // it loads and verifies each bundle once and hands the same text to every worker (so all run the same
-// version), serves the admin port (health, metrics aggregated over workers with prom-client's
-// AggregatorRegistry, routes, reload), restarts a worker that dies, and drains them all on SIGTERM.
+// version), serves the admin port (health, metrics aggregated over workers: runtime/cluster-metrics, routes,
+// reload), watches the policy files with --watch, restarts a worker that dies, and drains them all on SIGTERM.
 // Workers are stateless on the hot path; local rate limits count per worker (use `redis` for exact limits).
 import cluster, { type Worker } from 'node:cluster'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
-import { AggregatorRegistry } from 'prom-client'
 import { verifyBundle } from '../config/bundle.js'
 import { splitHostPort, type Settings } from '../config/settings.js'
-import { createAdminServer, type ReloadResult } from './admin.js'
+import { createAdminServer, type ReloadCause, type ReloadResult } from './admin.js'
 import { createLogger, flushLogger } from './access-log.js'
+import { ClusterMetrics, type MetricJSON } from './cluster-metrics.js'
 import type { BundleText } from './gateway.js'
 import { serve, type BundleSource, type DrainResult } from './serve.js'
+import { createPolicyWatcher, type PolicyWatcher } from './watch.js'
 
 type ToWorker =
   | { type: 'gwp:bundle'; bundle: BundleText }
   | { type: 'gwp:shutdown' }
+  | { type: 'gwp:metrics'; id: number }
 type FromWorker =
   | { type: 'gwp:hello' }
   | { type: 'gwp:ready'; port: number }
   | { type: 'gwp:applied'; ok: true; result: ReloadResult }
   | { type: 'gwp:applied'; ok: false; error: string }
   | ({ type: 'gwp:drained' } & DrainResult)
+  | { type: 'gwp:metrics'; id: number; metrics: MetricJSON[] }
 
 /** Runs in a worker: waits for its first bundle, serves, applies later bundles, drains when told. */
 export async function runWorker(settings: Settings): Promise<void> {
+  // The primary decides when to stop or reload, and tells workers over IPC; a terminal's Ctrl-C or hang-up
+  // reaches the whole process group, and SIGHUP's default action would kill the worker.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined)
   const log = createLogger(settings)
   const send = (m: FromWorker) => process.send!(m)
   // Ask for the bundle only once listening for it: a message sent before the listener exists is lost.
@@ -34,20 +40,20 @@ export async function runWorker(settings: Settings): Promise<void> {
     process.on('message', on)
     send({ type: 'gwp:hello' })
   })
-  const source: BundleSource = { watchPaths: [], load: async () => first }
+  const source: BundleSource = { load: async () => first }
   const running = await serve(settings, source, { log, admin: false })
-  AggregatorRegistry.setRegistries([running.gateway.metrics.registry])
-  void new AggregatorRegistry() // registers the worker's answer to the primary's metrics requests
+  // Reloads are counted once per gateway, by the primary; a worker's count would add up N times.
+  running.gateway.metrics.registry.removeSingleMetric('gw_reloads_total')
   process.on('message', (m: ToWorker) => {
     if (m.type === 'gwp:bundle') {
       const b = { manifest: verifyBundle(JSON.stringify(m.bundle.manifest), m.bundle.moduleText), moduleText: m.bundle.moduleText }
       running.apply(b).then(result => send({ type: 'gwp:applied', ok: true, result }), (e: Error) => send({ type: 'gwp:applied', ok: false, error: e.message }))
+    } else if (m.type === 'gwp:metrics') {
+      running.gateway.metrics.registry.getMetricsAsJSON().then(metrics => send({ type: 'gwp:metrics', id: m.id, metrics: metrics as unknown as MetricJSON[] }), () => undefined)
     } else if (m.type === 'gwp:shutdown') {
       void running.shutdown('primary').then(r => { send({ type: 'gwp:drained', ...r }); setTimeout(() => process.exit(0), 50) })
     }
   })
-  process.on('SIGINT', () => undefined) // the primary decides when to stop (Ctrl-C reaches the whole group)
-  process.on('SIGTERM', () => undefined)
   send({ type: 'gwp:ready', port: (running.server.address() as AddressInfo).port })
 }
 
@@ -55,6 +61,8 @@ export interface ClusterRunning {
   port: number
   adminPort: number
   version: string
+  /** Reload from the source in every worker (logged and counted once, with its outcome). */
+  reload(cause?: ReloadCause): Promise<ReloadResult>
   shutdown(reason: string): Promise<DrainResult>
 }
 
@@ -64,8 +72,15 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
   let current = await source.load()
   let loadedAt = Date.now()
   let draining = false
-  const aggregator = new AggregatorRegistry()
   const ready = new Set<Worker>()
+  let metricsId = 0
+  const metrics = new ClusterMetrics((w, ms) => new Promise<MetricJSON[]>((resolve, reject) => {
+    const id = ++metricsId
+    const t = setTimeout(() => { w.off('message', on); reject(new Error(`worker ${w.process.pid} did not answer`)) }, ms)
+    const on = (m: FromWorker) => { if (m.type === 'gwp:metrics' && m.id === id) { clearTimeout(t); w.off('message', on); resolve(m.metrics) } }
+    w.on('message', on)
+    try { w.send({ type: 'gwp:metrics', id } satisfies ToWorker) } catch (e) { clearTimeout(t); w.off('message', on); reject(e as Error) }
+  }))
   let port = 0
 
   const fork = (): Worker => {
@@ -76,6 +91,7 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
     })
     w.once('exit', (code, signal) => {
       ready.delete(w)
+      metrics.retire(w)
       if (draining) return
       log.error({ pid: w.process.pid, code, signal }, 'worker died; starting another')
       setTimeout(fork, 500).unref()
@@ -97,29 +113,48 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
   }
 
   let reloading: Promise<ReloadResult> | null = null
-  const reload = (): Promise<ReloadResult> => {
+  let watcher: PolicyWatcher | null = null
+  const reload = (cause: ReloadCause = { trigger: 'admin' }): Promise<ReloadResult> => {
     const run = async (): Promise<ReloadResult> => {
       const t0 = performance.now()
-      const b = await source.load() // compile errors reject here, before any worker is touched
-      if (b.manifest.integrity === current.manifest.integrity) return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
-      const answers = await broadcast({ type: 'gwp:bundle', bundle: b }, 'gwp:applied', 30_000)
-      const failed = answers.find(a => !a.ok)
-      if (failed !== undefined && !failed.ok) throw new Error(`a worker refused the bundle: ${failed.error}`)
-      current = b
-      loadedAt = Date.now()
-      log.info({ version: b.manifest.version, workers: answers.length }, 'bundle reloaded in every worker')
-      return { version: b.manifest.version, changed: true, ms: performance.now() - t0 }
+      try {
+        const b = await source.load() // compile errors reject here, before any worker is touched
+        if (b.manifest.integrity === current.manifest.integrity) {
+          metrics.reloads.child('unchanged').inc()
+          log.info({ ...cause, version: b.manifest.version }, 'reload: bundle unchanged')
+          return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
+        }
+        const answers = await broadcast({ type: 'gwp:bundle', bundle: b }, 'gwp:applied', 30_000)
+        const failed = answers.find(a => !a.ok)
+        if (failed !== undefined && !failed.ok) throw new Error(`a worker refused the bundle: ${failed.error}`)
+        current = b
+        loadedAt = Date.now()
+        const ms = performance.now() - t0
+        metrics.reloads.child('applied').inc()
+        log.info({ ...cause, version: b.manifest.version, workers: answers.length, ms: Math.round(ms) }, 'bundle reloaded in every worker')
+        return { version: b.manifest.version, changed: true, ms }
+      } catch (e) {
+        metrics.reloads.child('refused').inc()
+        log.error({ ...cause, err: (e as Error).message, version: current.manifest.version }, 'reload refused; the previous bundle keeps serving')
+        throw e
+      } finally {
+        if (watcher !== null && source.watchSet !== undefined) watcher.resync(source.watchSet())
+      }
     }
     const p = (reloading ?? Promise.resolve()).catch(() => undefined).then(run)
     reloading = p
     return p
+  }
+  if (settings.watch && source.watchSet !== undefined) {
+    watcher = createPolicyWatcher({ log, onChange: files => { reload({ trigger: 'watch', files }).catch(() => undefined) } })
+    watcher.resync(source.watchSet())
   }
 
   const admin = createAdminServer({
     bundle: () => ({ manifest: current.manifest, loadedAt }),
     draining: () => draining,
     inFlight: () => null,
-    metrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() }),
+    metrics: () => metrics.render([...ready]),
     reload,
   })
   const { host, port: adminPort } = splitHostPort(settings.admin)
@@ -128,6 +163,7 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
   let stopping: Promise<DrainResult> | null = null
   const shutdown = (reason: string) => stopping ??= (async () => {
     draining = true
+    watcher?.close()
     log.info({ reason, workers: ready.size }, 'draining workers')
     const answers = await broadcast({ type: 'gwp:shutdown' }, 'gwp:drained', settings.drainTimeoutMs + 5000).catch(() => [])
     const total = answers.reduce((a, m) => ({ drained: a.drained + m.drained, aborted: a.aborted + m.aborted, late: a.late + m.late, unanswered: a.unanswered + m.unanswered, reset: a.reset + m.reset }),
@@ -139,7 +175,7 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
     return total
   })()
 
-  return { port, adminPort: (admin.address() as AddressInfo).port, version: current.manifest.version, shutdown }
+  return { port, adminPort: (admin.address() as AddressInfo).port, version: current.manifest.version, reload, shutdown }
 }
 
 export const isClusterWorker = (): boolean => cluster.isWorker && process.env.GWP_WORKER === '1'

@@ -2,23 +2,23 @@
 // or on file change (a bundle that fails to load never goes live), and drains on shutdown. Where bundles
 // come from is injected (bin/gw compiles .gwp sources in-process or reads a built bundle), so the runtime
 // never depends on the compiler.
-import { watch, type FSWatcher } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { splitHostPort, type Settings } from '../config/settings.js'
-import { createAdminServer, gatewayView, type ReloadResult } from './admin.js'
+import { createAdminServer, gatewayView, type ReloadCause, type ReloadResult } from './admin.js'
 import { AccessLog, createLogger, flushLogger } from './access-log.js'
 import { Gateway, type BundleText } from './gateway.js'
 import { createRedis } from './redis.js'
 import { ClientConnections } from './drain.js'
 import { createClientServer } from './server.js'
+import { createPolicyWatcher, type PolicyWatcher, type WatchSet } from './watch.js'
 
 export interface BundleSource {
   /** Produce the current bundle (throws with a readable message, and `diagnostics` when compiling). */
   load(): Promise<BundleText>
-  /** Paths to watch for changes. */
-  watchPaths: string[]
+  /** What `--watch` watches, as of the latest `load()` (which may have added or dropped includes). */
+  watchSet?(): WatchSet
 }
 
 export interface Running {
@@ -30,8 +30,8 @@ export interface Running {
   address: { host: string; port: number }
   adminAddress: { host: string; port: number } | null
   log: Logger
-  /** Reread the source and apply it. */
-  reload(): Promise<ReloadResult>
+  /** Reread the source and apply it (logged and counted with its outcome: applied, unchanged or refused). */
+  reload(cause?: ReloadCause): Promise<ReloadResult>
   /** Apply a bundle handed over by someone else (the cluster primary). */
   apply(b: BundleText): Promise<ReloadResult>
   /** Graceful shutdown: stop accepting, drain in-flight requests within the deadline, close. */
@@ -63,7 +63,8 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   log.info({ version: first.manifest.version, routes: first.manifest.ir.routes.length }, 'bundle loaded')
 
   let reloading: Promise<ReloadResult> | null = null
-  const swap = (next: () => Promise<BundleText>): Promise<ReloadResult> => {
+  let watcher: PolicyWatcher | null = null
+  const swap = (next: () => Promise<BundleText>, cause: ReloadCause): Promise<ReloadResult> => {
     // Reloads are serialised: a second request waits for the first and then runs against the newest source.
     const run = async () => {
       const t0 = performance.now()
@@ -71,26 +72,35 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
         const b = await next()
         if (b.manifest.version === gateway.active?.version && b.manifest.integrity === gateway.active.manifest.integrity) {
           gateway.metrics.reloads.child('unchanged').inc()
+          log.info({ ...cause, version: b.manifest.version }, 'reload: bundle unchanged')
           return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
         }
         const snap = await gateway.build(b)
         gateway.activate(snap)
         const ms = performance.now() - t0
         gateway.metrics.reloads.child('applied').inc()
-        log.info({ version: snap.version, routes: snap.routes.length, ms: Math.round(ms) }, 'bundle reloaded')
+        log.info({ ...cause, version: snap.version, routes: snap.routes.length, ms: Math.round(ms) }, 'bundle reloaded')
         return { version: snap.version, changed: true, ms }
       } catch (e) {
-        gateway.metrics.reloads.child('rejected').inc()
-        log.error({ err: (e as Error).message, version: gateway.active?.version }, 'reload rejected; the previous bundle keeps serving')
+        gateway.metrics.reloads.child('refused').inc()
+        log.error({ ...cause, err: (e as Error).message, version: gateway.active?.version }, 'reload refused; the previous bundle keeps serving')
         throw e
+      } finally {
+        // whatever the outcome, the files that make up the policy set may have changed (an include added)
+        if (watcher !== null && source.watchSet !== undefined) watcher.resync(source.watchSet())
       }
     }
     const p = (reloading ?? Promise.resolve()).catch(() => undefined).then(run)
     reloading = p
     return p
   }
-  const reload = (): Promise<ReloadResult> => swap(() => source.load())
-  const apply = (b: BundleText): Promise<ReloadResult> => swap(async () => b)
+  const reload = (cause: ReloadCause = { trigger: 'admin' }): Promise<ReloadResult> => swap(() => source.load(), cause)
+  const apply = (b: BundleText): Promise<ReloadResult> => swap(async () => b, { trigger: 'primary' })
+
+  if (settings.watch && source.watchSet !== undefined) {
+    watcher = createPolicyWatcher({ log, onChange: files => { reload({ trigger: 'watch', files }).catch(() => undefined) } })
+    watcher.resync(source.watchSet())
+  }
 
   const server = createClientServer(gateway, settings)
   const connections = new ClientConnections(server)
@@ -99,18 +109,11 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   const adminAddress = admin === null ? null : await listen(admin, settings.admin)
   log.info({ listen: address, admin: adminAddress }, 'gw listening')
 
-  let watchers: FSWatcher[] = []
-  if (settings.watch) {
-    let timer: NodeJS.Timeout | null = null
-    const kick = () => { if (timer) clearTimeout(timer); timer = setTimeout(() => { reload().catch(() => undefined) }, 100) }
-    watchers = source.watchPaths.map(p => watch(p, { persistent: false }, kick))
-  }
-
   let shuttingDown: Promise<DrainResult> | null = null
   const shutdown = (reason = 'shutdown'): Promise<DrainResult> => shuttingDown ??= (async () => {
     log.info({ reason, inFlight: gateway.inFlight, connections: connections.size, deadlineMs: settings.drainTimeoutMs }, 'draining')
     gateway.startDrain()
-    for (const w of watchers) w.close()
+    watcher?.close()
     const closed = new Promise<void>(r => server.once('close', () => r()))
     connections.begin(performance.now())
     // Until every connection is gone: busy ones close after their (Connection: close) response, idle ones

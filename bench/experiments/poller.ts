@@ -65,7 +65,7 @@ export function gwGlobalValues(s: Sample[]): Record<string, number> {
   return {
     'gw.inFlight': sumMetric(s, 'gw_in_flight_requests'),
     'gw.reloadsApplied': sumMetric(s, 'gw_reloads_total', { result: 'applied' }),
-    'gw.reloadsRejected': sumMetric(s, 'gw_reloads_total', { result: 'rejected' }),
+    'gw.reloadsRejected': sumMetric(s, 'gw_reloads_total', { result: 'refused' }),
     'gw.jwksFetchOk': sumMetric(s, 'gw_jwks_fetches_total', { result: 'ok' }),
     'gw.jwksFetchError': sumMetric(s, 'gw_jwks_fetches_total', { result: 'error' }),
     'gw.jwksKeys': sumMetric(s, 'gw_jwks_keys'),

@@ -30,7 +30,7 @@ export function bundleFrom(text: string, file = 'test.gwp') {
 export async function startGateway(text: string, settings: Partial<Record<keyof Settings, unknown>> = {}, opts: { log?: Logger } = {}): Promise<TestGateway> {
   let current = text
   const s = loadSettings(undefined, { listen: '127.0.0.1:0', admin: '127.0.0.1:0', accessLog: false, logLevel: 'silent', ...settings })
-  const running = await serve(s, { watchPaths: [], load: async () => bundleFrom(current) }, { log: opts.log ?? pino({ level: s.logLevel }) })
+  const running = await serve(s, { load: async () => bundleFrom(current) }, { log: opts.log ?? pino({ level: s.logLevel }) })
   return {
     running,
     url: `http://127.0.0.1:${running.address.port}`,

@@ -95,7 +95,7 @@ test('a policy that does not compile is rejected and the serving one stays', asy
   assert.equal(r.status, 422)
   assert.equal(r.json().applied, false)
   assert.equal(r.json().version, before)
-  assert.ok((metric(await metricsText(rig.gw), 'gw_reloads_total', { result: 'rejected' }) ?? 0) >= 2)
+  assert.ok((metric(await metricsText(rig.gw), 'gw_reloads_total', { result: 'refused' }) ?? 0) >= 2)
 })
 
 test('POST /config/reload applies the current source; an unchanged one reports changed: false', async () => {
