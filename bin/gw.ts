@@ -49,7 +49,7 @@ options (flags override the settings file; defaults in brackets):
   --redis URL                Redis for ratelimit … redis (redis://host:port) [none]
   --redis-timeout DUR        bound on one Redis decision before fail_open/fail_closed applies [50ms]
   --drain-timeout DUR        on SIGTERM, how long in-flight requests may take [10s]
-  --watch                    reload when the bundle or policy files change
+  --watch                    reload when the bundle or policy files (includes too) change
   --workers N                serve with N processes (node:cluster) sharing the port; the primary serves the
                              admin port and aggregates metrics [1]
 `

@@ -27,8 +27,6 @@ export interface WatchOptions {
 export interface PolicyWatcher {
   /** Watch exactly this set from now on (call after every reload attempt: includes come and go). */
   resync(set: WatchSet): void
-  /** The directories watched now (for tests and logs). */
-  watching(): string[]
   close(): void
 }
 
@@ -120,7 +118,6 @@ export function createPolicyWatcher(o: WatchOptions): PolicyWatcher {
 
   return {
     resync,
-    watching: () => [...dirs].filter(([, d]) => d.watcher !== null).map(([dir]) => dir).sort(),
     close: () => {
       closed = true
       if (quiet !== null) clearTimeout(quiet)
