@@ -7,7 +7,7 @@ import type { Gateway } from './gateway.js'
 
 export interface ReloadResult { version: string; changed: boolean; ms: number }
 /** Why a reload was attempted (logged with its outcome): `files` are the changed paths a watch saw. */
-export interface ReloadCause { trigger: 'admin' | 'signal' | 'watch' | 'primary' | 'start'; files?: string[] }
+export interface ReloadCause { trigger: 'admin' | 'signal' | 'watch' | 'primary'; files?: string[] }
 
 export interface AdminView {
   /** The live bundle (null while starting) and when it went live. */

@@ -2,8 +2,8 @@
 // It watches the directories that hold those files and matches entry names, never the files themselves: an
 // editor's safe write, `sed -i`, `mv` and `gwc fmt --write` put a new file (a new inode) in place of the old
 // one, and a watch on the old inode would see nothing after the first such write.
-import { statSync, watch, type FSWatcher } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { lstatSync, readlinkSync, statSync, watch, type FSWatcher } from 'node:fs'
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path'
 import type { Logger } from 'pino'
 
 /** What to watch. Absolute paths. */
@@ -96,7 +96,7 @@ export function createPolicyWatcher(o: WatchOptions): PolicyWatcher {
     if (closed) return
     const want = new Map<string, { names: Set<string>; suffixes: string[] }>()
     const slot = (dir: string) => { let s = want.get(dir); if (s === undefined) want.set(dir, s = { names: new Set(), suffixes: [] }); return s }
-    for (const f of set.files) slot(dirname(f)).names.add(basename(f))
+    for (const f of set.files) for (const p of [f, ...symlinksOf(f)]) slot(dirname(p)).names.add(basename(p))
     for (const d of set.dirs) {
       const s = slot(d.path)
       for (const x of d.suffixes) if (!s.suffixes.includes(x)) s.suffixes.push(x)
@@ -127,3 +127,30 @@ export function createPolicyWatcher(o: WatchOptions): PolicyWatcher {
     },
   }
 }
+
+/**
+ * Every symbolic link met while resolving `path`, by its own path. A file reached through links changes when
+ * any of them is re-pointed: a Kubernetes ConfigMap volume updates `policy.gwp → ..data/policy.gwp` by
+ * renaming a new `..data` link into place, and only a watch on the name `..data` sees that.
+ */
+export function symlinksOf(path: string): string[] {
+  const out: string[] = []
+  let rest = path.split(sep).filter(x => x !== '')
+  let cur: string = sep
+  for (let hops = 0; rest.length > 0 && hops < 40;) {
+    const next = join(cur, rest[0])
+    rest = rest.slice(1)
+    let target: string
+    try {
+      if (!lstatSync(next).isSymbolicLink()) { cur = next; continue }
+      target = readlinkSync(next)
+    } catch { break } // missing: nothing further to resolve
+    out.push(next)
+    hops++
+    const abs = isAbsolute(target) ? target : resolve(cur, target)
+    rest = [...abs.split(sep).filter(x => x !== ''), ...rest]
+    cur = sep
+  }
+  return out
+}
+

@@ -2,11 +2,11 @@
 // directories match policy files by suffix (never dot-files or editor leftovers); bursts become one call.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { createPolicyWatcher, type WatchSet } from '../../runtime/watch.js'
+import { createPolicyWatcher, symlinksOf, type WatchSet } from '../../runtime/watch.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
@@ -85,5 +85,24 @@ test('writes that never pause still trigger after maxWait; after close nothing i
     writeFileSync(a, 'after')
     await sleep(300)
     assert.equal(r.calls.length, n)
+  } finally { r.done() }
+})
+
+test('a file reached through symbolic links: re-pointing a link is a change (a ConfigMap volume update)', async () => {
+  // /dir/policy.gwp → ..data/policy.gwp, ..data → ..v1; an update writes ..v2 and renames a new ..data over
+  const r = rig(dir => ({ files: [join(dir, 'policy.gwp')], dirs: [] }))
+  mkdirSync(join(r.dir, '..v1'))
+  writeFileSync(join(r.dir, '..v1', 'policy.gwp'), 'v1')
+  symlinkSync('..v1', join(r.dir, '..data'))
+  symlinkSync(join('..data', 'policy.gwp'), join(r.dir, 'policy.gwp'))
+  assert.deepEqual(symlinksOf(join(r.dir, 'policy.gwp')), [join(r.dir, 'policy.gwp'), join(r.dir, '..data')])
+  r.start()
+  try {
+    mkdirSync(join(r.dir, '..v2'))
+    writeFileSync(join(r.dir, '..v2', 'policy.gwp'), 'v2')
+    symlinkSync('..v2', join(r.dir, '..data_tmp'))
+    renameSync(join(r.dir, '..data_tmp'), join(r.dir, '..data'))
+    await until(() => r.calls.length === 1, 'the re-pointed link')
+    assert.deepEqual(r.calls[0], [join(r.dir, '..data')])
   } finally { r.done() }
 })
