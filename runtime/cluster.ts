@@ -12,7 +12,7 @@ import { createAdminServer, type ReloadCause, type ReloadResult } from './admin.
 import { createLogger, flushLogger } from './access-log.js'
 import { ClusterMetrics, type MetricJSON } from './cluster-metrics.js'
 import type { BundleText } from './gateway.js'
-import { serve, type BundleSource, type DrainResult } from './serve.js'
+import { serve, type BundleSource, type DrainResult, type Running } from './serve.js'
 import { createPolicyWatcher, type PolicyWatcher } from './watch.js'
 
 type ToWorker =
@@ -26,6 +26,7 @@ type FromWorker =
   | { type: 'gwp:applied'; ok: false; error: string }
   | ({ type: 'gwp:drained' } & DrainResult)
   | { type: 'gwp:metrics'; id: number; metrics: MetricJSON[] }
+  | { type: 'gwp:failed'; error: string }
 
 /** Runs in a worker: waits for its first bundle, serves, applies later bundles, drains when told. */
 export async function runWorker(settings: Settings): Promise<void> {
@@ -41,7 +42,14 @@ export async function runWorker(settings: Settings): Promise<void> {
     send({ type: 'gwp:hello' })
   })
   const source: BundleSource = { load: async () => first }
-  const running = await serve(settings, source, { log, admin: false })
+  let running: Running
+  try { running = await serve(settings, source, { log, admin: false }) } catch (e) {
+    // say why and go: the IPC channel would otherwise keep a worker that serves nothing alive
+    send({ type: 'gwp:failed', error: (e as Error).message })
+    flushLogger(log)
+    setTimeout(() => process.exit(1), 50)
+    return
+  }
   // Reloads are counted once per gateway, by the primary; a worker's count would add up N times.
   running.gateway.metrics.registry.removeSingleMetric('gw_reloads_total')
   process.on('message', (m: ToWorker) => {
@@ -88,18 +96,32 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
     w.on('message', (m: FromWorker) => {
       if (m.type === 'gwp:hello') w.send({ type: 'gwp:bundle', bundle: current } satisfies ToWorker)
       if (m.type === 'gwp:ready') { ready.add(w); port = m.port }
+      if (m.type === 'gwp:failed' && starting) failedStart ??= new Error(`a worker could not start: ${m.error}`)
     })
     w.once('exit', (code, signal) => {
       ready.delete(w)
       metrics.retire(w)
       if (draining) return
+      if (starting) { failedStart ??= new Error(`a worker exited (${signal ?? `code ${code}`}) before serving`); return }
       log.error({ pid: w.process.pid, code, signal }, 'worker died; starting another')
       setTimeout(fork, 500).unref()
     })
     return w
   }
+  // A worker that cannot start (the port is taken, say) fails the start-up, as it would in one process:
+  // replacing it would fail the same way, forever.
+  let starting = true
+  let failedStart: Error | null = null
   for (let i = 0; i < workers; i++) fork()
-  while (ready.size < workers) await new Promise(r => setTimeout(r, 20))
+  while (ready.size < workers) {
+    if (failedStart !== null) {
+      draining = true
+      for (const w of Object.values(cluster.workers ?? {})) w?.kill()
+      throw failedStart
+    }
+    await new Promise(r => setTimeout(r, 20))
+  }
+  starting = false
 
   /** Send a message to every live worker and collect one answer of `type` from each. */
   const broadcast = <T extends FromWorker['type']>(msg: ToWorker, type: T, ms: number): Promise<Extract<FromWorker, { type: T }>[]> => {

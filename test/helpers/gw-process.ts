@@ -24,8 +24,9 @@ export interface GwProcess {
 
 /** Spawns gw without waiting for it to serve (for start-up tests); `detached` makes it a process-group leader. */
 export function spawnGw(args: string[], o: { detached?: boolean; logLevel?: string } = {}): Omit<GwProcess, 'url' | 'adminUrl'> {
-  const proc = spawn(process.execPath, [repoPath('dist/bin/gw.js'), 'run', ...args, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
-    '--no-access-log', '--log-level', o.logLevel ?? 'info', '--log-destination', 'stderr'], { stdio: ['ignore', 'ignore', 'pipe'], detached: o.detached === true })
+  // defaults first: a flag in `args` overrides them
+  const proc = spawn(process.execPath, [repoPath('dist/bin/gw.js'), 'run', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+    '--no-access-log', '--log-level', o.logLevel ?? 'info', '--log-destination', 'stderr', ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: o.detached === true })
   let err = ''
   const waiters = new Set<() => void>()
   proc.stderr!.on('data', (c: Buffer) => { err += c; for (const w of waiters) w() })

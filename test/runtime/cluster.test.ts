@@ -9,6 +9,9 @@ import { Agent, request } from 'undici'
 import { startStub } from '../../bench/upstream/stub.js'
 import { spawnGateway } from '../policies/fixtures.js'
 import { metric } from '../helpers/gateway.js'
+import { spawnGw } from '../helpers/gw-process.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 const policy = (port: number, tag: string) => `
 upstream web { replicas 127.0.0.1:${port} }
@@ -43,5 +46,23 @@ test('two workers serve one port, metrics add up, a reload reaches both, SIGTERM
   } finally {
     await gw.stop()
     await stub.close()
+  }
+})
+
+test('a worker that cannot start fails the start-up (exit 1, the reason printed) instead of being replaced forever', { timeout: 60_000 }, async () => {
+  const taken = createServer()
+  await new Promise<void>(r => taken.listen(0, '127.0.0.1', () => r()))
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-'))
+  writeFileSync(join(dir, 'p.gwp'), 'route r { match path "/r"; timeout 1s; respond 200 text "x" }\n')
+  const gw = spawnGw([join(dir, 'p.gwp'), '--workers', '2', '--listen', `127.0.0.1:${(taken.address() as AddressInfo).port}`])
+  try {
+    const hung = setTimeout(() => gw.proc.kill('SIGKILL'), 40_000) // a primary that keeps replacing it never exits
+    const exit = await gw.exited
+    clearTimeout(hung)
+    assert.deepEqual(exit, { code: 1, signal: null })
+    assert.match(gw.stderr(), /gw: a worker could not start: .*EADDRINUSE/)
+  } finally {
+    await gw.stop()
+    taken.close()
   }
 })
