@@ -145,7 +145,7 @@ export class GatewayMetrics {
   readonly breakerRejected = new FastCounter('gw_breaker_rejected_total', 'Requests failed fast by an open breaker', ['upstream'])
   readonly stageRejects = new FastCounter('gw_stage_rejects_total', 'Requests a stage answered itself (401, 403, 429…)', ['stage', 'route', 'code'])
   readonly bundleInfo = new FastGauge('gw_bundle_info', 'The active bundle (value 1)', ['version'], 'max')
-  readonly reloads = new FastCounter('gw_reloads_total', 'Bundle reloads, by result', ['result'])
+  readonly reloads = new FastCounter('gw_reloads_total', 'Bundle reload attempts, by result (applied, unchanged, refused)', ['result'])
   readonly drained = new FastCounter('gw_shutdown_requests_total', 'Shutdown: requests in flight at the signal that completed (drained), arrived during the drain and completed (late), were cut at the deadline (aborted), or were read on a connection already half-closed and dropped (unanswered)', ['result'])
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
