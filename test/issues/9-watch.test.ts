@@ -68,6 +68,7 @@ test('a burst of writes causes one reload, burst after burst', async () => {
     for (let burst = 1; burst <= 3; burst++) {
       for (let i = 0; i < 10; i++) replace(file, route(`B${burst}-${i}`))
       await waitBody(gw.url + '/r', `B${burst}-9`, 5000)
+      await gw.waitLog(() => watchAttempts(gw).length >= burst, 5000, `the log line of burst ${burst}`)
       await sleep(400) // longer than the debounce: a second reload of the same burst would have started by now
       assert.equal(watchAttempts(gw).length, burst, `one reload per burst: ${JSON.stringify(watchAttempts(gw).map(l => l.files))}`)
     }
@@ -109,8 +110,11 @@ test('an edited include reloads; an include added by a later edit is watched fro
     replace(b, route('B2', '/b'))
     await waitBody(gw.url + '/b', 'B2', 5000)
     // an include dropped from main is no longer watched
+    const n = watchAttempts(gw).length
     replace(main, 'include "parts/a.gwp"\n' + route('M2', '/m'))
     await waitBody(gw.url + '/m', 'M2', 5000)
+    // the log line comes a moment after the swap: count from it
+    await gw.waitLog(() => watchAttempts(gw).length > n, 5000, 'the log line of the M2 reload')
     const before = watchAttempts(gw).length
     replace(b, route('B3', '/b'))
     await sleep(500)
