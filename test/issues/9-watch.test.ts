@@ -43,7 +43,7 @@ test('a file replaced by rename is reloaded every time; delete + re-create too; 
     // deleted: the reload is refused (the previous bundle keeps serving) and says why
     unlinkSync(file)
     const refused = await gw.waitLog(l => l.trigger === 'watch' && outcome(l) === 'refused', 5000, 'a refused reload')
-    assert.match(String(refused.err), /E0602.*no such file|no such file/s)
+    assert.match(String(refused.err), /E0602/) // cannot read the file
     assert.deepEqual(refused.files, [file])
     assert.equal((await fetchText(gw.url + '/r')), 'T5', 'the old bundle keeps serving')
     // re-created: watched again
