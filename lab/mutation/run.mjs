@@ -64,56 +64,76 @@ if (area === undefined) { console.error('usage: npm --prefix lab run mutation --
 const all = areaFiles(map, area)
 const files = args.files === undefined ? all : args.files.split(',').map(f => f.trim())
 for (const f of files) if (!all.includes(f)) { console.error(`mutation: ${f} is not a file of area ${area}`); process.exit(2) }
-const tests = [...new Set(files.flatMap(f => testFilesFor(map, f)))]
-
 const work = join(HERE, '.work')
 const cache = join(HERE, 'cache')
-mkdirSync(work, { recursive: true }); mkdirSync(cache, { recursive: true }); mkdirSync(join(HERE, 'reports'), { recursive: true })
-const jsonReport = join(work, `${area}.json`)
-const config = {
-  $schema: '../node_modules/@stryker-mutator/core/schema/stryker-schema.json',
-  packageManager: 'npm',
-  plugins: ['@stryker-mutator/tap-runner', join(HERE, 'mapped-runner.mjs')],
-  testRunner: 'mapped-tap',
-  tap: { testFiles: tests.sort() },
-  coverageAnalysis: 'off',
-  buildCommand: `node ${join(HERE, 'build.mjs')}`,
-  // Stryker rewrites the tsconfig's extends/references through the TypeScript API, which TypeScript 7 no longer
-  // has; ours has neither, so point it at a file that does not exist and it leaves tsconfig.json alone.
-  tsconfigFile: 'lab/mutation/no-tsconfig-rewrite.json',
-  mutate: files,
-  // only the instrumented files need it; the rest of the project type-checks as usual
-  disableTypeChecks: `{${files.join(',')}}`,
-  ignorePatterns: ['/dist', '/lab', '/bench/results', '/docs', '/.stryker-tmp'],
-  incremental: !args.full,
-  incrementalFile: relative(ROOT, join(cache, `${area}.json`)),
-  force: args.full,
-  concurrency: Number(args.concurrency),
-  timeoutFactor: 1.5,
-  timeoutMS: 5000,
-  dryRunTimeoutMinutes: 30,
-  reporters: ['json', 'progress'],
-  jsonReporter: { fileName: relative(ROOT, jsonReport) },
-  tempDirName: '.stryker-tmp',
-  cleanTempDir: true,
+for (const d of [work, cache, join(HERE, 'reports')]) mkdirSync(d, { recursive: true })
+const slug = f => f.replace(/\.ts$/, '').replaceAll('/', '__')
+const jsonReportOf = f => join(cache, `${slug(f)}.report.json`)
+
+/**
+ * One Stryker run per source file: its own sandbox and build, a dry run of only the file's mapped tests (so the
+ * timeout is measured on them), its own incremental file. A run stopped part-way keeps the files it finished.
+ */
+function strykerConfig(file) {
+  const tests = testFilesFor(map, file)
+  return {
+    $schema: '../node_modules/@stryker-mutator/core/schema/stryker-schema.json',
+    packageManager: 'npm',
+    plugins: ['@stryker-mutator/tap-runner', join(HERE, 'mapped-runner.mjs')],
+    testRunner: 'mapped-tap',
+    tap: { testFiles: tests },
+    coverageAnalysis: 'off',
+    buildCommand: `node ${join(HERE, 'build.mjs')}`,
+    // Stryker rewrites the tsconfig's extends/references through the TypeScript API, which TypeScript 7 no longer
+    // has; ours has neither, so point it at a file that does not exist and it leaves tsconfig.json alone.
+    tsconfigFile: 'lab/mutation/no-tsconfig-rewrite.json',
+    mutate: [file],
+    disableTypeChecks: file,
+    ignorePatterns: ['/dist', '/lab', '/bench/results', '/docs', '/.stryker-tmp'],
+    incremental: !args.full,
+    incrementalFile: relative(ROOT, join(cache, `${slug(file)}.incremental.json`)),
+    force: args.full,
+    concurrency: Number(args.concurrency),
+    timeoutFactor: 1.5,
+    timeoutMS: 5000,
+    dryRunTimeoutMinutes: 30,
+    reporters: ['json', 'progress'],
+    jsonReporter: { fileName: relative(ROOT, jsonReportOf(file)) },
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: true,
+  }
 }
-const configFile = join(work, `${area}.stryker.json`)
-writeFileSync(configFile, JSON.stringify(config, null, 2))
 
 const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}`
-const started = Date.now()
+const timesFile = join(cache, 'seconds.json')
+const times = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}
 if (!args['report-only']) {
-  const r = spawnSync(join(HERE, '../node_modules/.bin/stryker'), ['run', relative(ROOT, configFile)], { cwd: ROOT, stdio: 'inherit' })
-  if (r.status !== 0) { console.error(`mutation: stryker exited with ${r.status}`); process.exit(1) }
+  for (const file of files) {
+    const configFile = join(work, `${slug(file)}.stryker.json`)
+    writeFileSync(configFile, JSON.stringify(strykerConfig(file), null, 2))
+    console.log(`mutation: ${file} (tests: ${testFilesFor(map, file).join(' ')})`)
+    const t0 = Date.now()
+    const r = spawnSync(join(HERE, '../node_modules/.bin/stryker'), ['run', relative(ROOT, configFile)], { cwd: ROOT, stdio: 'inherit' })
+    if (r.status !== 0) { console.error(`mutation: stryker exited with ${r.status} on ${file}`); process.exit(1) }
+    times[file] = Math.round((Date.now() - t0) / 1000)
+    writeFileSync(timesFile, JSON.stringify(times, null, 2) + '\n')
+  }
 }
-const seconds = (Date.now() - started) / 1000
 
-const report = JSON.parse(readFileSync(jsonReport, 'utf8'))
+// The area report covers every file of the area that has a result (the files of this run and earlier ones).
+const report = { files: {} }
+const missing = []
+for (const f of all) {
+  if (!existsSync(jsonReportOf(f))) { missing.push(f); continue }
+  const r = JSON.parse(readFileSync(jsonReportOf(f), 'utf8'))
+  for (const [k, v] of Object.entries(r.files)) report.files[k.replaceAll('\\', '/')] = v
+}
+const seconds = all.reduce((t, f) => t + (times[f] ?? 0), 0)
 const summary = summarize(report, equivalents)
 const date = new Date().toISOString().slice(0, 10)
-const out = join(HERE, 'reports', `${date}-${area}${args.files ? '-partial' : ''}.md`)
+const out = join(HERE, 'reports', `${date}-${area}${missing.length > 0 ? '-partial' : ''}.md`)
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() +
-  (execFileSync('git', ['status', '--porcelain', '--', ...files], { cwd: ROOT, encoding: 'utf8' }).trim() === '' ? '' : ' (with uncommitted changes)')
+  (execFileSync('git', ['status', '--porcelain', '--', ...all], { cwd: ROOT, encoding: 'utf8' }).trim() === '' ? '' : ' (with uncommitted changes)')
 const stryker = JSON.parse(readFileSync(join(HERE, '../node_modules/@stryker-mutator/core/package.json'), 'utf8')).version
-writeFileSync(out, renderReport({ area, date, command, seconds, stryker, node: process.version, commit, target: TARGET, summary }))
+writeFileSync(out, renderReport({ area, date, command: missing.length > 0 ? command : `npm --prefix lab run mutation -- --area ${area}`, seconds, stryker, node: process.version, commit, target: TARGET, summary, missing, times }))
 console.log(`mutation: ${area} ${score(summary.total).toFixed(1)}% killed (target ${TARGET}%), report ${relative(ROOT, out)}`)

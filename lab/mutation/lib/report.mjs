@@ -64,21 +64,22 @@ const pct = v => v.toFixed(1) + '%'
 const cell = s => '`' + oneLine(s, 70).replaceAll('|', '\\|').replaceAll('`', "'") + '`'
 
 /** The Markdown report. */
-export function renderReport({ area, date, command, seconds, stryker, node, commit, target, summary }) {
+export function renderReport({ area, date, command, seconds, stryker, node, commit, target, summary, missing = [], times = {} }) {
   const t = summary.total
   const raw = { ...t, survived: t.survived + t.equivalent }
   const lines = [
     `# Mutation report: ${area}, ${date}`,
     '',
     `Command: \`${command}\` (from the repository root)  `,
-    `Commit: ${commit}; StrykerJS ${stryker}, Node ${node}; run time ${Math.round(seconds)} s${t.errors > 0 ? `; ${t.errors} mutants did not load (compile/runtime errors, not counted)` : ''}`,
+    `Commit: ${commit}; StrykerJS ${stryker}, Node ${node}; run time ${Math.round(seconds)} s (one core, sum over the files' last full runs)${t.errors > 0 ? `; ${t.errors} mutants did not load (compile/runtime errors, not counted)` : ''}`,
     '',
+    ...(missing.length > 0 ? [`**Partial: not run yet: ${missing.join(', ')}.**`, ''] : []),
     `**Score: ${pct(score(t))}** killed (target ≥ ${target}%): ${t.killed} killed, ${t.timeout} timed out, ${t.survived} survived, ${t.noCoverage} no coverage, ${t.equivalent} equivalent (not counted; ${pct(score(raw))} counting them as survivors).`,
     '',
-    '| file | killed | timeout | survived | no coverage | equivalent | score |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...summary.files.map(s => `| ${s.file} | ${s.killed} | ${s.timeout} | ${s.survived} | ${s.noCoverage} | ${s.equivalent} | ${pct(score(s))} |`),
-    `| **${area}** | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.equivalent} | **${pct(score(t))}** |`,
+    '| file | killed | timeout | survived | no coverage | equivalent | score | run time |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...summary.files.map(s => `| ${s.file} | ${s.killed} | ${s.timeout} | ${s.survived} | ${s.noCoverage} | ${s.equivalent} | ${pct(score(s))} | ${times[s.file] ?? '?'} s |`),
+    `| **${area}** | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.noCoverage} | ${t.equivalent} | **${pct(score(t))}** | ${Math.round(seconds)} s |`,
     '',
     '## Survivors',
     '',

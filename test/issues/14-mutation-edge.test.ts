@@ -1,0 +1,66 @@
+// test/issues/14-mutation-edge.test.ts: edge behaviour the mutation run (lab/mutation, area edge) found
+// untested: the 408 for a client that stalls in its request head, and which timeout bounds that wait; the
+// header-count limit at exactly MAX_HEADERS fields. Raw sockets: no well-behaved client sends these.
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { MAX_HEADERS } from '../../runtime/request-head.js'
+import { rawRequest, replicaAddrs, startRig, type Echo, type Rig } from '../runtime/fixtures.js'
+
+const rigs: Rig[] = []
+after(async () => { await Promise.all(rigs.map(r => r.close())) })
+
+async function rig(settings: Record<string, unknown> = {}): Promise<Rig> {
+  const r = await startRig({ name: 'web', count: 1 }, s => `
+upstream web { replicas ${replicaAddrs(s)} }
+route all { match path prefix "/"; timeout 3s; proxy web }
+`, { drainTimeoutMs: 500, ...settings })
+  rigs.push(r)
+  return r
+}
+
+/** Opens a connection, sends half a request head and reports what the gateway answers and when. */
+async function stallInHead(port: number, waitMs: number) {
+  const t0 = Date.now()
+  const r = await rawRequest(port, 'GET /echo HTTP/1.1\r\nHost: shop.test\r\nX-Half', { waitMs, untilClose: true })
+  return { ...r, ms: Date.now() - t0 }
+}
+
+test('a client that stalls in its request head gets 408 {"error":"request_timeout"} and the connection closed', async () => {
+  const r = await rig({ headersTimeoutMs: 1000 })
+  const a = await stallInHead(r.port, 6000)
+  assert.equal(a.status, 408, a.text)
+  assert.equal(JSON.parse(a.body).error, 'request_timeout')
+  assert.equal(a.headers['content-type'], 'application/json')
+  assert.equal(a.headers.connection, 'close')
+  assert.ok(a.closed, 'the gateway closes the connection')
+  assert.equal(r.stub.stats().requests, 0)
+})
+
+test('the head wait is bounded by the shorter of the headers and request timeouts; a request timeout of 0 leaves the headers timeout', async () => {
+  // requestTimeoutMs shorter than headersTimeoutMs: the head may not take longer than the whole request may
+  const short = await rig({ headersTimeoutMs: 20_000, requestTimeoutMs: 1000 })
+  const a = await stallInHead(short.port, 6000)
+  assert.equal(a.status, 408, `answered after ${a.ms} ms: ${a.text}`)
+  // 0 disables Node's request timeout; the headers timeout must still apply (not become 0 = none)
+  const off = await rig({ headersTimeoutMs: 1000, requestTimeoutMs: 0 })
+  const b = await stallInHead(off.port, 6000)
+  assert.equal(b.status, 408, `answered after ${b.ms} ms: ${b.text}`)
+})
+
+/** A request with exactly `fields` header fields (Host included). */
+const withFields = (fields: number) =>
+  `GET /echo HTTP/1.1\r\nHost: shop.test\r\n${Array.from({ length: fields - 2 }, (_, i) => `x-f${i}: v\r\n`).join('')}Connection: close\r\n\r\n`
+
+test(`exactly ${MAX_HEADERS} header fields are forwarded whole; one more is refused with 431 too_many_headers`, async () => {
+  const r = await rig({ maxHeaderBytes: 64 * 1024 })
+  const ok = await rawRequest(r.port, withFields(MAX_HEADERS), { untilClose: true })
+  assert.equal(ok.status, 200, ok.text.slice(0, 200))
+  const e = JSON.parse(ok.body) as Echo
+  assert.equal(e.rawHeaders.filter((_, i) => i % 2 === 0 && /^x-f\d+$/.test(e.rawHeaders[i])).length, MAX_HEADERS - 2)
+  r.stub.reset()
+  const over = await rawRequest(r.port, withFields(MAX_HEADERS + 1), { untilClose: true })
+  assert.equal(over.status, 431, over.text.slice(0, 200))
+  assert.equal(JSON.parse(over.body).error, 'too_many_headers')
+  assert.equal(over.headers.connection, 'close')
+  assert.equal(r.stub.stats().requests, 0, 'never forwarded')
+})
