@@ -43,3 +43,20 @@ test('span ids are fresh 16-hex ids and the header is well formed', () => {
   assert.notEqual(a, b)
   assert.equal(formatTraceparent('4bf92f3577b34da6a3ce929d0e0e4736', a, '01'), `00-4bf92f3577b34da6a3ce929d0e0e4736-${a}-01`)
 })
+
+test('a traceparent is read up to 512 characters (future versions may grow); longer ones start a fresh trace', () => {
+  const base = 'cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-'
+  const at = (n: number) => parseTraceparent(base + 'x'.repeat(n - base.length))
+  assert.equal(at(512).propagated, true)
+  assert.equal(at(512).traceId, '4bf92f3577b34da6a3ce929d0e0e4736')
+  assert.equal(at(513).propagated, false)
+})
+
+test('ids that start or end with zeros are valid; only all-zero ids are not', () => {
+  const t = parseTraceparent('00-0bf92f3577b34da6a3ce929d0e0e4730-00f067aa0ba902b0-01')
+  assert.deepEqual(t, { traceId: '0bf92f3577b34da6a3ce929d0e0e4730', parentId: '00f067aa0ba902b0', flags: '01', propagated: true })
+})
+
+test('surrounding whitespace around a traceparent is ignored', () => {
+  assert.equal(parseTraceparent(' 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\t').traceId, '4bf92f3577b34da6a3ce929d0e0e4736')
+})
