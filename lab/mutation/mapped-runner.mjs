@@ -16,12 +16,20 @@ class MappedTapRunner {
   }
   capabilities() { return this.inner.capabilities() }
   init() { return this.inner.init() }
-  dryRun(options) { return this.inner.dryRun(options) }
+  /**
+   * The tap runner reports which mutants the test process reached; Stryker would then skip the others as "no
+   * coverage" and run each mutant only against the test files that reached it in-process. Code that runs only
+   * in a child gw would be misjudged, so that coverage is dropped: every mutant runs its mapped files.
+   */
+  async dryRun(options) {
+    const r = await this.inner.dryRun(options)
+    return r.status === 'complete' ? { ...r, mutantCoverage: undefined } : r
+  }
   async mutantRun(options) {
     const files = testFilesFor(map, options.activeMutant.fileName)
     if (files === undefined) throw new Error(`mutation: no test files mapped for ${options.activeMutant.fileName}`)
     this.inner.testFiles = files
-    return this.inner.mutantRun(options)
+    return this.inner.mutantRun({ ...options, testFilter: undefined })
   }
   dispose() { return this.inner.dispose?.() }
 }
