@@ -1,10 +1,11 @@
 // test/issues/14-mutation-edge.test.ts: edge behaviour the mutation run (lab/mutation, area edge) found
 // untested: the 408 for a client that stalls in its request head, and which timeout bounds that wait; the
-// header-count limit at exactly MAX_HEADERS fields. Raw sockets: no well-behaved client sends these.
+// header-count limit at exactly MAX_HEADERS fields; which client headers feed X-Forwarded-Host and Via.
+// Raw sockets: no well-behaved client sends these.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { MAX_HEADERS } from '../../runtime/request-head.js'
-import { rawRequest, replicaAddrs, startRig, type Echo, type Rig } from '../runtime/fixtures.js'
+import { echoed, rawRequest, replicaAddrs, startRig, type Echo, type Rig } from '../runtime/fixtures.js'
 
 const rigs: Rig[] = []
 after(async () => { await Promise.all(rigs.map(r => r.close())) })
@@ -63,4 +64,33 @@ test(`exactly ${MAX_HEADERS} header fields are forwarded whole; one more is refu
   assert.equal(JSON.parse(over.body).error, 'too_many_headers')
   assert.equal(over.headers.connection, 'close')
   assert.equal(r.stub.stats().requests, 0, 'never forwarded')
+})
+
+/** A raw request with the given header lines to `port`; returns what the upstream received. */
+async function echoOf(port: number, lines: string[], head = 'GET /echo HTTP/1.1\r\nHost: shop.test'): Promise<Echo> {
+  const r = await rawRequest(port, `${head}\r\n${lines.map(l => l + '\r\n').join('')}Connection: close\r\n\r\n`, { untilClose: true })
+  assert.equal(r.status, 200, r.text.slice(0, 300))
+  return JSON.parse(r.body) as Echo
+}
+
+test('from a trusted proxy, only X-Forwarded-Host sets X-Forwarded-Host; Forwarded passes through; other gateway-set headers feed neither', async () => {
+  const r = await rig({ trustedProxies: ['127.0.0.0/8'] })
+  const e = await echoOf(r.port, ['X-Request-Id: rid-1', 'Traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'Forwarded: for=10.0.0.9;proto=https'])
+  assert.deepEqual(echoed(e, 'x-forwarded-host'), ['shop.test'])
+  assert.deepEqual(echoed(e, 'forwarded'), ['for=10.0.0.9;proto=https'])
+  assert.deepEqual(echoed(e, 'via'), ['1.1 gwp'], 'no client header but Via joins the Via chain')
+})
+
+test('Via lines a client sent are joined in order before the gateway\'s own; other headers never join the chain', async () => {
+  const r = await rig()
+  const e = await echoOf(r.port, ['Via: 1.0 a', 'X-Request-Id: rid-2', 'Via: 1.1 b'])
+  assert.deepEqual(echoed(e, 'via'), ['1.0 a, 1.1 b, 1.1 gwp'])
+  const plain = await echoOf(r.port, ['X-Request-Id: rid-3'])
+  assert.deepEqual(echoed(plain, 'via'), ['1.1 gwp'])
+})
+
+test('an HTTP/1.0 request without Host is forwarded with an empty X-Forwarded-Host', async () => {
+  const r = await rig()
+  const e = await echoOf(r.port, [], 'GET /echo HTTP/1.0')
+  assert.deepEqual(echoed(e, 'x-forwarded-host'), [''])
 })
