@@ -10,8 +10,8 @@ import type { BreakerIR } from '../../config/ir.js'
 import { Breaker, BreakerState } from '../../policies/breaker/stage.js'
 import type { UpstreamMetrics } from '../../runtime/metrics.js'
 
-function rig(over: Partial<BreakerIR> = {}) {
-  const clock = { t: 0 }
+/** Metrics that count what the breaker reports. */
+function countingMetrics() {
   const seen = { state: [] as number[], open: 0, half_open: 0, closed: 0, rejected: 0 }
   const counter = (k: 'open' | 'half_open' | 'closed') => ({ inc() { seen[k]++ } })
   const metrics = {
@@ -19,6 +19,12 @@ function rig(over: Partial<BreakerIR> = {}) {
     breakerRejected: { inc() { seen.rejected++ } },
     breakerTransitions: { open: counter('open'), half_open: counter('half_open'), closed: counter('closed') },
   } as unknown as UpstreamMetrics
+  return { seen, metrics }
+}
+
+function rig(over: Partial<BreakerIR> = {}) {
+  const clock = { t: 0 }
+  const { seen, metrics } = countingMetrics()
   const cfg: BreakerIR = { errorRatio: 0.5, minRequests: 20, windowMs: 10_000, openMs: 2000, halfOpenProbes: 3, ...over }
   const b = new Breaker(cfg, metrics, () => clock.t)
   /** `n` outcomes, `gapMs` apart, starting at `at`; returns the index (1-based) of the one that opened it, or 0. */
@@ -142,4 +148,22 @@ test('state gauge and transition counters follow open → half_open → closed',
   for (let i = 0; i < 3; i++) r.b.record(true)
   assert.deepEqual(r.seen.state, [BreakerState.Open, BreakerState.HalfOpen, BreakerState.Closed])
   assert.deepEqual([r.seen.open, r.seen.half_open, r.seen.closed], [1, 1, 1])
+})
+
+test('isOpen() is false for a closed breaker, also right after a recovery', () => {
+  const r = rig()
+  assert.equal(r.b.isOpen(), false, 'a new breaker is closed')
+  r.run(0, 20, 10, false)
+  r.clock.t += 2000
+  for (let i = 0; i < 3; i++) { r.b.allow(); r.b.record(true) }
+  assert.equal(r.b.state, BreakerState.Closed)
+  assert.equal(r.b.isOpen(), false)
+})
+
+test('with its default (real) clock an open breaker refuses at once', () => {
+  const b = new Breaker({ errorRatio: 0.5, minRequests: 5, windowMs: 10_000, openMs: 60_000, halfOpenProbes: 1 }, countingMetrics().metrics)
+  for (let i = 0; i < 5; i++) b.record(false)
+  assert.equal(b.state, BreakerState.Open)
+  assert.equal(b.allow(), false)
+  assert.equal(b.isOpen(), true)
 })
