@@ -138,5 +138,5 @@ const out = join(HERE, 'reports', `${date}-${area}${missing.length > 0 ? '-parti
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() +
   (execFileSync('git', ['status', '--porcelain', '--', ...all], { cwd: ROOT, encoding: 'utf8' }).trim() === '' ? '' : ' (with uncommitted changes)')
 const stryker = JSON.parse(readFileSync(join(HERE, '../node_modules/@stryker-mutator/core/package.json'), 'utf8')).version
-writeFileSync(out, renderReport({ area, date, command: missing.length > 0 ? command : `npm --prefix lab run mutation -- --area ${area}`, seconds, stryker, node: process.version, commit, target: TARGET, summary, missing, times }))
+writeFileSync(out, renderReport({ area, date, command: `npm --prefix lab run mutation -- --area ${area}`, lastCommand: command, seconds, stryker, node: process.version, commit, target: TARGET, summary, missing, times }))
 console.log(`mutation: ${area} ${score(summary.total).toFixed(1)}% killed (target ${TARGET}%), report ${relative(ROOT, out)}`)

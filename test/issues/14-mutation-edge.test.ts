@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { MAX_HEADERS } from '../../runtime/request-head.js'
-import { echoed, rawRequest, replicaAddrs, startRig, type Echo, type Rig } from '../runtime/fixtures.js'
+import { metric } from '../helpers/gateway.js'
+import { echoed, metricsText, rawRequest, replicaAddrs, startRig, type Echo, type Rig } from '../runtime/fixtures.js'
 
 const rigs: Rig[] = []
 after(async () => { await Promise.all(rigs.map(r => r.close())) })
@@ -93,4 +94,22 @@ test('an HTTP/1.0 request without Host is forwarded with an empty X-Forwarded-Ho
   const r = await rig()
   const e = await echoOf(r.port, [], 'GET /echo HTTP/1.0')
   assert.deepEqual(echoed(e, 'x-forwarded-host'), [''])
+})
+
+test('a head that arrives in parts within the headers timeout is served', async () => {
+  const r = await rig({ headersTimeoutMs: 5000, requestTimeoutMs: 0 })
+  const res = await rawRequest(r.port, ['GET /echo HTTP/1.1\r\nHost: shop.test\r\n', 'Connection: close\r\n\r\n'], { gapMs: 1500, waitMs: 8000 })
+  assert.equal(res.status, 200, res.text.slice(0, 200))
+})
+
+test('an upgrade gets "501 Not Implemented" and CONNECT "405 Method Not Allowed" {"error":"method_not_allowed"}, each counted by reason', async () => {
+  const r = await rig()
+  const up = await rawRequest(r.port, 'GET /echo HTTP/1.1\r\nHost: shop.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', { untilClose: true })
+  assert.match(up.text, /^HTTP\/1\.1 501 Not Implemented\r\n/)
+  const con = await rawRequest(r.port, 'CONNECT shop.test:443 HTTP/1.1\r\nHost: shop.test:443\r\n\r\n', { untilClose: true })
+  assert.match(con.text, /^HTTP\/1\.1 405 Method Not Allowed\r\n/)
+  assert.equal(JSON.parse(con.body).error, 'method_not_allowed')
+  const m = await metricsText(r.gw)
+  assert.equal(metric(m, 'gw_rejected_requests_total', { reason: 'upgrade' }), 1)
+  assert.equal(metric(m, 'gw_rejected_requests_total', { reason: 'connect' }), 1)
 })

@@ -60,3 +60,9 @@ test('ids that start or end with zeros are valid; only all-zero ids are not', ()
 test('surrounding whitespace around a traceparent is ignored', () => {
   assert.equal(parseTraceparent(' 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\t').traceId, '4bf92f3577b34da6a3ce929d0e0e4736')
 })
+
+test('a traceparent with anything before the version or after the flags starts a fresh trace', () => {
+  for (const bad of ['x00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x']) {
+    assert.equal(parseTraceparent(bad).propagated, false, bad)
+  }
+})

@@ -64,13 +64,13 @@ const pct = v => v.toFixed(1) + '%'
 const cell = s => '`' + oneLine(s, 70).replaceAll('|', '\\|').replaceAll('`', "'") + '`'
 
 /** The Markdown report. */
-export function renderReport({ area, date, command, seconds, stryker, node, commit, target, summary, missing = [], times = {} }) {
+export function renderReport({ area, date, command, lastCommand = command, seconds, stryker, node, commit, target, summary, missing = [], times = {} }) {
   const t = summary.total
   const raw = { ...t, survived: t.survived + t.equivalent }
   const lines = [
     `# Mutation report: ${area}, ${date}`,
     '',
-    `Command: \`${command}\` (from the repository root)  `,
+    `Command: \`${command}\` (from the repository root)${lastCommand !== command ? `; this report joins each file's last result, the latest from \`${lastCommand}\`` : ''}  `,
     `Commit: ${commit}; StrykerJS ${stryker}, Node ${node}; run time ${Math.round(seconds)} s (one core, sum over the files' last full runs)${t.errors > 0 ? `; ${t.errors} mutants did not load (compile/runtime errors, not counted)` : ''}`,
     '',
     ...(missing.length > 0 ? [`**Partial: not run yet: ${missing.join(', ')}.**`, ''] : []),
