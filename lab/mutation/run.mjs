@@ -4,6 +4,7 @@
 //   npm --prefix lab run mutation -- --area edge|upstream|policies [--files a.ts,b.ts] [--concurrency N] [--full]
 //   npm --prefix lab run mutation -- --check-map
 import { spawnSync, execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,20 +105,45 @@ function strykerConfig(file) {
   }
 }
 
+/**
+ * What a file's earlier results depend on besides its own source: the compiled mapped tests and everything they
+ * import (minus the file itself, whose changes Stryker's incremental diff sees). Stryker cannot see these (the
+ * tests are compiled into dist/, outside its input files) and would reuse every result after a test was
+ * added, so a changed fingerprint forces a full run of that file.
+ */
+function testsFingerprint(file) {
+  const self = join(ROOT, 'dist', file.replace(/\.ts$/, '.js'))
+  const files = new Set()
+  for (const t of testFilesFor(map, file)) for (const f of importClosure(join(ROOT, t))) if (f !== self) files.add(f)
+  const h = createHash('sha256')
+  for (const f of [...files].sort()) h.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0')
+  return h.digest('hex')
+}
+
 const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}`
 const timesFile = join(cache, 'seconds.json')
 const times = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}
 const failed = []
 if (!args['report-only']) {
+  // the fingerprints read the compiled tests: build them as they are now
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' })
   for (const file of files) {
     const configFile = join(work, `${slug(file)}.stryker.json`)
-    writeFileSync(configFile, JSON.stringify(strykerConfig(file), null, 2))
+    const fpFile = join(cache, `${slug(file)}.tests.sha256`)
+    const fp = testsFingerprint(file)
+    const config = strykerConfig(file)
+    if (!existsSync(fpFile) || readFileSync(fpFile, 'utf8').trim() !== fp) {
+      if (!args.full) console.log(`mutation: the tests of ${file} changed since its last run: all its mutants run again`)
+      config.force = true
+    }
+    writeFileSync(configFile, JSON.stringify(config, null, 2))
     console.log(`mutation: ${file} (tests: ${testFilesFor(map, file).join(' ')})`)
     const t0 = Date.now()
     const r = spawnSync(join(HERE, '../node_modules/.bin/stryker'), ['run', relative(ROOT, configFile)], { cwd: ROOT, stdio: 'inherit' })
     // a file whose mapped tests fail unmutated (a timing test on a loaded machine) is reported as not run
     if (r.status !== 0) { console.error(`mutation: stryker exited with ${r.status} on ${file}; going on with the next file`); failed.push(file); continue }
     // re-read first: runs of other areas may be writing it too
+    writeFileSync(fpFile, fp + '\n')
     Object.assign(times, existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}, { [file]: Math.round((Date.now() - t0) / 1000) })
     writeFileSync(timesFile, JSON.stringify(times, null, 2) + '\n')
   }

@@ -3,6 +3,7 @@
 // header-count limit at exactly MAX_HEADERS fields; which client headers feed X-Forwarded-Host and Via.
 // Raw sockets: no well-behaved client sends these.
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { after, test } from 'node:test'
 import { MAX_HEADERS } from '../../runtime/request-head.js'
 import { metric } from '../helpers/gateway.js'
@@ -112,4 +113,18 @@ test('an upgrade gets "501 Not Implemented" and CONNECT "405 Method Not Allowed"
   const m = await metricsText(r.gw)
   assert.equal(metric(m, 'gw_rejected_requests_total', { reason: 'upgrade' }), 1)
   assert.equal(metric(m, 'gw_rejected_requests_total', { reason: 'connect' }), 1)
+})
+
+test('a client that resets its connection mid-head is not counted as malformed', async () => {
+  const r = await rig()
+  const before = metric(await metricsText(r.gw), 'gw_rejected_requests_total', { reason: 'malformed' }) ?? 0
+  for (let i = 0; i < 3; i++) {
+    const sock = connect(r.port, '127.0.0.1')
+    await new Promise<void>(res => sock.once('connect', () => res()))
+    sock.write('GET /echo HTTP/1.1\r\nHost: shop.test\r\nX-Half')
+    await new Promise(res => setTimeout(res, 100))
+    sock.resetAndDestroy()
+  }
+  await new Promise(res => setTimeout(res, 300))
+  assert.equal(metric(await metricsText(r.gw), 'gw_rejected_requests_total', { reason: 'malformed' }) ?? 0, before)
 })
