@@ -142,9 +142,12 @@ test('only a failure opens it: a success that completes a failing span leaves it
 
 test('state gauge and transition counters follow open → half_open → closed', () => {
   const r = rig()
+  const counts = () => [r.seen.open, r.seen.half_open, r.seen.closed]
   r.run(0, 20, 10, false)
+  assert.deepEqual(counts(), [1, 0, 0])
   r.clock.t += 2000
   r.b.allow()
+  assert.deepEqual(counts(), [1, 1, 0])
   for (let i = 0; i < 3; i++) r.b.record(true)
   assert.deepEqual(r.seen.state, [BreakerState.Open, BreakerState.HalfOpen, BreakerState.Closed])
   assert.deepEqual([r.seen.open, r.seen.half_open, r.seen.closed], [1, 1, 1])

@@ -18,11 +18,12 @@ export function originalText(source, loc) {
 const oneLine = (s, max = 90) => { const t = s.replace(/\s+/g, ' ').trim(); return t.length > max ? t.slice(0, max - 1) + '…' : t }
 
 /**
- * An equivalent mutant is named by file, mutator, the text it replaces and its replacement (lines move as code
- * changes; these do not). `line` in the list is a hint for the reader.
+ * An equivalent mutant is named by file, line, mutator, the text it replaces and its replacement. The same text
+ * can mean different things on different lines, so the line must match too: when code moves, the list is
+ * updated (the survivor reappears in the report until it is).
  */
 export function findEquivalent(equivalents, file, m, original) {
-  return equivalents.find(e => e.file === file && e.mutator === m.mutatorName &&
+  return equivalents.find(e => e.file === file && e.line === m.location.start.line && e.mutator === m.mutatorName &&
     oneLine(e.original, 1e9) === oneLine(original, 1e9) && oneLine(e.replacement, 1e9) === oneLine(m.replacement ?? '', 1e9))
 }
 
