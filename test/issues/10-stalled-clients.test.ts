@@ -108,8 +108,9 @@ test('five clients that never read, pool of 4: the other route gets 200 or pool_
 })
 
 test('a slow but steady reader is never cut: send_timeout bounds a stall, not the download', async () => {
-  // 32 MiB read in 5 ms bursts every 100 ms: the gateway's writes are refused between bursts (many stalls,
-  // each shorter than send_timeout 400ms), and the download takes several send_timeouts in all
+  // 32 MiB read 2 MiB per 100 ms tick: the gateway's writes are refused between ticks (many stalls, each
+  // shorter than send_timeout 400ms), and the download takes several send_timeouts in all. The pace is set in
+  // bytes, not in time spent reading: a 5 ms burst could drain the whole body on a fast loopback.
   const bytes = 32 * 1024 * 1024
   const cut0 = bigCut
   const s = connect(slowGw.running.address.port, '127.0.0.1')
@@ -119,9 +120,10 @@ test('a slow but steady reader is never cut: send_timeout bounds a stall, not th
   let got = 0
   const t0 = performance.now()
   const done = new Promise<void>((resolve, reject) => { s.once('close', () => resolve()); s.once('error', reject) })
-  s.on('data', (c: Buffer) => { got += c.length })
+  let allowance = 0
+  s.on('data', (c: Buffer) => { got += c.length; if (got >= allowance) s.pause() })
   s.pause()
-  const tick = setInterval(() => { s.resume(); setTimeout(() => s.pause(), 5) }, 100)
+  const tick = setInterval(() => { allowance = got + 2 * 1024 * 1024; s.resume() }, 100)
   await done
   clearInterval(tick)
   const ms = performance.now() - t0
