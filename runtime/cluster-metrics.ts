@@ -7,7 +7,7 @@
 // reported them); the totals never go down.
 import type { Worker } from 'node:cluster'
 import { AggregatorRegistry, Registry } from 'prom-client'
-import { FastCounter } from './metrics.js'
+import { reloadsCounter } from './metrics.js'
 
 /** One metric as prom-client's getMetricsAsJSON gives it (what a worker sends over IPC). */
 export interface MetricJSON {
@@ -27,7 +27,7 @@ const CUMULATIVE = new Set(['counter', 'histogram'])
 export class ClusterMetrics {
   /** The primary's own series: counted once per gateway, not per worker. */
   readonly registry = new Registry()
-  readonly reloads = new FastCounter('gw_reloads_total', 'Bundle reload attempts, by result (applied, unchanged, refused)', ['result'])
+  readonly reloads = reloadsCounter()
   private readonly last = new Map<Worker, MetricJSON[]>()
   /** Summed counters and histograms of exited workers: metric name → series key → value. */
   private readonly retired = new Map<string, { meta: Omit<MetricJSON, 'values'>; values: Map<string, MetricJSON['values'][number]> }>()

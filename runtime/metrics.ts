@@ -122,6 +122,10 @@ export interface UpstreamMetrics {
 export type UpstreamOutcome = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'connect_error' | 'reset' | 'aborted' | 'pool_exhausted' | 'send_timeout'
 const OUTCOMES: UpstreamOutcome[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'timeout', 'connect_error', 'reset', 'aborted', 'pool_exhausted', 'send_timeout']
 
+/** gw_reloads_total: a worker's own (one process) or the cluster primary's (once per gateway reload). */
+export const reloadsCounter = (): FastCounter =>
+  new FastCounter('gw_reloads_total', 'Bundle reload attempts, by result (applied, unchanged, refused)', ['result'])
+
 /** Every metric gw exposes. One instance per process; reloads rebind children, never re-register. */
 export class GatewayMetrics {
   readonly registry = new Registry()
@@ -145,7 +149,7 @@ export class GatewayMetrics {
   readonly breakerRejected = new FastCounter('gw_breaker_rejected_total', 'Requests failed fast by an open breaker', ['upstream'])
   readonly stageRejects = new FastCounter('gw_stage_rejects_total', 'Requests a stage answered itself (401, 403, 429…)', ['stage', 'route', 'code'])
   readonly bundleInfo = new FastGauge('gw_bundle_info', 'The active bundle (value 1)', ['version'], 'max')
-  readonly reloads = new FastCounter('gw_reloads_total', 'Bundle reload attempts, by result (applied, unchanged, refused)', ['result'])
+  readonly reloads = reloadsCounter()
   readonly drained = new FastCounter('gw_shutdown_requests_total', 'Shutdown: requests in flight at the signal that completed (drained), arrived during the drain and completed (late), were cut at the deadline (aborted), or were read on a connection already half-closed and dropped (unanswered)', ['result'])
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

@@ -51,10 +51,13 @@ export class RedisHealth {
     if (this.down) this.markUp()
   }
 
-  /** A decision Redis could not make in time, or an error from the client. */
-  failed(reason: string): void {
+  /**
+   * A decision Redis could not make in time (`cause`: the bound it missed, ms) or an error from the client.
+   * The reason text is only built when it is logged, not for every failed decision of an outage.
+   */
+  failed(cause: number | Error): void {
     if (this.down || ++this.failures < REDIS_DOWN_AFTER) return
-    this.markDown(reason)
+    this.markDown(typeof cause === 'number' ? `no answer within ${Math.round(cause)} ms` : cause.message)
   }
 
   /** The connection failed (ioredis 'error'): down at once. */

@@ -124,8 +124,9 @@ export class JwksCache {
     const base = { provider: this.p.name, err, next_attempt_s: Math.round(retryMs / 100) / 10 }
     if (this.fetchedAt !== 0 && this.keys.size > 0 && now - this.fetchedAt <= this.p.maxStaleMs) {
       const age = now - this.fetchedAt
-      this.log.warn({ ...base, keys: this.keys.size, age_s: Math.round(age / 1000), trusted_for_s: Math.round((this.p.maxStaleMs - age) / 1000) },
-        `JWKS fetch failed; serving ${this.keys.size} cached keys (trusted for another ${Math.round((this.p.maxStaleMs - age) / 1000)} s); next attempt in ${base.next_attempt_s} s`)
+      const trustedForS = Math.round((this.p.maxStaleMs - age) / 1000)
+      this.log.warn({ ...base, keys: this.keys.size, age_s: Math.round(age / 1000), trusted_for_s: trustedForS },
+        `JWKS fetch failed; serving ${this.keys.size} cached keys (trusted for another ${trustedForS} s); next attempt in ${base.next_attempt_s} s`)
     } else {
       this.log.error(base, `JWKS fetch failed; no keys cached: tokens are answered 503 auth_unavailable until a fetch succeeds; next attempt in ${base.next_attempt_s} s`)
     }

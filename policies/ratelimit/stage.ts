@@ -72,7 +72,7 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
   // Tells the shared tracker whether Redis answered, so an outage is logged once when it starts and ends.
   const health = redisHealthOf(redis)
   const onStoreError = (): symbol | Reply => { storeErrors.inc(); if (o.failOpen) return CONTINUE; failClosed.inc(); return UNAVAILABLE }
-  const redisFailed = (reason: string): symbol | Reply => { health?.failed(reason); return onStoreError() }
+  const redisFailed = (cause: number | Error): symbol | Reply => { health?.failed(cause); return onStoreError() }
   return function ratelimitRedis(ctx) {
     const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
     // Bounded by the Redis command timeout and by what is left of the route's deadline.
@@ -83,11 +83,11 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
     return Promise.race([redisTake(redis, redisKey(o.id, keyOf(ctx)), params, d), timeout]).then(
       r => {
         clearTimeout(timer)
-        if (r === 'timeout') return redisFailed(`no answer within ${Math.round(Math.min(bound, left))} ms`)
+        if (r === 'timeout') return redisFailed(Math.min(bound, left))
         health?.ok()
         return d.allowed ? CONTINUE : tooMany(d)
       },
-      (e: Error) => { clearTimeout(timer); return redisFailed(e.message) },
+      (e: Error) => { clearTimeout(timer); return redisFailed(e) },
     )
   }
 }
