@@ -13,7 +13,7 @@ import { createLogger, flushLogger } from './access-log.js'
 import { ClusterMetrics, type MetricJSON } from './cluster-metrics.js'
 import type { BundleText } from './gateway.js'
 import { serve, type BundleSource, type DrainResult, type Running } from './serve.js'
-import { createPolicyWatcher, type PolicyWatcher } from './watch.js'
+import { createReloads } from './reloads.js'
 
 type ToWorker =
   | { type: 'gwp:bundle'; bundle: BundleText }
@@ -134,43 +134,18 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
     })))
   }
 
-  let reloading: Promise<ReloadResult> | null = null
-  let watcher: PolicyWatcher | null = null
-  const reload = (cause: ReloadCause = { trigger: 'admin' }): Promise<ReloadResult> => {
-    const run = async (): Promise<ReloadResult> => {
-      const t0 = performance.now()
-      try {
-        const b = await source.load() // compile errors reject here, before any worker is touched
-        if (b.manifest.integrity === current.manifest.integrity) {
-          metrics.reloads.child('unchanged').inc()
-          log.info({ ...cause, version: b.manifest.version }, 'reload: bundle unchanged')
-          return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
-        }
-        const answers = await broadcast({ type: 'gwp:bundle', bundle: b }, 'gwp:applied', 30_000)
-        const failed = answers.find(a => !a.ok)
-        if (failed !== undefined && !failed.ok) throw new Error(`a worker refused the bundle: ${failed.error}`)
-        current = b
-        loadedAt = Date.now()
-        const ms = performance.now() - t0
-        metrics.reloads.child('applied').inc()
-        log.info({ ...cause, version: b.manifest.version, workers: answers.length, ms: Math.round(ms) }, 'bundle reloaded in every worker')
-        return { version: b.manifest.version, changed: true, ms }
-      } catch (e) {
-        metrics.reloads.child('refused').inc()
-        log.error({ ...cause, err: (e as Error).message, version: current.manifest.version }, 'reload refused; the previous bundle keeps serving')
-        throw e
-      } finally {
-        if (watcher !== null && source.watchSet !== undefined) watcher.resync(source.watchSet())
-      }
-    }
-    const p = (reloading ?? Promise.resolve()).catch(() => undefined).then(run)
-    reloading = p
-    return p
-  }
-  if (settings.watch && source.watchSet !== undefined) {
-    watcher = createPolicyWatcher({ log, onChange: files => { reload({ trigger: 'watch', files }).catch(() => undefined) } })
-    watcher.resync(source.watchSet())
-  }
+  const reloads = createReloads(log, metrics.reloads, () => current.manifest.version, source.watchSet?.bind(source))
+  const reload = (cause: ReloadCause = { trigger: 'admin' }): Promise<ReloadResult> => reloads.run(async () => {
+    const b = await source.load() // compile errors reject here, before any worker is touched
+    if (b.manifest.integrity === current.manifest.integrity) return { changed: false, version: b.manifest.version }
+    const answers = await broadcast({ type: 'gwp:bundle', bundle: b }, 'gwp:applied', 30_000)
+    const failed = answers.find(a => !a.ok)
+    if (failed !== undefined && !failed.ok) throw new Error(`a worker refused the bundle: ${failed.error}`)
+    current = b
+    loadedAt = Date.now()
+    return { changed: true, version: b.manifest.version, msg: 'bundle reloaded in every worker', fields: { workers: answers.length } }
+  }, cause)
+  if (settings.watch) reloads.watch(files => { reload({ trigger: 'watch', files }).catch(() => undefined) })
 
   const admin = createAdminServer({
     bundle: () => ({ manifest: current.manifest, loadedAt }),
@@ -185,7 +160,7 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
   let stopping: Promise<DrainResult> | null = null
   const shutdown = (reason: string) => stopping ??= (async () => {
     draining = true
-    watcher?.close()
+    reloads.close()
     log.info({ reason, workers: ready.size }, 'draining workers')
     const answers = await broadcast({ type: 'gwp:shutdown' }, 'gwp:drained', settings.drainTimeoutMs + 5000).catch(() => [])
     const total = answers.reduce((a, m) => ({ drained: a.drained + m.drained, aborted: a.aborted + m.aborted, late: a.late + m.late, unanswered: a.unanswered + m.unanswered, reset: a.reset + m.reset }),

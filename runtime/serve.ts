@@ -12,7 +12,8 @@ import { Gateway, type BundleText } from './gateway.js'
 import { createRedis } from './redis.js'
 import { ClientConnections } from './drain.js'
 import { createClientServer } from './server.js'
-import { createPolicyWatcher, type PolicyWatcher, type WatchSet } from './watch.js'
+import { createReloads } from './reloads.js'
+import type { WatchSet } from './watch.js'
 
 export interface BundleSource {
   /** Produce the current bundle (throws with a readable message, and `diagnostics` when compiling). */
@@ -62,45 +63,17 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   gateway.activate(await gateway.build(first))
   log.info({ version: first.manifest.version, routes: first.manifest.ir.routes.length }, 'bundle loaded')
 
-  let reloading: Promise<ReloadResult> | null = null
-  let watcher: PolicyWatcher | null = null
-  const swap = (next: () => Promise<BundleText>, cause: ReloadCause): Promise<ReloadResult> => {
-    // Reloads are serialised: a second request waits for the first and then runs against the newest source.
-    const run = async () => {
-      const t0 = performance.now()
-      try {
-        const b = await next()
-        if (b.manifest.version === gateway.active?.version && b.manifest.integrity === gateway.active.manifest.integrity) {
-          gateway.metrics.reloads.child('unchanged').inc()
-          log.info({ ...cause, version: b.manifest.version }, 'reload: bundle unchanged')
-          return { version: b.manifest.version, changed: false, ms: performance.now() - t0 }
-        }
-        const snap = await gateway.build(b)
-        gateway.activate(snap)
-        const ms = performance.now() - t0
-        gateway.metrics.reloads.child('applied').inc()
-        log.info({ ...cause, version: snap.version, routes: snap.routes.length, ms: Math.round(ms) }, 'bundle reloaded')
-        return { version: snap.version, changed: true, ms }
-      } catch (e) {
-        gateway.metrics.reloads.child('refused').inc()
-        log.error({ ...cause, err: (e as Error).message, version: gateway.active?.version }, 'reload refused; the previous bundle keeps serving')
-        throw e
-      } finally {
-        // whatever the outcome, the files that make up the policy set may have changed (an include added)
-        if (watcher !== null && source.watchSet !== undefined) watcher.resync(source.watchSet())
-      }
-    }
-    const p = (reloading ?? Promise.resolve()).catch(() => undefined).then(run)
-    reloading = p
-    return p
-  }
+  const reloads = createReloads(log, gateway.metrics.reloads, () => gateway.active?.version, source.watchSet?.bind(source))
+  const swap = (next: () => Promise<BundleText>, cause: ReloadCause): Promise<ReloadResult> => reloads.run(async () => {
+    const b = await next()
+    if (b.manifest.version === gateway.active?.version && b.manifest.integrity === gateway.active.manifest.integrity) return { changed: false, version: b.manifest.version }
+    const snap = await gateway.build(b)
+    gateway.activate(snap)
+    return { changed: true, version: snap.version, msg: 'bundle reloaded', fields: { routes: snap.routes.length } }
+  }, cause)
   const reload = (cause: ReloadCause = { trigger: 'admin' }): Promise<ReloadResult> => swap(() => source.load(), cause)
   const apply = (b: BundleText): Promise<ReloadResult> => swap(async () => b, { trigger: 'primary' })
-
-  if (settings.watch && source.watchSet !== undefined) {
-    watcher = createPolicyWatcher({ log, onChange: files => { reload({ trigger: 'watch', files }).catch(() => undefined) } })
-    watcher.resync(source.watchSet())
-  }
+  if (settings.watch) reloads.watch(files => { reload({ trigger: 'watch', files }).catch(() => undefined) })
 
   const server = createClientServer(gateway, settings)
   const connections = new ClientConnections(server)
@@ -113,7 +86,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   const shutdown = (reason = 'shutdown'): Promise<DrainResult> => shuttingDown ??= (async () => {
     log.info({ reason, inFlight: gateway.inFlight, connections: connections.size, deadlineMs: settings.drainTimeoutMs }, 'draining')
     gateway.startDrain()
-    watcher?.close()
+    reloads.close()
     const closed = new Promise<void>(r => server.once('close', () => r()))
     connections.begin(performance.now())
     // Until every connection is gone: busy ones close after their (Connection: close) response, idle ones
