@@ -1,11 +1,12 @@
 // Diagnostics are data: grammar/ and compiler/ collect them, only bin/gwc prints them.
 import type { Span } from './ast.js'
+import type { DiagnosticCode, ErrorCode, WarningCode } from './diagnostic-codes.js'
 
 export type Severity = 'error' | 'warning'
 
 export interface Diagnostic {
-  /** Stable code: E0xxx errors, W0xxx warnings. Never reused once retired. */
-  code: string
+  /** Stable code from the catalogue (diagnostic-codes.ts): E0xxx errors, W0xxx warnings. Never reused once retired. */
+  code: DiagnosticCode
   severity: Severity
   /** One line, lowercase start, no trailing period, user names in backticks. */
   message: string
@@ -33,15 +34,15 @@ export function printable(s: string): string {
 export class Diagnostics {
   readonly list: Diagnostic[] = []
 
-  error(code: string, span: Span, message: string, extra: { label?: string; hint?: string; notes?: { message: string; span: Span }[] } = {}): void {
+  error(code: ErrorCode, span: Span, message: string, extra: { label?: string; hint?: string; notes?: { message: string; span: Span }[] } = {}): void {
     this.push('error', code, span, message, extra)
   }
 
-  warn(code: string, span: Span, message: string, extra: { label?: string; hint?: string; notes?: { message: string; span: Span }[] } = {}): void {
+  warn(code: WarningCode, span: Span, message: string, extra: { label?: string; hint?: string; notes?: { message: string; span: Span }[] } = {}): void {
     this.push('warning', code, span, message, extra)
   }
 
-  private push(severity: Severity, code: string, span: Span, message: string, extra: { label?: string; hint?: string; notes?: { message: string; span: Span }[] }): void {
+  private push(severity: Severity, code: DiagnosticCode, span: Span, message: string, extra: { label?: string; hint?: string; notes?: { message: string; span: Span }[] }): void {
     const d: Diagnostic = { code, severity, message: printable(message), file: span.file, line: span.line, col: span.col, len: Math.max(1, span.len) }
     if (extra.label !== undefined) d.label = printable(extra.label)
     if (extra.hint !== undefined) d.hint = printable(extra.hint)

@@ -8,6 +8,7 @@ import { parseText } from './parser.js'
 
 export type { Diagnostic, Severity } from './diagnostic.js'
 export { Diagnostics } from './diagnostic.js'
+export { CODES, isDiagnosticCode, type DiagnosticCode, type ErrorCode, type WarningCode } from './diagnostic-codes.js'
 export * as ast from './ast.js'
 export { closest, editDistance } from './suggest.js'
 

@@ -1,7 +1,7 @@
 // What every check reads and writes while one program is checked: the diagnostics, the symbol tables
 // (declarations by name, with where they were declared) and which names were used.
 import type * as A from '../../grammar/ast.js'
-import { closest, type Diagnostics } from '../../grammar/index.js'
+import { closest, type Diagnostics, type ErrorCode } from '../../grammar/index.js'
 import { TOKEN } from '../../config/http.js'
 
 export interface Symbols {
@@ -23,7 +23,7 @@ export interface CheckContext {
 }
 
 /** Report an unknown name with the closest declared one as a hint. */
-export function unknownName(ctx: CheckContext, code: string, what: string, ref: A.WordV, known: Iterable<string>, declare: string): void {
+export function unknownName(ctx: CheckContext, code: ErrorCode, what: string, ref: A.WordV, known: Iterable<string>, declare: string): void {
   const guess = closest(ref.value, known)
   ctx.d.error(code, ref.span, `unknown ${what} \`${ref.value}\``, {
     label: `no ${what} of this name is declared`,

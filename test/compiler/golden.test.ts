@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { compile, type CompileResult } from '../../compiler/compile.js'
 import { buildBundle } from '../../compiler/bundle.js'
-import { CODES } from '../../compiler/diagnostics/codes.js'
+import { CODES } from '../../grammar/diagnostic-codes.js'
 import { renderText, summary } from '../../compiler/diagnostics/render.js'
 import { nodeHost } from '../../compiler/sources.js'
 import { FRONT_ENDS } from '../../compiler/front-ends.js'
@@ -85,8 +85,8 @@ for (const name of names) {
     const { r, text } = runCase(dir)
     golden(join(dir, 'expected.txt'), text)
     assertPositions(r)
-    const codes = new Set(r.diagnostics.map(d => d.code))
-    for (const c of codes) assert.ok(c in CODES, `${c} is not in the catalogue (compiler/diagnostics/codes.ts)`)
+    const codes = new Set<string>(r.diagnostics.map(d => d.code))
+    for (const c of codes) assert.ok(c in CODES, `${c} is not in the catalogue (grammar/diagnostic-codes.ts)`)
     if (name.startsWith('clean-')) {
       assert.equal(r.diagnostics.length, 0, 'a clean case has no diagnostics, not even warnings')
       const moduleText = assertBuilds(r)

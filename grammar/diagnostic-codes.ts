@@ -1,7 +1,10 @@
-// The catalogue of diagnostic codes: each code's one-line meaning. docs/language.md explains each with an
-// example, and every code has a golden test under test/golden/. Codes are stable: never reuse a retired one.
+// The catalogue of diagnostic codes: each code's one-line meaning. It is a closed set: `Diagnostic.code` is
+// typed by it, so a producer (grammar/, compiler/, the YAML front end, a policy's check) cannot emit a code
+// that is not listed here. It lives beside the Diagnostic type because grammar/ imports nothing of compiler/.
+// docs/language.md explains each with an example, and every code has a golden test under test/golden/.
+// Codes are stable: never reuse a retired one. E codes are errors, W codes warnings.
 
-export const CODES: Record<string, string> = {
+export const CODES = {
   // syntax (grammar/)
   E0001: 'unexpected character',
   E0002: 'syntax error',
@@ -55,4 +58,14 @@ export const CODES: Record<string, string> = {
   W0709: 'declared but never used',
   W0710: 'retries without a per-try timeout',
   W0711: 'name written in a non-canonical case',
-}
+} as const satisfies Record<`${'E' | 'W'}0${number}`, string>
+
+/** Every diagnostic code there is. */
+export type DiagnosticCode = keyof typeof CODES
+/** Codes `Diagnostics.error` takes: the E codes. */
+export type ErrorCode = Extract<DiagnosticCode, `E${string}`>
+/** Codes `Diagnostics.warn` takes: the W (lint) codes. */
+export type WarningCode = Extract<DiagnosticCode, `W${string}`>
+
+/** For input that is not typed (a JSON diagnostic read back): is this a catalogue code? */
+export const isDiagnosticCode = (c: string): c is DiagnosticCode => Object.hasOwn(CODES, c)
