@@ -9,6 +9,13 @@ import { openSync, writev } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import type { Settings } from '../config/settings.js'
 import type { RequestContext } from './context.js'
+import type { RefusalCode } from './errors.js'
+
+/**
+ * A refusal written on the bare socket before a request existed (runtime/server.ts): what is known of it, its
+ * refusal code (`err`) and why (`reason`, also the `gw_rejected_requests_total` label).
+ */
+export interface RawRefusal { id: string; method: string; host: string; path: string; ip: string; status: number; err: RefusalCode; reason: string }
 
 function destinationFd(dest: string): number {
   return dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : openSync(dest, 'a')
@@ -76,16 +83,16 @@ export class AccessLog {
     const up = ctx.attempts === 0 ? ''
       : ctx.upstreamMs >= 0 ? `,"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","upstreamMs":${round3(ctx.upstreamMs)},"tries":${ctx.attempts}`
         : `,"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","tries":${ctx.attempts}`
-    this.append(`${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":${ctx.status},"ms":${round3(ms)},"ip":${str(ctx.clientIp)}${up}${ctx.errorCode === '' ? '' : `,"err":"${ctx.errorCode}"`}${aborted ? ',"aborted":true' : ''}}\n`)
+    this.append(`${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":${ctx.status},"ms":${round3(ms)},"ip":${str(ctx.clientIp)}${up}${ctx.errorCode === undefined ? '' : `,"err":"${ctx.errorCode}"`}${ctx.reason === '' ? '' : `,"reason":"${ctx.reason}"`}${aborted ? ',"aborted":true' : ''}}\n`)
   }
 
   /**
    * Record a request refused before it became a request (Node's parser refused it, it timed out, or it
    * asked for an upgrade or CONNECT): same line shape, no route, what is known of method, host and path.
    */
-  refusal(r: { id: string; method: string; host: string; path: string; ip: string; status: number; err: string }): void {
+  refusal(r: RawRefusal): void {
     if (this.backlog > MAX_BACKLOG) { this.dropped++; return }
-    this.append(`${this.prefix}${Date.now()},"id":"${r.id}","trace":"","method":${str(r.method)},"host":${str(r.host)},"path":${str(r.path)},"route":null,"status":${r.status},"ms":0,"ip":${str(r.ip)},"err":"${r.err}"}\n`)
+    this.append(`${this.prefix}${Date.now()},"id":"${r.id}","trace":"","method":${str(r.method)},"host":${str(r.host)},"path":${str(r.path)},"route":null,"status":${r.status},"ms":0,"ip":${str(r.ip)},"err":"${r.err}","reason":"${r.reason}"}\n`)
   }
 
   private append(line: string): void {

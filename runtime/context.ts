@@ -2,6 +2,7 @@
 // route's generated handler. Slots that stages write are declared here, with the stage that writes them.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RouteContextApi } from '../config/bundle.js'
+import type { RefusalCode } from './errors.js'
 import type { TraceContext } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
 
@@ -52,8 +53,14 @@ export class RequestContext implements RouteContextApi {
   attempts = 0
   /** Final status sent, for logs and metrics. */
   status = 0
-  /** Error code when the gateway answered for the upstream (GW_ERR_*), for logs. */
-  errorCode = ''
+  /** The refusal code the gateway answered with (runtime/errors.ts), for logs; undefined when it did not answer itself. */
+  errorCode: RefusalCode | undefined = undefined
+  /**
+   * Free text saying why a request was refused or ended abnormally, for logs and the rejected-requests metric:
+   * the malformation readHead found (`bad_host`), or why a response was cut short (`client_aborted`, `reset`,
+   * `client_send_timeout`, `internal`). '' when there is nothing to say.
+   */
+  reason = ''
   /** The upstream exchange in progress, told when the client goes away (one 'close' listener per request). */
   upstream: { clientGone(): void } | null = null
   /** The bundle snapshot serving this request (it stays alive until the request is done). */

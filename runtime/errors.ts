@@ -1,12 +1,12 @@
 // Runtime errors and the one place they map to a client-facing status and body. Clients get a small JSON
-// body with the request id; the log gets the full error.
+// body with the request id; the log gets the full error. The codes are a closed set: a refusal names a key
+// of ERROR_REPLIES, so a code that is not in the table does not compile.
 
-export class GatewayError extends Error {
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) { super(message, options) }
-}
-
-/** What the client is told, by error code. The body never says more than the error class. */
-export const ERROR_REPLIES: Record<string, { status: number; error: string }> = {
+/**
+ * What the client is told, by error code. The body never says more than the error class. Every answer the
+ * gateway makes itself (stage replies, upstream failures, the server's raw socket refusals) goes through it.
+ */
+export const ERROR_REPLIES = {
   GW_ERR_NO_ROUTE: { status: 404, error: 'no_route' },
   GW_ERR_BAD_REQUEST: { status: 400, error: 'bad_request' },
   GW_ERR_HEADERS_TOO_LARGE: { status: 431, error: 'headers_too_large' },
@@ -24,6 +24,17 @@ export const ERROR_REPLIES: Record<string, { status: number; error: string }> = 
   GW_ERR_TRANSFER_CODING: { status: 501, error: 'unsupported_transfer_coding' },
   GW_ERR_TOO_MANY_HEADERS: { status: 431, error: 'too_many_headers' },
   GW_ERR_AUTH_UNAVAILABLE: { status: 503, error: 'auth_unavailable' },
+  GW_ERR_RATELIMIT_UNAVAILABLE: { status: 503, error: 'rate_limit_unavailable' },
   GW_ERR_INTERNAL: { status: 500, error: 'internal_error' },
+} as const satisfies { readonly [code: `GW_ERR_${string}`]: { readonly status: number; readonly error: string } }
+
+/** Every code a request can be refused or failed with by the gateway itself. */
+export type RefusalCode = keyof typeof ERROR_REPLIES
+
+/** The JSON body of a gateway-made error answer: the error class and the request id, nothing more. */
+export const errorBody = (code: RefusalCode, requestId: string): string => // HOT PATH
+  `{"error":"${ERROR_REPLIES[code].error}","request_id":"${requestId}"}`
+
+export class GatewayError extends Error {
+  constructor(readonly code: RefusalCode, message: string, options?: { cause?: unknown }) { super(message, options) }
 }
-ERROR_REPLIES.GW_ERR_RATELIMIT_UNAVAILABLE = { status: 503, error: 'rate_limit_unavailable' }

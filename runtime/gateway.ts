@@ -8,13 +8,13 @@ import type { BundleManifest } from '../config/bundle.js'
 import { BundleError } from '../config/bundle.js'
 import type { UpstreamIR } from '../config/ir.js'
 import { trustedProxyList, type Settings } from '../config/settings.js'
-import type { AccessLog } from './access-log.js'
+import type { AccessLog, RawRefusal } from './access-log.js'
 import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
 import { halfClosed } from './drain.js'
 import { GatewayMetrics, type CounterChild } from './metrics.js'
 import type { RedisLike } from './redis.js'
-import { REPLIES, Reply, closingSockets, writeReply } from './reply.js'
+import { REPLIES, Reply, closingSockets, headRefusal, writeReply } from './reply.js'
 import { readHead } from './request-head.js'
 import { newRequestId } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
@@ -206,10 +206,9 @@ export class Gateway {
     res.on('close', this.onClose) // one shared listener, no closure per request
     if (this.draining) res.shouldKeepAlive = false
     if (!readHead(ctx, { trusted: this.trusted })) {
-      this.reject(ctx.errorCode)
+      this.reject(ctx.reason)
       if (ctx.id === '') ctx.id = newRequestId()
-      const r = ctx.errorCode === 'unsupported_transfer_coding' ? REPLIES.transferCoding : ctx.errorCode === 'too_many_headers' ? REPLIES.tooManyHeaders : REPLIES.badRequest
-      writeReply(ctx, r, via, now)
+      writeReply(ctx, headRefusal(ctx.reason), via, now)
       return
     }
     const route = snap.router.find(ctx.host, ctx.path, req.method ?? 'GET', req.headers as Record<string, string | undefined>)
@@ -227,13 +226,13 @@ export class Gateway {
    * A refusal runtime/server.ts wrote straight to the socket (no request object reached `handle`): counted
    * under `reason` and given an access-log line like any other answer.
    */
-  refusedRaw(reason: string, r: { id: string; method: string; host: string; path: string; ip: string; status: number; err: string }): void {
-    this.reject(reason)
+  refusedRaw(r: RawRefusal): void {
+    this.reject(r.reason)
     this.access?.refusal(r)
   }
 
   private fail(ctx: RequestContext, e: unknown): void {
-    ctx.errorCode = 'internal'
+    ctx.reason = 'internal'
     this.log.error({ id: ctx.id, route: ctx.route?.name, err: (e as Error)?.stack ?? String(e) }, 'request failed inside the gateway')
     if (ctx.res.headersSent) ctx.res.destroy()
     else writeReply(ctx, REPLIES.internal, this.settings.via, performance.now())

@@ -11,7 +11,8 @@ import { RequestContext } from './context.js'
 import { CONTINUE } from './continue.js'
 import { upstreamRequestHeaders } from './headers.js'
 import { readHead } from './request-head.js'
-import { applyEdits } from './reply.js'
+import { ERROR_REPLIES, type RefusalCode } from './errors.js'
+import { REPLIES, applyEdits, headRefusal } from './reply.js'
 import { Router } from './router.js'
 import { gcra, gcraParams, type Decision } from '../policies/ratelimit/gcra.js'
 import { bearerToken } from '../policies/jwt/stage.js'
@@ -72,10 +73,10 @@ function offlineFactories(rec: () => Recorder, tc: () => TestCase, now: () => nu
       rec().stages.push('auth')
       const c = tc()
       const h = (ctx as RequestContext).req.headers.authorization
-      if (c.as === undefined) return reply(401, h === undefined || bearerToken(h) === undefined ? 'Bearer' : 'Bearer error="invalid_token"')
+      if (c.as === undefined) return reply('GW_ERR_UNAUTHORIZED', h === undefined || bearerToken(h) === undefined ? 'Bearer' : 'Bearer error="invalid_token"')
       const aud = c.as.aud
       if (o.audience.length > 0 && !(typeof aud === 'string' ? o.audience.includes(aud) : Array.isArray(aud) && aud.some(a => o.audience.includes(a)))) {
-        return reply(403, 'Bearer error="insufficient_scope"')
+        return reply('GW_ERR_FORBIDDEN', 'Bearer error="insufficient_scope"')
       }
       const ctxr = ctx as RequestContext
       ctxr.state.claims = c.as
@@ -95,7 +96,7 @@ function offlineFactories(rec: () => Recorder, tc: () => TestCase, now: () => nu
       if (m === undefined) { m = new Map(); limiters.set(o.id, m) }
       const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
       m.set(key, gcra(m.get(key) ?? 0, now(), gcraParams(o.limit, o.windowMs, o.burst), d))
-      return d.allowed ? CONTINUE : reply(429, undefined, ['retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)))])
+      return d.allowed ? CONTINUE : reply('GW_ERR_RATE_LIMITED', undefined, ['retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)))])
     },
     headers: () => { throw new Error('headers stages are emitted inline') },
     respond: o => () => { rec().stages.push('respond'); return { status: o.status, headers: ['content-type', o.contentType, ...o.headers.flatMap(h => [h.name, h.value])] } },
@@ -110,7 +111,8 @@ function offlineFactories(rec: () => Recorder, tc: () => TestCase, now: () => nu
   }
 }
 
-const reply = (status: number, wwwAuth?: string, headers: string[] = []) => ({ status, headers: wwwAuth ? ['www-authenticate', wwwAuth, ...headers] : headers })
+/** A stage's refusal: its status from the one table (runtime/errors.ts), as the gateway answers it. */
+const reply = (code: RefusalCode, wwwAuth?: string, headers: string[] = []) => ({ status: ERROR_REPLIES[code].status, headers: wwwAuth ? ['www-authenticate', wwwAuth, ...headers] : headers })
 
 function statusMatches(want: number | string, got: number): boolean {
   if (typeof want === 'number') return want === got
@@ -147,9 +149,9 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       current = new Recorder()
       const req = fakeRequest(method.toUpperCase(), path, headers, tc.ip ?? '127.0.0.1')
       const ctx = new RequestContext(req, {} as ServerResponse, 0)
-      if (!readHead(ctx, { trusted: null })) { out = { status: 400, stages: [], headers: [] }; routeName = null; continue }
+      if (!readHead(ctx, { trusted: null })) { out = { status: headRefusal(ctx.reason).status, stages: [], headers: [] }; routeName = null; continue }
       const hit = router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>)
-      if (hit === undefined) { out = { status: 404, stages: [], headers: [] }; routeName = null; continue }
+      if (hit === undefined) { out = { status: REPLIES.noRoute.status, stages: [], headers: [] }; routeName = null; continue }
       routeName = hit.r.name
       ctx.route = { index: 0, name: hit.r.name, ir: hit.r, handler: hit.h, timeoutMs: hit.r.timeoutMs, maxBodyBytes: hit.r.maxBodyBytes, metrics: null as never }
       const res = hit.h(ctx) as { status: number; headers: string[] }

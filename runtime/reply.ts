@@ -1,7 +1,7 @@
 // Replies the gateway writes itself (errors, `respond`, fallbacks) and the response headers every answer
 // carries: X-Request-Id, Server-Timing, Via and the route's `headers response` edits.
 import type { RequestContext } from './context.js'
-import { ERROR_REPLIES } from './errors.js'
+import { ERROR_REPLIES, errorBody, type RefusalCode } from './errors.js'
 
 /** A complete answer written by the gateway. `error` replies get a JSON body naming the error and request id. */
 export class Reply {
@@ -12,17 +12,16 @@ export class Reply {
     readonly contentType: string,
     /** Extra headers as flat [name, value] pairs. */
     readonly headers: readonly string[],
-    /** GW_ERR_* code for error replies. */
-    readonly code: string,
+    /** The refusal code of an error reply (its status and body come from runtime/errors.ts); null for `respond`. */
+    readonly code: RefusalCode | null,
   ) {}
 }
 
 const JSON_TYPE = 'application/json'
 
 /** An error reply by code (runtime/errors.ts maps it to status and body). */
-export function errorReply(code: string, headers: readonly string[] = []): Reply {
-  const e = ERROR_REPLIES[code] ?? ERROR_REPLIES.GW_ERR_INTERNAL
-  return new Reply(e.status, null, JSON_TYPE, headers, code)
+export function errorReply(code: RefusalCode, headers: readonly string[] = []): Reply {
+  return new Reply(ERROR_REPLIES[code].status, null, JSON_TYPE, headers, code)
 }
 
 /** Replies without extra headers are immutable: build them once. */
@@ -39,6 +38,10 @@ export const REPLIES = {
   poolExhausted: errorReply('GW_ERR_POOL_EXHAUSTED', ['retry-after', '1']),
   internal: errorReply('GW_ERR_INTERNAL'),
 }
+
+/** The answer to a request readHead refused, by the reason it left in ctx.reason (gw and `gwc test` alike). */
+export const headRefusal = (reason: string): Reply =>
+  reason === 'unsupported_transfer_coding' ? REPLIES.transferCoding : reason === 'too_many_headers' ? REPLIES.tooManyHeaders : REPLIES.badRequest
 
 export const isReply = (x: unknown): x is Reply => x instanceof Reply
 
@@ -77,12 +80,12 @@ export function gatewayResponseHeaders(ctx: RequestContext, headers: string[], v
 export function writeReply(ctx: RequestContext, r: Reply, via: boolean, now: number): void {
   const res = ctx.res
   if (res.headersSent) { res.destroy(); return }
-  const body = r.body ?? Buffer.from(`{"error":"${(ERROR_REPLIES[r.code] ?? ERROR_REPLIES.GW_ERR_INTERNAL).error}","request_id":"${ctx.id}"}`)
+  const body = r.body ?? Buffer.from(errorBody(r.code ?? 'GW_ERR_INTERNAL', ctx.id))
   const headers: string[] = ['content-type', r.contentType, 'content-length', String(body.length), ...r.headers]
   if (ctx.hasBody && !ctx.req.complete && !r.headers.includes('connection')) headers.push('connection', 'close')
   if (headers.includes('connection')) closingSockets.add(ctx.req.socket)
   ctx.status = r.status
-  if (r.code !== '') ctx.errorCode = r.code
+  if (r.code !== null) ctx.errorCode = r.code
   res.writeHead(r.status, gatewayResponseHeaders(ctx, headers, via, now))
   res.end(ctx.req.method === 'HEAD' || r.status === 204 || r.status === 304 ? undefined : body)
 }

@@ -5,7 +5,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Settings } from '../config/settings.js'
-import { ERROR_REPLIES } from './errors.js'
+import { ERROR_REPLIES, errorBody, type RefusalCode } from './errors.js'
 import type { Gateway } from './gateway.js'
 import { newRequestId, saneRequestId } from './ids.js'
 
@@ -15,18 +15,18 @@ import { newRequestId, saneRequestId } from './ids.js'
  * with the request id, X-Request-Id, Connection: close, and an access-log line. `req` is there for upgrades
  * and CONNECT (the client's sane X-Request-Id is kept, as for any request); the parser's refusals have none.
  */
-function refuse(gw: Gateway, socket: Duplex, reason: string, code: string, req?: IncomingMessage): void {
-  const e = ERROR_REPLIES[code]
+function refuse(gw: Gateway, socket: Duplex, reason: string, code: RefusalCode, req?: IncomingMessage): void {
+  const status = ERROR_REPLIES[code].status
   const rid = req?.headers['x-request-id']
   const id = typeof rid === 'string' && saneRequestId(rid) ? rid : newRequestId()
-  const body = `{"error":"${e.error}","request_id":"${id}"}`
-  socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`)
+  const body = errorBody(code, id)
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`)
   // no query string in the log (docs/operations.md, Logs)
   const url = req?.url ?? ''
   const q = url.indexOf('?')
-  gw.refusedRaw(reason, {
+  gw.refusedRaw({
     id, method: req?.method ?? '', host: (req?.headers.host ?? '').toLowerCase(), path: q < 0 ? url : url.slice(0, q),
-    ip: (socket as Socket).remoteAddress ?? '', status: e.status, err: code,
+    ip: (socket as Socket).remoteAddress ?? '', status, err: code, reason,
   })
 }
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { pino } from 'pino'
 import { AccessLog } from '../../runtime/access-log.js'
 import { RequestContext } from '../../runtime/context.js'
+import type { RefusalCode } from '../../runtime/errors.js'
 import type { RouteRuntime } from '../../runtime/route-runtime.js'
 import { readHead } from '../../runtime/request-head.js'
 import { browserHeaders, fakeRequest, fakeResponse } from './kit/fake-http.js'
@@ -15,7 +16,7 @@ import { createSuite } from './kit/suite.js'
 const log = new AccessLog('/dev/null')
 const { res } = fakeResponse()
 
-function finished(url: string, o: { route: string | null; status: number; upstream?: string; error?: string }): RequestContext {
+function finished(url: string, o: { route: string | null; status: number; upstream?: string; error?: RefusalCode }): RequestContext {
   const ctx = new RequestContext(fakeRequest({ url, headers: browserHeaders('api.bench.test') }), res, performance.now())
   assert.ok(readHead(ctx, { trusted: null }))
   ctx.route = o.route === null ? null : ({ name: o.route } as RouteRuntime)

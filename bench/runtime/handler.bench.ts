@@ -35,7 +35,7 @@ function contexts(route: string): RequestContext[] {
   return requests(route).map(req => {
     const now = performance.now()
     const ctx = new RequestContext(req, res, now)
-    assert.ok(readHead(ctx, HEAD), `${route}: sample request refused (${ctx.errorCode})`)
+    assert.ok(readHead(ctx, HEAD), `${route}: sample request refused (${ctx.reason})`)
     const r = b.router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>)
     assert.equal(r?.name, route, 'the sample request reaches its route')
     ctx.route = r!
@@ -77,7 +77,7 @@ function e2eCase(name: string, route: string, note: string, buildHeaders = false
     const req = reqs[i = (i + 1) & MASK]
     const now = performance.now()
     const ctx = new RequestContext(req, res, now)
-    if (!readHead(ctx, HEAD)) throw new Error(`${route}: refused (${ctx.errorCode})`)
+    if (!readHead(ctx, HEAD)) throw new Error(`${route}: refused (${ctx.reason})`)
     const r = b.router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>)
     if (r === undefined) throw new Error(`${route}: no route`)
     ctx.route = r

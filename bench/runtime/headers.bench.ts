@@ -19,7 +19,7 @@ const { res } = fakeResponse()
 function context(extra: RawHeaders, remoteAddress: string): RequestContext {
   const req = fakeRequest({ url: '/v1/orders/lookup?id=7', headers: browserHeaders(HOST, extra), remoteAddress })
   const ctx = new RequestContext(req, res, performance.now())
-  assert.ok(readHead(ctx, { trusted }), ctx.errorCode)
+  assert.ok(readHead(ctx, { trusted }), ctx.reason)
   return ctx
 }
 

@@ -14,7 +14,7 @@ type ProxyOptions = Parameters<StageFactories['proxy']>[0]
 export function respondReply(o: Omit<RespondOptions, keyof StageOptionsBase>): Reply {
   const headers: string[] = []
   for (const h of o.headers) headers.push(h.name, h.value)
-  return new Reply(o.status, Buffer.from(o.body), o.contentType, headers, '')
+  return new Reply(o.status, Buffer.from(o.body), o.contentType, headers, null)
 }
 
 export function createRespondStage(o: RespondOptions): (ctx: RequestContext) => Reply {

@@ -210,11 +210,11 @@ class ProxyRun {
       a.replica.record(!failure, performance.now())
       up.breaker?.record(!failure)
     }
-    if (this.clientIsGone) { ctx.errorCode ||= 'client_aborted'; this.release(); return }
+    if (this.clientIsGone) { ctx.reason ||= 'client_aborted'; this.release(); return }
     const code = (err as { code?: string } | null)?.code
     if (err === null && !a.retrying) { this.release(); return } // complete response streamed
     if (this.committed) { // failed mid-body: the client sees a truncated response, never a second one
-      ctx.errorCode ||= outcome === 'send_timeout' ? 'client_send_timeout' : outcome
+      ctx.reason ||= outcome === 'send_timeout' ? 'client_send_timeout' : outcome
       ctx.res.destroy()
       this.release()
       return
