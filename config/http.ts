@@ -16,6 +16,22 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'proxy-authenticate', 'proxy-authorization',
 ])
 
+/**
+ * Request headers the gateway sets itself on every upstream request (runtime/headers.ts): a client's copies
+ * are dropped, or extended when the peer is a trusted proxy. Lower-case.
+ */
+export const GATEWAY_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'x-request-id', 'traceparent', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'expect', 'via',
+])
+
+/**
+ * Request headers a verified claim may not be forwarded as (`jwt … forward claim C as H`): those the gateway
+ * sets upstream, framing and hop-by-hop ones, and the client's own target and credentials. Lower-case.
+ */
+export const NOT_IDENTITY_HEADERS: ReadonlySet<string> = new Set([
+  ...GATEWAY_REQUEST_HEADERS, ...HOP_BY_HOP, 'content-length', 'host', 'authorization', 'cookie',
+])
+
 /** Headers a policy may not set or remove: the gateway owns framing and hop-by-hop semantics. */
 export const GATEWAY_OWNED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'content-length', 'x-request-id', 'traceparent', 'server-timing'])
 

@@ -1,13 +1,10 @@
 // Header rules at the proxy boundary (RFC 9110 §7.6): hop-by-hop headers and those named in Connection are
 // dropped both ways; X-Forwarded-* are extended only when the peer is a trusted proxy and replaced
 // otherwise; identity headers are stripped from every client request (only the gateway may set them).
-import { HOP_BY_HOP } from '../config/http.js'
+import { GATEWAY_REQUEST_HEADERS, HOP_BY_HOP } from '../config/http.js'
 import type { RequestContext } from './context.js'
 import { formatTraceparent } from './ids.js'
 import { applyEdits } from './reply.js'
-
-/** Headers the gateway sets itself on the upstream request: client copies are dropped. */
-const GATEWAY_SET: ReadonlySet<string> = new Set(['x-request-id', 'traceparent', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'expect', 'via'])
 
 /** Lower-case tokens of a Connection header value ("close, X-Foo" → ["close", "x-foo"]). */
 function connectionTokens(v: string | string[] | undefined): string[] | null {
@@ -42,7 +39,7 @@ export function upstreamRequestHeaders(ctx: RequestContext, o: OutboundOptions, 
     const lower = name.toLowerCase()
     if (HOP_BY_HOP.has(lower) || o.identity.has(lower)) continue
     if (conn !== null && conn.includes(lower)) continue
-    if (GATEWAY_SET.has(lower)) {
+    if (GATEWAY_REQUEST_HEADERS.has(lower)) {
       if (trusted) {
         if (lower === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`
         else if (lower === 'x-forwarded-proto') xfp ??= raw[i + 1]

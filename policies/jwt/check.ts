@@ -2,6 +2,7 @@
 import type * as A from '../../grammar/ast.js'
 import { closest } from '../../grammar/index.js'
 import { JWT_ALGORITHMS, type AuthStageIR, type JwtAlgorithm, type JwtProviderIR } from '../../config/ir.js'
+import { NOT_IDENTITY_HEADERS } from '../../config/http.js'
 import { givenTwice, headerName, unknownName, type CheckContext } from '../../compiler/check/context.js'
 import { spanOf } from '../../compiler/check/spans.js'
 import { optNum, readOptions, readQty } from '../../compiler/values.js'
@@ -93,7 +94,7 @@ export function checkJwtProvider(ctx: CheckContext, j: A.JwtDecl): JwtProviderIR
           const h = headerName(ctx, pair.header)
           if (h === undefined) continue
           if (p.forward.some(f => f.header === h)) { ctx.d.error('E0102', pair.header.span, `header \`${pair.header.value}\` is forwarded twice`, { hint: 'forward each header once' }); continue }
-          if (h === 'authorization' || h === 'host' || h === 'cookie' || h === 'x-request-id' || h === 'traceparent') {
+          if (NOT_IDENTITY_HEADERS.has(h)) {
             ctx.d.error('E0306', pair.header.span, `claims cannot be forwarded as \`${pair.header.value}\``, { label: 'the gateway owns this header', hint: 'forward claims as `X-…` headers' })
             continue
           }
