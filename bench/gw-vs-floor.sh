@@ -27,7 +27,7 @@ proxy_args() {
     floor) echo "dist/bench/peers/floor.js --listen 127.0.0.1:$PROXY --upstream 127.0.0.1:$UP --connections 64" ;;
   esac
 }
-load() { $PIN0 node dist/bench/load/main.js --url "http://127.0.0.1:$PROXY/x" --concurrency "$1" --duration "$2" "${@:3}"; }
+load() { $PIN0 node dist/testkit/load/main.js --url "http://127.0.0.1:$PROXY/x" --concurrency "$1" --duration "$2" "${@:3}"; }
 completed() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).requests.completed))'; }
 wait_port() { for _ in $(seq 50); do node -e "require('net').connect($PROXY,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" && return 0; sleep 0.1; done; return 1; }
 

@@ -4,7 +4,7 @@
 //   node dist/bench/run.js reuse --quick        the connection-reuse experiment
 //   node dist/bench/run.js containment --quick  a resilience experiment (bench/experiments/; list in `help`)
 import { parseArgs } from 'node:util'
-import { parseDuration } from './load/duration.js'
+import { parseDuration } from '../testkit/load/duration.js'
 import { runTax } from './tax/run-tax.js'
 import { runReuse } from './reuse/run-reuse.js'
 import { TARGETS, type TargetId } from './tax/targets.js'

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { parseDuration, runClosed, runOpen } from './load/index.js'
+import { parseDuration, runClosed, runOpen } from '../testkit/load/index.js'
 import { perRequest, spawnProbed, type ProbedProcess } from './probe/index.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))

@@ -3,8 +3,8 @@
 // provider on the port of each loopback jwt issuer. Prints curl lines to try; Ctrl-C stops everything.
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { startIdp, type Idp } from '../bench/idp/index.js'
-import { startStub } from '../bench/upstream/stub.js'
+import { startIdp, type Idp } from '../testkit/idp/index.js'
+import { startStub } from '../testkit/upstream/stub.js'
 import { compile } from '../compiler/compile.js'
 import { buildBundle } from '../compiler/bundle.js'
 import { renderText } from '../compiler/diagnostics/render.js'

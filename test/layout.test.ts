@@ -44,3 +44,17 @@ test('grammar/ is pure: it imports nothing from compiler/, runtime/ or node I/O 
   }
   assert.deepEqual(bad, [])
 })
+
+test('the product (bin/, runtime/, compiler/, grammar/, config/, policies/) never imports bench/, lab/ or testkit/; only the demo uses testkit/', () => {
+  const product = ['bin', 'runtime', 'compiler', 'grammar', 'config', 'policies'].flatMap(d => files(join(ROOT, d)))
+  const bad: string[] = []
+  for (const f of product) {
+    const from = relative(ROOT, f)
+    for (const spec of importsOf(f)) {
+      if (!spec.startsWith('.')) continue
+      const target = relative(ROOT, join(f, '..', spec))
+      if (/^(bench|lab)\//.test(target) || (target.startsWith('testkit/') && from !== 'bin/demo.ts')) bad.push(`${from} imports ${spec}`)
+    }
+  }
+  assert.deepEqual(bad, [])
+})

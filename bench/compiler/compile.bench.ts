@@ -1,5 +1,5 @@
 // bench/compiler/compile.bench.ts: gwc's cost on a large policy set — parse, parse + check, and the full build
-// (codegen, manifest, hashes) of a 1,000-route set generated in memory by bench/topology. No disk I/O is timed.
+// (codegen, manifest, hashes) of a 1,000-route set generated in memory by testkit/topology. No disk I/O is timed.
 // Run: npm run build && node dist/bench/compiler/compile.bench.js [--routes N] [--time MS]  (each case runs ≥ 20 times and ≥ MS)
 import { parseArgs } from 'node:util'
 import { Bench } from 'tinybench'
@@ -7,7 +7,7 @@ import { parseFile } from '../../grammar/index.js'
 import { compile } from '../../compiler/compile.js'
 import { buildBundle } from '../../compiler/bundle.js'
 import { memoryHost } from '../../compiler/sources.js'
-import { generateBench } from '../topology/generate.js'
+import { generateBench } from '../../testkit/topology/generate.js'
 
 const { values } = parseArgs({ options: { routes: { type: 'string' }, time: { type: 'string' } } })
 const routes = Number(values.routes ?? 1000)

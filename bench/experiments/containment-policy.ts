@@ -1,6 +1,6 @@
 // bench/experiments/containment-policy.ts: the containment experiment's upstream behaviours (stub rules) and its
 // variants' policies, shared by the main run and the breaker-reaction part.
-import type { RuleSpec } from '../upstream/rules.js'
+import type { RuleSpec } from '../../testkit/upstream/rules.js'
 import { INERT_PASSIVE_HEALTH, replicaList } from './rig.js'
 
 export const HEALTHY: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 5, p99: 20 } }]

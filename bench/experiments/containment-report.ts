@@ -230,7 +230,7 @@ export function containmentMarkdown(r: ContainmentResult, charts: { name: string
   const label = (id: string): string => r.variants.find((v) => v.id === id)?.label ?? id
   const out = headerMarkdown(r, 'gwp slow upstream containment', [
     `One gw with two upstreams of 3 stub replicas each. \`catalog\` answers in 1–4 ms throughout and is driven at ${c.catalogRate} req/s ` +
-    `(open model, bench/load); \`payments\` is driven at ${c.paymentsRate} req/s by a tracer that keeps every response. Both routes have a 2 s timeout. ` +
+    `(open model, testkit/load); \`payments\` is driven at ${c.paymentsRate} req/s by a tracer that keeps every response. Both routes have a 2 s timeout. ` +
     `Timeline per variant: ${c.baselineMs / 1000} s healthy (payments ${JSON.stringify(r.rules.healthy[0].latency)}), then ${c.badMs / 1000} s bad ` +
     `(stub rules switched at runtime: latency ${JSON.stringify(r.rules.bad[0].latency)}, 30% 503), then ${c.recoveryMs / 1000} s healthy again.`,
     '',

@@ -5,7 +5,7 @@
 // (Report and charts: containment-report.ts.)
 import { digestLoad } from '../harness/measure.js'
 import { startStubProcess } from '../harness/rig.js'
-import type { RuleSpec } from '../upstream/rules.js'
+import type { RuleSpec } from '../../testkit/upstream/rules.js'
 import { runReaction, type Reaction, type ReactionConfig } from './breaker-reaction.js'
 import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
 import { BAD, CATALOG, HEALTHY, VARIANTS, containmentPolicy, type Variant } from './containment-policy.js'

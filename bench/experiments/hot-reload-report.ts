@@ -133,7 +133,7 @@ export function reloadMarkdown(r: ReloadResult, charts: { name: string; file: st
   const c = r.config, x = r.run
   const out = headerMarkdown(r, 'gwp hot reload under load', [
     `gw serves a policy file that is rewritten and reloaded (\`POST /config/reload\`) every ${c.everyS} s, ${c.reloads} times, under a steady ` +
-    `${c.rate} req/s open-model load (bench/load) on \`/api/…\`. Each version tags responses \`X-Version: v<n>\`, changes the route timeout, adds a route ` +
+    `${c.rate} req/s open-model load (testkit/load) on \`/api/…\`. Each version tags responses \`X-Version: v<n>\`, changes the route timeout, adds a route ` +
     '`/v<n>` and drops the previous one; every other version moves `/api` to another upstream (new pools; the old ones close when idle). ' +
     `Reload${c.brokenAt.length > 1 ? 's' : ''} ${c.brokenAt.join(', ')} write${c.brokenAt.length > 1 ? '' : 's'} a policy that does not compile. A tracer ` +
     `(${c.tracerRate} req/s) records which version answered each of its requests.`,

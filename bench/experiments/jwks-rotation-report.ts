@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite'
 import type { LoadDigest } from '../harness/measure.js'
 import { mdTable, num } from '../harness/markdown.js'
-import { parseDuration } from '../load/duration.js'
+import { parseDuration } from '../../testkit/load/duration.js'
 import { timelineSpec, toRows } from './charts.js'
 import type { RotationConfig, RotationResult, RotationSchedule } from './jwks-rotation.js'
 import { quantile } from './containment-report.js'
@@ -147,7 +147,7 @@ export function rotationMarkdown(r: RotationResult, charts: { name: string; file
   const c = r.config, x = r.run
   const t = (what: string): string => { const e = x.events.find((q) => q.what === what); return e === undefined ? '—' : `${e.t.toFixed(1)} s` }
   const out = headerMarkdown(r, 'gwp JWKS rotation under load', [
-    `gw verifies bearer JWTs against the mock IdP (bench/idp) with \`refresh ${c.refresh} refresh_ahead ${c.refreshAhead}\` (a background fetch every ` +
+    `gw verifies bearer JWTs against the mock IdP (testkit/idp) with \`refresh ${c.refresh} refresh_ahead ${c.refreshAhead}\` (a background fetch every ` +
     `${(parseDuration(c.refresh) - parseDuration(c.refreshAhead)) / 1000} s), the rest at defaults. Load: ${c.rate} req/s open model; first ${c.tokens} pre-signed tokens ` +
     `over three keys (RS256, ES256, EdDSA; each token verified once in a warm-up, then served from the verified-token cache), then ${c.newTokens} tokens minted ` +
     `with the new RS256 key. A tracer sends ${c.oldKeyRate} req/s with tokens of the old RS256 key (\`${x.oldKid}\`) throughout.`,

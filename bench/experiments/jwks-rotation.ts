@@ -3,10 +3,10 @@
 // key, then the old key is retired. A trickle of old-key tokens runs throughout: it must turn from 200 into clean
 // 401s once gw's cache has refreshed. (Report and charts: jwks-rotation-report.ts.)
 import { digestLoad } from '../harness/measure.js'
-import { parseDuration } from '../load/duration.js'
+import { parseDuration } from '../../testkit/load/duration.js'
 import { startIdpProcess, startStubProcess } from '../harness/rig.js'
-import { readLoadTokens } from '../idp/load-tokens.js'
-import type { MixEntry } from '../load/index.js'
+import { readLoadTokens } from '../../testkit/idp/load-tokens.js'
+import type { MixEntry } from '../../testkit/load/index.js'
 import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
 import { analyzeRotation, rotationChecks, rotationCharts, rotationMarkdown, type RotationRun } from './jwks-rotation-report.js'
 import { runPhasedLoad } from './phases.js'

@@ -1,8 +1,8 @@
 // bench/experiments/phases.ts: an open-model load cut into phases on a schedule (healthy → upstream bad →
-// recovered), each phase its own bench/load run so its latency percentiles and errors are exact, with the
+// recovered), each phase its own testkit/load run so its latency percentiles and errors are exact, with the
 // experiment's action (switch the stub's rules, stop a process) taken at each boundary. A phase starts on time
 // even while the previous one's last requests are still in flight, so the arrival rate never pauses.
-import { runOpen, type LoadResult, type MixEntry } from '../load/index.js'
+import { runOpen, type LoadResult, type MixEntry } from '../../testkit/load/index.js'
 import { sleepUntil } from './common.js'
 
 export interface PhaseSpec {

@@ -132,7 +132,7 @@ export function stormMarkdown(r: StormResult, charts: { name: string; file: stri
   const c = r.config
   const out = headerMarkdown(r, 'gwp retry storm', [
     `One upstream \`storm\` of 4 stub replicas behind one gw route (timeout 2 s, passive health inert so retries are measured alone). ` +
-    `Client load: open model, ${c.rate} req/s, three GETs to one POST (small JSON body), one bench/load run per phase. Timeline per run: ` +
+    `Client load: open model, ${c.rate} req/s, three GETs to one POST (small JSON body), one testkit/load run per phase. Timeline per run: ` +
     `${c.healthyMs / 1000} s healthy, ${c.deadMs / 1000} s dead, ${c.recoveredMs / 1000} s recovered. Dead = every replica answers 503 at once (stub rules), ` +
     'or the stub process is stopped so every connect is refused (then restarted on the same ports).',
     '',

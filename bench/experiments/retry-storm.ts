@@ -4,7 +4,7 @@
 // upstream attempts does each client request turn into? (Report and charts: retry-storm-report.ts.)
 import { digestLoad } from '../harness/measure.js'
 import { startStubProcess, type StubProcess } from '../harness/rig.js'
-import type { RuleSpec } from '../upstream/rules.js'
+import type { RuleSpec } from '../../testkit/upstream/rules.js'
 import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
 import { runPhasedLoad } from './phases.js'
 import { combine, gwReader, startPoller, stubReader } from './poller.js'

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { startGw, type GwProcess, type GwStartOptions } from '../harness/rig.js'
 import type { Supervisor } from '../harness/supervisor.js'
-import type { RuleSpec } from '../upstream/rules.js'
+import type { RuleSpec } from '../../testkit/upstream/rules.js'
 
 /** Writes `text` to `<dir>/<name>.gwp` and starts `gw run` on it (probed, pinned to the proxy CPU). */
 export async function startGwPolicy(sup: Supervisor, dir: string, name: string, text: string, o: GwStartOptions = {}): Promise<GwProcess & { policyFile: string }> {

@@ -172,7 +172,7 @@ export function rollingMarkdown(r: RollingResult, charts: { name: string; file: 
     `and keeps every response; SIGTERM at ${c.termS} s. The first deadline leaves room to drain everything, the second is shorter than many requests. ` +
     'Requests sent after the SIGTERM have nowhere to go (one replica, its listener closed): they fail by design, which is what part (B) is for.',
     '',
-    `(B) Two gw replicas (\`--drain-timeout 10s\`) behind bench/experiments/lb.js, ${c.rollRate} req/s through it (bench/load, open model). Each replica in turn: ` +
+    `(B) Two gw replicas (\`--drain-timeout 10s\`) behind bench/experiments/lb.js, ${c.rollRate} req/s through it (testkit/load, open model). Each replica in turn: ` +
     'SIGTERM, wait for it to exit, start it again on the same ports, wait until its /healthz answers 200, then wait before the next. Balancer modes: ' +
     c.lbModes.map((m) => `**${m.id}** = ${m.label}`).join('; ') + '.',
     '',

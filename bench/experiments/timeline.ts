@@ -2,7 +2,7 @@
 // per-second series (each run counts from its own window start), counters and gauges polled from /metrics and the
 // stub, and the experiment's own events (rules switched, SIGTERM sent) — as seconds since the experiment's origin.
 // Pure functions, so the arithmetic the results rest on is tested without processes.
-import type { SecondSample } from '../load/index.js'
+import type { SecondSample } from '../../testkit/load/index.js'
 import { median } from '../harness/stats.js'
 
 /** A value read at wall-clock time `at` (Date.now() ms). */

@@ -2,10 +2,10 @@
 // ended, its status, chosen response headers, or the transport error — for the questions the load generator's
 // per-second aggregates cannot answer: when did the first fast 503 arrive, which bundle version served each
 // request around a reload, which requests sent before a SIGTERM failed. Meant for tens to hundreds of req/s
-// beside (not instead of) bench/load, which carries the main load.
+// beside (not instead of) testkit/load, which carries the main load.
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
-import { classifyError, type ErrorKind } from '../load/index.js'
+import { classifyError, type ErrorKind } from '../../testkit/load/index.js'
 
 export interface TraceRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE'

@@ -1,9 +1,9 @@
 // bench/harness/measure.ts: one measured run of one target — warm up, open the cost windows (proxy probe, stub
 // probe, connection counters), drive the load, close them — and the record the reports are built from.
 import { performance } from 'node:perf_hooks'
-import { runClosed, runOpen, type LoadResult, type MixEntry } from '../load/index.js'
-import type { LatencySummary } from '../load/histogram.js'
-import type { SecondSample } from '../load/result.js'
+import { runClosed, runOpen, type LoadResult, type MixEntry } from '../../testkit/load/index.js'
+import type { LatencySummary } from '../../testkit/load/histogram.js'
+import type { SecondSample } from '../../testkit/load/result.js'
 import type { ProbeResult, TreeProbeResult } from '../probe/types.js'
 import { gwUpstreamCounters, scrapeGw, stubTotals } from './metrics-text.js'
 import type { ProbeDriver } from './rig.js'

@@ -6,10 +6,10 @@ import { join } from 'node:path'
 /** The repository root (this file compiles to dist/bench/harness/paths.js, three levels below it). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const repoFile = (...parts: string[]): string => join(REPO_ROOT, ...parts)
-/** A compiled script under dist/: distFile('bench/upstream/main.js'). */
+/** A compiled script under dist/: distFile('testkit/upstream/main.js'). */
 export const distFile = (...parts: string[]): string => join(REPO_ROOT, 'dist', ...parts)
 
 export const GW_BIN = distFile('bin/gw.js')
-export const STUB_MAIN = distFile('bench/upstream/main.js')
-export const IDP_MAIN = distFile('bench/idp/main.js')
+export const STUB_MAIN = distFile('testkit/upstream/main.js')
+export const IDP_MAIN = distFile('testkit/idp/main.js')
 export const RESULTS_DIR = repoFile('bench/results')

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parsePeerLine, peerScript, PEER_LINE_RE, type HostPort } from '../peers/common.js'
 import { createTreeProbe } from '../probe/tree-reader.js'
 import type { ProbeResult, TreeProbeResult } from '../probe/types.js'
-import type { StubConfig } from '../upstream/stub.js'
+import type { StubConfig } from '../../testkit/upstream/stub.js'
 import { GW_BIN, IDP_MAIN, STUB_MAIN } from './paths.js'
 import type { Child, Supervisor } from './supervisor.js'
 import { parseListening } from './topology.js'
@@ -38,7 +38,7 @@ export interface StubProcess {
   probe: ProbeDriver
 }
 
-/** Starts bench/upstream with `config` (written to `dir`), every replica on a free port; probed. */
+/** Starts testkit/upstream with `config` (written to `dir`), every replica on a free port; probed. */
 export async function startStubProcess(sup: Supervisor, dir: string, config: StubConfig, name = 'stub'): Promise<StubProcess> {
   const file = join(dir, `${name}.json`)
   writeFileSync(file, JSON.stringify(config))
@@ -56,7 +56,7 @@ export async function startStubProcess(sup: Supervisor, dir: string, config: Stu
 
 export interface IdpProcess { child: Child; port: number; jwksUrl: string; tokensFile: string }
 
-/** Starts bench/idp on a free port with a fixed issuer string, and has it pre-sign `tokens` load tokens. */
+/** Starts testkit/idp on a free port with a fixed issuer string, and has it pre-sign `tokens` load tokens. */
 export async function startIdpProcess(sup: Supervisor, dir: string, issuer: string, tokens: number, audience: string): Promise<IdpProcess> {
   const tokensFile = join(dir, 'tokens.json')
   const child = await sup.start({

@@ -2,8 +2,8 @@
 // a run never collides with whatever else listens on 9100/9201–9236 on a shared machine, and tiny policy files
 // for single-upstream rigs (the early-answer check, the connection-reuse experiment).
 import { readFileSync } from 'node:fs'
-import { readSidecar, type Sidecar } from '../topology/sidecar.js'
-import type { StubConfig } from '../upstream/stub.js'
+import { readSidecar, type Sidecar } from '../../testkit/topology/sidecar.js'
+import type { StubConfig } from '../../testkit/upstream/stub.js'
 import { repoFile } from './paths.js'
 
 export interface Topology {
@@ -37,7 +37,7 @@ export function parseListening(lines: string[]): Map<string, number> {
 }
 
 /**
- * Old port → new port: replica i (1-based) of upstream u is the stub's `${u}-${i}` (bench/upstream's naming of a
+ * Old port → new port: replica i (1-based) of upstream u is the stub's `${u}-${i}` (testkit/upstream's naming of a
  * service's replicas), which listened on sidecar.upstreams[u].ports[i-1] in the committed files. Throws when a
  * replica is missing.
  */

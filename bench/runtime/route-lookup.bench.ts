@@ -7,7 +7,7 @@ import { compile } from '../../compiler/compile.js'
 import { memoryHost } from '../../compiler/sources.js'
 import { readFileSync } from 'node:fs'
 import { Router } from '../../runtime/router.js'
-import { readSidecar } from '../topology/sidecar.js'
+import { readSidecar } from '../../testkit/topology/sidecar.js'
 import { repoFile } from './kit/paths.js'
 import { createSuite } from './kit/suite.js'
 

@@ -1,7 +1,7 @@
 // bench/tax/targets.ts: the columns of the tax table — what each target is, which process serves it, and the
 // exact request it is sent — and the request mixes built from the topology sidecar and the IdP's load tokens.
-import type { MixEntry } from '../load/index.js'
-import type { Sidecar, SidecarRoute } from '../topology/sidecar.js'
+import type { MixEntry } from '../../testkit/load/index.js'
+import type { Sidecar, SidecarRoute } from '../../testkit/topology/sidecar.js'
 
 export type TargetId = 'direct' | 'floor' | 'gw-pass' | 'gw-auth' | 'gw-ratelimit' | 'gw-breaker' | 'gw-full' | 'fastify' | 'nginx'
 

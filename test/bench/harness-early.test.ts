@@ -4,7 +4,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
-import { startStub } from '../../bench/upstream/stub.js'
+import { startStub } from '../../testkit/upstream/stub.js'
 import { earlyAttempt, earlyCheck } from '../../bench/tax/early.js'
 
 const stub = await startStub({ count: 1 })

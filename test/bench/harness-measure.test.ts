@@ -7,7 +7,7 @@ import { measure } from '../../bench/harness/measure.js'
 import { closeControl } from '../../bench/harness/metrics-text.js'
 import type { ProbeDriver } from '../../bench/harness/rig.js'
 import type { ProbeResult } from '../../bench/probe/types.js'
-import { startStub } from '../../bench/upstream/stub.js'
+import { startStub } from '../../testkit/upstream/stub.js'
 
 const stub = await startStub({ count: 1 })
 after(async () => { await closeControl(); await stub.close() })

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { parsePeerLine, peerScript, PEER_LINE_RE, parseHostPort, parsePeerArgs } from '../../bench/peers/common.js'
 import { nginxConf } from '../../bench/peers/nginx.js'
 import { spawnProbed, createTreeProbe, perRequest } from '../../bench/probe/index.js'
-import { runClosed } from '../../bench/load/index.js'
+import { runClosed } from '../../testkit/load/index.js'
 
 let upstream: http.Server
 let up = ''

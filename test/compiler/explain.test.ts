@@ -12,7 +12,7 @@ import { memoryHost } from '../../compiler/sources.js'
 import { explainRequest, parseExplainRequest, renderExplainText, type ExplainRequest } from '../../compiler/tools/explain.js'
 import type { BundleIR } from '../../config/ir.js'
 import { selectRoute } from '../../config/match.js'
-import { generateBench } from '../../bench/topology/generate.js'
+import { generateBench } from '../../testkit/topology/generate.js'
 import { repoPath } from '../helpers/paths.js'
 
 const POLICY = `

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { connect, createServer, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
-import { badSignature, startIdp } from '../../bench/idp/index.js'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { badSignature, startIdp } from '../../testkit/idp/index.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { closeAll, sleep, waitFor } from '../policies/fixtures.js'
 import { startJwtRig } from '../policies/jwt-rig.js'
 

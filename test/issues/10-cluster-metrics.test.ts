@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { startStub } from '../../bench/upstream/stub.js'
+import { startStub } from '../../testkit/upstream/stub.js'
 import { metric } from '../helpers/gateway.js'
 import { getText, startGw } from '../helpers/gw-process.js'
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
 import { test } from 'node:test'
 import { Agent, Pool, request, type Dispatcher } from 'undici'
-import { startStub } from '../../bench/upstream/stub.js'
+import { startStub } from '../../testkit/upstream/stub.js'
 import { spawnGateway, type SpawnedGateway } from '../policies/fixtures.js'
 
 const policy = (port: number) => `

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { getText, spawnGw, startGw, waitBody, type GwProcess } from '../helpers/gw-process.js'
 
 const MODES: { name: string; flags: string[] }[] = [{ name: 'one process', flags: [] }, { name: '--workers 2', flags: ['--workers', '2'] }]

@@ -5,7 +5,7 @@
 // as a real one may, so a fetch would also show in the answer time.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startIdp, unknownKid, type Idp } from '../../bench/idp/index.js'
+import { startIdp, unknownKid, type Idp } from '../../testkit/idp/index.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { req, wireExchange, type WireResponse } from '../helpers/wire.js'

@@ -5,7 +5,7 @@
 // upstreams are unaffected; state and transitions are in /metrics.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, closeAll, metricOf, send, sleep, steady, tally, waitFor } from './fixtures.js'
 

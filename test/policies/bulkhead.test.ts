@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, closeAll, metricOf, send, sleep, tally, waitFor } from './fixtures.js'
 

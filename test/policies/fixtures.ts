@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request, type Dispatcher } from 'undici'
-import type { Stub } from '../../bench/upstream/stub.js'
+import type { Stub } from '../../testkit/upstream/stub.js'
 import { metric, type TestGateway } from '../helpers/gateway.js'
 import { repoPath } from '../helpers/paths.js'
 

@@ -5,8 +5,8 @@
 // retired key refused after the next refresh, cached tokens included.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { unknownKid } from '../../bench/idp/index.js'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { unknownKid } from '../../testkit/idp/index.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { closeAll, metricOf, sleep, steady, tally, waitFor } from './fixtures.js'
 import { startJwtRig, type JwtRig } from './jwt-rig.js'
 

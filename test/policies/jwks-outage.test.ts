@@ -6,8 +6,8 @@
 // never holds a request past its route timeout.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startIdp } from '../../bench/idp/index.js'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startIdp } from '../../testkit/idp/index.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { closeAll, metricOf, sleep, tally, waitFor } from './fixtures.js'
 import { startJwtRig, type JwtRig } from './jwt-rig.js'
 

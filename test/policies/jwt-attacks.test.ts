@@ -5,8 +5,8 @@
 // the cheap ones cost no JWKS fetch.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { attackTokens, hs256WithPublicKey, startIdp, type Idp } from '../../bench/idp/index.js'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { attackTokens, hs256WithPublicKey, startIdp, type Idp } from '../../testkit/idp/index.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, bearer, closeAll, metricOf, send, startTogether } from './fixtures.js'
 
@@ -38,7 +38,7 @@ after(() => closeAll(ua, gw, stub, idp, attacker))
 const call = (token: string) => send(ua, gw.url + '/api/status/200', { headers: bearer(token) })
 const upstreamRequests = () => stub.stats().requests
 
-test('every forged token from bench/idp is refused with the documented status and never proxied', async () => {
+test('every forged token from testkit/idp is refused with the documented status and never proxied', async () => {
   const attacks = await attackTokens(idp, { audience: AUD, subject: 'mallory' })
   assert.ok(attacks.length > 25, 'the attack list is the full one')
   const before = upstreamRequests()

@@ -4,8 +4,8 @@
 // list; Authorization stripped and claims forwarded; the verified-token cache (hits, bound, expiry).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startIdp, type Idp } from '../../bench/idp/index.js'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startIdp, type Idp } from '../../testkit/idp/index.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, bearer, closeAll, echoed, metricOf, send, sleep, startTogether } from './fixtures.js'
 

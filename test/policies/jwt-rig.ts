@@ -1,7 +1,7 @@
 // A mock IdP plus a gateway with one jwt provider over it, for the JWKS cache tests: each test gets its own
 // IdP (so fetch counts are its own) and its own provider settings (`jwks "…" <options>`).
-import { startIdp, type Idp, type IdpAlg } from '../../bench/idp/index.js'
-import type { Stub } from '../../bench/upstream/stub.js'
+import { startIdp, type Idp, type IdpAlg } from '../../testkit/idp/index.js'
+import type { Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, bearer, send, type Answer } from './fixtures.js'
 

@@ -4,8 +4,8 @@
 // spaces per route, counts surviving a reload, and rejections in metrics.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startIdp, type Idp } from '../../bench/idp/index.js'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startIdp, type Idp } from '../../testkit/idp/index.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, bearer, closeAll, metricOf, send, sleep, startTogether, tally, type Answer } from './fixtures.js'
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Redis } from 'ioredis'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { hasRedis, startRedis, type TestRedis } from '../helpers/redis.js'
 import { addrs, agent, closeAll, metricOf, send, sleep, spawnGateway, startTogether, steady, tally, waitFor, type SpawnedGateway } from './fixtures.js'

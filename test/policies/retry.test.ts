@@ -5,7 +5,7 @@
 // scheduled, under an upstream that fails every request. Retries and budget denials are in /metrics.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startStub, type RuleSpec, type Stub } from '../../bench/upstream/stub.js'
+import { startStub, type RuleSpec, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, closeAll, metricOf, send, steady, tally } from './fixtures.js'
 import { createServer } from 'node:net'

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
-import type { Stub } from '../../bench/upstream/stub.js'
+import type { Stub } from '../../testkit/upstream/stub.js'
 import { freePort, replicaAddrs, startRig, tally, waitFor, type Rig } from './fixtures.js'
 
 let rig: Rig

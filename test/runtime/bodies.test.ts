@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
-import { patternSha256 } from '../../bench/upstream/stub.js'
+import { patternSha256 } from '../../testkit/upstream/stub.js'
 import { echoed, replicaAddrs, startRig, waitFor, type Echo, type Rig } from './fixtures.js'
 
 let rig: Rig

@@ -3,7 +3,7 @@
 import { connect } from 'node:net'
 import { createServer } from 'node:net'
 import { Agent, Client, type Dispatcher } from 'undici'
-import { startStub, type Stub, type StubOptions } from '../../bench/upstream/stub.js'
+import { startStub, type Stub, type StubOptions } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 
 export interface Rig {

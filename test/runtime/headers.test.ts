@@ -4,7 +4,7 @@
 // identity headers a client sends are stripped on every route.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { echoed, rawRequest, replicaAddrs, type Echo } from './fixtures.js'
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Client, request } from 'undici'
-import { startStub, type Stub } from '../../bench/upstream/stub.js'
+import { startStub, type Stub } from '../../testkit/upstream/stub.js'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { metricsText, replicaAddrs, startRig, waitFor, type Rig } from './fixtures.js'
 

@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { Agent, request } from 'undici'
-import { startStub } from '../../bench/upstream/stub.js'
+import { startStub } from '../../testkit/upstream/stub.js'
 import { spawnGateway, steady, tally } from '../policies/fixtures.js'
 
 const policy = (port: number, tag: string, timeout = '5s') => `

@@ -19,7 +19,7 @@ import { CONTINUE } from '../../../runtime/continue.js'
 import { upstreamRequestHeaders, type OutboundOptions } from '../../../runtime/headers.js'
 import type { RouteRuntime } from '../../../runtime/route-runtime.js'
 import { Router } from '../../../runtime/router.js'
-import { readSidecar, type Sidecar } from '../../topology/sidecar.js'
+import { readSidecar, type Sidecar } from '../../../testkit/topology/sidecar.js'
 import { repoFile } from './paths.js'
 import { createBenchEnv, startLoopbackIdp, type BenchEnv } from './stage-env.js'
 
