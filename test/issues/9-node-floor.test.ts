@@ -37,14 +37,28 @@ test('the range reader reads the forms the lock uses', () => {
   assert.ok(satisfies([20, 19, 0], '^20.19.0 || ^22.12.0 || >=23'))
 })
 
-test('every locked package accepts the Node version the README and package.json promise', () => {
-  const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { engines: { node: string } }
-  const floor = /^>=\s*(\d+\.\d+(?:\.\d+)?)$/.exec(pkg.engines.node)?.[1]
-  assert.ok(floor, `package.json engines.node is a plain floor: ${pkg.engines.node}`)
-  assert.match(readFileSync(repoPath('README.md'), 'utf8'), new RegExp(`Node\\.js ≥ ${floor.replace(/\./g, '\\.')}\\b`), 'the README states the same floor')
-  const lock = JSON.parse(readFileSync(repoPath('package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; engines?: { node?: string } | string[] }> }
-  const refused = Object.entries(lock.packages)
+/** Locked packages whose `engines.node` does not accept `floor` (what `npm ci` on that Node would warn about). */
+function refusedBy(lockFile: string, floor: string): string[] {
+  const lock = JSON.parse(readFileSync(repoPath(lockFile), 'utf8')) as { packages: Record<string, { version?: string; engines?: { node?: string } | string[] }> }
+  return Object.entries(lock.packages)
     .filter(([, p]) => !Array.isArray(p.engines) && typeof p.engines?.node === 'string' && !satisfies(parse(floor), p.engines.node))
     .map(([k, p]) => `${k.replace(/^.*node_modules\//, '')}@${p.version} needs node ${(p.engines as { node: string }).node}`)
-  assert.deepEqual(refused, [], `npm ci on Node ${floor} would warn (EBADENGINE)`)
+}
+
+const floorOf = (pkgFile: string): string => {
+  const pkg = JSON.parse(readFileSync(repoPath(pkgFile), 'utf8')) as { engines: { node: string } }
+  const floor = /^>=\s*(\d+\.\d+(?:\.\d+)?)$/.exec(pkg.engines.node)?.[1]
+  assert.ok(floor, `${pkgFile} engines.node is a plain floor: ${pkg.engines.node}`)
+  return floor
+}
+
+test('every locked package accepts the Node version the README and package.json promise', () => {
+  const floor = floorOf('package.json')
+  assert.match(readFileSync(repoPath('README.md'), 'utf8'), new RegExp(`Node\\.js ≥ ${floor.replace(/\./g, '\\.')}\\b`), 'the README states the same floor')
+  assert.deepEqual(refusedBy('package-lock.json', floor), [], `npm ci on Node ${floor} would warn (EBADENGINE)`)
+})
+
+test('the lab (its own package: fastify, vega, StrykerJS) states a floor every package it locks accepts', () => {
+  const floor = floorOf('lab/package.json')
+  assert.deepEqual(refusedBy('lab/package-lock.json', floor), [], `npm --prefix lab ci on Node ${floor} would warn (EBADENGINE)`)
 })

@@ -96,7 +96,7 @@ function forceGc(): void {
 }
 
 /**
- * Heap bytes allocated by `ops` calls. Method (the one bench/probe uses for whole processes): force a full
+ * Heap bytes allocated by `ops` calls. Method (the one lab/probe uses for whole processes): force a full
  * GC so no garbage from before is left, then count conservatively — every byte allocated in the window is
  * either still on the heap at the end (the used-heap delta) or was reclaimed by a GC inside the window (the
  * before-minus-after of each GC, which v8.GCProfiler reports synchronously). A bare heapUsed /

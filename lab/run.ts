@@ -1,0 +1,103 @@
+// lab/run.ts: one command per benchmark experiment. Thin: parse argv, call the experiment, set the exit code.
+//   node dist/lab/run.js tax --quick          the tax table, quick flavour (< 5 min)
+//   node dist/lab/run.js tax                  the full flavour (rounds of 8 s, 10-minute soak; ~45 min)
+//   node dist/lab/run.js reuse --quick        the connection-reuse experiment
+//   node dist/lab/run.js containment --quick  a resilience experiment (lab/experiments/; list in `help`)
+import { parseArgs } from 'node:util'
+import { parseDuration } from '../testkit/load/duration.js'
+import { runTax } from './tax/run-tax.js'
+import { runReuse } from './reuse/run-reuse.js'
+import { TARGETS, type TargetId } from './tax/targets.js'
+import type { TaxConfig } from './tax/config.js'
+import { EXPERIMENTS, findExperiment } from './experiments/index.js'
+
+const USAGE = `usage: node dist/lab/run.js EXPERIMENT [options]
+
+experiments:
+  tax      the tax table: direct, floor, gw (passthrough, +auth, +ratelimit, +breaker, full chain), fastify, nginx;
+           ceiling, half-ceiling, 2,500 and 5,000 req/s, the topology mix, the early-answer check, goals PASS/MISS
+  reuse    connection reuse: keep-alive on, off (upstream Connection: close), and a pool of 2 for 50 concurrent
+
+resilience experiments (lab/experiments; --quick, --name, --out; each waits while another benchmark runs):
+${EXPERIMENTS.map((e) => `  ${e.id.padEnd(14)} ${e.summary}`).join('\n')}
+
+options:
+  --quick              the quick flavour (minutes); default is the full one
+  --name NAME          result name (files lab/results/<date>-<name>.{json,md,svg})
+  --out DIR            write results there instead of lab/results/
+  --rounds N           rounds of interleaved runs (tax)
+  --duration D         measured window per run, e.g. 2s (tax, reuse)
+  --warmup D           unrecorded warm-up before each run (tax)
+  --targets A,B        tax targets to run (${TARGETS.map((t) => t.id).join(', ')}); direct always runs
+  --soak D             sustained run at the ceiling with fd/heap checks, e.g. 10m (0 = none)
+  --no-profile         skip the CPU-profile phase
+  --no-pin             do not pin processes to CPUs (same as GWP_NO_PIN=1)
+  --no-wait            tax/reuse: start at once even while another benchmark runs (default: wait up to 30 min)
+Ctrl-C stops every process the run started.`
+
+function usage(msg: string): never {
+  process.stderr.write(`run: ${msg}\n\n${USAGE}\n`)
+  process.exit(2)
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') { process.stdout.write(USAGE + '\n'); return }
+  let v
+  try {
+    v = parseArgs({
+      args: rest,
+      options: {
+        quick: { type: 'boolean' }, full: { type: 'boolean' }, name: { type: 'string' }, out: { type: 'string' },
+        rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, targets: { type: 'string' },
+        soak: { type: 'string' }, 'no-profile': { type: 'boolean' }, 'no-pin': { type: 'boolean' }, 'no-wait': { type: 'boolean' },
+      },
+      strict: true,
+    }).values
+  } catch (e) { usage((e as Error).message) }
+  const flavour = v.quick === true ? 'quick' : 'full'
+  if (v['no-pin'] === true) process.env.GWP_NO_PIN = '1'
+  const dur = (name: string, s: string | undefined): number | undefined => {
+    if (s === undefined) return undefined
+    try { return parseDuration(s) } catch { usage(`bad --${name} ${JSON.stringify(s)} (e.g. 2s, 500ms, 10m)`) }
+  }
+  const overrides: Partial<TaxConfig> = {}
+  if (v.rounds !== undefined) {
+    const n = Number(v.rounds)
+    if (!Number.isInteger(n) || n < 1) usage('--rounds must be a positive integer')
+    overrides.rounds = n
+  }
+  const d = dur('duration', v.duration)
+  if (d !== undefined) overrides.durationMs = d
+  const w = dur('warmup', v.warmup)
+  if (w !== undefined) overrides.warmupMs = w
+  const soak = dur('soak', v.soak)
+  if (soak !== undefined) overrides.soakMs = soak
+  if (v['no-profile'] === true) overrides.profileMs = 0
+
+  switch (cmd) {
+    case 'tax': {
+      let targets: TargetId[] | undefined
+      if (v.targets !== undefined) {
+        const known = new Set(TARGETS.map((t) => t.id as string))
+        targets = v.targets.split(',').map((s) => s.trim()).filter(Boolean) as TargetId[]
+        for (const t of targets) if (!known.has(t)) usage(`unknown target ${JSON.stringify(t)}`)
+      }
+      await runTax({ flavour, name: v.name, overrides, targets, outDir: v.out, waitForQuiet: v['no-wait'] !== true })
+      return
+    }
+    case 'reuse':
+      await runReuse({ flavour, name: v.name, durationMs: d, soakMs: soak, outDir: v.out, waitForQuiet: v['no-wait'] !== true })
+      return
+    default: {
+      const e = findExperiment(cmd)
+      if (e === undefined) usage(`unknown experiment ${JSON.stringify(cmd)}`)
+      await e.run({ flavour, name: v.name, outDir: v.out })
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(() => process.exit(0), (e: unknown) => {
+  process.stderr.write(`run: ${(e as Error)?.stack ?? String(e)}\n`)
+  process.exit(1)
+})

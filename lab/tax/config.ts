@@ -1,0 +1,108 @@
+// lab/tax/config.ts: the two flavours of the tax run (quick: minutes, for a fresh clone and CI; full: rounds
+// long enough to trust, plus the ≥ 10-minute soak) and the scenarios each runs, in order.
+import type { LoadSpec } from '../harness/measure.js'
+import { TARGETS, type TargetId } from './targets.js'
+
+export type Flavour = 'quick' | 'full'
+
+export interface TaxConfig {
+  flavour: Flavour
+  rounds: number
+  /** Before any scenario, each target is driven this long unrecorded, so no target pays for JIT warm-up in round 1. */
+  primeMs: number
+  /** Open-model runs whose generator fell behind by more than this (schedule lag p99) are run again, once… */
+  disturbedLagMs: number
+  /** …up to this many times per run of the harness, so a machine that is busy throughout cannot stretch the run. */
+  rerunBudget: number
+  warmupMs: number
+  durationMs: number
+  /** Closed-model workers for the ceiling. */
+  concurrency: number
+  /** The fixed rates the goals name. */
+  fixedRates: number[]
+  /** Targets of the fixed-rate scenarios (the half-ceiling one always runs every target). */
+  fixedRateTargets: TargetId[]
+  /** Topology mix: arrival rate, rounds, duration; the small-request latency stream runs at `mixProbeRate`. */
+  mixRate: number
+  mixProbeRate: number
+  mixRounds: number
+  mixDurationMs: number
+  /** Load tokens pre-signed by the IdP. */
+  tokens: number
+  earlyAttempts: number
+  /** Sustained run at the ceiling with fd/heap checks; 0 = none. */
+  soakMs: number
+  soakWindowMs: number
+  /** CPU-profile phase: seconds of load per profiled gw (0 = none). */
+  profileMs: number
+}
+
+const ALL: TargetId[] = TARGETS.map((t) => t.id)
+
+export const FLAVOURS: Record<Flavour, TaxConfig> = {
+  quick: {
+    flavour: 'quick', rounds: 3, primeMs: 1000, disturbedLagMs: 20, rerunBudget: 6, warmupMs: 500, durationMs: 1500, concurrency: 64,
+    fixedRates: [2500, 5000], fixedRateTargets: ['direct', 'floor', 'gw-pass', 'gw-full', 'fastify'],
+    mixRate: 600, mixProbeRate: 200, mixRounds: 2, mixDurationMs: 3000,
+    tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 3000,
+  },
+  full: {
+    flavour: 'full', rounds: 4, primeMs: 4000, disturbedLagMs: 20, rerunBudget: 24, warmupMs: 2000, durationMs: 8000, concurrency: 64,
+    fixedRates: [2500, 5000], fixedRateTargets: ALL,
+    mixRate: 600, mixProbeRate: 200, mixRounds: 3, mixDurationMs: 15_000,
+    tokens: 1000, earlyAttempts: 10, soakMs: 10 * 60_000, soakWindowMs: 30_000, profileMs: 8000,
+  },
+}
+
+export interface ScenarioPlan {
+  id: string
+  title: string
+  spec: LoadSpec
+  targets: TargetId[]
+}
+
+/** Scenario ids the goals and reports refer to. */
+export const SCENARIO = {
+  ceiling: 'ceiling',
+  half: 'half-ceiling',
+  rate: (r: number) => `rate-${r}`,
+  mix: 'topology-mix',
+} as const
+
+/** The ceiling scenario (closed model): every target. */
+export function ceilingPlan(c: TaxConfig, targets: TargetId[]): ScenarioPlan {
+  return {
+    id: SCENARIO.ceiling,
+    title: `(a) small-body passthrough ceiling: closed model, ${c.concurrency} concurrent, ${c.durationMs / 1000} s × ${c.rounds} rounds`,
+    spec: { model: 'closed', concurrency: c.concurrency, durationMs: c.durationMs, warmupMs: c.warmupMs },
+    targets,
+  }
+}
+
+/**
+ * The fixed-rate scenarios: half of the slowest proxy's ceiling (so no target is saturated and latency compares
+ * service, not queueing), then the rates the goals name.
+ */
+export function ratePlans(c: TaxConfig, halfRate: number, targets: TargetId[]): ScenarioPlan[] {
+  const open = (rate: number): LoadSpec => ({ model: 'open', rate, connections: 64, durationMs: c.durationMs, warmupMs: c.warmupMs })
+  const plans: ScenarioPlan[] = [{
+    id: SCENARIO.half,
+    title: `(b) fixed rate at about half the slowest proxy's ceiling: open model, ${halfRate} req/s`,
+    spec: open(halfRate), targets,
+  }]
+  for (const r of c.fixedRates) {
+    plans.push({
+      id: SCENARIO.rate(r),
+      title: `(b) fixed rate ${r.toLocaleString('en-US')} req/s: open model`,
+      spec: open(r), targets: targets.filter((t) => c.fixedRateTargets.includes(t)),
+    })
+  }
+  return plans
+}
+
+/** Half the lowest median ceiling among the proxies (direct excluded), rounded down to 100 req/s, at least 100. */
+export function halfCeilingRate(ceilings: Map<string, number>): number {
+  const proxies = [...ceilings].filter(([t, v]) => t !== 'direct' && Number.isFinite(v) && v > 0).map(([, v]) => v)
+  if (proxies.length === 0) return 1000
+  return Math.max(100, Math.floor(Math.min(...proxies) / 2 / 100) * 100)
+}

@@ -1,0 +1,365 @@
+// lab/tax/run-tax.ts: the tax table run end to end — start the stub upstream (the topology's 36 replicas), the
+// IdP, gw and the peers, pinned; run the scenarios interleaved; check the early-answer case, the topology mix, the
+// soak and a CPU profile; stop everything; write lab/results/<date>-<name>.{json,md} and the SVG charts.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { request } from 'undici'
+import { writeFileSync } from 'node:fs'
+import { readLoadTokens } from '../../testkit/idp/load-tokens.js'
+import type { MixEntry } from '../../testkit/load/index.js'
+import { parsePeerLine, peerScript, PEER_LINE_RE, type HostPort } from '../peers/common.js'
+import { monotonicUs, summarizeProfileDir, type ProfileSummary } from '../harness/cpu-profile.js'
+import { interleave } from '../harness/interleave.js'
+import { machineInfo, sampleLoad } from '../harness/machine.js'
+import { startRun, type RunHeader } from '../harness/run-start.js'
+import { drive, measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
+import { closeControl } from '../harness/metrics-text.js'
+import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
+import { startGw, startIdpProcess, startPeer, startStubProcess, type GwProcess, type PeerProcess, type StubProcess } from '../harness/rig.js'
+import type { Child, Supervisor } from '../harness/supervisor.js'
+import { freePortStubConfig, loadTopology, portMap, remapTopologyGwp, tinyGwp } from '../harness/topology.js'
+import type { GoalResult } from '../harness/stats.js'
+import { FLAVOURS, SCENARIO, ceilingPlan, halfCeilingRate, ratePlans, type Flavour, type ScenarioPlan, type TaxConfig } from './config.js'
+import { earlyCheck, type EarlyResult } from './early.js'
+import { evaluateGoals } from './goals.js'
+import { taxCharts, taxMarkdown } from './report.js'
+import { runSoak, type SoakResult } from './soak.js'
+import { ratios, summarize, type RatioRow, type TargetSummary } from './summary.js'
+import { smallRoutesMix, targetDef, targetMix, topologyMix, TARGETS, type TargetId } from './targets.js'
+
+export interface TaxRunOptions {
+  flavour: Flavour
+  /** Result name (default `tax-<flavour>`). */
+  name?: string
+  /** Change any setting of the flavour (rounds, durations…). */
+  overrides?: Partial<TaxConfig>
+  /** Run only these targets (default all; 'direct' is always added, the goals need it). */
+  targets?: TargetId[]
+  outDir?: string
+  log?: (line: string) => void
+  /** Wait until no other benchmark runs on the machine before starting (default true). */
+  waitForQuiet?: boolean
+}
+
+export interface ScenarioResult {
+  id: string
+  title: string
+  spec: LoadSpec
+  targets: string[]
+  summary: TargetSummary[]
+  ratios: RatioRow[]
+}
+
+export interface TaxResult extends RunHeader {
+  kind: 'gwp-bench-tax'
+  version: 1
+  name: string
+  flavour: Flavour
+  config: TaxConfig
+  /** Time spent waiting for other benchmarks / a busy machine before measuring. */
+  waitedS: number
+  processes: { name: string; pid: number }[]
+  scenarios: ScenarioResult[]
+  goals: GoalResult[]
+  early: EarlyResult[]
+  mix: { rate: number; probeRate: number; classes: Record<string, number>; summary: TargetSummary | null; smallRoutes: { p50: number; p99: number; p999: number } | null } | null
+  soak: SoakResult | null
+  profiles: { label: string; summary: ProfileSummary }[]
+  runs: RunRecord[]
+  /** Runs re-run because the generator stalled (kept for transparency; not in any figure). */
+  discarded: DiscardedRun[]
+}
+
+interface Rig {
+  sup: Supervisor
+  dir: string
+  stub: StubProcess
+  gw: GwProcess
+  gwPolicy: string
+  peers: Map<TargetId, PeerProcess>
+  users: HostPort[]
+  tokens: string[]
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** One request per target before any measurement: a target that does not answer 2xx stops the run early and clearly. */
+async function smoke(name: string, url: string, e: MixEntry): Promise<void> {
+  const headers: Record<string, string> = { ...(e.headers ?? {}) }
+  if (e.host !== undefined) headers.host = e.host
+  let last = ''
+  for (let i = 0; i < 20; i++) {
+    try {
+      const res = await request(url + e.path, { method: (e.method ?? 'GET') as 'GET', headers })
+      const body = await res.body.text()
+      if (res.statusCode < 400) return
+      last = `${res.statusCode} ${body.slice(0, 200)}`
+    } catch (err) { last = (err as Error).message }
+    await sleep(250)
+  }
+  throw new Error(`${name}: ${url}${e.path} does not answer 2xx (${last})`)
+}
+
+function fmtRun(r: RunRecord): string {
+  const l = r.load
+  const cost = r.proxy === null ? '' : `, proxy ${r.proxy.cpuUsPerRequest} µs/req (${Math.round(r.proxy.cpuShare * 100)}% CPU)`
+  const err = l.errors > 0 ? `, ${l.errors} errors` : ''
+  return `${Math.round(l.rps)} req/s, p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} ms${cost}${err}`
+}
+
+/** A run set aside because the load generator itself stalled during it (see `disturbed`). */
+export interface DiscardedRun { reason: string; run: RunRecord }
+
+/**
+ * True when an open-model run's generator fell behind its own schedule by more than `lagMs` (p99). The generator is
+ * pinned away from the proxy, so its lag says the machine (other users' work, a host hiccup) stalled it, not the
+ * target: such a run measures the machine, and is run again once.
+ */
+export function disturbed(r: RunRecord, lagMs: number): boolean {
+  return r.load.model === 'open' && r.load.scheduleLagP99Ms !== null && r.load.scheduleLagP99Ms > lagMs
+}
+
+/**
+ * Runs a scenario's targets interleaved over the rounds, re-running (once, within the run's budget) a run the
+ * generator's own stall spoiled. Past the budget a disturbed run is kept: its load generator warning says so.
+ */
+async function runScenario(plan: ScenarioPlan, c: TaxConfig, targets: Map<TargetId, MeasureTarget>, ctx: MeasureContext,
+  discarded: DiscardedRun[], log: (s: string) => void): Promise<RunRecord[]> {
+  log(`\n${plan.title}`)
+  const out: RunRecord[] = []
+  for (const slot of interleave(plan.targets.filter((t) => targets.has(t)), c.rounds)) {
+    let r = await measure(plan.id, slot.round, targets.get(slot.target)!, plan.spec, ctx)
+    if (disturbed(r, c.disturbedLagMs) && discarded.length < c.rerunBudget) {
+      const reason = `generator schedule lag p99 ${r.load.scheduleLagP99Ms} ms > ${c.disturbedLagMs} ms`
+      log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(12)} ${fmtRun(r)} — set aside (${reason}), running it again`)
+      discarded.push({ reason, run: r })
+      r = await measure(plan.id, slot.round, targets.get(slot.target)!, plan.spec, ctx)
+    }
+    out.push(r)
+    log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(12)} ${fmtRun(r)}`)
+  }
+  return out
+}
+
+/** Drives every target once, unrecorded: JIT, pools and caches warm before round 1 of anything. */
+async function prime(c: TaxConfig, targets: Map<TargetId, MeasureTarget>, log: (s: string) => void): Promise<void> {
+  if (c.primeMs <= 0) return
+  log(`\npriming every target for ${c.primeMs / 1000} s (unrecorded)…`)
+  for (const t of targets.values()) await drive(t.url, t.mix, { model: 'closed', concurrency: 16, durationMs: c.primeMs, warmupMs: 0 }, c.primeMs)
+}
+
+async function startRig(sup: Supervisor, c: TaxConfig, wanted: Set<TargetId>, notes: string[], log: (s: string) => void): Promise<Rig> {
+  const dir = mkdtempSync(join(tmpdir(), 'gwp-tax-'))
+  const topo = loadTopology()
+  const sc = topo.sidecar
+  log(`starting the stub upstream (${Object.values(sc.upstreams).reduce((n, u) => n + u.ports.length, 0)} replicas of the topology, free ports)…`)
+  const stub = await startStubProcess(sup, dir, freePortStubConfig(sc))
+  log('starting the IdP and pre-signing load tokens…')
+  const idp = await startIdpProcess(sup, dir, sc.idp.issuer, c.tokens, sc.idp.audience)
+  const idpFrom = Number(/:(\d+)$/.exec(sc.idp.listen)?.[1] ?? 9100)
+  const gwPolicy = join(dir, 'bench.gwp')
+  writeFileSync(gwPolicy, remapTopologyGwp(topo.gwp, portMap(sc, stub.ports, { from: idpFrom, to: idp.port }), sc.idp.issuer))
+  log(`starting gw on ${sc.routes.length} routes (access log on, to /dev/null)…`)
+  const gw = await startGw(sup, gwPolicy)
+  const passUpstream = sc.routes.find((r) => r.name === sc.scenarios.passthrough)!.upstreams[0].name
+  const users: HostPort[] = sc.upstreams[passUpstream].ports.map((_, i) => ({ host: '127.0.0.1', port: stub.ports.get(`${passUpstream}-${i + 1}`)! }))
+  // Peers get the pool size gw's topology gives each replica, so no side wins on connection count.
+  const poolSize = Number(/pool connections (\d+)/.exec(topo.gwp)?.[1] ?? 64)
+  const peers = new Map<TargetId, PeerProcess>()
+  for (const [id, name] of [['floor', 'floor'], ['fastify', 'fastify-proxy'], ['nginx', 'nginx']] as const) {
+    if (!wanted.has(id)) continue
+    log(`starting ${name}…`)
+    const p = await startPeer(sup, name, users, poolSize)
+    if (p.skipped) { notes.push(`skipped: ${p.reason}`); log(`  skipped: ${p.reason}`) }
+    peers.set(id, p)
+  }
+  const tokens = (await readLoadTokens(idp.tokensFile)).tokens.map((t) => t.token)
+  return { sup, dir, stub, gw, gwPolicy, peers, users, tokens }
+}
+
+function buildTargets(rig: Rig, wanted: Set<TargetId>): Map<TargetId, MeasureTarget> {
+  const sc = loadTopology().sidecar
+  const out = new Map<TargetId, MeasureTarget>()
+  for (const def of TARGETS) {
+    if (!wanted.has(def.id)) continue
+    const mix = targetMix(sc, def, rig.tokens)
+    if (def.servedBy === 'stub') out.set(def.id, { name: def.id, url: `http://127.0.0.1:${rig.users[0].port}`, mix, probe: null })
+    else if (def.servedBy === 'gw') out.set(def.id, { name: def.id, url: rig.gw.url, mix, probe: rig.gw.probe, gwAdminUrl: rig.gw.adminUrl })
+    else {
+      const p = rig.peers.get(def.id)
+      if (p !== undefined && !p.skipped) out.set(def.id, { name: def.id, url: p.url, mix, probe: p.probe })
+    }
+  }
+  return out
+}
+
+/**
+ * Short profiled runs at the ceiling, each in a process of its own (so the profiler never taxes the table): gw on
+ * the given scenario routes, and the floor proxy as the reference — where gw spends CPU the floor does not is
+ * the tax, function by function.
+ */
+async function profilePhase(rig: Rig, c: TaxConfig, which: TargetId[], log: (s: string) => void): Promise<{ label: string; summary: ProfileSummary }[]> {
+  const out: { label: string; summary: ProfileSummary }[] = []
+  const sc = loadTopology().sidecar
+  const spec: LoadSpec = { model: 'closed', concurrency: c.concurrency, durationMs: c.profileMs, warmupMs: 0 }
+  const profile = async (label: string, profDir: string, child: Child, url: string, mix: MixEntry[]): Promise<void> => {
+    log(`  profiling ${label} for ${c.profileMs / 1000} s (closed model, ${c.concurrency} concurrent)…`)
+    await drive(url, mix, spec, 1500)
+    const fromUs = monotonicUs()
+    await drive(url, mix, spec, c.profileMs)
+    const toUs = monotonicUs()
+    await child.stop(10_000) // SIGTERM: the process exits, and node writes the profile on the way out
+    // Only the measured window: start-up (module loading) and shutdown are not the request path.
+    const summary = summarizeProfileDir(profDir, 15, { fromUs, toUs })
+    if (summary !== undefined) out.push({ label: `${label} at the ceiling`, summary })
+    else log(`  (no profile written for ${label})`)
+  }
+  for (const id of which) {
+    const profDir = join(rig.dir, `prof-${id}`)
+    const gw = await startGw(rig.sup, rig.gwPolicy, { name: `gw-prof-${id}`, cpuProfDir: profDir })
+    await profile(targetDef(id).label, profDir, gw.child, gw.url, targetMix(sc, targetDef(id), rig.tokens))
+  }
+  const floorDir = join(rig.dir, 'prof-floor')
+  const floor = await rig.sup.start({
+    name: 'floor-prof', cmd: process.execPath, role: 'proxy', ready: PEER_LINE_RE,
+    args: ['--cpu-prof', `--cpu-prof-dir=${floorDir}`, peerScript('floor'), '--listen', '127.0.0.1:0',
+      '--upstream', rig.users.map((u) => `${u.host}:${u.port}`).join(','), '--connections', '64'],
+  })
+  const line = parsePeerLine(floor.readyLine)
+  if (line?.kind === 'ready') await profile(targetDef('floor').label, floorDir, floor, line.url, targetMix(sc, targetDef('floor'), rig.tokens))
+  return out
+}
+
+/** Runs the tax table; resolves with the written files. Every process it started is stopped before it resolves. */
+export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; result: TaxResult }> {
+  const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'))
+  const c: TaxConfig = { ...FLAVOURS[o.flavour], ...(o.overrides ?? {}) }
+  const name = o.name ?? `tax-${o.flavour}`
+  const started = new Date()
+  const machine = machineInfo()
+  const { loads, notes, waitedS, clock0, plan, sup } = await startRun({ log, title: `gwp tax table (${o.flavour})`, machine, wait: o.waitForQuiet !== false, maxWaitMs: 30 * 60_000 })
+  const wanted = new Set<TargetId>(o.targets ?? TARGETS.map((t) => t.id))
+  wanted.add('direct')
+  if (!machine.nginx && wanted.has('nginx')) log('skipped: nginx not installed')
+
+  let rig: Rig | null = null
+  const records: RunRecord[] = []
+  const discarded: DiscardedRun[] = []
+  const scenarios: ScenarioResult[] = []
+  let early: EarlyResult[] = []
+  let mix: TaxResult['mix'] = null
+  let soak: SoakResult | null = null
+  let profiles: TaxResult['profiles'] = []
+  let processes: { name: string; pid: number }[] = []
+  try {
+    rig = await startRig(sup, c, wanted, notes, log)
+    processes = sup.children().map((ch) => ({ name: ch.name, pid: ch.pid }))
+    const targets = buildTargets(rig, wanted)
+    for (const [id, t] of targets) await smoke(id, t.url, t.mix[0])
+    const ctx: MeasureContext = { stubControlUrl: rig.stub.url('users-1'), upstreamProbe: rig.stub.probe, clock0 }
+    const order = TARGETS.map((t) => t.id).filter((t) => targets.has(t))
+
+    // (a) the ceiling, then (b) fixed rates derived from it.
+    const ceiling = ceilingPlan(c, order)
+    await prime(c, targets, log)
+    records.push(...await runScenario(ceiling, c, targets, ctx, discarded, log))
+    const ceilSummary = summarize(records, ceiling.id, order)
+    const halfRate = halfCeilingRate(new Map(ceilSummary.map((s) => [s.target, s.rps])))
+    const plans = [ceiling, ...ratePlans(c, halfRate, order)]
+    for (const p of plans.slice(1)) {
+      loads.push(sampleLoad(p.id))
+      records.push(...await runScenario(p, c, targets, ctx, discarded, log))
+    }
+    for (const p of plans) {
+      scenarios.push({
+        id: p.id, title: p.title, spec: p.spec, targets: p.targets,
+        summary: summarize(records, p.id, order),
+        ratios: ratios(records, p.id, order.filter((t) => t.startsWith('gw-')), ['direct', 'floor', 'fastify', 'nginx']),
+      })
+    }
+
+    // The early-answer case, through every proxy (gw through a one-route policy that forwards /early as is).
+    loads.push(sampleLoad('early'))
+    log('\nupstream answers before reading the body: 1 MB POST to /early, then the next request on the same connection')
+    const gwEarlyPolicy = join(rig.dir, 'early.gwp')
+    writeFileSync(gwEarlyPolicy, tinyGwp({ replicas: rig.users.map((u) => `${u.host}:${u.port}`), timeout: '10s' }))
+    const gwEarly = await startGw(sup, gwEarlyPolicy, { name: 'gw-early' })
+    const earlyTargets: [string, string][] = [['direct', targets.get('direct')!.url], ['gw', gwEarly.url]]
+    for (const id of ['floor', 'fastify', 'nginx'] as const) { const t = targets.get(id); if (t !== undefined) earlyTargets.push([id, t.url]) }
+    for (const [id, url] of earlyTargets) {
+      const r = await earlyCheck(id, url, c.earlyAttempts)
+      early.push(r)
+      log(`  ${id.padEnd(8)} ${r.summary}`)
+    }
+    await gwEarly.child.stop()
+
+    // (c) the topology mix through gw, with a small-request latency stream beside it.
+    if (targets.has('gw-pass') && c.mixRounds > 0) {
+      loads.push(sampleLoad('mix'))
+      const sc = loadTopology().sidecar
+      const tm = topologyMix(sc, rig.tokens)
+      const mixTarget: MeasureTarget = { name: 'gw-mix', url: rig.gw.url, mix: tm.mix, probe: rig.gw.probe, gwAdminUrl: rig.gw.adminUrl }
+      const spec: LoadSpec = { model: 'open', rate: c.mixRate, connections: 128, durationMs: c.mixDurationMs, warmupMs: c.warmupMs, timeoutMs: 30_000 }
+      const companion = { mix: smallRoutesMix(sc), spec: { model: 'open' as const, rate: c.mixProbeRate, connections: 16, durationMs: c.mixDurationMs, warmupMs: 0 } }
+      log(`\n(c) topology mix through gw: ${sc.routes.length} routes, ${c.mixRate} req/s open model ` +
+        `(${(tm.classes.largeShare * 100).toFixed(1)}% 1–10 MB bodies, ${(tm.classes.sseShare * 100).toFixed(1)}% SSE), small-route latency stream at ${c.mixProbeRate} req/s`)
+      for (let round = 0; round < c.mixRounds; round++) {
+        const r = await measure(SCENARIO.mix, round, mixTarget, spec, ctx, companion)
+        records.push(r)
+        log(`  [round ${round + 1}/${c.mixRounds}] mix ${fmtRun(r)}; small routes p99 ${r.companion?.latencyMs.p99} ms`)
+      }
+      const mixRuns = records.filter((r) => r.scenario === SCENARIO.mix)
+      const med = (f: (r: RunRecord) => number): number => { const v = mixRuns.map(f).sort((a, b) => a - b); return v[v.length >> 1] }
+      mix = {
+        rate: c.mixRate, probeRate: c.mixProbeRate, classes: tm.classes,
+        summary: summarize(records, SCENARIO.mix, ['gw-mix'])[0] ?? null,
+        smallRoutes: mixRuns.length === 0 ? null : {
+          p50: med((r) => r.companion?.latencyMs.p50 ?? NaN), p99: med((r) => r.companion?.latencyMs.p99 ?? NaN), p999: med((r) => r.companion?.latencyMs.p999 ?? NaN),
+        },
+      }
+    }
+
+    // The soak (full flavour): gw passthrough at the ceiling, fd and heap checked for growth.
+    if (c.soakMs > 0 && targets.has('gw-pass')) {
+      loads.push(sampleLoad('soak'))
+      log(`\nsoak: gw passthrough at the ceiling for ${Math.round(c.soakMs / 60_000)} min in ${c.soakWindowMs / 1000} s windows`)
+      const s = await runSoak(targets.get('gw-pass')!, ceiling.spec, c.soakMs, c.soakWindowMs, ctx, log)
+      soak = s.result
+      records.push(...s.records)
+      log(`  ${soak.summary}`)
+    }
+
+    if (c.profileMs > 0 && targets.has('gw-pass')) {
+      loads.push(sampleLoad('profile'))
+      log('\nCPU profiles (separate gw processes with --cpu-prof; not part of the table)')
+      profiles = await profilePhase(rig, c, ['gw-pass', 'gw-full'].filter((t) => targets.has(t as TargetId)) as TargetId[], log)
+      for (const p of profiles) {
+        log(`  ${p.label}: top self time — ` + p.summary.top.slice(0, 6).map((t) => `${t.fn} ${(t.selfShare * 100).toFixed(1)}%`).join(', '))
+      }
+    }
+  } finally {
+    log('\nstopping benchmark processes…')
+    await sup.stopAll()
+    sup.dispose()
+    await closeControl()
+    if (rig !== null) rmSync(rig.dir, { recursive: true, force: true })
+  }
+  loads.push(sampleLoad('end'))
+
+  const goals = evaluateGoals(records, { ceiling: SCENARIO.ceiling, half: SCENARIO.half, r2500: SCENARIO.rate(2500), r5000: SCENARIO.rate(5000) })
+  const finished = new Date()
+  const result: TaxResult = {
+    kind: 'gwp-bench-tax', version: 1, name, flavour: o.flavour, config: c,
+    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000), waitedS,
+    machine, cpuPlan: plan.description, load: loads, notes, processes, scenarios, goals, early, mix, soak, profiles, runs: records, discarded,
+  }
+  const base = resultBase(started, name)
+  const files = await writeResults(base, result, (charts) => taxMarkdown(result, charts), taxCharts(result), o.outDir)
+  log('\ngoals:')
+  for (const g of goals) log(`  ${g.status.padEnd(4)} ${g.text}: ${g.line}${g.note ? ` (${g.note})` : ''}`)
+  log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS - waitedS} s` +
+    (waitedS > 0 ? `, after waiting ${waitedS} s for the machine` : '') + ')')
+  return { files, result }
+}
