@@ -1,8 +1,10 @@
-// lab/run.ts: one command per benchmark experiment. Thin: parse argv, call the experiment, set the exit code.
-//   node dist/lab/run.js tax --quick          the tax table, quick flavour (< 5 min)
-//   node dist/lab/run.js tax                  the full flavour (rounds of 8 s, 10-minute soak; ~45 min)
-//   node dist/lab/run.js reuse --quick        the connection-reuse experiment
-//   node dist/lab/run.js containment --quick  a resilience experiment (lab/experiments/; list in `help`)
+// lab/run.ts: the lab's one command line: runs experiments by name. Thin: parse argv, run, set the exit code.
+//   npm run lab -- tax --quick                the tax table, quick flavour (< 5 min)
+//   npm run lab -- tax                        the full flavour (rounds of 8 s, 10-minute soak; ~45 min)
+//   npm run lab -- reuse --quick              the connection-reuse experiment
+//   npm run lab -- containment --quick        a resilience experiment (lab/experiments/; list in `help`)
+//   npm run lab -- all --quick                every resilience experiment in turn
+// (`npm run lab --` is `npm --prefix lab start --`: it builds the lab, then runs `node dist/lab/run.js`.)
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../testkit/load/duration.js'
 import { runTax } from './tax/run-tax.js'
@@ -11,19 +13,22 @@ import { TARGETS, type TargetId } from './tax/targets.js'
 import type { TaxConfig } from './tax/config.js'
 import { EXPERIMENTS, findExperiment } from './experiments/index.js'
 
-const USAGE = `usage: node dist/lab/run.js EXPERIMENT [options]
+const USAGE = `usage: npm run lab -- EXPERIMENT... [options]     (or, once built: node dist/lab/run.js EXPERIMENT... [options])
 
 experiments:
   tax      the tax table: direct, floor, gw (passthrough, +auth, +ratelimit, +breaker, full chain), fastify, nginx;
            ceiling, half-ceiling, 2,500 and 5,000 req/s, the topology mix, the early-answer check, goals PASS/MISS
   reuse    connection reuse: keep-alive on, off (upstream Connection: close), and a pool of 2 for 50 concurrent
 
-resilience experiments (lab/experiments; --quick, --name, --out; each waits while another benchmark runs):
+resilience experiments (lab/experiments):
 ${EXPERIMENTS.map((e) => `  ${e.id.padEnd(14)} ${e.summary}`).join('\n')}
+  all            every resilience experiment in turn
+
+Every experiment first waits until no other benchmark runs (at most 30 min for tax and reuse, 45 for the others).
 
 options:
   --quick              the quick flavour (minutes); default is the full one
-  --name NAME          result name (files lab/results/<date>-<name>.{json,md,svg})
+  --name NAME          result name (files lab/results/<date>-<name>.{json,md,svg}; one experiment only)
   --out DIR            write results there instead of lab/results/
   --rounds N           rounds of interleaved runs (tax)
   --duration D         measured window per run, e.g. 2s (tax, reuse)
@@ -32,7 +37,7 @@ options:
   --soak D             sustained run at the ceiling with fd/heap checks, e.g. 10m (0 = none)
   --no-profile         skip the CPU-profile phase
   --no-pin             do not pin processes to CPUs (same as GWP_NO_PIN=1)
-  --no-wait            tax/reuse: start at once even while another benchmark runs (default: wait up to 30 min)
+  --no-wait            start at once even while another benchmark runs
 Ctrl-C stops every process the run started.`
 
 function usage(msg: string): never {
@@ -41,20 +46,29 @@ function usage(msg: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [cmd, ...rest] = argv
-  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') { process.stdout.write(USAGE + '\n'); return }
-  let v
+  let parsed
   try {
-    v = parseArgs({
-      args: rest,
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
       options: {
         quick: { type: 'boolean' }, full: { type: 'boolean' }, name: { type: 'string' }, out: { type: 'string' },
         rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, targets: { type: 'string' },
         soak: { type: 'string' }, 'no-profile': { type: 'boolean' }, 'no-pin': { type: 'boolean' }, 'no-wait': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-    }).values
+    })
   } catch (e) { usage((e as Error).message) }
+  const { values: v, positionals } = parsed
+  if (v.help === true || positionals.length === 0 || positionals[0] === 'help') {
+    process.stdout.write(USAGE + '\n')
+    if (positionals.length === 0 && v.help !== true) process.exitCode = 2
+    return
+  }
+  const ids = positionals.flatMap((p) => (p === 'all' ? EXPERIMENTS.map((e) => e.id) : [p]))
+  for (const id of ids) if (id !== 'tax' && id !== 'reuse' && findExperiment(id) === undefined) usage(`unknown experiment ${JSON.stringify(id)}`)
+  if (v.name !== undefined && ids.length > 1) usage('--name needs a single experiment')
   const flavour = v.quick === true ? 'quick' : 'full'
   if (v['no-pin'] === true) process.env.GWP_NO_PIN = '1'
   const dur = (name: string, s: string | undefined): number | undefined => {
@@ -74,30 +88,22 @@ async function main(argv: string[]): Promise<void> {
   const soak = dur('soak', v.soak)
   if (soak !== undefined) overrides.soakMs = soak
   if (v['no-profile'] === true) overrides.profileMs = 0
+  let targets: TargetId[] | undefined
+  if (v.targets !== undefined) {
+    const known = new Set(TARGETS.map((t) => t.id as string))
+    targets = v.targets.split(',').map((s) => s.trim()).filter(Boolean) as TargetId[]
+    for (const t of targets) if (!known.has(t)) usage(`unknown target ${JSON.stringify(t)}`)
+  }
 
-  switch (cmd) {
-    case 'tax': {
-      let targets: TargetId[] | undefined
-      if (v.targets !== undefined) {
-        const known = new Set(TARGETS.map((t) => t.id as string))
-        targets = v.targets.split(',').map((s) => s.trim()).filter(Boolean) as TargetId[]
-        for (const t of targets) if (!known.has(t)) usage(`unknown target ${JSON.stringify(t)}`)
-      }
-      await runTax({ flavour, name: v.name, overrides, targets, outDir: v.out, waitForQuiet: v['no-wait'] !== true })
-      return
-    }
-    case 'reuse':
-      await runReuse({ flavour, name: v.name, durationMs: d, soakMs: soak, outDir: v.out, waitForQuiet: v['no-wait'] !== true })
-      return
-    default: {
-      const e = findExperiment(cmd)
-      if (e === undefined) usage(`unknown experiment ${JSON.stringify(cmd)}`)
-      await e.run({ flavour, name: v.name, outDir: v.out })
-    }
+  const common = { flavour, name: v.name, outDir: v.out, noWait: v['no-wait'] === true } as const
+  for (const id of ids) {
+    if (id === 'tax') await runTax({ ...common, overrides, targets })
+    else if (id === 'reuse') await runReuse({ ...common, durationMs: d, soakMs: soak })
+    else await findExperiment(id)!.run(common)
   }
 }
 
-main(process.argv.slice(2)).then(() => process.exit(0), (e: unknown) => {
+main(process.argv.slice(2)).then(() => process.exit(process.exitCode ?? 0), (e: unknown) => {
   process.stderr.write(`run: ${(e as Error)?.stack ?? String(e)}\n`)
   process.exit(1)
 })

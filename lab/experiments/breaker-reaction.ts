@@ -7,7 +7,7 @@ import { sleepUntil } from './common.js'
 import { BAD, BREAKER, HEALTHY, containmentPolicy, type Variant } from './containment-policy.js'
 import { firstIncrease, readings, type PollSample } from './timeline.js'
 import { gwReader, startPoller } from './poller.js'
-import { INERT_PASSIVE_HEALTH, setStubRules, startGwPolicy } from './rig.js'
+import { INERT_PASSIVE_HEALTH, setStubRules, startGwPolicy } from '../harness/rig.js'
 import { startTrace, type TraceRecord } from './tracer.js'
 
 export interface ReactionConfig { episodes: number; shiftS: number; badS: number; periodS: number; paymentsRate: number; pollMs: number }

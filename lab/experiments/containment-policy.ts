@@ -1,7 +1,7 @@
 // lab/experiments/containment-policy.ts: the containment experiment's upstream behaviours (stub rules) and its
 // variants' policies, shared by the main run and the breaker-reaction part.
 import type { RuleSpec } from '../../testkit/upstream/rules.js'
-import { INERT_PASSIVE_HEALTH, replicaList } from './rig.js'
+import { INERT_PASSIVE_HEALTH, replicaList } from '../harness/rig.js'
 
 export const HEALTHY: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 5, p99: 20 } }]
 export const BAD: RuleSpec[] = [{ path: '/', latency: { dist: 'lognormal', p50: 200, p99: 1000 }, error: { rate: '30%', status: 503 } }]

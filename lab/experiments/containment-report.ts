@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite'
 import type { LoadDigest } from '../harness/measure.js'
 import { mdTable, num } from '../harness/markdown.js'
-import { median } from '../harness/stats.js'
+import { median, quantile } from '../harness/stats.js'
 import { timelineSpec, toRows, type TimelineRow } from './charts.js'
 import type { Reaction } from './breaker-reaction.js'
 import type { ContainmentResult } from './containment.js'
@@ -25,13 +25,6 @@ export function classify(r: TraceRecord): ResponseClass {
   const fromUpstream = r.headers?.['x-stub-replica'] !== undefined
   if (fromUpstream) return r.status < 400 ? 'ok' : r.status >= 500 ? 'upstream_5xx' : 'other'
   return r.status === 503 ? 'gw_503' : r.status === 504 ? 'gw_504' : r.status === 502 ? 'gw_502' : 'other'
-}
-
-/** The q-quantile of a list (nearest rank), NaN when empty. */
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return NaN
-  const v = [...xs].sort((a, b) => a - b)
-  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))]
 }
 
 export interface PaymentsPhase { count: number; p50Ms: number; p99Ms: number; classes: Partial<Record<ResponseClass, number>> }

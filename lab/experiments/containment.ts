@@ -4,16 +4,16 @@
 // payments pile up? Then the breaker's reaction time over the phases of its one-second bucket (breaker-reaction.ts).
 // (Report and charts: containment-report.ts.)
 import { digestLoad } from '../harness/measure.js'
-import { startStubProcess } from '../harness/rig.js'
+import { groupPorts, setStubRules, startGwPolicy, startStubProcess } from '../harness/rig.js'
 import type { RuleSpec } from '../../testkit/upstream/rules.js'
 import { runReaction, type Reaction, type ReactionConfig } from './breaker-reaction.js'
-import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
+import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from '../harness/lifecycle.js'
+import { sleepUntil } from './common.js'
 import { BAD, CATALOG, HEALTHY, VARIANTS, containmentPolicy, type Variant } from './containment-policy.js'
 import { analyzeContainment, containmentCharts, containmentChecks, containmentMarkdown, type ContainmentRun } from './containment-report.js'
 import { runPhasedLoad } from './phases.js'
 import { combine, gwReader, startPoller, stubReader } from './poller.js'
 import { formatChecks } from './report.js'
-import { groupPorts, setStubRules, startGwPolicy } from './rig.js'
 import { startTrace } from './tracer.js'
 
 export interface ContainmentConfig {

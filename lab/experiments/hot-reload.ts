@@ -4,13 +4,13 @@
 // within a second, and the refused one must leave the previous version serving. (Report: hot-reload-report.ts.)
 import { writeFileSync } from 'node:fs'
 import { digestLoad } from '../harness/measure.js'
-import { startStubProcess } from '../harness/rig.js'
-import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
+import { call, groupPorts, replicaList, startGwPolicy, startStubProcess } from '../harness/rig.js'
+import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from '../harness/lifecycle.js'
+import { sleepUntil } from './common.js'
 import { analyzeReload, reloadCharts, reloadChecks, reloadMarkdown, type ReloadRun, type ReloadShot } from './hot-reload-report.js'
 import { runPhasedLoad } from './phases.js'
 import { gwReader, startPoller } from './poller.js'
 import { formatChecks } from './report.js'
-import { call, groupPorts, replicaList, startGwPolicy } from './rig.js'
 import { startTrace } from './tracer.js'
 
 export interface ReloadConfig {

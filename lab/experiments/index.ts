@@ -1,5 +1,5 @@
 // lab/experiments/index.ts: the resilience experiments by name, for lab/run.ts and lab/run.ts.
-import type { ExperimentOptions } from './common.js'
+import type { ExperimentOptions } from '../harness/lifecycle.js'
 import { runContainment } from './containment.js'
 import { runFaults } from './faults.js'
 import { runHotReload } from './hot-reload.js'
@@ -8,7 +8,7 @@ import { runRetryStorm } from './retry-storm.js'
 import { runRolling } from './rolling.js'
 import { runStageCost } from './stage-cost.js'
 
-export type { ExperimentOptions, Flavour } from './common.js'
+export type { ExperimentOptions, Flavour } from '../harness/lifecycle.js'
 
 export interface ExperimentDef {
   id: string

@@ -4,15 +4,15 @@
 // 401s once gw's cache has refreshed. (Report and charts: jwks-rotation-report.ts.)
 import { digestLoad } from '../harness/measure.js'
 import { parseDuration } from '../../testkit/load/duration.js'
-import { startIdpProcess, startStubProcess } from '../harness/rig.js'
+import { call, groupPorts, replicaList, startGwPolicy, startIdpProcess, startStubProcess } from '../harness/rig.js'
 import { readLoadTokens } from '../../testkit/idp/load-tokens.js'
 import type { MixEntry } from '../../testkit/load/index.js'
-import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
+import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from '../harness/lifecycle.js'
+import { sleepUntil } from './common.js'
 import { analyzeRotation, rotationChecks, rotationCharts, rotationMarkdown, type RotationRun } from './jwks-rotation-report.js'
 import { runPhasedLoad } from './phases.js'
 import { gwReader, startPoller } from './poller.js'
 import { formatChecks } from './report.js'
-import { call, groupPorts, replicaList, startGwPolicy } from './rig.js'
 import { startTrace } from './tracer.js'
 
 export interface RotationConfig {

@@ -1,6 +1,6 @@
 // lab/experiments/report.ts: the parts every experiment's markdown shares — the header (when, which commit,
 // where each process ran, how loaded the shared machine was, notes), verdict lines and the chart links.
-import type { ResultHeader } from './common.js'
+import type { ResultHeader } from '../harness/lifecycle.js'
 
 /** The header block: title, run facts, CPU placement, `uptime` readings through the run, notes, then `intro`. */
 export function headerMarkdown(h: ResultHeader, title: string, intro: string[]): string[] {

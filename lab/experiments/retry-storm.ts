@@ -3,14 +3,14 @@
 // no breaker) against the safe configuration (`retry 1` idempotent only, `budget 10%`, a breaker): how many
 // upstream attempts does each client request turn into? (Report and charts: retry-storm-report.ts.)
 import { digestLoad } from '../harness/measure.js'
-import { startStubProcess, type StubProcess } from '../harness/rig.js'
+import { groupPorts, INERT_PASSIVE_HEALTH, replicaList, setStubRules, startGwPolicy, startStubProcess, type StubProcess } from '../harness/rig.js'
 import type { RuleSpec } from '../../testkit/upstream/rules.js'
-import { runExperiment, sleepUntil, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
+import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from '../harness/lifecycle.js'
+import { sleepUntil } from './common.js'
 import { runPhasedLoad } from './phases.js'
 import { combine, gwReader, startPoller, stubReader } from './poller.js'
 import { formatChecks } from './report.js'
 import { analyzeStorm, stormChecks, stormCharts, stormMarkdown, type StormRun } from './retry-storm-report.js'
-import { INERT_PASSIVE_HEALTH, groupPorts, replicaList, setStubRules, startGwPolicy } from './rig.js'
 
 export interface StormConfig {
   rounds: number

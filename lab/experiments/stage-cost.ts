@@ -11,14 +11,13 @@ import { performance } from 'node:perf_hooks'
 import { interleave } from '../harness/interleave.js'
 import { drive, measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
 import { distFile } from '../harness/paths.js'
-import { startIdpProcess, startStubProcess } from '../harness/rig.js'
+import { groupPorts, replicaList, startGwPolicy, startIdpProcess, startStubProcess } from '../harness/rig.js'
 import { readLoadTokens } from '../../testkit/idp/load-tokens.js'
 import type { MixEntry } from '../../testkit/load/index.js'
 import { runBenchFile } from '../../bench/runtime/kit/runner.js'
 import { TRACEPARENT } from '../tax/targets.js'
-import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from './common.js'
+import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from '../harness/lifecycle.js'
 import { formatChecks } from './report.js'
-import { groupPorts, replicaList, startGwPolicy } from './rig.js'
 import {
   gwSideLatency, latestTaxFigures, microFigures, parseAccessLog, stageCharts, stageChecks, stageMarkdown, summarizeStages,
   type GwSide, type MicroFigure, type RunWindow, type StageRow, type TaxFigures,

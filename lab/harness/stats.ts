@@ -10,6 +10,13 @@ export function median(xs: readonly number[]): number {
   return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2
 }
 
+/** The q-quantile of a list (nearest rank), NaN when empty. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return NaN
+  const v = [...xs].sort((a, b) => a - b)
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))]
+}
+
 export function minMax(xs: readonly number[]): [number, number] {
   const v = xs.filter((x) => Number.isFinite(x))
   return v.length === 0 ? [NaN, NaN] : [Math.min(...v), Math.max(...v)]

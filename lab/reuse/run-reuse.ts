@@ -2,23 +2,20 @@
 // keep-alive on (the default), keep-alive off (the upstream answers `Connection: close`, so every request opens a
 // connection) and a pool too small for the load (`pool connections 2` under 50 concurrent requests) — measuring
 // new upstream connections per second, p99, req/s and open fds, and the reuse ratio over a soak.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { interleave } from '../harness/interleave.js'
-import { machineInfo, sampleLoad } from '../harness/machine.js'
-import { startRun, type RunHeader } from '../harness/run-start.js'
+import { runExperiment, writeExperiment, type ExperimentOptions, type Flavour, type ResultHeader } from '../harness/lifecycle.js'
 import { measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
-import { closeControl, gwUpstreamCounters, scrapeGw } from '../harness/metrics-text.js'
-import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
+import { gwUpstreamCounters, scrapeGw } from '../harness/metrics-text.js'
+import type { WrittenFiles } from '../harness/results-io.js'
 import { startGw, startStubProcess, type GwProcess } from '../harness/rig.js'
 import { tinyGwp } from '../harness/topology.js'
 import { countProcFds } from '../probe/tree-reader.js'
 import { reuseCharts, reuseMarkdown } from './report.js'
 import { summarizeVariants, type VariantSummary } from './summary.js'
 
-export type ReuseFlavour = 'quick' | 'full'
+export type ReuseFlavour = Flavour
 
 export interface Variant {
   id: 'keepalive' | 'no-keepalive' | 'small-pool'
@@ -68,21 +65,15 @@ export interface SoakReuse {
   p99: number
 }
 
-export interface ReuseResult extends RunHeader {
-  kind: 'gwp-bench-reuse'
-  version: 1
-  name: string
-  flavour: ReuseFlavour
+export interface ReuseResult extends ResultHeader {
   config: ReuseConfig
-  /** Time spent waiting for other benchmarks / a busy machine before measuring (included in durationS). */
-  waitedS: number
   variants: readonly Variant[]
   scenarios: { id: string; title: string; spec: LoadSpec; summary: VariantSummary[] }[]
   soak: SoakReuse[]
   runs: (RunRecord & { fds: { median: number; max: number } })[]
 }
 
-export interface ReuseRunOptions { flavour: ReuseFlavour; name?: string; durationMs?: number; soakMs?: number; outDir?: string; log?: (s: string) => void; waitForQuiet?: boolean }
+export interface ReuseRunOptions extends ExperimentOptions { durationMs?: number; soakMs?: number }
 
 /** Counts a process's open fds every 100 ms while `work` runs: churning connections show in the max, not at the ends. */
 async function withFdSampler<T>(pid: number, work: () => Promise<T>): Promise<{ value: T; median: number; max: number }> {
@@ -96,17 +87,11 @@ async function withFdSampler<T>(pid: number, work: () => Promise<T>): Promise<{ 
 }
 
 export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFiles; result: ReuseResult }> {
-  const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'))
   const c: ReuseConfig = { ...CONFIGS[o.flavour], ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), ...(o.soakMs !== undefined ? { soakMs: o.soakMs } : {}) }
-  const name = o.name ?? `reuse-${o.flavour}`
-  const started = new Date()
-  const machine = machineInfo()
-  const { loads, notes, waitedS, clock0, plan, sup } = await startRun({ log, title: `gwp connection reuse (${o.flavour})`, machine, wait: o.waitForQuiet !== false, maxWaitMs: 30 * 60_000 })
-  const dir = mkdtempSync(join(tmpdir(), 'gwp-reuse-'))
-  const runs: ReuseResult['runs'] = []
-  const soak: SoakReuse[] = []
-  const scenarios: ReuseResult['scenarios'] = []
-  try {
+  const { header, value } = await runExperiment('reuse', { maxWaitMs: 30 * 60_000, ...o }, 'gwp connection reuse', async ({ sup, dir, log, clock0, mark }) => {
+    const runs: ReuseResult['runs'] = []
+    const soak: SoakReuse[] = []
+    const scenarios: ReuseResult['scenarios'] = []
     const rule = { path: '/', latency: c.upstreamLatencyMs }
     const stub = await startStubProcess(sup, dir, {
       seed: 1,
@@ -135,7 +120,7 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
     ]
     for (const p of plans) {
       log(`\n${p.title}`)
-      loads.push(sampleLoad(p.id))
+      mark(p.id)
       for (const slot of interleave(VARIANTS, c.rounds)) {
         const gw = gws.get(slot.target.id)!
         const s = await withFdSampler(gw.child.pid, () => measure(p.id, slot.round, target(slot.target), p.spec, ctx))
@@ -149,7 +134,7 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
     }
 
     log(`\nsoak: ${c.soakMs / 1000} s per variant at ${c.concurrency} concurrent, reuse ratio = dispatched / opened`)
-    loads.push(sampleLoad('soak'))
+    mark('soak')
     for (const v of VARIANTS) {
       const gw = gws.get(v.id)!
       const spec: LoadSpec = { model: 'closed', concurrency: c.concurrency, durationMs: c.soakMs, warmupMs: c.warmupMs }
@@ -170,22 +155,9 @@ export async function runReuse(o: ReuseRunOptions): Promise<{ files: WrittenFile
       log(`  ${v.id.padEnd(13)} ${dispatched} dispatched over ${opened} new connections: ${Number.isFinite(row.steadyRatio) ? row.steadyRatio.toFixed(1) : '∞'} requests/connection ` +
         `(cumulative since start ${Number.isFinite(row.cumulativeRatio) ? row.cumulativeRatio.toFixed(1) : '∞'}), ${row.newConnectionsPerS.toFixed(1)} new conns/s, fds max ${s.max}`)
     }
-  } finally {
-    log('\nstopping benchmark processes…')
-    await sup.stopAll()
-    sup.dispose()
-    await closeControl()
-    rmSync(dir, { recursive: true, force: true })
-  }
-  loads.push(sampleLoad('end'))
-  const finished = new Date()
-  const result: ReuseResult = {
-    kind: 'gwp-bench-reuse', version: 1, name, flavour: o.flavour, config: c,
-    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000), waitedS,
-    machine, cpuPlan: plan.description, load: loads, notes, variants: VARIANTS, scenarios, soak, runs,
-  }
-  const files = await writeResults(resultBase(started, name), result, (charts) => reuseMarkdown(result, charts), reuseCharts(result), o.outDir)
-  log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS - waitedS} s` +
-    (waitedS > 0 ? `, after waiting ${waitedS} s for the machine` : '') + ')')
+    return { scenarios, soak, runs }
+  })
+  const result: ReuseResult = { ...header, config: c, variants: VARIANTS, ...value }
+  const files = await writeExperiment(result, (charts) => reuseMarkdown(result, charts), reuseCharts(result), o)
   return { files, result }
 }

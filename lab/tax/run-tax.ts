@@ -1,22 +1,17 @@
 // lab/tax/run-tax.ts: the tax table run end to end — start the stub upstream (the topology's 36 replicas), the
 // IdP, gw and the peers, pinned; run the scenarios interleaved; check the early-answer case, the topology mix, the
 // soak and a CPU profile; stop everything; write lab/results/<date>-<name>.{json,md} and the SVG charts.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
-import { request } from 'undici'
 import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { request } from 'undici'
 import { readLoadTokens } from '../../testkit/idp/load-tokens.js'
 import type { MixEntry } from '../../testkit/load/index.js'
 import { parsePeerLine, peerScript, PEER_LINE_RE, type HostPort } from '../peers/common.js'
 import { monotonicUs, summarizeProfileDir, type ProfileSummary } from '../harness/cpu-profile.js'
 import { interleave } from '../harness/interleave.js'
-import { machineInfo, sampleLoad } from '../harness/machine.js'
-import { startRun, type RunHeader } from '../harness/run-start.js'
+import { runExperiment, writeExperiment, type ExperimentOptions, type ResultHeader } from '../harness/lifecycle.js'
 import { drive, measure, type LoadSpec, type MeasureContext, type MeasureTarget, type RunRecord } from '../harness/measure.js'
-import { closeControl } from '../harness/metrics-text.js'
-import { resultBase, shortPath, writeResults, type WrittenFiles } from '../harness/results-io.js'
+import type { WrittenFiles } from '../harness/results-io.js'
 import { startGw, startIdpProcess, startPeer, startStubProcess, type GwProcess, type PeerProcess, type StubProcess } from '../harness/rig.js'
 import type { Child, Supervisor } from '../harness/supervisor.js'
 import { freePortStubConfig, loadTopology, portMap, remapTopologyGwp, tinyGwp } from '../harness/topology.js'
@@ -29,18 +24,12 @@ import { runSoak, type SoakResult } from './soak.js'
 import { ratios, summarize, type RatioRow, type TargetSummary } from './summary.js'
 import { smallRoutesMix, targetDef, targetMix, topologyMix, TARGETS, type TargetId } from './targets.js'
 
-export interface TaxRunOptions {
+export interface TaxRunOptions extends ExperimentOptions {
   flavour: Flavour
-  /** Result name (default `tax-<flavour>`). */
-  name?: string
   /** Change any setting of the flavour (rounds, durations…). */
   overrides?: Partial<TaxConfig>
   /** Run only these targets (default all; 'direct' is always added, the goals need it). */
   targets?: TargetId[]
-  outDir?: string
-  log?: (line: string) => void
-  /** Wait until no other benchmark runs on the machine before starting (default true). */
-  waitForQuiet?: boolean
 }
 
 export interface ScenarioResult {
@@ -52,14 +41,8 @@ export interface ScenarioResult {
   ratios: RatioRow[]
 }
 
-export interface TaxResult extends RunHeader {
-  kind: 'gwp-bench-tax'
-  version: 1
-  name: string
-  flavour: Flavour
+export interface TaxResult extends ResultHeader {
   config: TaxConfig
-  /** Time spent waiting for other benchmarks / a busy machine before measuring. */
-  waitedS: number
   processes: { name: string; pid: number }[]
   scenarios: ScenarioResult[]
   goals: GoalResult[]
@@ -150,8 +133,7 @@ async function prime(c: TaxConfig, targets: Map<TargetId, MeasureTarget>, log: (
   for (const t of targets.values()) await drive(t.url, t.mix, { model: 'closed', concurrency: 16, durationMs: c.primeMs, warmupMs: 0 }, c.primeMs)
 }
 
-async function startRig(sup: Supervisor, c: TaxConfig, wanted: Set<TargetId>, notes: string[], log: (s: string) => void): Promise<Rig> {
-  const dir = mkdtempSync(join(tmpdir(), 'gwp-tax-'))
+async function startRig(sup: Supervisor, dir: string, c: TaxConfig, wanted: Set<TargetId>, notes: string[], log: (s: string) => void): Promise<Rig> {
   const topo = loadTopology()
   const sc = topo.sidecar
   log(`starting the stub upstream (${Object.values(sc.upstreams).reduce((n, u) => n + u.ports.length, 0)} replicas of the topology, free ports)…`)
@@ -236,26 +218,19 @@ async function profilePhase(rig: Rig, c: TaxConfig, which: TargetId[], log: (s: 
 export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; result: TaxResult }> {
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'))
   const c: TaxConfig = { ...FLAVOURS[o.flavour], ...(o.overrides ?? {}) }
-  const name = o.name ?? `tax-${o.flavour}`
-  const started = new Date()
-  const machine = machineInfo()
-  const { loads, notes, waitedS, clock0, plan, sup } = await startRun({ log, title: `gwp tax table (${o.flavour})`, machine, wait: o.waitForQuiet !== false, maxWaitMs: 30 * 60_000 })
   const wanted = new Set<TargetId>(o.targets ?? TARGETS.map((t) => t.id))
   wanted.add('direct')
-  if (!machine.nginx && wanted.has('nginx')) log('skipped: nginx not installed')
-
-  let rig: Rig | null = null
-  const records: RunRecord[] = []
-  const discarded: DiscardedRun[] = []
-  const scenarios: ScenarioResult[] = []
-  let early: EarlyResult[] = []
-  let mix: TaxResult['mix'] = null
-  let soak: SoakResult | null = null
-  let profiles: TaxResult['profiles'] = []
-  let processes: { name: string; pid: number }[] = []
-  try {
-    rig = await startRig(sup, c, wanted, notes, log)
-    processes = sup.children().map((ch) => ({ name: ch.name, pid: ch.pid }))
+  const { header, value } = await runExperiment('tax', { maxWaitMs: 30 * 60_000, ...o }, 'gwp tax table', async ({ sup, dir, notes, clock0, machine, mark }) => {
+    if (!machine.nginx && wanted.has('nginx')) log('skipped: nginx not installed')
+    const records: RunRecord[] = []
+    const discarded: DiscardedRun[] = []
+    const scenarios: ScenarioResult[] = []
+    const early: EarlyResult[] = []
+    let mix: TaxResult['mix'] = null
+    let soak: SoakResult | null = null
+    let profiles: TaxResult['profiles'] = []
+    const rig = await startRig(sup, dir, c, wanted, notes, log)
+    const processes = sup.children().map((ch) => ({ name: ch.name, pid: ch.pid }))
     const targets = buildTargets(rig, wanted)
     for (const [id, t] of targets) await smoke(id, t.url, t.mix[0])
     const ctx: MeasureContext = { stubControlUrl: rig.stub.url('users-1'), upstreamProbe: rig.stub.probe, clock0 }
@@ -269,7 +244,7 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
     const halfRate = halfCeilingRate(new Map(ceilSummary.map((s) => [s.target, s.rps])))
     const plans = [ceiling, ...ratePlans(c, halfRate, order)]
     for (const p of plans.slice(1)) {
-      loads.push(sampleLoad(p.id))
+      mark(p.id)
       records.push(...await runScenario(p, c, targets, ctx, discarded, log))
     }
     for (const p of plans) {
@@ -281,7 +256,7 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
     }
 
     // The early-answer case, through every proxy (gw through a one-route policy that forwards /early as is).
-    loads.push(sampleLoad('early'))
+    mark('early')
     log('\nupstream answers before reading the body: 1 MB POST to /early, then the next request on the same connection')
     const gwEarlyPolicy = join(rig.dir, 'early.gwp')
     writeFileSync(gwEarlyPolicy, tinyGwp({ replicas: rig.users.map((u) => `${u.host}:${u.port}`), timeout: '10s' }))
@@ -297,7 +272,7 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
 
     // (c) the topology mix through gw, with a small-request latency stream beside it.
     if (targets.has('gw-pass') && c.mixRounds > 0) {
-      loads.push(sampleLoad('mix'))
+      mark('mix')
       const sc = loadTopology().sidecar
       const tm = topologyMix(sc, rig.tokens)
       const mixTarget: MeasureTarget = { name: 'gw-mix', url: rig.gw.url, mix: tm.mix, probe: rig.gw.probe, gwAdminUrl: rig.gw.adminUrl }
@@ -323,7 +298,7 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
 
     // The soak (full flavour): gw passthrough at the ceiling, fd and heap checked for growth.
     if (c.soakMs > 0 && targets.has('gw-pass')) {
-      loads.push(sampleLoad('soak'))
+      mark('soak')
       log(`\nsoak: gw passthrough at the ceiling for ${Math.round(c.soakMs / 60_000)} min in ${c.soakWindowMs / 1000} s windows`)
       const s = await runSoak(targets.get('gw-pass')!, ceiling.spec, c.soakMs, c.soakWindowMs, ctx, log)
       soak = s.result
@@ -332,34 +307,19 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
     }
 
     if (c.profileMs > 0 && targets.has('gw-pass')) {
-      loads.push(sampleLoad('profile'))
+      mark('profile')
       log('\nCPU profiles (separate gw processes with --cpu-prof; not part of the table)')
       profiles = await profilePhase(rig, c, ['gw-pass', 'gw-full'].filter((t) => targets.has(t as TargetId)) as TargetId[], log)
       for (const p of profiles) {
         log(`  ${p.label}: top self time — ` + p.summary.top.slice(0, 6).map((t) => `${t.fn} ${(t.selfShare * 100).toFixed(1)}%`).join(', '))
       }
     }
-  } finally {
-    log('\nstopping benchmark processes…')
-    await sup.stopAll()
-    sup.dispose()
-    await closeControl()
-    if (rig !== null) rmSync(rig.dir, { recursive: true, force: true })
-  }
-  loads.push(sampleLoad('end'))
-
-  const goals = evaluateGoals(records, { ceiling: SCENARIO.ceiling, half: SCENARIO.half, r2500: SCENARIO.rate(2500), r5000: SCENARIO.rate(5000) })
-  const finished = new Date()
-  const result: TaxResult = {
-    kind: 'gwp-bench-tax', version: 1, name, flavour: o.flavour, config: c,
-    startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationS: Math.round((finished.getTime() - started.getTime()) / 1000), waitedS,
-    machine, cpuPlan: plan.description, load: loads, notes, processes, scenarios, goals, early, mix, soak, profiles, runs: records, discarded,
-  }
-  const base = resultBase(started, name)
-  const files = await writeResults(base, result, (charts) => taxMarkdown(result, charts), taxCharts(result), o.outDir)
+    return { processes, scenarios, early, mix, soak, profiles, runs: records, discarded }
+  })
+  const goals = evaluateGoals(value.runs, { ceiling: SCENARIO.ceiling, half: SCENARIO.half, r2500: SCENARIO.rate(2500), r5000: SCENARIO.rate(5000) })
+  const result: TaxResult = { ...header, config: c, ...value, goals }
   log('\ngoals:')
   for (const g of goals) log(`  ${g.status.padEnd(4)} ${g.text}: ${g.line}${g.note ? ` (${g.note})` : ''}`)
-  log(`\nwrote ${shortPath(files.md)}, ${shortPath(files.json)} and ${files.svgs.length} charts (${result.durationS - waitedS} s` +
-    (waitedS > 0 ? `, after waiting ${waitedS} s for the machine` : '') + ')')
+  const files = await writeExperiment(result, (charts) => taxMarkdown(result, charts), taxCharts(result), o)
   return { files, result }
 }

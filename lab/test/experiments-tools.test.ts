@@ -96,7 +96,7 @@ test('the timeline chart stacks its panels, colours series alike, and marks even
 
 test('a benchmark that only waits its turn is not active; one that started processes is', async () => {
   const { spawn } = await import('node:child_process')
-  const { isActive } = await import('../experiments/quiet.js')
+  const { isActive } = await import('../harness/quiet.js')
   const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
   const parent = spawn(process.execPath, ['-e', "require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); setInterval(() => {}, 1000)"], { stdio: 'ignore' })
   try {

@@ -1,10 +1,8 @@
 // bench/runtime/kit/stage-env.ts: what the real stage factories need to run in a benchmark process — a
 // StageEnv with fresh metrics, a logger writing to /dev/null, and shared state kept in a plain Map — plus a
 // loopback JWKS endpoint and token signer, so `auth` verifies real tokens once in setup and every timed
-// call is a verified-token cache hit. Setup only: nothing here is timed.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+// call is a verified-token cache hit (the mock IdP of testkit/idp). Setup only: nothing here is timed.
+import { startIdp } from '../../../testkit/idp/index.js'
 import type { BundleIR } from '../../../config/ir.js'
 import { DEFAULT_SETTINGS, type Settings } from '../../../config/settings.js'
 import { createLogger } from '../../../runtime/access-log.js'
@@ -37,7 +35,7 @@ export function createBenchEnv(ir: Pick<BundleIR, 'jwtProviders'>, settings: Set
   }
 }
 
-/** A one-key (ES256) identity provider on 127.0.0.1, port 0: serves the JWKS and signs tokens in-process. */
+/** A one-key (ES256) identity provider on 127.0.0.1, port 0 (testkit/idp): serves the JWKS and signs tokens in-process. */
 export interface LoopbackIdp {
   /** `http://127.0.0.1:<port>/`: use it as both issuer and JWKS origin. */
   origin: string
@@ -47,24 +45,12 @@ export interface LoopbackIdp {
   close(): Promise<void>
 }
 
-export const JWKS_PATH = '/.well-known/jwks.json'
-
 export async function startLoopbackIdp(): Promise<LoopbackIdp> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256')
-  const kid = 'micro-bench-1'
-  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] })
-  const server: Server = createServer((req, res) => {
-    if (req.url === JWKS_PATH) { res.writeHead(200, { 'content-type': 'application/json' }); res.end(jwks) } else { res.writeHead(404); res.end() }
-  })
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()) })
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-  const key: CryptoKey = privateKey
+  const idp = await startIdp({ algorithms: ['ES256'], admin: false })
   return {
-    origin,
-    jwksUrl: origin.slice(0, -1) + JWKS_PATH,
-    sign: (sub, aud) => new SignJWT({ tid: 'tenant-1' })
-      .setProtectedHeader({ alg: 'ES256', kid }).setIssuer(origin).setAudience(aud).setSubject(sub)
-      .setIssuedAt().setExpirationTime('1h').sign(key),
-    close: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
+    origin: idp.issuer,
+    jwksUrl: idp.jwksUrl,
+    sign: (sub, aud) => idp.sign({ tid: 'tenant-1' }, { subject: sub, audience: aud, expiresIn: 3600 }),
+    close: () => idp.close(),
   }
 }

@@ -1,8 +1,8 @@
-// lab/experiments/quiet.ts: the machine is two cores shared with other engineers' benchmarks, so an experiment
+// lab/harness/quiet.ts: the machine is two cores shared with other engineers' benchmarks, so an experiment
 // waits until none is running (other than itself and its own children) before it measures anything.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { cpuBusy } from '../harness/cpu-plan.js'
+import { cpuBusy } from './cpu-plan.js'
 import { clockTicks, processTree } from '../probe/tree-reader.js'
 
 /** Command lines that are benchmarks: the tax/reuse runner, the micro-benchmarks, these experiments. */
