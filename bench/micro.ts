@@ -1,4 +1,4 @@
-// bench/micro.ts: runs the runtime micro-benchmarks (bench/runtime/*.bench.ts), each file in a fresh process,
+// bench/micro.ts: runs the micro-benchmarks (bench/runtime/*.bench.ts, bench/compiler/*.bench.ts), each file in a fresh process,
 // and compares them with bench/baseline.json. Thin: parse argv, run, print, set the exit code.
 //   node dist/bench/micro.js                      every file, compared with the baseline
 //   node dist/bench/micro.js --filter e2e         cases whose `file/case` contains "e2e" (case-insensitive)
@@ -17,7 +17,7 @@ import { matchesFilter } from './runtime/kit/suite.js'
 
 const USAGE = `usage: node dist/bench/micro.js [options]
 
-Runs every dist/bench/runtime/*.bench.js in its own node --expose-gc process, prints each file's table
+Runs every dist/bench/{runtime,compiler}/*.bench.js in its own node --expose-gc process, prints each file's table
 (ns/op, p99, ops/s, bytes allocated per op), then compares with bench/baseline.json.
 
 options:
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   const allocOps = positive('alloc-ops', v['alloc-ops'])
   const baselineFile = v.baseline ?? BASELINE_FILE
   const files = listBenchFiles()
-  if (files.length === 0) usage('no dist/bench/runtime/*.bench.js: run `npm run build` first')
+  if (files.length === 0) usage('no dist/bench/{runtime,compiler}/*.bench.js: run `npm run build` first')
   if (v.list === true) { for (const f of files) process.stdout.write(f + '\n'); return 0 }
 
   const baseline = parseBaseline(existsSync(baselineFile) ? readFileSync(baselineFile, 'utf8') : null)
@@ -104,13 +104,19 @@ async function main(argv: string[]): Promise<number> {
 
   if (v['update-baseline'] === true) {
     const partial = v.filter !== undefined || outcomes.some(o => !o.ok)
+    const fresh = {
+      at: end.at, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', commit: commit(), load: [start, end] as [LoadReading, LoadReading],
+      note: 'shared 2-core machine: other benchmarks may have been running; compare load averages before trusting a time change',
+    }
+    // A merged run keeps the header of the run that recorded the other cases, and says what it added and when.
+    const merged = (prev: Baseline['recorded']): Baseline['recorded'] => ({
+      ...prev,
+      note: `${prev.note ?? ''}; merged ${Object.keys(cur).join(', ')} at ${fresh.at} (commit ${fresh.commit ?? '?'}, load average ${fmtLoad(start)} → ${fmtLoad(end)})`,
+    })
     const next: Baseline = {
       format: BASELINE_FORMAT,
       version: 1,
-      recorded: {
-        at: end.at, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', commit: commit(), load: [start, end],
-        note: 'shared 2-core machine: other benchmarks may have been running; compare load averages before trusting a time change',
-      },
+      recorded: partial && baseline !== null ? merged(baseline.recorded) : fresh,
       // A filtered or partly failed run replaces only the cases it measured.
       cases: { ...(partial ? baseline?.cases ?? {} : {}), ...cur },
     }

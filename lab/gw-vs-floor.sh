@@ -5,7 +5,7 @@
 #   1. strace -c over a 3 s closed-loop run: system calls per request (needs strace; skipped without it);
 #   2. --cpu-prof over an 8 s closed-loop run: self time per function in µs per request (process life, so
 #      start-up functions such as module compilation show too), and the difference gw − floor, largest first.
-# Run after `npm run build`:  bash lab/gw-vs-floor.sh [ROWS]    (docs/FINDINGS.md, "What bounds throughput")
+# Run after `npm run build && npm --prefix lab run build`:  bash lab/gw-vs-floor.sh [ROWS]    (docs/FINDINGS.md, "What bounds throughput")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-25}

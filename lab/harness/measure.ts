@@ -6,6 +6,7 @@ import type { LatencySummary } from '../../testkit/load/histogram.js'
 import type { SecondSample } from '../../testkit/load/result.js'
 import type { ProbeResult, TreeProbeResult } from '../probe/types.js'
 import { gwUpstreamCounters, scrapeGw, stubTotals } from './metrics-text.js'
+import type { ByRound } from './stats.js'
 import type { ProbeDriver } from './rig.js'
 
 export interface LoadSpec {
@@ -226,4 +227,29 @@ export async function measure(scenario: string, round: number, target: MeasureTa
     gw: w0.gw === null || gw1 === null ? null : { opened: gw1.opened - w0.gw.opened, dispatched: gw1.dispatched - w0.gw.dispatched },
     ...(sideDigest === undefined ? {} : { companion: sideDigest }),
   }
+}
+
+/** One number of a run (null when the run did not measure it). */
+export type Metric = (r: RunRecord) => number | null
+
+export const METRICS = {
+  rps: (r: RunRecord) => r.load.rps,
+  p50: (r: RunRecord) => r.load.latencyMs.p50,
+  p99: (r: RunRecord) => r.load.latencyMs.p99,
+  p999: (r: RunRecord) => r.load.latencyMs.p999,
+  cpu: (r: RunRecord) => r.proxy?.cpuUsPerRequest ?? null,
+  heap: (r: RunRecord) => r.proxy?.heapBytesPerRequest ?? null,
+  perCore: (r: RunRecord) => (r.proxy === null || r.proxy.cpuShare <= 0 ? null : r.load.rps / r.proxy.cpuShare),
+  cpuShare: (r: RunRecord) => r.proxy?.cpuShare ?? null,
+} satisfies Record<string, Metric>
+
+/** round → metric for one target of one scenario. */
+export function byRound(records: RunRecord[], scenario: string, target: string, f: Metric): ByRound {
+  const m: ByRound = new Map()
+  for (const r of records) {
+    if (r.scenario !== scenario || r.target !== target) continue
+    const v = f(r)
+    if (v !== null && Number.isFinite(v)) m.set(r.round, v)
+  }
+  return m
 }

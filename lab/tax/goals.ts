@@ -1,8 +1,7 @@
 // lab/tax/goals.ts: the gateway's performance goals, each computed from paired (same-round) runs of the tax
 // table and checked with its gap: PASS/MISS by how much, or n/a when a target it needs did not run.
-import type { RunRecord } from '../harness/measure.js'
 import { checkGoal, diff, median, paired, ratio, type ByRound, type GoalResult, type GoalSpec } from '../harness/stats.js'
-import { byRound, METRICS } from './summary.js'
+import { byRound, METRICS, type RunRecord } from '../harness/measure.js'
 
 export interface GoalScenarios {
   /** The closed-model ceiling scenario. */

@@ -1,6 +1,6 @@
 // lab/tax/summary.ts: from the interleaved runs of a scenario to one row per target (medians over rounds) and
 // the ratios that are the result (gw over direct, floor and fastify, paired within each round).
-import type { RunRecord } from '../harness/measure.js'
+import { byRound, METRICS, type Metric, type RunRecord } from '../harness/measure.js'
 import { diff, median, minMax, paired, ratio, type ByRound } from '../harness/stats.js'
 
 export interface TargetSummary {
@@ -32,30 +32,6 @@ export interface TargetSummary {
   errors: number
   completed: number
   warnings: string[]
-}
-
-type Metric = (r: RunRecord) => number | null
-
-export const METRICS = {
-  rps: (r: RunRecord) => r.load.rps,
-  p50: (r: RunRecord) => r.load.latencyMs.p50,
-  p99: (r: RunRecord) => r.load.latencyMs.p99,
-  p999: (r: RunRecord) => r.load.latencyMs.p999,
-  cpu: (r: RunRecord) => r.proxy?.cpuUsPerRequest ?? null,
-  heap: (r: RunRecord) => r.proxy?.heapBytesPerRequest ?? null,
-  perCore: (r: RunRecord) => (r.proxy === null || r.proxy.cpuShare <= 0 ? null : r.load.rps / r.proxy.cpuShare),
-  cpuShare: (r: RunRecord) => r.proxy?.cpuShare ?? null,
-} satisfies Record<string, Metric>
-
-/** round → metric for one target of one scenario. */
-export function byRound(records: RunRecord[], scenario: string, target: string, f: Metric): ByRound {
-  const m: ByRound = new Map()
-  for (const r of records) {
-    if (r.scenario !== scenario || r.target !== target) continue
-    const v = f(r)
-    if (v !== null && Number.isFinite(v)) m.set(r.round, v)
-  }
-  return m
 }
 
 const med = (rs: RunRecord[], f: Metric): number | null => {

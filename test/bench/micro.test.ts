@@ -4,13 +4,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { BYTES_SLACK, compareCase, compareRuns, countFlags, formatComparison, parseBaseline, type CaseNumbers } from '../../bench/runtime/kit/compare.js'
 import { listBenchFiles, runBenchFile } from '../../bench/runtime/kit/runner.js'
 import { matchesFilter } from '../../bench/runtime/kit/suite.js'
-import { repoPath } from '../helpers/paths.js'
+import { ROOT, repoPath } from '../helpers/paths.js'
 
 /** Numbers whose fastest batch is `minNs`; the mean is made noisier on purpose (it is not what is compared). */
 const n = (minNs: number, bytesPerOp = 0): CaseNumbers => ({ nsPerOp: minNs * (1.2 + Math.random()), p99Ns: minNs * 5, minNs, opsPerSec: 1e9 / minNs, bytesPerOp })
@@ -92,4 +92,13 @@ test('the CLI answers a bad option with usage and exit code 2', () => {
   const r = spawnSync(process.execPath, [repoPath('dist/bench/micro.js'), '--no-such-option'], { encoding: 'utf8', timeout: 10_000 })
   assert.equal(r.status, 2)
   assert.match(r.stderr, /usage: node dist\/bench\/micro\.js/)
+})
+
+test('the compiler benchmark (bench/compiler) runs with the runtime ones and is compared with the baseline', () => {
+  const files = listBenchFiles().map(f => relative(ROOT, f))
+  assert.ok(files.includes('dist/bench/compiler/compile.bench.js'), `the runner lists ${files.join(', ')}`)
+  assert.ok(files.includes('dist/bench/runtime/path.bench.js'))
+  const baseline = parseBaseline(readFileSync(repoPath('bench/baseline.json'), 'utf8'))
+  assert.deepEqual(Object.keys(baseline?.cases ?? {}).filter(k => k.startsWith('compile/')).sort(),
+    ['compile/parse + check (1000 routes)', 'compile/parse + check + build (1000 routes)', 'compile/parse only (1000 routes)'])
 })

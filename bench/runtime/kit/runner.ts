@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { BENCH_SUFFIX, MICRO_DIR } from './paths.js'
+import { BENCH_SUFFIX, MICRO_DIRS } from './paths.js'
 import type { FileResult } from './suite.js'
 
 /** How the runner starts a benchmark file's node. */
@@ -34,12 +34,14 @@ export interface FileOutcome {
   ms: number
 }
 
-/** The compiled `*.bench.js` files in `dir`, sorted (kit/ and other subfolders are not benchmark files). */
-export function listBenchFiles(dir: string = MICRO_DIR): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter(e => e.isFile() && e.name.endsWith(BENCH_SUFFIX))
-    .map(e => join(dir, e.name))
-    .sort()
+/** The compiled `*.bench.js` files in `dirs`, sorted by folder then name (kit/ and other subfolders are not
+ * benchmark files; a folder not built yet has none). */
+export function listBenchFiles(dirs: string | readonly string[] = MICRO_DIRS): string[] {
+  return (typeof dirs === 'string' ? [dirs] : dirs).flatMap(dir => {
+    let entries
+    try { entries = readdirSync(dir, { withFileTypes: true }) } catch { return [] }
+    return entries.filter(e => e.isFile() && e.name.endsWith(BENCH_SUFFIX)).map(e => join(dir, e.name)).sort()
+  })
 }
 
 export const fileName = (path: string): string => basename(path).replace(BENCH_SUFFIX, '')
