@@ -1,4 +1,4 @@
-// test/lab/experiments-analysis.test.ts: the resilience experiments' own analysis on synthetic inputs — who made a
+// lab/test/experiments-analysis.test.ts: the resilience experiments' own analysis on synthetic inputs — who made a
 // response, when the breaker opened, the retry amplification per phase, how old-key tokens ended, drained vs cut
 // requests, stage differences paired per round, the balancer's choices, phase schedules and the quiet-machine check.
 import { test } from 'node:test'

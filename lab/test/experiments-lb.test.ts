@@ -1,4 +1,4 @@
-// test/lab/experiments-lb.test.ts: the rolling experiment's balancer as a process — round robin over two backends,
+// lab/test/experiments-lb.test.ts: the rolling experiment's balancer as a process — round robin over two backends,
 // one of them gone (connection refused): without help half the requests fail; a retry on the other backend, or a
 // health check that takes the dead one out of rotation, each hides it.
 import { after, before, test } from 'node:test'

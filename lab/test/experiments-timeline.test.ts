@@ -1,4 +1,4 @@
-// test/lab/experiments-timeline.test.ts: the arithmetic the resilience experiments' results rest on — load
+// lab/test/experiments-timeline.test.ts: the arithmetic the resilience experiments' results rest on — load
 // series moved onto one time line, counters interpolated, made monotonic across restarts and turned into per-second
 // rates, gauges binned, events bracketed between scrapes, amplification and spikes.
 import { test } from 'node:test'

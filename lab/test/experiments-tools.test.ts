@@ -1,4 +1,4 @@
-// test/lab/experiments-tools.test.ts: the experiments' instruments against a real local server — the tracer keeps
+// lab/test/experiments-tools.test.ts: the experiments' instruments against a real local server — the tracer keeps
 // every response (status, kept headers, transport errors), the phased load switches behaviour on schedule with an
 // action at the boundary, the poller samples on its interval — and the timeline chart renders with its events.
 import { after, before, test } from 'node:test'

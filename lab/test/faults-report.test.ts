@@ -1,4 +1,4 @@
-// test/bench/faults-report.test.ts: the faults experiment's counting on synthetic trace records — sent vs answered,
+// lab/test/faults-report.test.ts: the faults experiment's counting on synthetic trace records — sent vs answered,
 // statuses, transport errors by kind, the last second — and that a check fails on what it is meant to catch.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'

@@ -1,4 +1,4 @@
-// test/lab/harness-charts.test.ts: chart specs are built from the data (vega-lite, one panel per scenario,
+// lab/test/harness-charts.test.ts: chart specs are built from the data (vega-lite, one panel per scenario,
 // targets in table order) and render to SVG through vega's headless view.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

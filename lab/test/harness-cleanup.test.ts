@@ -1,4 +1,4 @@
-// test/lab/harness-cleanup.test.ts: no benchmark process outlives its run — stopAll() kills every child and
+// lab/test/harness-cleanup.test.ts: no benchmark process outlives its run — stopAll() kills every child and
 // grandchild (one that ignores SIGTERM too), a child that never gets ready is killed, and when the harness itself
 // is SIGKILLed the watchdog kills what it started.
 import { test } from 'node:test'

@@ -1,4 +1,4 @@
-// test/lab/harness-early.test.ts: the "upstream answers before reading the body" check tells a good connection
+// lab/test/harness-early.test.ts: the "upstream answers before reading the body" check tells a good connection
 // (answer, then the next request works), a closed-as-announced one, and a hung one apart, over real sockets.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'

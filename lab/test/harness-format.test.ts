@@ -1,4 +1,4 @@
-// test/lab/harness-format.test.ts: how results read — number formats, markdown tables, result file names, the
+// lab/test/harness-format.test.ts: how results read — number formats, markdown tables, result file names, the
 // tax report's sections, and the Prometheus and stub readers the figures come from.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// test/lab/harness-goals.test.ts: the arithmetic behind the tax table — interleaving order, medians over
+// lab/test/harness-goals.test.ts: the arithmetic behind the tax table — interleaving order, medians over
 // rounds, ratios and added latencies paired within a round, each goal's PASS/MISS and gap, the half-ceiling
 // rate, and which runs count as disturbed.
 import { test } from 'node:test'

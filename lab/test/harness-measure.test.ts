@@ -1,4 +1,4 @@
-// test/lab/harness-measure.test.ts: one measured run against a real stub — the cost windows open when the load
+// lab/test/harness-measure.test.ts: one measured run against a real stub — the cost windows open when the load
 // generator's measured window does (after the warm-up, on warm connections) and close after the drain, and costs
 // are divided by the responses of that window.
 import { test, after } from 'node:test'

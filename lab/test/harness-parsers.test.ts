@@ -1,4 +1,4 @@
-// test/lab/harness-parsers.test.ts: the harness's small readers and planners — CPU lists and placement, the
+// lab/test/harness-parsers.test.ts: the harness's small readers and planners — CPU lists and placement, the
 // topology's move to free ports, the one-route policy, CPU profiles (windowed), and raw HTTP responses.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

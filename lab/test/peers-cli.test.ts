@@ -1,4 +1,4 @@
-// test/lab/peers-cli.test.ts: each peer runs as its own process, prints the ready (or skipped) line the
+// lab/test/peers-cli.test.ts: each peer runs as its own process, prints the ready (or skipped) line the
 // harness waits for, and can be probed: the floor under spawnProbed, nginx's tree from /proc.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// test/lab/peers-proxy.test.ts: each peer proxy (floor, fastify, nginx when installed) proxies end to end:
+// lab/test/peers-proxy.test.ts: each peer proxy (floor, fastify, nginx when installed) proxies end to end:
 // status and body, hop-by-hop headers dropped both ways, bodies streamed both ways, round-robin, 5xx when the
 // upstream is down. The same checks for every peer, so the tax table compares proxies that do the same job.
 import { test, before, after } from 'node:test'

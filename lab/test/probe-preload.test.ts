@@ -1,4 +1,4 @@
-// test/lab/probe-preload.test.ts: the preload never keeps a process alive, and its signal + file mode
+// lab/test/probe-preload.test.ts: the preload never keeps a process alive, and its signal + file mode
 // measures a process we did not spawn with an IPC channel.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// test/lab/probe-process.test.ts: the preloaded probe measures the child's CPU and heap, not the parent's,
+// lab/test/probe-process.test.ts: the preloaded probe measures the child's CPU and heap, not the parent's,
 // over an IPC-driven window.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-// test/lab/probe-tree.test.ts: the /proc reader sums CPU over a process tree (the way nginx master +
+// lab/test/probe-tree.test.ts: the /proc reader sums CPU over a process tree (the way nginx master +
 // workers are measured), counting a grandchild's burn and nothing of ours.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
