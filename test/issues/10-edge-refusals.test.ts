@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { startIdp, type Idp } from '../../bench/idp/index.js'
+import { startIdp, type Idp } from '../../testkit/idp/index.js'
 import { ERROR_REPLIES, type RefusalCode } from '../../runtime/errors.js'
 import { freePort, rawRequest, replicaAddrs, startRig, waitFor, type Rig } from '../runtime/fixtures.js'
 
