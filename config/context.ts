@@ -1,0 +1,36 @@
+// The per-request context as stages see it: the request, where the gateway routed it, the typed slots stages
+// hand to later stages, and the header edits of `headers` stages. runtime/context.ts implements it.
+import type { IncomingMessage } from 'node:http'
+
+/** An identity header the proxy injects from verified claims. */
+export interface IdentityHeader { header: string; value: string }
+
+/** Data stages hand to later stages. Each slot names the stage that writes it. */
+export interface RequestState {
+  /** Verified JWT claims (policies/jwt: `auth`). */
+  claims: Record<string, unknown> | null
+  /** Headers to inject upstream from those claims, per the provider's `forward` list (policies/jwt: `auth`). */
+  identity: IdentityHeader[] | null
+}
+
+export interface RequestContext {
+  readonly req: IncomingMessage
+  readonly state: RequestState
+  /** Request id: the client's when sane, else generated. */
+  readonly id: string
+  /** Lower-case host without port. */
+  readonly host: string
+  /** Normalised path, without the query. */
+  readonly path: string
+  /** `?…` or ''. */
+  readonly query: string
+  /** The client's address as the gateway trusts it (X-Forwarded-For only through trusted proxies). */
+  readonly clientIp: string
+  /** performance.now() by which response headers must be on their way (route timeout): bound a stage's waits by it. */
+  readonly deadline: number
+  /** Header edits (`headers request|response set|remove`), applied in order when the request is forwarded / the response written. */
+  setRequestHeader(name: string, value: string): void
+  removeRequestHeader(name: string): void
+  setResponseHeader(name: string, value: string): void
+  removeResponseHeader(name: string): void
+}
