@@ -1,7 +1,9 @@
 // The bundle contract between gwc (writer) and gw (loader): manifest shape, integrity hash, and the
 // dependencies the generated module's `build(deps)` body receives. No I/O here.
 import { createHash } from 'node:crypto'
-import { IR_VERSION, type BundleIR, type RetryIR, type RespondIR, type ProxyTargetIR, type RateLimitKeyIR, type HeaderOpIR } from './ir.js'
+import type { RequestContext } from './context.js'
+import { IR_VERSION, type BundleIR, type RetryIR, type RespondIR, type ProxyTargetIR } from './ir.js'
+import type { CONTINUE, Stage, StageOptionsBase, TerminalResult, TerminalStage } from './stage.js'
 
 export const BUNDLE_FORMAT = 'gwp-bundle'
 /** Bump when the files or the manifest layout change; loaders refuse other values. */
@@ -52,37 +54,32 @@ export function verifyBundle(manifestText: string, moduleText: string): BundleMa
 
 // ── what the generated module receives ─────────────────────────────────────────────────────────────
 // The module text is the body of `function build(deps)`. It binds every stage once, at load, with its
-// constants inlined, and returns one handler per IR route (same order). A handler returns undefined
-// when the terminal stage took over the response (proxying), a reply to write, or a promise of either.
+// constants inlined (`stages.<kind>(options)`), and returns one handler per IR route (same order). A handler
+// returns undefined when the terminal stage took over the response (proxying), a reply to write, or a promise
+// of either.
 
-/** A per-request stage: CONTINUE, a reply, or a promise of one of those. */
-export type StageFn<Ctx = any, Reply = unknown> = (ctx: Ctx) => unknown
-export type RouteHandler<Ctx = any> = (ctx: Ctx) => unknown
+/** One route's generated handler. */
+export type RouteHandler = (ctx: RequestContext) => TerminalResult | Promise<TerminalResult>
 
-export interface StageOptionsBase {
-  /** The route's name; metric labels and logs use it. */
-  route: string
+/** Options of `stages.respond` and of a proxy's `fallback respond …` (the terminal stages are core, not policies). */
+export type RespondOptions = StageOptionsBase & Omit<RespondIR, 'kind' | 'source'>
+export type ProxyOptions = StageOptionsBase & {
+  targets: ProxyTargetIR[]
+  timeoutMs: number
+  retry: RetryIR | null
+  fallback: Omit<RespondIR, 'kind' | 'source'> | null
 }
 
-export interface StageFactories {
-  auth(o: StageOptionsBase & { provider: string; audience: string[] }): StageFn
-  ratelimit(o: StageOptionsBase & { id: string; key: RateLimitKeyIR; limit: number; windowMs: number; burst: number; store: 'local' | 'redis'; failOpen: boolean }): StageFn
-  headers(o: StageOptionsBase & { target: 'request' | 'response'; ops: HeaderOpIR[] }): StageFn
-  respond(o: StageOptionsBase & Omit<RespondIR, 'kind' | 'source'>): StageFn
-  proxy(o: StageOptionsBase & { targets: ProxyTargetIR[]; timeoutMs: number; retry: RetryIR | null; fallback: Omit<RespondIR, 'kind' | 'source'> | null }): StageFn
-}
-
-/** The request-context methods generated code may call (the `headers` stage is emitted inline). */
-export interface RouteContextApi {
-  setRequestHeader(name: string, value: string): void
-  removeRequestHeader(name: string): void
-  setResponseHeader(name: string, value: string): void
-  removeResponseHeader(name: string): void
-}
+/**
+ * A stage factory by kind: the policies' (auth, ratelimit, headers: their options types are in
+ * policies/<kind>/options.ts) and the core's terminal stages (proxy, respond). Called at load only.
+ */
+export type StageFactory = (options: never) => Stage | TerminalStage
+export type StageFactories = Readonly<Record<string, StageFactory>>
 
 export interface BuildDeps {
   /** The sentinel a stage returns to let the pipeline go on. */
-  CONTINUE: symbol
+  CONTINUE: typeof CONTINUE
   stages: StageFactories
 }
 

@@ -21,8 +21,8 @@ export interface Reply {
   readonly contentType: string
   /** Extra headers as flat [name, value] pairs. */
   readonly headers: readonly string[]
-  /** GW_ERR_* code for error replies, '' otherwise. */
-  readonly code: string
+  /** The refusal code (GW_ERR_*, runtime/errors.ts) of an error reply; null for a static answer (`respond`). */
+  readonly code: string | null
 }
 
 /** What a stage returns: go on, answer, or a promise of one of those (only when it must wait for I/O). */

@@ -1,20 +1,19 @@
 // The per-request context: one fixed-shape object per request, created by the server and passed through the
 // route's generated handler. Slots that stages write are declared here, with the stage that writes them.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RouteContextApi } from '../config/bundle.js'
+import type { IdentityHeader, RequestContext as StageContext, RequestState as StageState } from '../config/context.js'
 import type { RefusalCode } from './errors.js'
 import type { TraceContext } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
 
-/** Data stages hand to later stages. */
-export class RequestState {
-  /** Verified JWT claims (policies/jwt/stage.ts). */
+/** Data stages hand to later stages (the slots are declared, with their writers, in config/context.ts). */
+export class RequestState implements StageState {
   claims: Record<string, unknown> | null = null
-  /** Provider whose claims these are (policies/jwt/stage.ts); its forward list says which headers to inject. */
-  identity: { header: string; value: string }[] | null = null
+  identity: IdentityHeader[] | null = null
 }
 
-export class RequestContext implements RouteContextApi {
+/** The context stages see (config/context.ts) plus what the gateway keeps per request. */
+export class RequestContext implements StageContext {
   /** performance.now() at arrival. */
   readonly start: number
   readonly state = new RequestState()

@@ -19,8 +19,8 @@ import { readHead } from './request-head.js'
 import { newRequestId } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
 import { Router } from './router.js'
-import type { StageEnv } from './stage-env.js'
-import { createBuildDeps } from './stages.js'
+import { createStageEnv } from './stage-env.js'
+import { createBuildDeps, upstreamProxy } from './stages.js'
 import { Upstream } from './upstream/upstream.js'
 
 export interface BundleText { manifest: BundleManifest; moduleText: string }
@@ -117,22 +117,20 @@ export class Gateway {
     }
     const sharedKeys = new Set<string>()
     const newShared = new Map<string, unknown>()
-    const env: StageEnv = {
+    const env = createStageEnv(ir, {
       settings: this.settings,
       metrics: this.metrics,
       log: this.log,
-      providers: new Map(ir.jwtProviders.map(p => [p.name, p])),
       redis: this.redis,
-      warmups: [],
       shared: <T>(key: string, create: () => T): T => {
         sharedKeys.add(key)
         if (this.shared.has(key)) return this.shared.get(key) as T
         if (!newShared.has(key)) newShared.set(key, create())
         return newShared.get(key) as T
       },
-    }
+    })
     try {
-      const loaded = instantiateBundle(b.manifest, b.moduleText, createBuildDeps(ir, upstreams, env))
+      const loaded = instantiateBundle(b.manifest, b.moduleText, createBuildDeps(ir, env, { proxy: upstreamProxy(upstreams, this.metrics.failovers) }))
       const routes: RouteRuntime[] = ir.routes.map((r, i) => ({
         index: i, name: r.name, ir: r, handler: loaded.handlers[i], timeoutMs: r.timeoutMs, maxBodyBytes: r.maxBodyBytes, metrics: this.metrics.route(r.name),
       }))

@@ -1,21 +1,24 @@
 // `gwc test`: runs declarative request expectations against a compiled bundle with no network. The bundle's
-// own generated handlers run, routed by the real router, with offline stage factories: `auth` accepts the
-// claims a case declares (`as:`) instead of verifying a token, rate limits run the real GCRA on a virtual
-// clock, `proxy` records the upstream it would call and the headers it would send (built by the real header
-// code), and upstreams answer with the case's `upstream_status` (200 by default).
+// own generated handlers run, routed by the real router, with the gateway's own stages (runtime/stages.ts)
+// except for what must differ offline: `auth` admits the claims a case declares (`as:`) instead of verifying a
+// token against the IdP's keys, rate limits count in memory on a frozen clock, and `proxy` records the upstream
+// it would call and the headers it would send (built by the real header code) while the upstream answers with
+// the case's `upstream_status` (200 by default).
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { BuildDeps, BundleManifest, StageFactories } from '../config/bundle.js'
-import type { BundleIR, RouteIR } from '../config/ir.js'
+import { pino } from 'pino'
+import type { BundleManifest } from '../config/bundle.js'
+import type { RouteIR } from '../config/ir.js'
+import { DEFAULT_SETTINGS } from '../config/settings.js'
+import type { Stage, TerminalStage } from '../config/stage.js'
 import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
-import { CONTINUE } from './continue.js'
 import { upstreamRequestHeaders } from './headers.js'
+import { GatewayMetrics } from './metrics.js'
 import { readHead } from './request-head.js'
-import { ERROR_REPLIES, type RefusalCode } from './errors.js'
-import { REPLIES, applyEdits, headRefusal } from './reply.js'
+import { REPLIES, Reply, applyEdits, headRefusal } from './reply.js'
 import { Router } from './router.js'
-import { gcra, gcraParams, type Decision } from '../policies/ratelimit/gcra.js'
-import { bearerToken } from '../policies/jwt/stage.js'
+import { createStageEnv } from './stage-env.js'
+import { createBuildDeps } from './stages.js'
 
 export interface TestCase {
   name?: string
@@ -64,56 +67,6 @@ class Recorder {
   forwarded: string[] | undefined
 }
 
-function offlineFactories(rec: () => Recorder, tc: () => TestCase, now: () => number, ir: BundleIR): StageFactories {
-  const limiters = new Map<string, Map<string, number>>()
-  const forward = new Map(ir.jwtProviders.map(p => [p.name, p.forward]))
-  const identity = new Set(ir.identityHeaders)
-  return {
-    auth: o => ctx => {
-      rec().stages.push('auth')
-      const c = tc()
-      const h = (ctx as RequestContext).req.headers.authorization
-      if (c.as === undefined) return reply('GW_ERR_UNAUTHORIZED', h === undefined || bearerToken(h) === undefined ? 'Bearer' : 'Bearer error="invalid_token"')
-      const aud = c.as.aud
-      if (o.audience.length > 0 && !(typeof aud === 'string' ? o.audience.includes(aud) : Array.isArray(aud) && aud.some(a => o.audience.includes(a)))) {
-        return reply('GW_ERR_FORBIDDEN', 'Bearer error="insufficient_scope"')
-      }
-      const ctxr = ctx as RequestContext
-      ctxr.state.claims = c.as
-      ctxr.state.identity = (forward.get(o.provider) ?? []).flatMap(f => { const v = c.as![f.claim]; return v === undefined ? [] : [{ header: f.header, value: String(v) }] })
-      return CONTINUE
-    },
-    ratelimit: o => ctx => {
-      rec().stages.push('ratelimit')
-      const c = ctx as RequestContext
-      const id = c.state.identity
-      const key = o.key.kind === 'ip' ? c.clientIp
-        : o.key.kind === 'user' ? String(c.state.claims?.sub ?? '')
-        : o.key.kind === 'claim' ? String(c.state.claims?.[o.key.claim] ?? '')
-        : identity.has(o.key.header) ? (id?.find(x => x.header === (o.key as { header: string }).header)?.value ?? '')
-        : String(c.req.headers[o.key.header] ?? '')
-      let m = limiters.get(o.id)
-      if (m === undefined) { m = new Map(); limiters.set(o.id, m) }
-      const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
-      m.set(key, gcra(m.get(key) ?? 0, now(), gcraParams(o.limit, o.windowMs, o.burst), d))
-      return d.allowed ? CONTINUE : reply('GW_ERR_RATE_LIMITED', undefined, ['retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)))])
-    },
-    headers: () => { throw new Error('headers stages are emitted inline') },
-    respond: o => () => { rec().stages.push('respond'); return { status: o.status, headers: ['content-type', o.contentType, ...o.headers.flatMap(h => [h.name, h.value])] } },
-    proxy: o => ctx => {
-      const r = rec()
-      r.stages.push('proxy')
-      r.upstream = o.targets.map(t => t.upstream).join('|')
-      const route = ir.routes.find(x => x.name === o.route)!
-      r.forwarded = upstreamRequestHeaders(ctx as RequestContext, { identity, via: true }, route.stages.some(s => s.kind === 'auth'))
-      return { status: tc().upstream_status ?? 200, headers: [] }
-    },
-  }
-}
-
-/** A stage's refusal: its status from the one table (runtime/errors.ts), as the gateway answers it. */
-const reply = (code: RefusalCode, wwwAuth?: string, headers: string[] = []) => ({ status: ERROR_REPLIES[code].status, headers: wwwAuth ? ['www-authenticate', wwwAuth, ...headers] : headers })
-
 function statusMatches(want: number | string, got: number): boolean {
   if (typeof want === 'number') return want === got
   if (/^\dxx$/i.test(want)) return Math.floor(got / 100) === Number(want[0])
@@ -132,7 +85,27 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
   let current = new Recorder()
   let currentCase: TestCase = cases[0]
   const clock = 1_000_000 // frozen: `repeat` sends a burst, so rate limits trip deterministically
-  const deps: BuildDeps = { CONTINUE, stages: offlineFactories(() => current, () => currentCase, () => clock, ir) }
+  const shared = new Map<string, unknown>()
+  const env = createStageEnv(ir, {
+    settings: { ...DEFAULT_SETTINGS, via: true },
+    metrics: new GatewayMetrics({ defaultMetrics: false }),
+    log: pino({ enabled: false }),
+    redis: null,
+    now: () => clock,
+    shared: <T>(key: string, create: () => T): T => { if (!shared.has(key)) shared.set(key, create()); return shared.get(key) as T },
+    offline: { claims: () => currentCase.as },
+  })
+  const deps = createBuildDeps(ir, env, {
+    offline: true,
+    // The upstream call: record where it would go and what it would send; the upstream answers the case's status.
+    proxy: (o, route) => ctx => {
+      const r = current
+      r.upstream = o.targets.map(t => t.upstream).join('|')
+      r.forwarded = upstreamRequestHeaders(ctx as RequestContext, route.outbound, route.stripAuthorization)
+      return new Reply(currentCase.upstream_status ?? 200, null, '', [], null)
+    },
+    wrap: (kind, stage) => (ctx => { current.stages.push(kind); return stage(ctx) }) as Stage | TerminalStage,
+  })
   const { handlers } = instantiateBundle(manifest, moduleText, deps)
   const router = new Router(ir.routes.map(r => r.match), ir.routes.map((r, i) => ({ r, h: handlers[i] })))
   const covered = new Set<string>()
@@ -154,9 +127,11 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       if (hit === undefined) { out = { status: REPLIES.noRoute.status, stages: [], headers: [] }; routeName = null; continue }
       routeName = hit.r.name
       ctx.route = { index: 0, name: hit.r.name, ir: hit.r, handler: hit.h, timeoutMs: hit.r.timeoutMs, maxBodyBytes: hit.r.maxBodyBytes, metrics: null as never }
-      const res = hit.h(ctx) as { status: number; headers: string[] }
-      if (res instanceof Promise) throw new Error('an offline stage returned a promise')
-      const resHeaders = ctx.resEdits === null ? res.headers : applyEdits([...res.headers], ctx.resEdits)
+      const res = hit.h(ctx)
+      if (!(res instanceof Reply)) throw new Error(res instanceof Promise ? 'an offline stage returned a promise' : 'an offline route answered nothing')
+      // the reply's own headers, as the client would see them before the gateway's (a static body names its type)
+      const own = res.body !== null ? ['content-type', res.contentType, ...res.headers] : [...res.headers]
+      const resHeaders = ctx.resEdits === null ? own : applyEdits(own, ctx.resEdits)
       // inline `headers` stages ran before whichever stage came next: listed in policy order
       out = { status: res.status, stages: orderedStages(hit.r, current.stages), upstream: current.upstream, forwarded: current.forwarded, headers: resHeaders }
     }
@@ -177,6 +152,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
     }
     results.push({ name: tc.name ?? tc.request, ok: f.length === 0, failures: f, route: routeName, status: out.status, stages: out.stages })
   }
+  for (const v of shared.values()) (v as { stop?: () => void }).stop?.() // limiter sweep timers
   const passed = results.filter(r => r.ok).length
   return { cases: results, passed, failed: results.length - passed, routesTotal: ir.routes.length, routesCovered: [...covered], coverage: ir.routes.length === 0 ? 1 : covered.size / ir.routes.length }
 }

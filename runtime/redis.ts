@@ -3,16 +3,10 @@
 // that bound before the limiter's fail_open/fail_closed policy applies; ioredis reconnects on its own.
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import type { RedisLike } from '../config/stage-env.js'
 
-/** The part of ioredis the limiter uses (tests may pass a real client on another port). */
-export interface RedisLike {
-  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
-  script(sub: 'LOAD', script: string): Promise<unknown>
-  readonly status: string
-  quit(): Promise<unknown>
-  disconnect(): void
-}
+/** The part of ioredis the limiter uses (declared in the kernel; tests may pass a real client on another port). */
+export type { RedisLike }
 
 /**
  * Resolves once the client is connected (or after `ms`): a bundle with Redis limits waits for this before it

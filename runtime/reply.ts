@@ -1,7 +1,11 @@
 // Replies the gateway writes itself (errors, `respond`, fallbacks) and the response headers every answer
 // carries: X-Request-Id, Server-Timing, Via and the route's `headers response` edits.
+import type { Reply as StageReply } from '../config/stage.js'
 import type { RequestContext } from './context.js'
 import { ERROR_REPLIES, errorBody, type RefusalCode } from './errors.js'
+
+// The class is the kernel's Reply (config/stage.ts): merging adds the type-only brand, no field at run time.
+export interface Reply extends StageReply {}
 
 /** A complete answer written by the gateway. `error` replies get a JSON body naming the error and request id. */
 export class Reply {

@@ -1,24 +1,48 @@
-// What stage factories get from the runtime: settings, metrics, logger, and state that outlives one bundle
-// (JWKS caches, rate-limit counters, the Redis connection) so a reload does not reset it.
+// Builds the stage environment (config/stage-env.ts) a bundle's stage factories get at load: the gateway's
+// settings, logger and Redis client, metric children from its registry, and the state shared across reloads.
+// The gateway, `gwc test` and the benchmarks all build it here.
 import type { Logger } from 'pino'
-import type { JwtProviderIR } from '../config/ir.js'
+import type { BundleIR } from '../config/ir.js'
 import type { Settings } from '../config/settings.js'
-import type { GatewayMetrics } from './metrics.js'
-import type { RedisLike } from './redis.js'
+import type { OfflineCase, RedisLike, StageEnv, StageMetrics } from '../config/stage-env.js'
+import { FastCounter, FastGauge, type GatewayMetrics } from './metrics.js'
 
-export interface StageEnv {
+export type { StageEnv } from '../config/stage-env.js'
+
+/**
+ * Stage metrics over the gateway's registry. A policy's own metric is registered once and stored under
+ * `metric:<name>` in the shared state, so a reload reuses it (and its children's counts).
+ */
+export function stageMetrics(gm: GatewayMetrics, shared: StageEnv['shared']): StageMetrics {
+  return {
+    rejects: (stage, route, code) => gm.stageRejects.child(stage, route, code),
+    counter: (name, help, labels) => shared(`metric:${name}`, () => gm.add(new FastCounter(name, help, labels))),
+    gauge: (name, help, labels, aggregator) => shared(`metric:${name}`, () => gm.add(new FastGauge(name, help, labels, aggregator))),
+  }
+}
+
+export interface StageEnvOptions {
   settings: Settings
   metrics: GatewayMetrics
   log: Logger
-  /** Identity providers of the bundle being loaded, by name. */
-  providers: ReadonlyMap<string, JwtProviderIR>
-  /**
-   * State shared across reloads: returns the value stored under `key`, creating it when absent. Keys must
-   * encode everything the state depends on (a changed limit gets a new key, hence fresh state).
-   */
-  shared<T>(key: string, create: () => T): T
-  /** The Redis client, or null when no redisUrl is configured. */
   redis: RedisLike | null
-  /** Work a load must finish before the bundle goes live (e.g. first JWKS fetch), bounded by the loader. */
-  warmups: Promise<unknown>[]
+  shared: StageEnv['shared']
+  /** Wall clock; Date.now unless a test freezes it. */
+  now?: () => number
+  offline?: OfflineCase | null
+}
+
+/** The environment for loading `ir`'s stages (a fresh one per load: its warmups belong to that load). */
+export function createStageEnv(ir: Pick<BundleIR, 'jwtProviders'>, o: StageEnvOptions): StageEnv {
+  return {
+    settings: o.settings,
+    metrics: stageMetrics(o.metrics, o.shared),
+    log: o.log,
+    now: o.now ?? Date.now,
+    providers: new Map(ir.jwtProviders.map(p => [p.name, p])),
+    shared: o.shared,
+    redis: o.redis,
+    warmups: [],
+    offline: o.offline ?? null,
+  }
 }

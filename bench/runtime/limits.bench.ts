@@ -8,7 +8,7 @@ import { gcra, gcraParams, type Decision } from '../../policies/ratelimit/gcra.j
 import { LocalLimiter } from '../../policies/ratelimit/local.js'
 import { createRatelimitStage } from '../../policies/ratelimit/stage.js'
 import { RequestContext } from '../../runtime/context.js'
-import { CONTINUE } from '../../runtime/continue.js'
+import { CONTINUE } from '../../config/stage.js'
 import { Reply } from '../../runtime/reply.js'
 import { clientIp, loadBenchBundle } from './kit/bench-bundle.js'
 import { fakeRequest, fakeResponse } from './kit/fake-http.js'

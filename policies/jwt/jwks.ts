@@ -6,7 +6,7 @@ import { importJWK, type JWK } from 'jose'
 import { request } from 'undici'
 import type { JwtAlgorithm, JwtProviderIR } from '../../config/ir.js'
 import type { Logger } from 'pino'
-import { FastCounter, FastGauge, type CounterChild, type GaugeChild } from '../../runtime/metrics.js'
+import type { CounterChild, GaugeChild, StageMetrics } from '../../config/stage-env.js'
 
 export type ImportedKey = Awaited<ReturnType<typeof importJWK>>
 export interface CachedKey { kid: string; alg: JwtAlgorithm; key: ImportedKey }
@@ -24,9 +24,9 @@ function algsFor(jwk: JWK, allowed: readonly JwtAlgorithm[]): JwtAlgorithm[] {
 
 export interface JwksMetrics { fetchOk: CounterChild; fetchFailed: CounterChild; keys: GaugeChild }
 
-export function jwksMetrics(add: <M extends FastCounter | FastGauge>(m: M) => M, shared: <T>(k: string, f: () => T) => T, provider: string): JwksMetrics {
-  const fetches = shared('metric:gw_jwks_fetches_total', () => add(new FastCounter('gw_jwks_fetches_total', 'JWKS fetches, by provider and result', ['provider', 'result'])))
-  const keys = shared('metric:gw_jwks_keys', () => add(new FastGauge('gw_jwks_keys', 'Keys in the cached JWKS', ['provider'], 'max')))
+export function jwksMetrics(metrics: StageMetrics, provider: string): JwksMetrics {
+  const fetches = metrics.counter('gw_jwks_fetches_total', 'JWKS fetches, by provider and result', ['provider', 'result'])
+  const keys = metrics.gauge('gw_jwks_keys', 'Keys in the cached JWKS', ['provider'], 'max')
   return { fetchOk: fetches.child(provider, 'ok'), fetchFailed: fetches.child(provider, 'error'), keys: keys.child(provider) }
 }
 

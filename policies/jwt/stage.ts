@@ -3,22 +3,19 @@
 // the proxy as identity headers. Verified tokens are cached until they expire, so a hot token costs a map
 // lookup; a token is verified once however many requests carry it at the same time.
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose'
-import type { StageFactories } from '../../config/bundle.js'
-import type { JwtProviderIR } from '../../config/ir.js'
+import type { IdentityHeader, RequestContext } from '../../config/context.js'
 import { FIELD_VALUE } from '../../config/http.js'
-import type { RequestContext } from '../../runtime/context.js'
-import { CONTINUE } from '../../runtime/continue.js'
-import { FastCounter } from '../../runtime/metrics.js'
-import { errorReply, type Reply } from '../../runtime/reply.js'
-import type { StageEnv } from '../../runtime/stage-env.js'
+import type { JwtProviderIR } from '../../config/ir.js'
+import { CONTINUE, type Continue, type Reply, type Stage } from '../../config/stage.js'
+import type { StageEnv } from '../../config/stage-env.js'
+import { errorReply } from '../../runtime/policy-api.js'
 import { JwksCache, jwksMetrics } from './jwks.js'
-
-type AuthOptions = Parameters<StageFactories['auth']>[0]
+import type { AuthOptions } from './options.js'
 
 /** A token that verified: what later requests with the same token reuse. */
 interface Verified {
   claims: JWTPayload
-  identity: { header: string; value: string }[]
+  identity: IdentityHeader[]
   /** ms since epoch after which the token is no longer accepted (exp + leeway). */
   expiresAt: number
   kid: string
@@ -57,6 +54,22 @@ function claimValue(v: unknown): string | undefined {
   return s !== undefined && s.length <= 1024 && FIELD_VALUE.test(s) ? s : undefined
 }
 
+/** The identity headers a provider's `forward claim … as …` list makes from verified claims. */
+export function identityOf(forward: JwtProviderIR['forward'], claims: Record<string, unknown>): IdentityHeader[] {
+  const identity: IdentityHeader[] = []
+  for (const f of forward) {
+    const v = claimValue(claims[f.claim])
+    if (v !== undefined) identity.push({ header: f.header, value: v })
+  }
+  return identity
+}
+
+/** Does a token's `aud` (a string or a list) name one of the audiences a route accepts? Empty: any. */
+export function audienceAccepts(audience: readonly string[], aud: unknown): boolean { // HOT PATH
+  if (audience.length === 0) return true
+  return typeof aud === 'string' ? audience.includes(aud) : Array.isArray(aud) && aud.some(a => audience.includes(a))
+}
+
 /** One per provider (shared across routes and reloads): the JWKS cache and the verified-token cache. */
 export class JwtProvider {
   readonly jwks: JwksCache
@@ -67,9 +80,8 @@ export class JwtProvider {
   private readonly misses
 
   constructor(readonly p: JwtProviderIR, env: StageEnv) {
-    const add = <M extends FastCounter>(m: M) => env.metrics.add(m)
-    this.jwks = new JwksCache(p, jwksMetrics(env.metrics.add.bind(env.metrics), env.shared, p.name), env.log)
-    const cacheMetric = env.shared('metric:gw_jwt_cache_total', () => add(new FastCounter('gw_jwt_cache_total', 'Verified-token cache lookups, by provider and result', ['provider', 'result'])))
+    this.jwks = new JwksCache(p, jwksMetrics(env.metrics, p.name), env.log)
+    const cacheMetric = env.metrics.counter('gw_jwt_cache_total', 'Verified-token cache lookups, by provider and result', ['provider', 'result'])
     this.hits = cacheMetric.child(p.name, 'hit')
     this.misses = cacheMetric.child(p.name, 'miss')
     this.ready = this.jwks.start()
@@ -118,12 +130,7 @@ export class JwtProvider {
         issuer: this.p.issuer, algorithms: [alg], clockTolerance: this.p.leewayMs / 1000, requiredClaims: ['exp'],
       }))
     } catch { return null }
-    const identity: Verified['identity'] = []
-    for (const f of this.p.forward) {
-      const v = claimValue(claims[f.claim])
-      if (v !== undefined) identity.push({ header: f.header, value: v })
-    }
-    const v: Verified = { claims, identity, expiresAt: (claims.exp as number) * 1000 + this.p.leewayMs, kid }
+    const v: Verified = { claims, identity: identityOf(this.p.forward, claims), expiresAt: (claims.exp as number) * 1000 + this.p.leewayMs, kid }
     if (this.p.tokenCacheSize > 0) {
       if (this.cache.size >= this.p.tokenCacheSize) this.cache.delete(this.cache.keys().next().value as string)
       this.cache.set(header, v)
@@ -139,23 +146,23 @@ export function providerKey(p: JwtProviderIR): string {
   return 'jwt:' + JSON.stringify(rest)
 }
 
-export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestContext) => symbol | Reply | Promise<symbol | Reply> {
+function providerOf(o: AuthOptions, env: StageEnv): JwtProviderIR {
   const p = env.providers.get(o.provider)
   if (p === undefined) throw new Error(`auth of route ${JSON.stringify(o.route)} names unknown provider ${JSON.stringify(o.provider)}`)
+  return p
+}
+
+export function createAuthStage(o: AuthOptions, env: StageEnv): Stage {
+  const p = providerOf(o, env)
   const provider = env.shared(providerKey(p), () => new JwtProvider(p, env))
   env.warmups.push(provider.ready)
-  const rejects = env.metrics.stageRejects
-  const r401 = rejects.child('auth', o.route, '401')
-  const r403 = rejects.child('auth', o.route, '403')
-  const r503 = rejects.child('auth', o.route, '503')
+  const r401 = env.metrics.rejects('auth', o.route, '401')
+  const r403 = env.metrics.rejects('auth', o.route, '403')
+  const r503 = env.metrics.rejects('auth', o.route, '503')
   const audience = o.audience
 
-  const admit = (ctx: RequestContext, v: Verified): symbol | Reply => { // HOT PATH
-    if (audience.length > 0) {
-      const aud = v.claims.aud
-      const ok = typeof aud === 'string' ? audience.includes(aud) : Array.isArray(aud) && aud.some(a => audience.includes(a))
-      if (!ok) { r403.inc(); return WRONG_AUDIENCE }
-    }
+  const admit = (ctx: RequestContext, v: Verified): Continue | Reply => { // HOT PATH
+    if (!audienceAccepts(audience, v.claims.aud)) { r403.inc(); return WRONG_AUDIENCE }
     ctx.state.claims = v.claims as Record<string, unknown>
     ctx.state.identity = v.identity
     return CONTINUE
@@ -171,7 +178,7 @@ export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestCon
     // Verification may wait for a JWKS fetch (unknown kid): never past the route's deadline.
     const left = ctx.deadline - performance.now()
     if (left <= 0) { r503.inc(); return UNAVAILABLE }
-    return new Promise<symbol | Reply>(resolve => {
+    return new Promise<Continue | Reply>(resolve => {
       let settled = false
       const timer = setTimeout(() => { settled = true; r503.inc(); resolve(UNAVAILABLE) }, left)
       provider.verify(token, h).then(v => {
@@ -182,5 +189,28 @@ export function createAuthStage(o: AuthOptions, env: StageEnv): (ctx: RequestCon
         else resolve(admit(ctx, v))
       })
     })
+  }
+}
+
+/**
+ * `auth` in `gwc test`: the test case stands in for the identity provider. A case that declares claims (`as:`)
+ * presents a token that verified with them; one that does not is refused as the gateway refuses a request
+ * without a valid token. The audience check and the identity headers are the gateway's own.
+ */
+export function createOfflineAuthStage(o: AuthOptions, env: StageEnv): Stage {
+  const p = providerOf(o, env)
+  const offline = env.offline
+  if (offline === null) throw new Error('the offline auth stage runs only under `gwc test`')
+  const audience = o.audience
+  return function auth(ctx: RequestContext) {
+    const claims = offline.claims(ctx)
+    if (claims === undefined) {
+      const h = ctx.req.headers.authorization
+      return h === undefined || bearerToken(h) === undefined ? MISSING : INVALID
+    }
+    if (!audienceAccepts(audience, claims.aud)) return WRONG_AUDIENCE
+    ctx.state.claims = claims
+    ctx.state.identity = identityOf(p.forward, claims)
+    return CONTINUE
   }
 }

@@ -2,7 +2,7 @@
 // per decision) using the Redis server's clock, so every gateway replica shares the limit and clock skew
 // between replicas does not matter.
 import { createHash } from 'node:crypto'
-import type { RedisLike } from '../../runtime/redis.js'
+import type { RedisLike } from '../../config/stage-env.js'
 import type { Decision, GcraParams } from './gcra.js'
 
 /** KEYS[1] = bucket; ARGV = emission ms, tolerance ms. Returns {allowed, remaining, retry_after_ms, reset_ms}. */

@@ -2,31 +2,26 @@
 // limiter, and answers 429 with Retry-After and the IETF RateLimit-Policy / RateLimit headers
 // (draft-ietf-httpapi-ratelimit-headers). A Redis limiter that cannot answer within its bound applies the
 // route's policy: fail_open lets the request through, fail_closed answers 503; both are counted.
-import type { StageFactories } from '../../config/bundle.js'
-import type { RequestContext } from '../../runtime/context.js'
-import { CONTINUE } from '../../runtime/continue.js'
-import { FastCounter } from '../../runtime/metrics.js'
-import { errorReply, type Reply } from '../../runtime/reply.js'
-import type { StageEnv } from '../../runtime/stage-env.js'
-import { redisHealthOf, redisReady } from '../../runtime/redis.js'
+import type { RequestContext } from '../../config/context.js'
+import { CONTINUE, type Continue, type Reply, type Stage } from '../../config/stage.js'
+import type { StageEnv } from '../../config/stage-env.js'
+import { errorReply, redisHealthOf, redisReady } from '../../runtime/policy-api.js'
 import { gcraParams, type Decision } from './gcra.js'
 import { LocalLimiter } from './local.js'
+import type { RatelimitOptions } from './options.js'
 import { redisKey, redisTake } from './redis.js'
-
-type RatelimitOptions = Parameters<StageFactories['ratelimit']>[0]
 
 const UNAVAILABLE = errorReply('GW_ERR_RATELIMIT_UNAVAILABLE', ['retry-after', '1'])
 
-export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: RequestContext) => symbol | Reply | Promise<symbol | Reply> {
+export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): Stage {
   const params = gcraParams(o.limit, o.windowMs, o.burst)
   const windowS = Math.max(1, Math.round(o.windowMs / 1000))
   const policyName = o.key.kind === 'header' ? 'header' : o.key.kind === 'claim' ? 'claim' : o.key.kind
   const policyHeader = `"${policyName}";q=${o.limit + o.burst};w=${windowS}`
-  const rejected = env.metrics.stageRejects.child('ratelimit', o.route, '429')
-  const storeErrors = env.shared('metric:gw_ratelimit_store_errors_total', () =>
-    env.metrics.add(new FastCounter('gw_ratelimit_store_errors_total', 'Rate-limit decisions Redis could not make in time, by route and the policy applied', ['route', 'policy'])))
+  const rejected = env.metrics.rejects('ratelimit', o.route, '429')
+  const storeErrors = env.metrics.counter('gw_ratelimit_store_errors_total', 'Rate-limit decisions Redis could not make in time, by route and the policy applied', ['route', 'policy'])
     .child(o.route, o.failOpen ? 'fail_open' : 'fail_closed')
-  const failClosed = env.metrics.stageRejects.child('ratelimit', o.route, '503')
+  const failClosed = env.metrics.rejects('ratelimit', o.route, '503')
 
   // A header the gateway sets from verified claims is read from what `auth` established, never from the
   // client's copy (which is spoofable and is stripped before proxying anyway).
@@ -59,8 +54,9 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
     // Limiter state survives reloads as long as the limiter's identity (route, key, limit, window, burst) does.
     const limiter = env.shared(`rl:local:${o.id}`, () => new LocalLimiter(params, o.windowMs))
     const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
+    const now = env.now
     return function ratelimit(ctx) { // HOT PATH: synchronous
-      limiter.take(keyOf(ctx), Date.now(), d)
+      limiter.take(keyOf(ctx), now(), d)
       return d.allowed ? CONTINUE : tooMany(d)
     }
   }
@@ -71,8 +67,8 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): (ctx: 
   const bound = env.settings.redisTimeoutMs
   // Tells the shared tracker whether Redis answered, so an outage is logged once when it starts and ends.
   const health = redisHealthOf(redis)
-  const onStoreError = (): symbol | Reply => { storeErrors.inc(); if (o.failOpen) return CONTINUE; failClosed.inc(); return UNAVAILABLE }
-  const redisFailed = (cause: number | Error): symbol | Reply => { health?.failed(cause); return onStoreError() }
+  const onStoreError = (): Continue | Reply => { storeErrors.inc(); if (o.failOpen) return CONTINUE; failClosed.inc(); return UNAVAILABLE }
+  const redisFailed = (cause: number | Error): Continue | Reply => { health?.failed(cause); return onStoreError() }
   return function ratelimitRedis(ctx) {
     const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
     // Bounded by the Redis command timeout and by what is left of the route's deadline.

@@ -1,4 +1,4 @@
-// Runtime side of the circuit breaker, one per upstream: closed → open when the error ratio reaches the
+// The circuit breaker, one per upstream (configured by its `breaker` line; compile side in the checker): closed → open when the error ratio reaches the
 // threshold with enough requests, judged two ways: over the rolling window (1 s buckets), and over the most
 // recent span of the last second that holds `min_requests` (100 ms buckets), so a sudden failure under load
 // opens it within a second wherever it falls in a bucket; open → half-open after `open_for`; half-open lets
@@ -10,7 +10,7 @@
 // 560). The shortest recent span with `min_requests` behaves like a count window of the last N outcomes,
 // without a per-request array.
 import type { BreakerIR } from '../../config/ir.js'
-import type { UpstreamMetrics } from '../../runtime/metrics.js'
+import type { UpstreamMetrics } from '../metrics.js'
 
 export const BreakerState = { Closed: 0, HalfOpen: 1, Open: 2 } as const
 export type BreakerStateValue = (typeof BreakerState)[keyof typeof BreakerState]

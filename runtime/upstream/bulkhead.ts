@@ -1,4 +1,4 @@
-// Runtime side of the bulkhead: a per-upstream cap on requests in flight. Over the cap the request fails fast
+// The bulkhead (an upstream's `bulkhead max_in_flight N`): a per-upstream cap on requests in flight. Over the cap the request fails fast
 // (503) instead of queueing for a socket, so one slow upstream cannot hold the gateway's memory, sockets and
 // event-loop time hostage while the others starve.
 export class Bulkhead {

@@ -4,7 +4,6 @@
 // client cancellation. The undici handler is the small Attempt object below (undici 7's native callback API:
 // no wrapper objects per request).
 import type { Dispatcher } from 'undici'
-import { IDEMPOTENT } from '../../config/http.js'
 import type { RetryIR } from '../../config/ir.js'
 import type { RequestContext } from '../context.js'
 import { clientResponseHeaders, upstreamRequestHeaders, type OutboundOptions } from '../headers.js'
@@ -14,6 +13,7 @@ import type { Replica } from './replica.js'
 import type { Upstream } from './upstream.js'
 import { RequestBody } from './request-body.js'
 import { deadlines } from './deadlines.js'
+import { RETRY_BUFFER_MAX, RETRY_STATUS, backoffDelay, retryableMethod } from './retry.js'
 
 /** Per-route proxy settings, bound at load. */
 export interface ProxyPlan {
@@ -37,21 +37,12 @@ export interface SplitTarget {
   failovers: CounterChild[]
 }
 
-/** Statuses that mean "this replica could not serve it": retried (when allowed) on another replica. */
-const RETRY_STATUS = new Set([502, 503, 504])
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
 
 class AttemptTimeout extends Error { constructor(readonly total: boolean) { super(total ? 'route timeout' : 'per-try timeout') } }
 class ClientGone extends Error { constructor() { super('client went away') } }
 /** The client did not read the response for the pool's send_timeout: the exchange is cut to free the connection. */
 class SendTimeout extends Error { constructor() { super('client stopped reading (send_timeout)') } }
-
-const retryableMethod = (ctx: RequestContext, r: RetryIR): boolean => {
-  const m = ctx.req.method ?? 'GET'
-  if (r.methods === 'all') return true
-  if (IDEMPOTENT.has(m)) return true
-  return r.methods === 'idempotency_key' && ctx.req.headers['idempotency-key'] !== undefined
-}
 
 /**
  * A replica of `up` for a first attempt, or null: a replica in rotation, then a bulkhead slot (taken), then
@@ -99,9 +90,6 @@ export function proxyRequest(ctx: RequestContext, up: Upstream, plan: ProxyPlan,
   else run.dispatch(replica)
   return undefined
 }
-
-/** Request bodies up to this size are buffered when the request may be retried, so a retry can resend them. */
-const RETRY_BUFFER_MAX = 64 * 1024
 
 class ProxyRun {
   private readonly headers: string[]
@@ -278,7 +266,7 @@ class ProxyRun {
     up.metrics.retries.inc()
     const replica = next
     const go = () => { if (!this.clientIsGone) this.dispatch(replica); else this.release() }
-    if (retry!.backoffMs > 0) setTimeout(go, Math.min(retry!.backoffMs * (0.5 + Math.random()), ctx.deadline - now)).unref()
+    if (retry!.backoffMs > 0) setTimeout(go, backoffDelay(retry!, ctx.deadline - now)).unref()
     else go()
     return true
   }

@@ -1,26 +1,13 @@
-// Runtime side of the terminal stages. `proxy` picks the upstream (weighted for canaries; the exchange may
-// fail a request over to the split's other upstreams) and hands the request to the upstream's exchange; `respond` answers with a reply built once at load.
-import type { StageOptionsBase, StageFactories } from '../../config/bundle.js'
-import type { RequestContext } from '../../runtime/context.js'
-import { Reply } from '../../runtime/reply.js'
-import { proxyRequest, type ProxyPlan } from '../../runtime/upstream/exchange.js'
-import type { Upstream } from '../../runtime/upstream/upstream.js'
-import type { OutboundOptions } from '../../runtime/headers.js'
-import { CounterChild, type FastCounter } from '../../runtime/metrics.js'
-
-type RespondOptions = Parameters<StageFactories['respond']>[0]
-type ProxyOptions = Parameters<StageFactories['proxy']>[0]
-
-export function respondReply(o: Omit<RespondOptions, keyof StageOptionsBase>): Reply {
-  const headers: string[] = []
-  for (const h of o.headers) headers.push(h.name, h.value)
-  return new Reply(o.status, Buffer.from(o.body), o.contentType, headers, null)
-}
-
-export function createRespondStage(o: RespondOptions): (ctx: RequestContext) => Reply {
-  const reply = respondReply(o)
-  return () => reply
-}
+// The `proxy` terminal stage: picks the upstream (weighted for canaries; the exchange may fail a request over
+// to the split's other upstreams) and hands the request to the upstream's exchange (exchange.ts).
+import type { ProxyOptions } from '../../config/bundle.js'
+import type { RequestContext } from '../context.js'
+import type { OutboundOptions } from '../headers.js'
+import { CounterChild, type FastCounter } from '../metrics.js'
+import type { Reply } from '../reply.js'
+import { respondReply } from '../respond.js'
+import { proxyRequest, type ProxyPlan } from './exchange.js'
+import type { Upstream } from './upstream.js'
 
 /** Stands at a split upstream's own index in its failover row: never counted, never exported. */
 const UNUSED = new CounterChild()

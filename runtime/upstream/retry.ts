@@ -1,6 +1,29 @@
-// Runtime side of retries: the per-upstream retry budget. Retries may be at most `budget` × the requests
-// sent to the upstream over the last ten seconds (plus a small floor so a quiet upstream can still retry).
-// A retry is charged when it is scheduled, not when it is sent, so concurrent failures cannot overdraw.
+// Retries at run time (a route's `retry N …` proxy option): which requests and answers may be retried, how
+// long to back off, and the per-upstream retry budget. The exchange (exchange.ts) asks these at each failed
+// attempt. Retries may be at most `budget` × the requests sent to the upstream over the last ten seconds (plus
+// a small floor so a quiet upstream can still retry). A retry is charged when it is scheduled, not when it is
+// sent, so concurrent failures cannot overdraw.
+import { IDEMPOTENT } from '../../config/http.js'
+import type { RetryIR } from '../../config/ir.js'
+import type { RequestContext } from '../context.js'
+
+/** Statuses that mean "this replica could not serve it": retried (when allowed) on another replica. */
+export const RETRY_STATUS: ReadonlySet<number> = new Set([502, 503, 504])
+
+/** Request bodies up to this size are buffered when the request may be retried, so a retry can resend them. */
+export const RETRY_BUFFER_MAX = 64 * 1024
+
+/** May this request be sent again after a failed attempt that reached the upstream (its method, its idempotency key)? */
+export const retryableMethod = (ctx: RequestContext, r: RetryIR): boolean => {
+  const m = ctx.req.method ?? 'GET'
+  if (r.methods === 'all') return true
+  if (IDEMPOTENT.has(m)) return true
+  return r.methods === 'idempotency_key' && ctx.req.headers['idempotency-key'] !== undefined
+}
+
+/** The wait before a retry: `backoff` with ±50% jitter (so retries of many requests spread out), never past the deadline. */
+export const backoffDelay = (r: RetryIR, leftMs: number): number => Math.min(r.backoffMs * (0.5 + Math.random()), leftMs)
+
 const BUCKETS = 10
 const BUCKET_MS = 1000
 /** Retries always allowed per window, whatever the traffic (like Finagle's minRetriesPerSec). */

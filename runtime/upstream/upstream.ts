@@ -1,13 +1,13 @@
 // One upstream: its replicas and everything that spans them — the balancer, the breaker, the bulkhead and
 // the retry budget. The proxy stage asks it for a replica and reports each attempt's outcome back.
 import type { UpstreamIR } from '../../config/ir.js'
-import { Breaker } from '../../policies/breaker/stage.js'
-import { Bulkhead } from '../../policies/bulkhead/stage.js'
-import { RetryBudget } from '../../policies/retry/stage.js'
 import type { GatewayMetrics, UpstreamMetrics } from '../metrics.js'
 import { createBalancer, type Pick } from './balancer.js'
+import { Breaker } from './breaker.js'
+import { Bulkhead } from './bulkhead.js'
 import { ActiveHealth } from './health.js'
 import { Replica } from './replica.js'
+import { RetryBudget } from './retry.js'
 
 export interface UpstreamOptions {
   bodyIdleMs: number

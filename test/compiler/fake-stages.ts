@@ -1,6 +1,11 @@
 // Recording stand-ins for the runtime's stage factories and request context, shared by the compiler tests:
-// a generated module is instantiated with these, so a test sees exactly what it passes to each factory.
-import type { BuildDeps, StageFactories } from '../../config/bundle.js'
+// a generated module is instantiated with these, so a test sees exactly what it passes to each factory. The
+// factory object is the runtime's own (runtime/stages.ts: one entry per registered stage kind); only what each
+// factory makes is replaced.
+import type { BuildDeps } from '../../config/bundle.js'
+import type { RequestContext } from '../../config/context.js'
+import { CONTINUE, type Stage, type TerminalStage } from '../../config/stage.js'
+import { stageFactories } from '../../runtime/stages.js'
 
 /** One factory call: which stage kind, with which options. */
 export interface FactoryCall { kind: string; opts: unknown }
@@ -14,29 +19,23 @@ export interface RecordingDeps {
   calls: FactoryCall[]
 }
 
-const KINDS = ['auth', 'ratelimit', 'headers', 'respond', 'proxy'] as const
-
 /**
  * Stage factories that record their options and return stages which say CONTINUE (or, for terminal stages,
  * a reply naming the factory call). `async` makes every non-terminal stage answer with a promise instead.
  */
 export function recordingDeps(opts: { async?: boolean } = {}): RecordingDeps {
-  const CONTINUE = Symbol('CONTINUE')
   const calls: FactoryCall[] = []
-  const stages = {} as Record<string, (o: unknown) => unknown>
-  for (const kind of KINDS) {
-    stages[kind] = (o: unknown) => {
-      const index = calls.length
-      calls.push({ kind, opts: o })
-      if (kind === 'respond' || kind === 'proxy') return () => ({ reply: kind, index })
-      return opts.async === true ? () => Promise.resolve(CONTINUE) : () => CONTINUE
-    }
-  }
-  return { deps: { CONTINUE, stages: stages as unknown as StageFactories }, calls }
+  const stages = stageFactories((kind, o) => {
+    const index = calls.length
+    calls.push({ kind, opts: o })
+    if (kind === 'respond' || kind === 'proxy') return (() => ({ reply: kind, index })) as unknown as TerminalStage
+    return (opts.async === true ? () => Promise.resolve(CONTINUE) : () => CONTINUE) as Stage
+  })
+  return { deps: { CONTINUE, stages }, calls }
 }
 
 /** A request context that records the header calls the inline `headers` stage makes. */
-export function recordingContext(): { ctx: Record<string, unknown>; calls: ContextCall[] } {
+export function recordingContext(): { ctx: RequestContext; calls: ContextCall[] } {
   const calls: ContextCall[] = []
   const rec = (method: string) => (...args: unknown[]) => { calls.push({ method, args }) }
   const ctx = {
@@ -46,5 +45,5 @@ export function recordingContext(): { ctx: Record<string, unknown>; calls: Conte
     removeResponseHeader: rec('removeResponseHeader'),
     state: {},
   }
-  return { ctx, calls }
+  return { ctx: ctx as unknown as RequestContext, calls }
 }

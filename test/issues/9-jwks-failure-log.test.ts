@@ -8,6 +8,8 @@ import { pino } from 'pino'
 import { startIdp, type Idp } from '../../testkit/idp/index.js'
 import type { JwtProviderIR } from '../../config/ir.js'
 import { JwksCache, jwksMetrics } from '../../policies/jwt/jwks.js'
+import { GatewayMetrics } from '../../runtime/metrics.js'
+import { stageMetrics } from '../../runtime/stage-env.js'
 import { sleep } from '../policies/fixtures.js'
 
 const open: { close(): Promise<void> | void }[] = []
@@ -21,7 +23,7 @@ function cacheOver(idp: Idp, refreshMs: number): { cache: JwksCache; lines: Reco
     maxStaleMs: 3_600_000, fetchTimeoutMs: 300, algorithms: ['ES256'], audience: [], leewayMs: 0, forward: [], tokenCacheSize: 0,
     source: { file: 't.gwp', line: 1, col: 1, len: 1 },
   } as JwtProviderIR
-  const metrics = jwksMetrics(m => m, (_k, f) => f(), 'idp')
+  const metrics = jwksMetrics(stageMetrics(new GatewayMetrics({ defaultMetrics: false }), (_k, f) => f()), 'idp')
   const cache = new JwksCache(p, metrics, pino({ level: 'info' }, sink))
   open.push({ close: () => cache.stop() })
   return { cache, lines }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { BreakerIR } from '../../config/ir.js'
-import { Breaker, BreakerState } from '../../policies/breaker/stage.js'
+import { Breaker, BreakerState } from '../../runtime/upstream/breaker.js'
 import type { UpstreamMetrics } from '../../runtime/metrics.js'
 
 const noop = { inc() {}, set() {} }

@@ -1,24 +1,23 @@
 // bench/runtime/kit/bench-bundle.ts: the benchmark topology (examples/bench.gwp, 64 routes) compiled and
 // instantiated the way the gateway does it — gwc's compile + buildBundle, verifyBundle, instantiateBundle —
-// with the real stage factories for auth, ratelimit and respond, and a proxy stage that records instead of
-// dispatching. Auth's verified-token cache is filled in setup (real ES256 tokens, verified once against a
+// with the gateway's own stage build (runtime/stages.ts) except for the upstream call: a proxy stage that
+// records instead of dispatching. Auth's verified-token cache is filled in setup (real ES256 tokens, verified once against a
 // loopback JWKS), so a timed auth stage is a cache hit. Also the route table and the sidecar's requests.
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { compile } from '../../../compiler/compile.js'
 import { buildBundle } from '../../../compiler/bundle.js'
 import { memoryHost } from '../../../compiler/sources.js'
-import { verifyBundle, type RouteHandler, type StageFactories } from '../../../config/bundle.js'
+import { verifyBundle } from '../../../config/bundle.js'
 import type { BundleIR } from '../../../config/ir.js'
-import { createAuthStage, providerKey, type JwtProvider } from '../../../policies/jwt/stage.js'
-import { createRespondStage } from '../../../policies/proxy/stage.js'
-import { createRatelimitStage } from '../../../policies/ratelimit/stage.js'
+import type { TerminalStage } from '../../../config/stage.js'
+import { providerKey, type JwtProvider } from '../../../policies/jwt/stage.js'
 import { instantiateBundle } from '../../../runtime/bundle-loader.js'
 import type { RequestContext } from '../../../runtime/context.js'
-import { CONTINUE } from '../../../runtime/continue.js'
 import { upstreamRequestHeaders, type OutboundOptions } from '../../../runtime/headers.js'
 import type { RouteRuntime } from '../../../runtime/route-runtime.js'
 import { Router } from '../../../runtime/router.js'
+import { createBuildDeps } from '../../../runtime/stages.js'
 import { readSidecar, type Sidecar } from '../../../testkit/topology/sidecar.js'
 import { repoFile } from './paths.js'
 import { createBenchEnv, startLoopbackIdp, type BenchEnv } from './stage-env.js'
@@ -74,28 +73,20 @@ export async function loadBenchBundle(o: { tokens?: number } = {}): Promise<Benc
     const ir = manifest.ir
     const env = createBenchEnv(ir)
     const outbound: OutboundOptions = { identity: new Set(ir.identityHeaders), via: env.settings.via }
-    const authRoutes = new Set(ir.routes.filter(r => r.stages.some(s => s.kind === 'auth')).map(r => r.name))
     const proxy: ProxyRecorder = { calls: 0, last: null, buildHeaders: false, headers: null }
-    const stages: StageFactories = {
-      auth: opts => createAuthStage(opts, env),
-      ratelimit: opts => createRatelimitStage(opts, env),
-      headers: () => { throw new Error('headers stages are emitted inline') },
-      respond: opts => createRespondStage(opts),
-      proxy: opts => {
-        const strip = authRoutes.has(opts.route)
-        return (ctx: RequestContext) => { // stands in for proxyRequest: no upstream, no I/O
-          proxy.calls++
-          proxy.last = ctx
-          if (proxy.buildHeaders) proxy.headers = upstreamRequestHeaders(ctx, outbound, strip)
-          return undefined
-        }
-      },
-    }
-    const loaded = instantiateBundle(manifest, built.moduleText, { CONTINUE, stages })
+    const deps = createBuildDeps(ir, env, {
+      proxy: (_o, route) => ((ctx: RequestContext) => { // stands in for proxyRequest: no upstream, no I/O
+        proxy.calls++
+        proxy.last = ctx
+        if (proxy.buildHeaders) proxy.headers = upstreamRequestHeaders(ctx, route.outbound, route.stripAuthorization)
+        return undefined
+      }) as TerminalStage,
+    })
+    const loaded = instantiateBundle(manifest, built.moduleText, deps)
     await Promise.all(env.warmups) // the first JWKS fetch
     const routes: RouteRuntime[] = ir.routes.map((r, i) => ({
-      index: i, name: r.name, ir: r, handler: loaded.handlers[i] as RouteHandler, timeoutMs: r.timeoutMs, maxBodyBytes: r.maxBodyBytes,
-      metrics: env.metrics.route(r.name),
+      index: i, name: r.name, ir: r, handler: loaded.handlers[i], timeoutMs: r.timeoutMs, maxBodyBytes: r.maxBodyBytes,
+      metrics: env.gatewayMetrics.route(r.name),
     }))
     const router = new Router(ir.routes.map(r => r.match), routes)
 

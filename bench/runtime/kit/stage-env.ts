@@ -7,11 +7,13 @@ import type { BundleIR } from '../../../config/ir.js'
 import { DEFAULT_SETTINGS, type Settings } from '../../../config/settings.js'
 import { createLogger } from '../../../runtime/access-log.js'
 import { GatewayMetrics } from '../../../runtime/metrics.js'
-import type { StageEnv } from '../../../runtime/stage-env.js'
+import { createStageEnv, type StageEnv } from '../../../runtime/stage-env.js'
 
 export interface BenchEnv extends StageEnv {
   /** The shared-state map behind `shared()`, so a bench can reach a provider or limiter it set up. */
   sharedState: Map<string, unknown>
+  /** The registry behind `metrics`. */
+  gatewayMetrics: GatewayMetrics
 }
 
 export function benchSettings(over: Partial<Settings> = {}): Settings {
@@ -20,19 +22,18 @@ export function benchSettings(over: Partial<Settings> = {}): Settings {
 
 export function createBenchEnv(ir: Pick<BundleIR, 'jwtProviders'>, settings: Settings = benchSettings()): BenchEnv {
   const sharedState = new Map<string, unknown>()
-  return {
+  const gatewayMetrics = new GatewayMetrics({ defaultMetrics: false })
+  const env = createStageEnv(ir, {
     settings,
-    metrics: new GatewayMetrics({ defaultMetrics: false }),
+    metrics: gatewayMetrics,
     log: createLogger(settings),
-    providers: new Map(ir.jwtProviders.map(p => [p.name, p])),
+    redis: null,
     shared<T>(key: string, create: () => T): T {
       if (!sharedState.has(key)) sharedState.set(key, create())
       return sharedState.get(key) as T
     },
-    redis: null,
-    warmups: [],
-    sharedState,
-  }
+  })
+  return { ...env, sharedState, gatewayMetrics }
 }
 
 /** A one-key (ES256) identity provider on 127.0.0.1, port 0 (testkit/idp): serves the JWKS and signs tokens in-process. */

@@ -1,0 +1,22 @@
+// The runtime's plug-in API: everything a policy's runtime half (policies/<kind>/runtime.ts and the files
+// beside it) may use from the runtime, besides the kernel (config/). Policies import nothing else of runtime/.
+import type { StageOptionsBase, Stage } from '../config/stage.js'
+import type { StageEnv } from '../config/stage-env.js'
+
+export { errorReply } from './reply.js'
+export { redisReady, redisHealthOf, type RedisHealth } from './redis.js'
+
+/**
+ * A policy's runtime half, registered in runtime/policies.ts under its `kind` (the name generated code calls:
+ * `stages.<kind>(options)`). Both functions run at load, once per stage of a route, never per request.
+ */
+export interface RuntimePolicy<O extends StageOptionsBase> {
+  readonly kind: string
+  /** Does all setup (keys, limiters, metric children) and returns the per-request stage. May throw: the load is refused. */
+  create(options: O, env: StageEnv): Stage
+  /**
+   * How the stage behaves in `gwc test` (no network, a frozen clock, `env.offline` set), when that differs
+   * from `create`: e.g. `auth` admits the claims the test case declares instead of verifying a token.
+   */
+  offline?(options: O, env: StageEnv): Stage
+}
