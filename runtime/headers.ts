@@ -1,10 +1,12 @@
-// Header rules at the proxy boundary (RFC 9110 §7.6): hop-by-hop headers and those named in Connection are
-// dropped both ways; X-Forwarded-* are extended only when the peer is a trusted proxy and replaced
-// otherwise; identity headers are stripped from every client request (only the gateway may set them).
+// Every header the gateway makes or changes, in one place. At the proxy boundary (RFC 9110 §7.6): hop-by-hop
+// headers and those named in Connection are dropped both ways; X-Forwarded-* are extended only when the peer
+// is a trusted proxy and replaced otherwise; identity headers are stripped from every client request (only
+// the gateway may set them, from verified claims). The `headers` policy's edits (recorded on the request
+// context by `ctx.setRequestHeader` & co.) are applied last in each direction; every answer carries
+// X-Request-Id, Server-Timing and Via.
 import { GATEWAY_REQUEST_HEADERS, HOP_BY_HOP } from '../config/http.js'
 import type { RequestContext } from './context.js'
 import { formatTraceparent } from './ids.js'
-import { applyEdits } from './reply.js'
 
 /** Lower-case tokens of a Connection header value ("close, X-Foo" → ["close", "x-foo"]). */
 function connectionTokens(v: string | string[] | undefined): string[] | null {
@@ -99,3 +101,27 @@ const latin1 = (b: Buffer): string => (b as unknown as { latin1Slice(s: number, 
 
 const HOP_LENGTHS = new Uint8Array(64)
 for (const h of HOP_BY_HOP) HOP_LENGTHS[h.length] = 1
+
+/** Applies flat [name, value|null] edits (null = remove) to flat headers (either direction); names lower-case. */
+export function applyEdits(headers: string[], edits: readonly (string | null)[]): string[] {
+  let out = headers
+  for (let e = 0; e < edits.length; e += 2) {
+    const name = edits[e] as string
+    const next: string[] = []
+    for (let i = 0; i < out.length; i += 2) if (out[i].toLowerCase() !== name) next.push(out[i], out[i + 1])
+    const v = edits[e + 1]
+    if (v !== null) next.push(name, v)
+    out = next
+  }
+  return out
+}
+
+/** Gateway headers on every response: request id, timing, via, then the route's response edits. */
+export function gatewayResponseHeaders(ctx: RequestContext, headers: string[], via: boolean, now: number): string[] { // HOT PATH
+  // Math.round then concatenation: cheaper than toFixed on the hot path, same three decimals
+  const gw = Math.round((now - ctx.start) * 1000) / 1000
+  const timing = ctx.upstreamMs >= 0 ? `gw;dur=${gw}, upstream;dur=${Math.round(ctx.upstreamMs * 1000) / 1000}` : `gw;dur=${gw}`
+  headers.push('x-request-id', ctx.id, 'server-timing', timing)
+  if (via) headers.push('via', '1.1 gwp')
+  return ctx.resEdits === null ? headers : applyEdits(headers, ctx.resEdits)
+}

@@ -1,8 +1,9 @@
-// Replies the gateway writes itself (errors, `respond`, fallbacks) and the response headers every answer
-// carries: X-Request-Id, Server-Timing, Via and the route's `headers response` edits.
+// Replies the gateway writes itself (errors, `respond`, fallbacks), with the headers every answer carries
+// (runtime/headers.ts: gatewayResponseHeaders).
 import type { Reply as StageReply } from '../config/stage.js'
 import type { RequestContext } from './context.js'
 import { ERROR_REPLIES, errorBody, type RefusalCode } from './errors.js'
+import { gatewayResponseHeaders } from './headers.js'
 
 // The class is the kernel's Reply (config/stage.ts): merging adds the type-only brand, no field at run time.
 export interface Reply extends StageReply {}
@@ -55,30 +56,6 @@ export const isReply = (x: unknown): x is Reply => x instanceof Reply
  * queued behind a closing socket, never written).
  */
 export const closingSockets = new WeakSet<object>()
-
-/** Applies flat [name, value|null] edits (null = remove) to flat headers (either direction); names lower-case. */
-export function applyEdits(headers: string[], edits: readonly (string | null)[]): string[] {
-  let out = headers
-  for (let e = 0; e < edits.length; e += 2) {
-    const name = edits[e] as string
-    const next: string[] = []
-    for (let i = 0; i < out.length; i += 2) if (out[i].toLowerCase() !== name) next.push(out[i], out[i + 1])
-    const v = edits[e + 1]
-    if (v !== null) next.push(name, v)
-    out = next
-  }
-  return out
-}
-
-/** Gateway headers on every response: request id, timing, via, then the route's response edits. */
-export function gatewayResponseHeaders(ctx: RequestContext, headers: string[], via: boolean, now: number): string[] { // HOT PATH
-  // Math.round then concatenation: cheaper than toFixed on the hot path, same three decimals
-  const gw = Math.round((now - ctx.start) * 1000) / 1000
-  const timing = ctx.upstreamMs >= 0 ? `gw;dur=${gw}, upstream;dur=${Math.round(ctx.upstreamMs * 1000) / 1000}` : `gw;dur=${gw}`
-  headers.push('x-request-id', ctx.id, 'server-timing', timing)
-  if (via) headers.push('via', '1.1 gwp')
-  return ctx.resEdits === null ? headers : applyEdits(headers, ctx.resEdits)
-}
 
 /** Writes a gateway-made reply. Closes the connection when an unread request body would otherwise linger. */
 export function writeReply(ctx: RequestContext, r: Reply, via: boolean, now: number): void {
