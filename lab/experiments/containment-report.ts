@@ -259,7 +259,7 @@ export function containmentMarkdown(r: ContainmentResult, charts: { name: string
       e.openedAfterMs === null ? 'never' : `${e.openedAfterMs[0]}–${e.openedAfterMs[1]} ms`, e.firstFast503Ms === null ? '—' : `${e.firstFast503Ms} ms`])), '')
   }
   out.push('The breaker opens when the failure share reaches `error_ratio` with at least `min_requests` answers, judged over the 10 s window and ' +
-    'over the shortest recent span of the last second that holds `min_requests` (100 ms buckets; policies/breaker/stage.ts). Before that short ' +
+    'over the shortest recent span of the last second that holds `min_requests` (100 ms buckets; runtime/upstream/breaker.ts). Before that short ' +
     'span it judged the current one-second bucket, and a switch late in a bucket waited for the next one: 273 / 560 / 945 ms over the bucket ' +
     '(2026-11-29T0331Z-containment-quick). The phase sweep above checks it no longer depends on where in a second the failure starts. The ' +
     'upstream\'s own latency before its first 503s (the last column of the first table) is part of the time to open.', '')
