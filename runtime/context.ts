@@ -1,5 +1,6 @@
 // The per-request context: one fixed-shape object per request, created by the server and passed through the
-// route's generated handler. Slots that stages write are declared here, with the stage that writes them.
+// route's generated handler. It implements the interface stages program against (config/context.ts, where the
+// slots stages write are declared with the stage that writes them) and holds what the gateway keeps besides.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { IdentityHeader, RequestContext as StageContext, RequestState as StageState } from '../config/context.js'
 import type { RefusalCode } from './errors.js'
