@@ -3,11 +3,14 @@ import { Diagnostics, type Diagnostic } from '../grammar/index.js'
 import type { BundleIR } from '../config/ir.js'
 import { checkProgram } from './check/program.js'
 import type { CheckedRoute } from './check/route.js'
+import type { PolicyRegistry } from './policies.js'
 import { loadSources, nodeHost, type FrontEnd, type LoadedSource, type SourceHost } from './sources.js'
 
 export interface CompileOptions {
   host?: SourceHost
   frontEnds?: Record<string, FrontEnd>
+  /** The policy kinds to compile (compiler/policies.ts REGISTRY by default). */
+  policies?: PolicyRegistry
 }
 
 export interface CompileResult {
@@ -23,7 +26,7 @@ export interface CompileResult {
 export function compile(entries: string[], opts: CompileOptions = {}): CompileResult {
   const d = new Diagnostics()
   const sources = loadSources(entries, opts.host ?? nodeHost(), d, opts.frontEnds ?? {})
-  const { ir, routes } = checkProgram(sources.map(s => s.ast), d)
+  const { ir, routes } = checkProgram(sources.map(s => s.ast), d, opts.policies)
   const diagnostics = d.sorted()
   const errors = diagnostics.filter(x => x.severity === 'error').length
   return { diagnostics, errors, warnings: diagnostics.length - errors, ir: errors === 0 ? ir : undefined, sources, routes }

@@ -133,38 +133,22 @@ export interface MatchIR {
   header: { name: string; value: string | null } | null
 }
 
+/**
+ * A pipeline stage of a policy kind (compiler/policies.ts): `kind` names the policy, its `stages.<kind>` factory
+ * in the generated module and its runtime half (runtime/policies.ts); the other fields are the kind's own, typed
+ * in its folder (policies/<kind>/, e.g. RateLimitStageIR). Plain JSON. Adding a kind edits nothing here.
+ */
+export interface StageIR {
+  kind: string
+  source: SourceSpan
+}
+
+// Two option shapes config/bundle.ts still names (its StageFactories); the stage IR types live with their policies.
 export type RateLimitKeyIR =
   | { kind: 'ip' }
   | { kind: 'user' }
   | { kind: 'claim'; claim: string }
   | { kind: 'header'; header: string }
-
-export interface AuthStageIR {
-  kind: 'auth'
-  provider: string
-  /** Audiences accepted; empty = not checked. */
-  audience: string[]
-  source: SourceSpan
-}
-
-export interface RateLimitStageIR {
-  kind: 'ratelimit'
-  key: RateLimitKeyIR
-  /** Requests allowed per window (the sustained rate is limit / windowMs). */
-  limit: number
-  windowMs: number
-  /** Extra requests allowed in a burst above the sustained rate. */
-  burst: number
-  store: 'local' | 'redis'
-  /** What happens when the store cannot answer in time: true = let the request through. */
-  failOpen: boolean
-  /**
-   * Stable identity of this limiter, the key namespace in the store: route, key kind, limit, window and burst
-   * (`pay:ip:100/1000ms`), never its position, so stages added around it keep its counters.
-   */
-  id: string
-  source: SourceSpan
-}
 
 export interface HeaderOpIR {
   op: 'set' | 'remove'
@@ -172,15 +156,6 @@ export interface HeaderOpIR {
   name: string
   value: string | null
 }
-
-export interface HeadersStageIR {
-  kind: 'headers'
-  target: 'request' | 'response'
-  ops: HeaderOpIR[]
-  source: SourceSpan
-}
-
-export type StageIR = AuthStageIR | RateLimitStageIR | HeadersStageIR
 
 export interface RespondIR {
   kind: 'respond'

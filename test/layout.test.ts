@@ -1,9 +1,11 @@
-// The dependency rule (STYLE.md): grammar → compiler → bundle ← runtime. The runtime serves only what gwc
-// emitted, so nothing the runtime loads may import grammar/ or compiler/; policy stages are runtime code.
+// The dependency rule (STYLE.md): bin → compiler | runtime, compiler → grammar, everything → the kernel (config/).
+// The runtime serves only what gwc emitted, so nothing it loads may import grammar/ or compiler/. Policies are
+// plug-ins: the two registries are the only core modules importing policies/, and a policy sees only the kernel,
+// the two small plug-in APIs, npm packages and its own folder. No carve-outs.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { ROOT } from './helpers/paths.js'
 
 function files(dir: string): string[] {
@@ -15,33 +17,39 @@ function files(dir: string): string[] {
 
 const importsOf = (file: string): string[] => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\s[^'"]*from\s+['"]([^'"]+)['"]/gm)].map(m => m[1])
 
-test('runtime/, policy stages and config/ never import grammar/ or compiler/', () => {
-  const runtimeSide = [
-    ...files(join(ROOT, 'runtime')),
-    ...files(join(ROOT, 'policies')).filter(f => f.endsWith('stage.ts') || /policies\/[^/]+\/(?!check|emit)[^/]+\.ts$/.test(f)),
-    ...files(join(ROOT, 'config')).filter(f => !f.includes('yaml-')),
-  ]
-  const bad: string[] = []
-  for (const f of runtimeSide) {
-    for (const spec of importsOf(f)) {
-      if (!spec.startsWith('.')) continue
-      const target = relative(ROOT, join(f, '..', spec))
-      if (target.startsWith('grammar/') || target.startsWith('compiler/') || (target.startsWith('policies/') && /\/(check|emit)\.js$/.test(target))) {
-        bad.push(`${relative(ROOT, f)} imports ${spec}`)
-      }
+/** A relative import as a repository path (`.js` read as the `.ts` it compiles from); npm and node: specifiers as written. */
+const target = (file: string, spec: string): string => (spec.startsWith('.') ? relative(ROOT, join(file, '..', spec)).replace(/\.js$/, '.ts') : spec)
+
+/** Every `from` of the files under `dirs`, as [importing file, imported path]. */
+const edges = (...dirs: string[]): [string, string][] =>
+  dirs.flatMap(d => files(join(ROOT, d))).flatMap(f => importsOf(f).map(spec => [relative(ROOT, f), target(f, spec)] as [string, string]))
+
+/** A policy's compile half: its compile.ts and what that reaches inside its own folder. The rest is its runtime half. */
+function compileHalf(folder: string): Set<string> {
+  const seen = new Set<string>()
+  const visit = (f: string) => {
+    if (seen.has(f) || !existsSync(join(ROOT, f))) return
+    seen.add(f)
+    for (const spec of importsOf(join(ROOT, f))) {
+      const t = target(join(ROOT, f), spec)
+      if (dirname(t) === folder) visit(t)
     }
   }
+  visit(join(folder, 'compile.ts'))
+  return seen
+}
+
+const policyFolders = readdirSync(join(ROOT, 'policies')).map(d => join('policies', d)).filter(d => statSync(join(ROOT, d)).isDirectory())
+const compileSide = new Set(policyFolders.flatMap(d => [...compileHalf(d)]))
+
+test('config/ (the kernel) imports nothing of the core: no grammar/, compiler/, runtime/ or policies/', () => {
+  const bad = edges('config').filter(([, t]) => /^(grammar|compiler|runtime|policies|bin)\//.test(t))
   assert.deepEqual(bad, [])
 })
 
-test('grammar/ is pure: it imports nothing from compiler/, runtime/ or node I/O modules', () => {
-  const bad: string[] = []
-  for (const f of files(join(ROOT, 'grammar'))) {
-    for (const spec of importsOf(f)) {
-      const target = spec.startsWith('.') ? relative(ROOT, join(f, '..', spec)) : spec
-      if (/^(compiler|runtime|policies|bin)\//.test(target) || /^node:(fs|net|http|child_process)/.test(spec)) bad.push(`${relative(ROOT, f)} imports ${spec}`)
-    }
-  }
+test('runtime/ and the runtime halves of policies never import grammar/, compiler/ or a compile half', () => {
+  const runtimeSide = [...edges('runtime'), ...edges('policies').filter(([f]) => !compileSide.has(f))]
+  const bad = runtimeSide.filter(([, t]) => /^(grammar|compiler)\//.test(t) || compileSide.has(t))
   assert.deepEqual(bad, [])
 })
 
@@ -58,3 +66,35 @@ test('the product (bin/, runtime/, compiler/, grammar/, config/, policies/) neve
   }
   assert.deepEqual(bad, [])
 })
+
+test('grammar/ (both front ends) is pure: it imports nothing from compiler/, runtime/, policies/ or node I/O modules', () => {
+  const bad = edges('grammar').filter(([, t]) => /^(compiler|runtime|policies|bin)\//.test(t) || /^node:(fs|net|http|child_process)/.test(t))
+  assert.deepEqual(bad, [])
+})
+
+test('compiler/policies.ts is the only compiler module that imports policies/', () => {
+  const bad = edges('compiler').filter(([f, t]) => t.startsWith('policies/') && f !== 'compiler/policies.ts')
+  assert.deepEqual(bad, [])
+})
+
+test('a policy\'s compile half imports only config/, compiler/policy-api.ts, npm packages and its own folder', () => {
+  const bad = edges('policies').filter(([f, t]) => compileSide.has(f) &&
+    /^(grammar|compiler|runtime|policies|bin|bench|test|lab|testkit)\//.test(t) && t !== 'compiler/policy-api.ts' && dirname(t) !== dirname(f))
+  assert.deepEqual(bad, [])
+})
+
+test('the compile registry lists every policy folder\'s compile half, one import line each', () => {
+  const listed = edges('compiler').filter(([f, t]) => f === 'compiler/policies.ts' && t.startsWith('policies/')).map(([, t]) => t).sort()
+  const halves = policyFolders.map(d => join(d, 'compile.ts')).filter(f => existsSync(join(ROOT, f))).sort()
+  assert.deepEqual(listed, halves)
+})
+
+// The runtime side of the same rule lands with runtime/policies.ts and runtime/policy-api.ts (issue 11, branch rt).
+test('runtime/policies.ts is the only runtime module importing policies/; policies\' runtime halves import only config/, runtime/policy-api.ts, npm and their folder',
+  { todo: existsSync(join(ROOT, 'runtime/policies.ts')) ? false : 'until runtime/policies.ts (issue 11, rt) lands' }, () => {
+    const core = [...edges('runtime'), ...edges('bin'), ...edges('grammar'), ...edges('config')]
+    const bad = core.filter(([f, t]) => t.startsWith('policies/') && f !== 'runtime/policies.ts')
+    const runtimeHalves = edges('policies').filter(([f]) => !compileSide.has(f))
+    bad.push(...runtimeHalves.filter(([f, t]) => /^(grammar|compiler|runtime|policies|bin|bench|test|lab|testkit)\//.test(t) && t !== 'runtime/policy-api.ts' && dirname(t) !== dirname(f)))
+    assert.deepEqual(bad, [])
+  })

@@ -2,7 +2,8 @@
 // (declarations by name, with where they were declared) and which names were used.
 import type * as A from '../../grammar/ast.js'
 import { closest, type Diagnostics, type ErrorCode } from '../../grammar/index.js'
-import { TOKEN } from '../../config/http.js'
+import { FIELD_VALUE, GATEWAY_OWNED, TOKEN } from '../../config/http.js'
+import type { PolicyRegistry } from '../policies.js'
 
 export interface Symbols {
   upstreams: Map<string, A.UpstreamDecl>
@@ -13,6 +14,8 @@ export interface Symbols {
 
 export interface CheckContext {
   d: Diagnostics
+  /** The policy kinds this compilation knows (compiler/policies.ts). */
+  policies: PolicyRegistry
   symbols: Symbols
   /** Names referenced somewhere, for the unused-declaration lint. */
   used: Set<string>
@@ -43,4 +46,24 @@ export function headerName(ctx: CheckContext, n: A.NameV): string | undefined {
 /** Report the second of two statements that may appear once. */
 export function givenTwice(ctx: CheckContext, what: string, again: A.Span, first: A.Span, where: string): void {
   ctx.d.error('E0102', again, `\`${what}\` is given twice in ${where}`, { label: 'given again here', notes: [{ message: 'first given here', span: first }], hint: 'keep one of them' })
+}
+
+/** A header a policy may write (`headers`, `respond … header`), lower-cased, or undefined after reporting why not. */
+export function writableHeader(ctx: CheckContext, n: A.NameV): string | undefined {
+  const h = headerName(ctx, n)
+  if (h === undefined) return undefined
+  if (GATEWAY_OWNED.has(h)) {
+    ctx.d.error('E0306', n.span, `header \`${n.value}\` cannot be changed by a policy`, { label: 'the gateway manages this header', hint: 'framing, hop-by-hop, request-id and trace headers are set by the gateway itself' })
+    return undefined
+  }
+  return h
+}
+
+/** A header value a policy may write, or undefined after reporting it (control characters would inject headers). */
+export function headerValue(ctx: CheckContext, v: A.StrV): string | undefined {
+  if (!FIELD_VALUE.test(v.value)) {
+    ctx.d.error('E0306', v.span, 'a header value cannot contain control characters such as newlines', { label: 'not a valid header value', hint: 'remove the line break (header injection is refused)' })
+    return undefined
+  }
+  return v.value
 }

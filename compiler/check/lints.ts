@@ -6,9 +6,10 @@ import type { UpstreamIR } from '../../config/ir.js'
 import { formatQty } from '../values.js'
 import type { CheckContext } from './context.js'
 import type { CheckedRoute } from './route.js'
-import { retryOptionSpan } from '../../policies/retry/check.js'
+import type { PipelineView } from '../policy-api.js'
+import { retryOptionSpan } from './upstream-retry.js'
 
-export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<string, UpstreamIR>, identityHeaders: Set<string>): void {
+export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<string, UpstreamIR>): void {
   const r = c.ir
   const where = `route \`${r.name}\``
   const methods = r.match.methods
@@ -54,15 +55,9 @@ export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<str
       }
     }
   }
-  const hasAuth = r.stages.some(s => s.kind === 'auth')
-  r.stages.forEach((s, i) => {
-    if (s.kind !== 'ratelimit' || s.key.kind !== 'header' || !hasAuth) return
-    if (identityHeaders.has(s.key.header)) return
-    const stmt = c.stageStmts[i] as A.RatelimitStmt
-    ctx.d.warn('W0706', stmt.key.span, `\`ratelimit by header\` on an authenticated route keys on \`${s.key.header}\`, which the client controls`, {
-      label: 'a new value per request escapes the limit', hint: 'limit by `user` or `claim NAME` on authenticated routes',
-    })
-  })
+  // the policies' own lints (W0706 `ratelimit by header` on an authenticated route, …)
+  const pipeline: PipelineView = { stages: r.stages, provides: fact => r.stages.some(s => ctx.policies.of(s.kind).provides?.includes(fact) === true) }
+  r.stages.forEach((s, i) => ctx.policies.of(s.kind).lint?.(ctx, s, c.stageStmts[i], pipeline))
 }
 
 /** W0709: declarations no route refers to. */

@@ -3,7 +3,7 @@
 import type * as A from '../../grammar/ast.js'
 import type { Diagnostics } from '../../grammar/index.js'
 import { IR_VERSION, type BundleIR, type JwtProviderIR, type RouteIR, type UpstreamIR } from '../../config/ir.js'
-import { checkJwtProvider } from '../../policies/jwt/check.js'
+import { REGISTRY, type PolicyRegistry } from '../policies.js'
 import type { CheckContext, Symbols } from './context.js'
 import { checkEnvelope, envelopeOf } from './envelope.js'
 import { lintRoute, lintUnused } from './lints.js'
@@ -76,16 +76,21 @@ function collectDefaults(ctx: CheckContext, decls: A.DefaultsDecl[]): { route: R
   return { route, upstream }
 }
 
-export function checkProgram(files: A.FileAst[], d: Diagnostics): CheckResult {
+/** `policies`: the kinds this compilation knows (tests pass their own registry). */
+export function checkProgram(files: A.FileAst[], d: Diagnostics, policies: PolicyRegistry = REGISTRY): CheckResult {
   const symbols: Symbols = { upstreams: new Map(), jwts: new Map(), policies: new Map(), routes: new Map() }
-  const ctx: CheckContext = { d, symbols, used: new Set(), identityHeaders: new Set(), reportedCycles: new Set() }
+  const ctx: CheckContext = { d, policies, symbols, used: new Set(), identityHeaders: new Set(), reportedCycles: new Set() }
   const { defaults } = collectSymbols(ctx, files)
   const defs = collectDefaults(ctx, defaults)
 
   const upstreams = new Map<string, UpstreamIR>()
   for (const u of symbols.upstreams.values()) upstreams.set(u.name.value, checkUpstream(ctx, u, defs.upstream))
   const providers: JwtProviderIR[] = []
-  for (const j of symbols.jwts.values()) providers.push(checkJwtProvider(ctx, j))
+  for (const j of symbols.jwts.values()) {
+    const check = policies.jwt
+    if (check !== undefined) { providers.push(check(ctx, j)); continue }
+    d.error('E0404', j.span, `\`jwt\` declarations need a policy that verifies JWTs, and this gwc has none`, { label: 'no policy reads this', hint: 'remove it, or use a gwc with the `auth` policy' })
+  }
   for (const p of providers) for (const f of p.forward) ctx.identityHeaders.add(f.header)
   for (const p of symbols.policies.values()) checkPolicyDecl(ctx, p)
 
@@ -99,7 +104,7 @@ export function checkProgram(files: A.FileAst[], d: Diagnostics): CheckResult {
   const identityHeaders = ctx.identityHeaders
   for (const c of routes) {
     checkEnvelope(ctx, c)
-    lintRoute(ctx, c, upstreams, identityHeaders)
+    lintRoute(ctx, c, upstreams)
   }
   for (const u of symbols.upstreams.values()) lintUnused(ctx, 'upstream', u.name)
   for (const j of symbols.jwts.values()) lintUnused(ctx, 'jwt', j.name)

@@ -2,11 +2,9 @@
 // rate limits after an `auth`), warns on costly orders, and lowers the route to RouteIR (envelope later).
 import type * as A from '../../grammar/ast.js'
 import type { MatchIR, RetryIR, RouteIR, StageIR } from '../../config/ir.js'
-import { checkAuthStage } from '../../policies/jwt/check.js'
-import { checkHeadersStage } from '../../policies/headers/check.js'
-import { checkProxy, checkRespond } from '../../policies/proxy/check.js'
-import { checkRatelimitStage } from '../../policies/ratelimit/check.js'
-import { checkRetry } from '../../policies/retry/check.js'
+import type { CompilePolicy } from '../policy-api.js'
+import { checkProxy, checkRespond } from './terminal.js'
+import { checkRetry } from './upstream-retry.js'
 import { readQty } from '../values.js'
 import { unknownName, type CheckContext } from './context.js'
 import { checkMatch } from './match.js'
@@ -21,8 +19,22 @@ export interface RouteDefaults { timeout?: A.TimeoutStmt; maxBody?: A.MaxBodyStm
 interface Item { stmt: A.RouteStmt; via: string[] }
 
 const isSetting = (s: A.RouteStmt): boolean => s.kind === 'timeout' || s.kind === 'max_body' || s.kind === 'retry'
-const isStage = (s: A.RouteStmt): boolean => s.kind === 'auth' || s.kind === 'ratelimit' || s.kind === 'headers'
 const isTerminal = (s: A.RouteStmt): boolean => s.kind === 'proxy' || s.kind === 'respond'
+
+/**
+ * The policy that checks a stage statement. Every statement that is not the core's own (match, use, settings,
+ * terminals) is a policy stage; a kind no policy is registered for (a front end and the registry out of step)
+ * is an error here, so nothing of it is ever dropped silently.
+ */
+function policyOf(ctx: CheckContext, s: A.RouteStmt, where: string): CompilePolicy | undefined {
+  const p = ctx.policies.get(s.kind)
+  if (p === undefined) {
+    ctx.d.error('E0404', s.span, `\`${s.kind}\` is not a stage this gwc compiles${where}`, {
+      label: 'no policy of this kind is registered', hint: 'remove it, or use a gwc that has this policy (compiler/policies.ts)',
+    })
+  }
+  return p
+}
 
 /** Policy-level rules, reported once per policy rather than once per route that uses it. */
 export function checkPolicyDecl(ctx: CheckContext, p: A.PolicyDecl): void {
@@ -84,10 +96,9 @@ export function checkPolicyBody(ctx: CheckContext, p: A.PolicyDecl): void {
   items.forEach(it => {
     const s = it.stmt
     switch (s.kind) {
-      case 'auth': checkAuthStage(ctx, s); break
-      case 'ratelimit': checkRatelimitStage(ctx, s, p.name.value); break
-      case 'headers': checkHeadersStage(ctx, s); break
+      case 'match': case 'proxy': case 'respond': case 'use': break
       case 'timeout': case 'max_body': case 'retry': checkRouteDefaults(ctx, { [s.kind === 'max_body' ? 'maxBody' : s.kind]: s } as RouteDefaults); break
+      default: policyOf(ctx, s, from(it))?.check(ctx, s, p.name.value)
     }
   })
 }
@@ -103,7 +114,8 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
   let terminal: RouteIR['terminal'] | undefined
   let terminalItem: Item | undefined
   let broken = false
-  let authSeen = false
+  /** Facts the stages so far establish (`identity` after `auth`). */
+  const provided = new Set<string>()
 
   for (const it of items) {
     const s = it.stmt
@@ -135,43 +147,38 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
       else terminal = t
       continue
     }
-    if (!isStage(s)) continue
-    let st: StageIR | undefined
-    if (s.kind === 'auth') { st = checkAuthStage(ctx, s); authSeen = true }
-    else if (s.kind === 'headers') st = checkHeadersStage(ctx, s)
-    else if (s.kind === 'ratelimit') {
-      const identityHeader = s.key.kind === 'header' && ctx.identityHeaders.has(s.key.name!.value.toLowerCase())
-      if ((s.key.kind === 'user' || s.key.kind === 'claim' || identityHeader) && !authSeen) {
-        const auth = items.find(x => x.stmt.kind === 'auth')
-        const what = identityHeader ? `header ${s.key.name!.value}` : s.key.kind
-        ctx.d.error('E0403', s.key.span, `\`ratelimit by ${what}\` needs an \`auth\` stage before it${from(it)}`, {
-          label: 'no verified identity yet',
-          hint: auth ? 'move this below the `auth` line' : 'add `auth PROVIDER` above it, or limit `by ip`',
-          ...(auth ? { notes: [{ message: '`auth` comes later, here', span: auth.stmt.span }] } : {}),
-        })
-        broken = true
-        continue
-      }
-      const rl = checkRatelimitStage(ctx, s, r.name.value)
-      st = rl
-      // Two limiters with the same identity and store would share one bucket: every request would take from it
-      // twice, halving the limit without saying so.
-      const twin = rl === undefined ? -1 : stages.findIndex(x => x.kind === 'ratelimit' && x.id === rl.id && x.store === rl.store)
-      if (twin >= 0) {
-        ctx.d.error('E0102', s.span, `the same rate limit is given twice in ${where}${from(it)}`, {
-          label: 'same key, limit and window as an earlier one', notes: [{ message: 'first given here', span: stageStmts[twin].span }],
-          hint: 'remove one of them; to count two ways, key them differently or give them different windows',
-        })
-        broken = true
-        continue
-      }
+    if (s.kind === 'use') continue // expanded above; only an unknown policy is left, already reported
+    const policy = policyOf(ctx, s, from(it))
+    if (policy === undefined) { broken = true; continue }
+    const need = policy.needs?.(ctx, s)
+    if (need !== undefined && !provided.has(need.fact)) {
+      const providers = ctx.policies.providers(need.fact)
+      const later = items.find(x => providers.includes(x.stmt.kind))
+      const by = later?.stmt.kind ?? providers[0] ?? need.fact
+      ctx.d.error('E0403', need.span, `\`${need.what}\` needs an \`${by}\` stage before it${from(it)}`, {
+        label: need.label,
+        hint: later ? `move this below the \`${by}\` line` : need.hintWhenMissing,
+        ...(later ? { notes: [{ message: `\`${by}\` comes later, here`, span: later.stmt.span }] } : {}),
+      })
+      broken = true
+      continue
+    }
+    for (const f of policy.provides ?? []) provided.add(f)
+    const st: StageIR | undefined = policy.check(ctx, s, r.name.value)
+    const twin = st === undefined || policy.twin === undefined ? -1 : stages.findIndex(x => x.kind === st.kind && policy.twin!.key(x) === policy.twin!.key(st))
+    if (twin >= 0) {
+      ctx.d.error('E0102', s.span, `${policy.twin!.message} in ${where}${from(it)}`, {
+        label: policy.twin!.label, notes: [{ message: 'first given here', span: stageStmts[twin].span }], hint: policy.twin!.hint,
+      })
+      broken = true
+      continue
     }
     if (st === undefined) { broken = true; continue }
     stages.push(st)
     stageStmts.push(s)
   }
 
-  orderLints(ctx, stages, stageStmts, ctx.identityHeaders)
+  orderLints(ctx, stages, stageStmts)
 
   let match: MatchIR | undefined
   if (matchStmt === undefined) {
@@ -214,19 +221,21 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
   }
 }
 
-/** W0701: a stage that costs more runs before a cheaper one that could have rejected the request. */
-function orderLints(ctx: CheckContext, stages: StageIR[], stmts: A.RouteStmt[], identity: Set<string>): void {
-  const cost = (s: StageIR): number => (s.kind === 'auth' ? 2 : s.kind === 'ratelimit' ? (s.store === 'redis' ? 2 : 1) : 0)
+/**
+ * W0701: a stage that costs more (a JWT verification, a Redis round trip) runs before a cheaper one that could
+ * have rejected the request. What is cheap, what costs and what may move are the policies' to say.
+ */
+function orderLints(ctx: CheckContext, stages: StageIR[], stmts: A.RouteStmt[]): void {
+  const costOf = (s: StageIR) => ctx.policies.of(s.kind).cost?.(s) ?? { level: 0, paid: '' }
   for (let i = 0; i < stages.length; i++) {
     const s = stages[i]
-    if (s.kind !== 'ratelimit' || s.key.kind === 'user' || s.key.kind === 'claim') continue
-    // a header the gateway sets from verified claims only exists after `auth`: it cannot move above it
-    if (s.key.kind === 'header' && identity.has(s.key.header)) continue
-    const costly = stages.slice(0, i).findIndex(p => cost(p) > cost(s) && !(p.kind === 'ratelimit' && s.store === 'redis'))
+    const what = ctx.policies.of(s.kind).cheapReject?.(ctx, s)
+    if (what === undefined) continue
+    const level = costOf(s).level
+    const costly = stages.slice(0, i).findIndex(p => costOf(p).level > level)
     if (costly < 0) continue
     const p = stages[costly]
-    const what = p.kind === 'auth' ? 'a JWT verification' : 'a Redis round trip'
-    ctx.d.warn('W0701', stmts[i].span, `\`ratelimit by ${s.key.kind}\` runs after \`${p.kind}\`: a request it rejects has already paid for ${what}`, {
+    ctx.d.warn('W0701', stmts[i].span, `\`${what}\` runs after \`${p.kind}\`: a request it rejects has already paid for ${costOf(p).paid}`, {
       label: 'cheap reject placed late', notes: [{ message: 'the costlier stage', span: stmts[costly].span }], hint: `move it above \`${p.kind}\``,
     })
   }

@@ -3,29 +3,35 @@
 // answers synchronously costs one call and one comparison; only a stage that returns a promise moves the
 // rest of the pipeline into an async continuation, so the common path allocates no promise of its own.
 import type { BundleIR, RouteIR, StageIR } from '../../config/ir.js'
-import { emitAuth } from '../../policies/jwt/emit.js'
-import { emitHeaders } from '../../policies/headers/emit.js'
-import { emitProxy, emitRespond } from '../../policies/proxy/emit.js'
-import { emitRatelimit } from '../../policies/ratelimit/emit.js'
-import { Code, Name, Scope, comment, join, js, type Json } from './js.js'
+import { REGISTRY, type PolicyRegistry } from '../policies.js'
+import { emitProxy, emitRespond } from './terminal.js'
+import { Code, Name, Scope, comment, join, js, lit, type Json } from './js.js'
 
 type Step = { kind: 'call'; fn: Name } | { kind: 'inline'; code: Code[] }
 
 const CTX = new Name('ctx')
 const R = new Name('r')
 
-function bindStage(scope: Scope, binds: Code[], kind: 'auth' | 'ratelimit' | 'respond' | 'proxy', opts: Json, where: string): Name {
+/** The request-context methods a policy's inline emission may call (config/bundle.ts RouteContextApi). */
+const CONTEXT_METHODS = new Set(['setRequestHeader', 'removeRequestHeader', 'setResponseHeader', 'removeResponseHeader'])
+
+function bindStage(scope: Scope, binds: Code[], kind: string, opts: Json, where: string): Name {
   const n = scope.name(kind)
   binds.push(join([comment(where), new Code('\n'), js`const ${n} = stages.${new Name(kind)}(${opts});`]))
   return n
 }
 
-function stepOf(scope: Scope, binds: Code[], s: StageIR, route: RouteIR): Step {
+/** A stage as its policy emits it: bound once as `stages.<kind>(options)`, or inline context calls. */
+function stepOf(policies: PolicyRegistry, scope: Scope, binds: Code[], s: StageIR, route: RouteIR): Step {
   const where = `${s.kind} at ${s.source.file}:${s.source.line}:${s.source.col}`
-  switch (s.kind) {
-    case 'auth': return { kind: 'call', fn: bindStage(scope, binds, 'auth', emitAuth(s, route.name), where) }
-    case 'ratelimit': return { kind: 'call', fn: bindStage(scope, binds, 'ratelimit', emitRatelimit(s, route.name), where) }
-    case 'headers': return { kind: 'inline', code: emitHeaders(s) }
+  const e = policies.of(s.kind).emit(s, route.name)
+  if ('options' in e) return { kind: 'call', fn: bindStage(scope, binds, s.kind, e.options, where) }
+  return {
+    kind: 'inline',
+    code: e.inline.map(c => {
+      if (!CONTEXT_METHODS.has(c.method)) throw new Error(`codegen: ${s.kind} emits a call to ctx.${c.method}, which generated code may not call`)
+      return js`ctx.${new Name(c.method)}(${join(c.args.map(lit), ', ')})`
+    }),
   }
 }
 
@@ -44,9 +50,9 @@ function tail(steps: Step[], from: number, terminal: Name, asyncMode: boolean, c
 
 const indent = (lines: Code[], n = 2): string => lines.map(l => ' '.repeat(n) + String(l)).join('\n')
 
-function emitRoute(scope: Scope, binds: Code[], fns: Code[], route: RouteIR): Name {
+function emitRoute(policies: PolicyRegistry, scope: Scope, binds: Code[], fns: Code[], route: RouteIR): Name {
   const fn = scope.name('route')
-  const steps = route.stages.map(s => stepOf(scope, binds, s, route))
+  const steps = route.stages.map(s => stepOf(policies, scope, binds, s, route))
   const t = route.terminal
   const where = `${t.kind} at ${t.source.file}:${t.source.line}:${t.source.col}`
   const terminal = t.kind === 'proxy' ? bindStage(scope, binds, 'proxy', emitProxy(t, route), where) : bindStage(scope, binds, 'respond', emitRespond(t, route.name), where)
@@ -62,12 +68,15 @@ function emitRoute(scope: Scope, binds: Code[], fns: Code[], route: RouteIR): Na
   return fn
 }
 
-/** The module text for a checked program. `banner` names the compiler and sources (comments only). */
-export function emitModule(ir: BundleIR, banner: string[]): string {
+/**
+ * The module text for a checked program. `banner` names the compiler and sources (comments only). Throws on a
+ * stage kind `policies` does not know (the checker reports those, so this is a compiler bug).
+ */
+export function emitModule(ir: BundleIR, banner: string[], policies: PolicyRegistry = REGISTRY): string {
   const scope = new Scope()
   const binds: Code[] = []
   const fns: Code[] = []
-  const names = ir.routes.map(r => emitRoute(scope, binds, fns, r))
+  const names = ir.routes.map(r => emitRoute(policies, scope, binds, fns, r))
   return [
     ...banner.map(b => String(comment(b))),
     '"use strict";',

@@ -2,7 +2,7 @@
 // included. Refuses (diagnostics, no text) when the YAML cannot be read; semantic problems are left to
 // `gwc check`, on either file, which reports the same ones.
 import { Diagnostics, type Diagnostic } from '../../grammar/index.js'
-import { parseYamlPolicy } from '../../config/yaml-policy.js'
+import { parseYaml as parseYamlPolicy } from '../front-ends.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { summary } from '../diagnostics/render.js'

@@ -2,17 +2,17 @@
 // name) and changed stage by stage — plus upstream, jwt provider and identity-header changes. Source spans
 // and derived ids are never compared: moving a declaration within or between files changes no behaviour.
 import type {
-  BundleIR, HeaderOpIR, JwtProviderIR, MatchIR, ProxyIR, RespondIR, RetryIR, RouteIR, StageIR, UpstreamIR,
+  BundleIR, JwtProviderIR, MatchIR, ProxyIR, RespondIR, RetryIR, RouteIR, StageIR, UpstreamIR,
 } from '../../config/ir.js'
 import { isBundleDir, readBundle } from '../../config/bundle-io.js'
 import { renderText } from '../diagnostics/render.js'
 import { compile } from '../compile.js'
 import { FRONT_ENDS } from '../front-ends.js'
-import { formatQty } from '../values.js'
+import { REGISTRY } from '../policies.js'
+import { change, dur, fields, optional, pct, setChange, size, valueChange, type Change } from './diff-values.js'
+export type { Change } from './diff-values.js'
 import { describeFailover, describeMatch, describeStage, describeTerminal } from './routes.js'
 
-/** One field that differs. `old`/`new` are the raw IR values (null = absent); `text` reads "old → new". */
-export interface Change { field: string; old: unknown; new: unknown; text: string }
 
 export interface StageChange {
   change: 'added' | 'removed' | 'moved' | 'changed'
@@ -49,53 +49,10 @@ export interface IrDiff {
   identityHeaders: Change[]
 }
 
-// ── value formatting ───────────────────────────────────────────────────────────────────────────────
-
-type Fmt = (v: any) => string
-const dur: Fmt = v => (v === null ? 'none' : formatQty('duration', v))
-const size: Fmt = v => formatQty('size', v)
-const pct: Fmt = v => (v === null ? 'none' : formatQty('percent', v))
-const plain: Fmt = v => (v === null || v === undefined ? 'none' : Array.isArray(v) ? (v.length === 0 ? 'none' : v.join(', ')) : String(v))
-
-/** Deep equality of plain IR data. */
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  const ka = Object.keys(a), kb = Object.keys(b)
-  return ka.length === kb.length && ka.every(k => same((a as any)[k], (b as any)[k]))
-}
-
-const change = (field: string, o: unknown, n: unknown, text: string): Change => ({ field, old: o ?? null, new: n ?? null, text })
-const valueChange = (field: string, o: unknown, n: unknown, f: Fmt = plain): Change[] => (same(o, n) ? [] : [change(field, o, n, `${f(o)} → ${f(n)}`)])
-
-/** Lists compared as sets: the text names what was added and removed (and shows both lists when short). */
-function setChange(field: string, o: string[], n: string[], empty = 'none'): Change[] {
-  const added = n.filter(x => !o.includes(x)), removed = o.filter(x => !n.includes(x))
-  if (added.length === 0 && removed.length === 0) return []
-  const parts = [...added.map(x => '+' + x), ...removed.map(x => '-' + x)].join(' ')
-  const both = `${o.length ? o.join(', ') : empty} → ${n.length ? n.join(', ') : empty}`
-  return [change(field, o, n, both.length <= 60 ? `${both} (${parts})` : parts)]
-}
-
-type Spec<T> = [key: keyof T, label: string, fmt?: Fmt][]
-
-function fields<T>(prefix: string, o: T, n: T, spec: Spec<T>): Change[] {
-  return spec.flatMap(([k, label, f]) => valueChange(prefix + label, o[k], n[k], f))
-}
-
-/** An optional block: appearing and disappearing is one change; otherwise field by field. */
-function optional<T>(field: string, o: T | null, n: T | null, spec: Spec<T>, summary: (x: T) => string): Change[] {
-  if (o === null && n === null) return []
-  if (o === null || n === null) return [change(field, o, n, `${o === null ? 'none' : summary(o)} → ${n === null ? 'none' : summary(n)}`)]
-  return fields(field + '.', o, n, spec)
-}
-
 // ── routes ─────────────────────────────────────────────────────────────────────────────────────────
 
 const pathText = (p: MatchIR['path']) => `${p.kind} ${p.value}`
 const headerText = (h: MatchIR['header']) => (h === null ? 'none' : h.value === null ? `${h.name} (present)` : `${h.name}=${h.value}`)
-const opText = (o: HeaderOpIR) => (o.op === 'set' ? `set ${o.name} ${JSON.stringify(o.value)}` : `remove ${o.name}`)
 const retryText = (r: RetryIR) => `${r.count} ${r.methods}, budget ${pct(r.budget)}, per_try ${dur(r.perTryMs)}, backoff ${dur(r.backoffMs)}`
 const respondText = (r: Omit<RespondIR, 'kind' | 'source'>) => `respond ${r.status} ${r.contentType}${r.body ? ' ' + JSON.stringify(r.body) : ''}`
 
@@ -108,30 +65,14 @@ function matchChanges(o: MatchIR, n: MatchIR): Change[] {
   ]
 }
 
-/** A stage as `gwc routes` shows it; header edits with their values, since a diff is about values. */
-const stageText = (s: StageIR): string => (s.kind === 'headers' ? `headers ${s.target} ${s.ops.map(opText).join(', ')}` : describeStage(s))
+/** A stage as its policy shows it in a diff (`gwc routes`'s words, with values where they matter). */
+const stageText = (s: StageIR): string => { const p = REGISTRY.get(s.kind); return p?.diff.text?.(s) ?? describeStage(s) }
 
-/** What makes two stages "the same stage": kind, provider / limiter key / header target. */
-function stageKey(s: StageIR): string {
-  if (s.kind === 'auth') return `auth ${s.provider}`
-  if (s.kind === 'headers') return `headers ${s.target}`
-  const k = s.key
-  return `ratelimit ${k.kind === 'header' ? `header ${k.header}` : k.kind === 'claim' ? `claim ${k.claim}` : k.kind}`
-}
+/** What makes two stages "the same stage" (kind, provider / limiter key / header target): the policy says. */
+const stageKey = (s: StageIR): string => REGISTRY.get(s.kind)?.diff.key(s) ?? `${s.kind} ${JSON.stringify({ ...s, source: undefined })}`
 
-function stageFieldChanges(o: StageIR, n: StageIR): Change[] {
-  if (o.kind === 'auth' && n.kind === 'auth') return setChange('audience', o.audience, n.audience)
-  if (o.kind === 'headers' && n.kind === 'headers') return valueChange('ops', o.ops.map(opText), n.ops.map(opText))
-  if (o.kind === 'ratelimit' && n.kind === 'ratelimit') {
-    return [
-      ...fields('', o, n, [['limit', 'limit'], ['windowMs', 'window', dur], ['burst', 'burst'], ['store', 'store'],
-        ['failOpen', 'on store failure', v => (v ? 'fail_open' : 'fail_closed')]]),
-      // The id names the limiter's counters (route, key, limit, window, burst): a new id starts them from zero at deploy.
-      ...valueChange('key space', o.id, n.id, v => v).map(c => ({ ...c, text: c.text + ' (counters start fresh)' })),
-    ]
-  }
-  return []
-}
+/** The fields that differ between two stages of one key (so of one kind). */
+const stageFieldChanges = (o: StageIR, n: StageIR): Change[] => REGISTRY.get(n.kind)?.diff.changes(o, n) ?? []
 
 /** Indices of a longest increasing subsequence of xs: the stages that kept their relative order. */
 function inOrder(xs: number[]): Set<number> {

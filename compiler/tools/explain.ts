@@ -9,6 +9,7 @@ import { IDEMPOTENT, TOKEN } from '../../config/http.js'
 import { formatQty } from '../values.js'
 import { loadIr, type CommandOutput } from './diff.js'
 import { describeMatch } from './routes.js'
+import { REGISTRY } from '../policies.js'
 
 export interface ExplainRequest {
   method: string
@@ -118,23 +119,9 @@ function precedence(winner: RouteIR, wr: Rank, loser: RouteIR, lr: Rank, host: s
 // ── the chosen route's pipeline ────────────────────────────────────────────────────────────────────
 
 function stageStep(s: StageIR, ir: BundleIR, req: ExplainRequest): Step {
-  switch (s.kind) {
-    case 'auth': {
-      const p = ir.jwtProviders.find(x => x.name === s.provider)
-      const fwd = p && p.forward.length > 0 ? `; forwards ${p.forward.map(f => `claim ${f.claim} as ${f.header}`).join(', ')}` : ''
-      const text = `auth ${s.provider}: bearer JWT from ${p?.issuer ?? '?'} (${p?.algorithms.join(', ') ?? '?'}), audience ${s.audience.length ? s.audience.join(', ') : 'not checked'}${fwd}; no valid token → 401${s.audience.length ? ', wrong audience → 403' : ''}`
-      const bearer = /^bearer\s+\S/i.test(req.headers.authorization ?? '')
-      return { kind: 'auth', text, note: bearer ? 'the token is verified at run time (not checked here)' : 'this request has no `Authorization: Bearer` header: the gateway would answer 401 here' }
-    }
-    case 'ratelimit': {
-      const key = s.key.kind === 'header' ? `header ${s.key.header}` : s.key.kind === 'claim' ? `claim ${s.key.claim}` : s.key.kind
-      const text = `ratelimit by ${key}: ${s.limit} per ${dur(s.windowMs)}${s.burst ? ` (burst ${s.burst})` : ''}, ${s.store}${s.store === 'redis' ? (s.failOpen ? ', fails open' : ', fails closed') : ''}; over the limit → 429 with Retry-After`
-      const missing = s.key.kind === 'header' && req.headers[s.key.header] === undefined
-      return { kind: 'ratelimit', text, note: missing ? `this request has no ${code(s.key.kind === 'header' ? s.key.header : '')} header` : null }
-    }
-    case 'headers':
-      return { kind: 'headers', text: `headers ${s.target}: ${s.ops.map(o => (o.op === 'set' ? `set ${o.name}: ${o.value}` : `remove ${o.name}`)).join(', ')}`, note: null }
-  }
+  const p = REGISTRY.get(s.kind)
+  if (p === undefined) return { kind: s.kind, text: `${s.kind}: a stage this gwc does not know`, note: null }
+  return { kind: s.kind, ...p.explain(s, { bundle: ir, headers: req.headers }) }
 }
 
 function retryNote(r: RouteIR, req: ExplainRequest): string | null {

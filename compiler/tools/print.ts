@@ -8,6 +8,10 @@
 // `fallback respond` vs `fallback`) is normalised, and nothing the AST holds is lost.
 import type * as A from '../../grammar/ast.js'
 import { attachComments, extentOf, type Attached, type Placement } from './print-comments.js'
+import { REGISTRY } from '../policies.js'
+import { printName as name, printOptions as options, printValue, quote, words } from './print-values.js'
+
+export { printValue, quote } from './print-values.js'
 
 export interface PrintOptions {
   /**
@@ -18,42 +22,6 @@ export interface PrintOptions {
 }
 
 const INDENT = '  '
-
-// ── values ──────────────────────────────────────────────────────────────────────────────────────
-
-/**
- * A .gwp string literal for `s`: `"` and `\` escaped, newline and tab as `\n` and `\t`, and every other
- * control character (also U+2028/U+2029 and lone surrogates, which would not survive a UTF-8 file) as
- * `\u{…}`, so the printed text is one visible line and reads back to exactly `s`.
- */
-export function quote(s: string): string {
-  let out = '"'
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!
-    if (ch === '"') out += '\\"'
-    else if (ch === '\\') out += '\\\\'
-    else if (ch === '\n') out += '\\n'
-    else if (ch === '\t') out += '\\t'
-    else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029 || (cp >= 0xd800 && cp <= 0xdfff)) {
-      out += `\\u{${cp.toString(16).padStart(2, '0')}}`
-    } else out += ch
-  }
-  return out + '"'
-}
-
-/** A value as the lexer reads it back: quantities and addresses as written, words bare, strings quoted. */
-export function printValue(v: A.Value): string {
-  switch (v.kind) {
-    case 'word': return v.value
-    case 'str': return quote(v.value)
-    case 'qty': case 'addr': return v.raw
-  }
-}
-
-const name = (n: A.NameV): string => (n.kind === 'word' ? n.value : quote(n.value))
-const options = (os: A.OptionAst[]): string[] => os.map(o => [o.name.value, ...o.values.map(printValue)].join(' '))
-const words = (...parts: (string | string[] | null | undefined | false)[]): string =>
-  parts.flat().filter((p): p is string => typeof p === 'string' && p !== '').join(' ')
 
 function respondTail(r: A.RespondStmt): string {
   return words(
@@ -87,16 +55,14 @@ export function printStmt(s: A.UpstreamStmt | A.JwtStmt | A.RouteStmt): string {
     case 'leeway': case 'cache': return `${s.kind} ${s.value.raw}`
     case 'forward': return 'forward ' + s.pairs.map(p => `claim ${name(p.claim)} as ${name(p.header)}`).join(', ')
     case 'match': return match(s)
-    case 'auth': return words('auth', s.provider.value, options(s.options))
-    case 'ratelimit': return words('ratelimit by', s.key.kind, s.key.name ? name(s.key.name) : '', s.limit.raw, 'per', s.window.raw, options(s.options))
     case 'timeout': case 'max_body': return `${s.kind} ${s.value.raw}`
     case 'retry': return words('retry', s.count.raw, options(s.options))
-    case 'headers':
-      return words('headers', s.target ?? '', s.ops.map(op => (op.op === 'set' ? `set ${name(op.names[0])} ${quote(op.value!.value)}` : words('remove', op.names.map(name)))).join(', '))
     case 'respond': return `respond ${respondTail(s)}`
     case 'proxy':
       return words('proxy', s.targets.map(t => (t.weight ? `${t.upstream.value} ${t.weight.raw}` : t.upstream.value)).join(', '), s.fallback && `fallback respond ${respondTail(s.fallback)}`)
     case 'use': return `use ${s.policy.value}`
+    // a policy stage: its policy prints it
+    default: return REGISTRY.of(s.kind).print(s)
   }
 }
 

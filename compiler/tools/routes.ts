@@ -2,6 +2,7 @@
 // a request fails over to.
 import type { BundleIR, FailoverIR, MatchIR, RouteIR, StageIR } from '../../config/ir.js'
 import { formatQty } from '../values.js'
+import { REGISTRY } from '../policies.js'
 import { textTable } from './table.js'
 
 export function describeMatch(m: MatchIR): string {
@@ -12,15 +13,9 @@ export function describeMatch(m: MatchIR): string {
   return parts.join(' ')
 }
 
+/** A stage as its policy words it; a kind this gwc does not know (a bundle from another gwc) says so. */
 export function describeStage(s: StageIR): string {
-  switch (s.kind) {
-    case 'auth': return `auth ${s.provider}`
-    case 'ratelimit': {
-      const key = s.key.kind === 'header' ? `header ${s.key.header}` : s.key.kind === 'claim' ? `claim ${s.key.claim}` : s.key.kind
-      return `ratelimit ${key} ${s.limit}/${formatQty('duration', s.windowMs)}${s.burst > 0 ? ` burst ${s.burst}` : ''}${s.store === 'redis' ? ` redis ${s.failOpen ? 'fail_open' : 'fail_closed'}` : ''}`
-    }
-    case 'headers': return `headers ${s.target} ${s.ops.map(o => `${o.op} ${o.name}`).join(', ')}`
-  }
+  return REGISTRY.get(s.kind)?.describe(s) ?? `${s.kind} (a stage this gwc does not know)`
 }
 
 export function describeTerminal(r: RouteIR): string {
@@ -42,7 +37,7 @@ export function describeFailover(f: FailoverIR | undefined): string {
 }
 
 /** Whether a stage can make a request wait (a JWKS fetch, a Redis round trip) rather than decide at once. */
-const canWait = (s: StageIR): boolean => s.kind === 'auth' || (s.kind === 'ratelimit' && s.store === 'redis')
+const canWait = (s: StageIR): boolean => REGISTRY.get(s.kind)?.canWait(s) ?? true
 
 /**
  * A `respond` route sends nothing upstream: TRIES and AMPL are `-`, and so is WORST unless a stage before

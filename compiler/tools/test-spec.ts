@@ -7,8 +7,8 @@ import { isAlias, LineCounter, parseDocument } from 'yaml'
 import type * as A from '../../grammar/ast.js'
 import { closest, Diagnostics, type Diagnostic } from '../../grammar/index.js'
 import { FIELD_VALUE, TOKEN } from '../../config/http.js'
-import { YamlReader, type Entry, type YNode } from '../../config/yaml-nodes.js'
-import { syntaxMessage } from '../../config/yaml-policy.js'
+import { YamlReader, type Entry, type YNode } from '../../grammar/yaml/nodes.js'
+import { syntaxMessage } from '../../grammar/yaml/policy.js'
 import type { TestCase } from '../../runtime/offline.js'
 
 /** The keys of one case, and of its `expect:` map. */

@@ -1,10 +1,12 @@
-// Emit side of `headers`: straight-line calls on the request context, names and values as literals.
-import type { HeadersStageIR } from '../../config/ir.js'
-import { js, type Code } from '../../compiler/codegen/js.js'
+// Emit side of `headers`: straight-line calls on the request context (no stage call), names and values as literals.
+import type { Emission } from '../../compiler/policy-api.js'
+import type { HeadersStageIR } from './check.js'
 
-export function emitHeaders(s: HeadersStageIR): Code[] {
-  return s.ops.map(op => {
-    if (s.target === 'request') return op.op === 'set' ? js`ctx.setRequestHeader(${op.name}, ${op.value})` : js`ctx.removeRequestHeader(${op.name})`
-    return op.op === 'set' ? js`ctx.setResponseHeader(${op.name}, ${op.value})` : js`ctx.removeResponseHeader(${op.name})`
-  })
+export function emitHeaders(s: HeadersStageIR): Emission {
+  return {
+    inline: s.ops.map(op => {
+      if (s.target === 'request') return op.op === 'set' ? { method: 'setRequestHeader', args: [op.name, op.value] } : { method: 'removeRequestHeader', args: [op.name] }
+      return op.op === 'set' ? { method: 'setResponseHeader', args: [op.name, op.value] } : { method: 'removeResponseHeader', args: [op.name] }
+    }),
+  }
 }

@@ -1,11 +1,15 @@
 // Compile side of JWT auth: the `jwt NAME { … }` provider block and the `auth NAME` stage.
-import type * as A from '../../grammar/ast.js'
-import { closest } from '../../grammar/index.js'
-import { JWT_ALGORITHMS, type AuthStageIR, type JwtAlgorithm, type JwtProviderIR } from '../../config/ir.js'
+import { JWT_ALGORITHMS, type JwtAlgorithm, type JwtProviderIR } from '../../config/ir.js'
 import { NOT_IDENTITY_HEADERS } from '../../config/http.js'
-import { givenTwice, headerName, unknownName, type CheckContext } from '../../compiler/check/context.js'
-import { spanOf } from '../../compiler/check/spans.js'
-import { optNum, readOptions, readQty } from '../../compiler/values.js'
+import { closest, givenTwice, headerName, optNum, readOptions, readQty, spanOf, unknownName, type A, type CheckContext } from '../../compiler/policy-api.js'
+import type { StageIR } from '../../config/ir.js'
+
+export interface AuthStageIR extends StageIR {
+  kind: 'auth'
+  provider: string
+  /** Audiences accepted; empty = not checked. */
+  audience: string[]
+}
 
 /** Common practice: refetch every few minutes, stop trusting a key minutes (not hours) after losing the IdP. */
 export const JWT_DEFAULTS = {

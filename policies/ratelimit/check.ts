@@ -1,10 +1,27 @@
 // Compile side of rate limiting: `ratelimit by user|ip|header NAME|claim NAME N per WINDOW [burst N]
 // [local|redis] [fail_open|fail_closed]`.
-import type * as A from '../../grammar/ast.js'
-import type { RateLimitKeyIR, RateLimitStageIR } from '../../config/ir.js'
-import { headerName, type CheckContext } from '../../compiler/check/context.js'
-import { spanOf } from '../../compiler/check/spans.js'
-import { optFlag, optNum, readOptions, readQty } from '../../compiler/values.js'
+import { headerName, optFlag, optNum, readOptions, readQty, spanOf, type A, type CheckContext } from '../../compiler/policy-api.js'
+import type { RateLimitKeyIR, StageIR } from '../../config/ir.js'
+
+export type { RateLimitKeyIR }
+
+export interface RateLimitStageIR extends StageIR {
+  kind: 'ratelimit'
+  key: RateLimitKeyIR
+  /** Requests allowed per window (the sustained rate is limit / windowMs). */
+  limit: number
+  windowMs: number
+  /** Extra requests allowed in a burst above the sustained rate. */
+  burst: number
+  store: 'local' | 'redis'
+  /** What happens when the store cannot answer in time: true = let the request through. */
+  failOpen: boolean
+  /**
+   * Stable identity of this limiter, the key namespace in the store: route, key kind, limit, window and burst
+   * (`pay:ip:100/1000ms`), never its position, so stages added around it keep its counters.
+   */
+  id: string
+}
 
 const SCHEMA = {
   burst: { kind: 'count', range: { min: 0, max: 1_000_000_000 } },

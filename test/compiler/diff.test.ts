@@ -12,6 +12,7 @@ import { memoryHost } from '../../compiler/sources.js'
 import { diffIr, parseDiffSides, renderDiffJson, renderDiffText, type Change, type IrDiff } from '../../compiler/tools/diff.js'
 import type { BundleIR } from '../../config/ir.js'
 import { repoPath } from '../helpers/paths.js'
+import { known } from '../helpers/stages.js'
 
 const BASE = `
 upstream pay {
@@ -126,7 +127,7 @@ test('stages: added, removed, moved and changed, each with its position and old 
 
 test('a limiter keeps its key space when stages are inserted above it; a change to its limit or a renamed route starts it fresh', () => {
   const inserted = diff(['  ratelimit by ip 1000 per 1s\n', '  headers request set X-Env "prod"\n  ratelimit by ip 1000 per 1s\n'])
-  const ids = (t: string) => ir(t).routes.find(r => r.name === 'pay_create')!.stages.flatMap(s => (s.kind === 'ratelimit' ? [s.id] : []))
+  const ids = (t: string) => known(ir(t).routes.find(r => r.name === 'pay_create')!.stages).flatMap(s => (s.kind === 'ratelimit' ? [s.id] : []))
   assert.deepEqual(ids(BASE), ['pay_create:ip:1000/1000ms', 'pay_create:user:100/1000ms'])
   assert.deepEqual(ids(edit(['  ratelimit by ip 1000 per 1s\n', '  headers request set X-Env "prod"\n  ratelimit by ip 1000 per 1s\n'])), ids(BASE))
   assert.doesNotMatch(renderDiffText(inserted), /counters start fresh/, renderDiffText(inserted))

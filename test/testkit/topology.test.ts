@@ -14,6 +14,7 @@ import type { BundleIR } from '../../config/ir.js'
 import { parseStubConfig } from '../../testkit/upstream/stub.js'
 import { generateBench, readSidecar, sidecarPath } from '../../testkit/topology/generate.js'
 import { repoPath } from '../helpers/paths.js'
+import { known } from '../helpers/stages.js'
 
 function check(gwp: string): BundleIR {
   const r = compile(['bench.gwp'], { host: memoryHost({ 'bench.gwp': gwp }) })
@@ -45,7 +46,7 @@ test('the mix: public, auth, rate-limited, canaries, a respond, exact and prefix
   const has = (f: (r: BundleIR['routes'][number]) => boolean, what: string, min = 1) =>
     assert.ok(ir.routes.filter(f).length >= min, what)
   has(r => r.stages.length === 0 && r.terminal.kind === 'proxy', 'plain public routes', 5)
-  has(r => r.stages.some(s => s.kind === 'auth' && s.provider === 'bench_idp' && s.audience.includes('bench-api')), 'authenticated routes', 5)
+  has(r => known(r.stages).some(s => s.kind === 'auth' && s.provider === 'bench_idp' && s.audience.includes('bench-api')), 'authenticated routes', 5)
   has(r => r.stages.some(s => s.kind === 'ratelimit'), 'rate-limited routes', 5)
   has(r => r.terminal.kind === 'proxy' && r.terminal.targets.length > 1, 'weighted canaries', 3)
   has(r => r.match.header !== null, 'a header canary')

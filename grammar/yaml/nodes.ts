@@ -3,9 +3,10 @@
 // .gwp lexer would read the same text, so the AST matches what the .gwp parser builds. Structural problems
 // become diagnostics at YAML positions; nothing here throws on bad input.
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml'
-import type * as A from '../grammar/ast.js'
-import { closest, type Diagnostics } from '../grammar/index.js'
-import { KEYWORDS, lexer } from '../grammar/tokens.js'
+import type * as A from '../ast.js'
+import type { Diagnostics } from '../diagnostic.js'
+import { closest } from '../suggest.js'
+import { KEYWORDS, lexer } from '../tokens.js'
 
 export type YNode = Node | null | undefined
 
@@ -223,3 +224,10 @@ export class YamlReader {
     return { name: { kind: 'word', value: name, span: keySpan }, values, span: keySpan }
   }
 }
+
+/** The name of `Entry` that policies' YAML mappings see (compiler/policy-api.ts). */
+export type YamlEntry = Entry
+export type YamlNode = YNode
+
+/** A header or claim name as the .gwp parser would read it: bare when it lexes as a name, else a string. */
+export const yamlName = (key: string, span: A.Span): A.NameV => (isWord(key) ? { kind: 'word', value: key, span } : { kind: 'str', value: key, span })

@@ -1,4 +1,4 @@
-// test/config/yaml-policy.test.ts: the YAML front end — the brief's format builds the same AST as the
+// test/grammar/yaml-policy.test.ts: the YAML front end — the brief's format builds the same AST as the
 // equivalent .gwp, every documented mapping, diagnostics (its own and the checker's) at YAML line:col, and
 // `gwc check file.yaml`.
 import assert from 'node:assert/strict'
@@ -9,10 +9,11 @@ import { compile, type CompileResult } from '../../compiler/compile.js'
 import { FRONT_ENDS } from '../../compiler/front-ends.js'
 import { memoryHost } from '../../compiler/sources.js'
 import { astShape } from '../../compiler/tools/fmt.js'
-import { parseYamlPolicy } from '../../config/yaml-policy.js'
+import { parseYaml as parseYamlPolicy } from '../../compiler/front-ends.js'
 import type { RouteIR } from '../../config/ir.js'
 import { Diagnostics, parseFile } from '../../grammar/index.js'
 import { repoPath } from '../helpers/paths.js'
+import { known } from '../helpers/stages.js'
 
 const SHOP = readFileSync(repoPath('examples/shop.yaml'), 'utf8')
 
@@ -91,7 +92,7 @@ test('examples/shop.yaml checks clean and lowers to the IR the brief describes',
   assert.equal(ir.upstreams.find(u => u.name === 'catalog')!.breaker, null)
   const pay = route(r, 'payments'), cat = route(r, 'catalog')
   assert.deepEqual(pay.match, { hosts: ['api.shop.com'], path: { kind: 'prefix', value: '/v1/payments' }, methods: ['POST'], header: null })
-  assert.deepEqual(pay.stages.map(s => (s.kind === 'auth' ? `auth ${s.provider} ${s.audience}` : s.kind === 'ratelimit' ? `ratelimit ${s.key.kind} ${s.limit}/${s.windowMs}` : s.kind)), ['auth shop_idp shop-api', 'ratelimit user 100/1000'])
+  assert.deepEqual(known(pay.stages).map(s => (s.kind === 'auth' ? `auth ${s.provider} ${s.audience}` : s.kind === 'ratelimit' ? `ratelimit ${s.key.kind} ${s.limit}/${s.windowMs}` : s.kind)), ['auth shop_idp shop-api', 'ratelimit user 100/1000'])
   assert.deepEqual(pay.retry, { count: 1, methods: 'idempotency_key', budget: 0.1, perTryMs: 350, backoffMs: 0 })
   assert.equal(pay.timeoutMs, 800)
   assert.deepEqual(cat.stages.map(s => s.kind), ['ratelimit'], '`auth: { required: false }` adds no stage')
@@ -163,7 +164,7 @@ test('auth: required false means no stage; provider may be left out only with on
   assert.deepEqual(route(r, 'one').stages, [{ kind: 'auth', provider: 'idp', audience: ['x', 'y'], source: { file: 'p.yaml', line: 7, col: 65 } }])
   assert.deepEqual(route(r, 'short').stages.map(s => s.kind), ['auth'])
   assert.deepEqual(route(r, 'off').stages, [])
-  assert.deepEqual(route(r, 'named').stages.map(s => s.kind === 'auth' && s.audience), [['z']])
+  assert.deepEqual(known(route(r, 'named').stages).map(s => s.kind === 'auth' && s.audience), [['z']])
   const two = check({ 'p.yaml': withRoutes('  - { match: { path: /1 }, upstream: a, auth: { aud: x } }\n', 'x-more: 1\n').replace('jwt:\n', 'jwt:\n  idp2: { issuer: "https://i2/", jwks: "https://i2/k", refresh: 5m }\n') })
   const missing = two.diagnostics.find(d => d.code === 'E0104')!
   assert.equal(`${missing.line}:${missing.col}`, '9:41')
@@ -184,7 +185,7 @@ test('rate limits: every key kind, lists, options, and the fixed pipeline order'
     auth: true
 `) })
   assert.deepEqual(r.diagnostics.filter(d => d.severity === 'error'), [])
-  const desc = route(r, 'r').stages.map(s => {
+  const desc = known(route(r, 'r').stages).map(s => {
     if (s.kind === 'ratelimit') return `rl ${s.key.kind} ${s.limit} ${s.store}${s.failOpen ? '' : ' fail_closed'}${s.burst ? ` burst ${s.burst}` : ''}`
     if (s.kind === 'headers') return `headers ${s.target} ${s.ops.map(o => `${o.op} ${o.name}`).join(',')}`
     return s.kind

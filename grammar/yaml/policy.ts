@@ -39,12 +39,12 @@
 //   ratelimit by user/claim → proxy/respond (local limiters before redis ones within a group). Ratios (`error_ratio`, `budget`) take a fraction (0.5) or a
 //   percentage ("50%"); a weight's bare number is a percentage. Quantities are read as .gwp reads them.
 import { LineCounter, Parser, parseDocument } from 'yaml'
-import type * as A from '../grammar/ast.js'
-import { Diagnostics } from '../grammar/index.js'
-import { YamlReader, type Entry } from './yaml-nodes.js'
-import { breakerKey, readRoutes, type RouteScope } from './yaml-routes.js'
-import { readRetry } from './yaml-stages.js'
-import { UPSTREAM_KEYS, readJwts, readUpstreams, upstreamStmts } from './yaml-upstreams.js'
+import type * as A from '../ast.js'
+import { Diagnostics } from '../diagnostic.js'
+import { YamlReader, type Entry } from './nodes.js'
+import { breakerKey, readRoutes, type RouteScope, type YamlStageMapping } from './routes.js'
+import { readRetry } from './stages.js'
+import { UPSTREAM_KEYS, readJwts, readUpstreams, upstreamStmts } from './upstreams.js'
 
 const TOP_KEYS = ['include', 'defaults', 'jwt', 'upstreams', 'routes'] as const
 const DEFAULT_ROUTE_KEYS = ['timeout', 'max_body', 'retries'] as const
@@ -92,9 +92,10 @@ function readDefaults(r: YamlReader, e: Entry): A.DefaultsDecl | undefined {
 /**
  * Parses a YAML policy file into the .gwp AST. Never throws on bad input: YAML syntax errors (E0002),
  * unknown keys (E0205), values of the wrong kind (E0301) and missing keys (E0104) are reported into `d`
- * at YAML positions; the AST holds everything that could be read (nothing after a syntax error).
+ * at YAML positions; the AST holds everything that could be read (nothing after a syntax error). `stages`: the
+ * policy kinds' mappings (compiler/front-ends.ts passes the registry's); a route key none of them reads is E0205.
  */
-export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new Diagnostics()): A.FileAst {
+export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new Diagnostics(), stages: readonly YamlStageMapping[] = []): A.FileAst {
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false })
   const r = new YamlReader(file, text, lc, doc, d)
@@ -114,7 +115,7 @@ export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new
   for (const [key, e] of top) if (r.describe(e.value) === 'nothing') top.delete(key)
   const jwts = top.has('jwt') ? readJwts(r, top.get('jwt')!) : []
   const upstreams = top.has('upstreams') ? readUpstreams(r, top.get('upstreams')!) : []
-  const scope: RouteScope = { jwtNames: jwts.map(j => j.name.value), upstreams: new Map(upstreams.map(u => [u.name.value, u])), breakers: new Map() }
+  const scope: RouteScope = { stages, jwtNames: jwts.map(j => j.name.value), upstreams: new Map(upstreams.map(u => [u.name.value, u])), breakers: new Map() }
   for (const u of upstreams) {
     const own = u.body.find((s): s is A.OptionsStmt => s.kind === 'breaker')
     if (own !== undefined) scope.breakers.set(u.name.value, { key: breakerKey(own), span: own.span })

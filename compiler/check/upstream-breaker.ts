@@ -1,8 +1,8 @@
 // Compile side of the circuit breaker: `breaker error_ratio 50% min_requests 20 window 10s open_for 5s`.
 import type { OptionsStmt } from '../../grammar/ast.js'
 import type { BreakerIR } from '../../config/ir.js'
-import type { CheckContext } from '../../compiler/check/context.js'
-import { optNum, readOptions } from '../../compiler/values.js'
+import type { CheckContext } from './context.js'
+import { optNum, readOptions } from '../values.js'
 
 export const BREAKER_DEFAULTS: BreakerIR = { errorRatio: 0.5, minRequests: 20, windowMs: 10_000, openMs: 5_000, halfOpenProbes: 3 }
 

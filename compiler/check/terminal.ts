@@ -1,10 +1,9 @@
 // Compile side of the terminal stages: `proxy UP [P%], UP2 P% [fallback respond …]` and `respond STATUS …`.
 import type * as A from '../../grammar/ast.js'
 import type { ProxyIR, ProxyTargetIR, RespondIR } from '../../config/ir.js'
-import { unknownName, type CheckContext } from '../../compiler/check/context.js'
-import { spanOf } from '../../compiler/check/spans.js'
-import { readQty } from '../../compiler/values.js'
-import { headerValue, writableHeader } from '../headers/check.js'
+import { headerValue, unknownName, writableHeader, type CheckContext } from './context.js'
+import { spanOf } from './spans.js'
+import { readQty } from '../values.js'
 
 const CONTENT_TYPES = { json: 'application/json', text: 'text/plain; charset=utf-8', body: 'text/plain; charset=utf-8' } as const
 

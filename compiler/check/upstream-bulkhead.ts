@@ -1,7 +1,7 @@
 // Compile side of the bulkhead: `bulkhead max_in_flight 256` caps one upstream's in-flight requests.
 import type { OptionsStmt } from '../../grammar/ast.js'
-import type { CheckContext } from '../../compiler/check/context.js'
-import { optNum, readOptions } from '../../compiler/values.js'
+import type { CheckContext } from './context.js'
+import { optNum, readOptions } from '../values.js'
 
 const SCHEMA = { max_in_flight: { kind: 'count', range: { min: 1, max: 1_000_000 } } } as const
 

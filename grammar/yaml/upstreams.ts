@@ -1,7 +1,7 @@
 // YAML front end, declarations other than routes: `upstreams:`, `jwt:`, `defaults:` and `include:`, each
 // lowered to the .gwp AST statements that say the same thing (docs/yaml.md has the table).
-import type * as A from '../grammar/ast.js'
-import { isIdentifier, isWord, tokenOf, type Entry, type YNode, type YamlReader } from './yaml-nodes.js'
+import type * as A from '../ast.js'
+import { isIdentifier, isWord, tokenOf, type Entry, type YNode, type YamlReader } from './nodes.js'
 
 export const UPSTREAM_KEYS = ['replicas', 'lb', 'health', 'passive_health', 'pool', 'bulkhead', 'breaker'] as const
 const HEALTH_KEYS: Record<string, string> = { path: 'path', interval: 'every', timeout: 'timeout', unhealthy_after: 'unhealthy_after', healthy_after: 'healthy_after' }

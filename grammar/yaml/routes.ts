@@ -1,13 +1,26 @@
 // YAML front end, routes: each item of `routes:` becomes `route NAME { … }`. YAML maps have no order a
-// pipeline could take, so the order is fixed, cheapest rejects first: match, headers, ratelimit by
-// ip/header, auth, ratelimit by user/claim, timeout/max_body/retry, then proxy or respond.
-import type * as A from '../grammar/ast.js'
-import { readAuth, readHeaders, readRatelimits, readRespond, readRetry } from './yaml-stages.js'
-import { readBreaker } from './yaml-upstreams.js'
-import { isIdentifier, type Entry, type YNode, type YamlReader } from './yaml-nodes.js'
+// pipeline could take: match first, then the policy stages by the rank their mappings give them (cheapest
+// rejects first: headers, ratelimit by ip/header, auth, ratelimit by user/claim), timeout/max_body/retry, and
+// proxy or respond last. The stage mappings come from the policies (compiler/front-ends.ts passes them in).
+import type * as A from '../ast.js'
+import { readRespond, readRetry } from './stages.js'
+import { readBreaker } from './upstreams.js'
+import { isIdentifier, type Entry, type YNode, type YamlReader } from './nodes.js'
+
+/**
+ * A policy kind's YAML mapping (compiler/policy-api.ts, CompilePolicy.yaml): the route key it reads, the
+ * statements it reads from it, and each statement's rank in the pipeline (stable within a rank).
+ */
+export interface YamlStageMapping {
+  key: string
+  read(r: YamlReader, e: Entry, scope: { jwtNames: string[] }): A.RouteStmt[]
+  rank(s: A.RouteStmt): number
+}
 
 /** What routes need from the rest of the file. */
 export interface RouteScope {
+  /** The policy stages a route may hold, with how to read them. */
+  stages: readonly YamlStageMapping[]
   /** jwt providers declared in this file (`auth.provider` may be left out when there is exactly one). */
   jwtNames: string[]
   /** Upstreams declared in this file: a route's `breaker` is added to its upstream's block. */
@@ -16,7 +29,7 @@ export interface RouteScope {
   breakers: Map<string, { key: string; span: A.Span }>
 }
 
-const ROUTE_KEYS = ['name', 'match', 'upstream', 'upstreams', 'fallback', 'respond', 'timeout', 'max_body', 'retries', 'auth', 'ratelimit', 'breaker', 'headers'] as const
+const ROUTE_KEYS = ['name', 'match', 'upstream', 'upstreams', 'fallback', 'respond', 'timeout', 'max_body', 'retries', 'breaker'] as const
 
 const word = (value: string, span: A.Span): A.WordV => ({ kind: 'word', value, span })
 
@@ -141,18 +154,21 @@ function applyBreaker(r: YamlReader, e: Entry, proxy: A.ProxyStmt | undefined, s
 interface ReadRoute { name: A.WordV | undefined; base: string; body: A.RouteStmt[]; span: A.Span; endLine: number }
 
 function readRoute(r: YamlReader, node: YNode, path: string, scope: RouteScope, at: A.Span): ReadRoute | undefined {
-  const f = r.fields(node, path, ROUTE_KEYS, at)
+  const f = r.fields(node, path, [...ROUTE_KEYS, ...scope.stages.map(m => m.key)], at)
   if (f === undefined) return undefined
   const span = [...f.values()][0]?.keySpan ?? r.span(node, at)
   const n = f.get('name')
   const ns = n && r.str(n.value, n.path, n.keySpan, 'a route name')
   const name = ns && r.declName(ns.value, ns.span, 'route')
   if (n !== undefined && name === undefined) return undefined
-  const m = f.get('match'), hd = f.get('headers'), rl = f.get('ratelimit'), au = f.get('auth')
+  const m = f.get('match')
   const match = m && readMatch(r, m)
-  const headers = hd ? readHeaders(r, hd) : []
-  const limits = rl ? readRatelimits(r, rl) : []
-  const auth = au && readAuth(r, au, scope.jwtNames)
+  const staged: { s: A.RouteStmt; rank: number }[] = []
+  for (const mapping of scope.stages) {
+    const e = f.get(mapping.key)
+    if (e !== undefined) for (const s of mapping.read(r, e, scope)) staged.push({ s, rank: mapping.rank(s) })
+  }
+  staged.sort((a, b) => a.rank - b.rank)
   const settings: A.RouteStmt[] = []
   const t = f.get('timeout'), mb = f.get('max_body'), rt = f.get('retries')
   const tq = t && r.qty(t.value, t.path, t.keySpan)
@@ -176,14 +192,7 @@ function readRoute(r: YamlReader, node: YNode, path: string, scope: RouteScope, 
   const br = f.get('breaker')
   if (br !== undefined) applyBreaker(r, br, proxy, scope)
 
-  // Within each group local limiters go before Redis ones (no round trip for what a local one rejects).
-  const redis = (l: A.RatelimitStmt): number => (l.options.some(o => o.name.value === 'redis') ? 1 : 0)
-  const byCost = (ls: A.RatelimitStmt[]): A.RatelimitStmt[] => [...ls].sort((a, b) => redis(a) - redis(b))
-  const early = byCost(limits.filter(l => l.key.kind === 'ip' || l.key.kind === 'header'))
-  const late = byCost(limits.filter(l => l.key.kind === 'user' || l.key.kind === 'claim'))
-  const body: A.RouteStmt[] = [
-    ...(match ? [match] : []), ...headers, ...early, ...(auth ? [auth] : []), ...late, ...settings, ...(terminal ? [terminal] : []),
-  ]
+  const body: A.RouteStmt[] = [...(match ? [match] : []), ...staged.map(x => x.s), ...settings, ...(terminal ? [terminal] : [])]
   const base = proxy?.targets[0]?.upstream.value ?? (rs !== undefined ? 'respond' : 'route')
   return { name, base, body, span, endLine: r.endLine(node, span.line) }
 }

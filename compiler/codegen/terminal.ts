@@ -1,6 +1,6 @@
 // Emit side of the terminal stages: options for `stages.proxy` and `stages.respond`, constants inlined.
 import type { ProxyIR, RespondIR, RouteIR } from '../../config/ir.js'
-import type { Json } from '../../compiler/codegen/js.js'
+import type { Json } from './js.js'
 
 export const respondOptions = (r: RespondIR): { status: number; body: string; contentType: string; headers: { name: string; value: string }[] } =>
   ({ status: r.status, body: r.body, contentType: r.contentType, headers: r.headers.map(h => ({ name: h.name, value: h.value })) })

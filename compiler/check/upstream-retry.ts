@@ -2,8 +2,8 @@
 // [per_try D] [backoff D]`. Retries default to idempotent requests and a 20% budget: safe unless told otherwise.
 import type * as A from '../../grammar/ast.js'
 import type { RetryIR } from '../../config/ir.js'
-import type { CheckContext } from '../../compiler/check/context.js'
-import { optFlag, optNum, readOptions, readQty } from '../../compiler/values.js'
+import type { CheckContext } from './context.js'
+import { optFlag, optNum, readOptions, readQty } from '../values.js'
 
 export const RETRY_DEFAULT_BUDGET = 0.2
 

@@ -1,0 +1,55 @@
+// The compiler's policy registry: the compile half of every policy kind, one import line per kind. It is the only
+// compiler module that imports policies/; route checks, codegen, `gwc routes|diff|explain|fmt|convert` and the
+// YAML front end's stage mappings all ask it, so adding a kind is its folder plus one line here (and one in
+// runtime/policies.ts). A kind nobody registered is an error wherever it shows up, never skipped.
+import { policy as auth } from '../policies/jwt/compile.js'
+import { policy as headers } from '../policies/headers/compile.js'
+import { policy as ratelimit } from '../policies/ratelimit/compile.js'
+import type { YamlStageMapping } from '../grammar/yaml/routes.js'
+import type { CompilePolicy } from './policy-api.js'
+
+/** Every policy kind this gwc compiles. */
+export const POLICIES: readonly CompilePolicy[] = [auth, ratelimit, headers]
+
+/** Statement words the core reads itself: a policy kind may not take one. */
+const BESPOKE = new Set(['match', 'use', 'proxy', 'respond', 'timeout', 'max_body', 'retry', 'include', 'upstream', 'jwt', 'policy', 'defaults', 'route'])
+/** A kind is `stages.<kind>` in the generated module and a prefix of its allocated names. */
+const KIND = /^[a-z][a-z0-9_]*$/
+
+/** The descriptors by kind, checked once when built; tests build their own (with a fake kind, or one left out). */
+export class PolicyRegistry {
+  private readonly byKind = new Map<string, CompilePolicy>()
+
+  constructor(readonly list: readonly CompilePolicy[]) {
+    for (const p of list) {
+      if (!KIND.test(p.kind) || BESPOKE.has(p.kind)) throw new Error(`policy registry: bad kind ${JSON.stringify(p.kind)}`)
+      if (this.byKind.has(p.kind)) throw new Error(`policy registry: kind ${p.kind} is registered twice`)
+      this.byKind.set(p.kind, p)
+    }
+    if (list.filter(p => p.jwt !== undefined).length > 1) throw new Error('policy registry: two kinds check `jwt` declarations')
+  }
+
+  /** The descriptor of `kind`, or undefined when no policy of that kind is registered. */
+  get(kind: string): CompilePolicy | undefined { return this.byKind.get(kind) }
+
+  /** The descriptor of `kind`. Throws (a compiler bug: the checker reports unknown kinds) when there is none. */
+  of(kind: string): CompilePolicy {
+    const p = this.byKind.get(kind)
+    if (p === undefined) throw new Error(`gwc: no policy of kind \`${kind}\` is registered (compiler/policies.ts)`)
+    return p
+  }
+
+  /** The kinds whose stages establish `fact`, in registry order. */
+  providers(fact: string): string[] { return this.list.filter(p => p.provides?.includes(fact)).map(p => p.kind) }
+
+  /** The checker of `jwt NAME { … }` declarations, if a registered kind gives one. */
+  get jwt(): CompilePolicy['jwt'] { return this.list.find(p => p.jwt !== undefined)?.jwt }
+
+  /** The YAML front end's stage mappings, in registry order. */
+  yamlStages(): YamlStageMapping[] {
+    return this.list.flatMap(p => (p.yaml === undefined ? [] : [p.yaml as YamlStageMapping]))
+  }
+}
+
+/** The registry of this gwc. */
+export const REGISTRY = new PolicyRegistry(POLICIES)

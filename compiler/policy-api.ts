@@ -1,0 +1,112 @@
+// The compiler's plug-in API: everything a policy's compile half (policies/<kind>/compile.ts) may use from the
+// compiler, and the descriptor type it exports. A policy imports this file, config/ (the kernel) and its own
+// folder, nothing else of the core (test/layout.test.ts); compiler/policies.ts lists the descriptors.
+import type * as A from '../grammar/ast.js'
+import type { BundleIR, JwtProviderIR, StageIR } from '../config/ir.js'
+import type { CheckContext } from './check/context.js'
+import type { Json } from './codegen/js.js'
+import type { Change } from './tools/diff-values.js'
+import type { YamlEntry, YamlNode, YamlReader } from '../grammar/yaml/nodes.js'
+
+export type { A, CheckContext, Json, Change, StageIR, YamlEntry, YamlNode, YamlReader }
+export type { Diagnostics } from '../grammar/diagnostic.js'
+export { closest } from '../grammar/suggest.js'
+export { formatQty, optFlag, optNum, optStr, readOptions, readQty, type OptSpec, type QtyKind } from './values.js'
+export { givenTwice, headerName, headerValue, unknownName, writableHeader } from './check/context.js'
+export { spanOf } from './check/spans.js'
+export { dur, fields, pct, plain, setChange, valueChange } from './tools/diff-values.js'
+export { printName, printOptions, printValue, quote, words } from './tools/print-values.js'
+export { isWord, yamlName } from '../grammar/yaml/nodes.js'
+
+/**
+ * How a stage reaches the generated module. `options`: bound once at load as `stages.<kind>(options)` (the
+ * options are JSON, inlined as a literal) and called per request. `inline`: straight-line calls on the request
+ * context, for stages too small to be worth a call (header edits); `method` must be one of the context methods
+ * generated code may call (config/bundle.ts RouteContextApi), the arguments become literals.
+ */
+export type Emission =
+  | { options: Json }
+  | { inline: { method: 'setRequestHeader' | 'removeRequestHeader' | 'setResponseHeader' | 'removeResponseHeader'; args: Json[] }[] }
+
+/** A fact a statement needs an earlier stage of the pipeline to have established (E0403 when none did). */
+export interface Need {
+  /** The fact, as some kind's `provides` names it (`identity`). */
+  fact: string
+  /** What needs it, as the message names it: `ratelimit by user`. */
+  what: string
+  span: A.Span
+  /** What is missing at the caret: `no verified identity yet`. */
+  label: string
+  /** The hint when no stage of the pipeline establishes it at all. */
+  hintWhenMissing: string
+}
+
+/** What a W0701 lint compares: a stage's cost class and what a request has paid for once it ran. */
+export interface Cost {
+  /** 0 free, 1 a local decision, 2 I/O or crypto (a JWT verification, a Redis round trip). */
+  level: number
+  /** Words for what a request has paid for after this stage: `a JWT verification`. */
+  paid: string
+}
+
+/** What a `gwc explain` step says about one stage for one request. */
+export interface ExplainEnv { bundle: BundleIR; headers: Record<string, string> }
+
+/** A route's pipeline as lints see it. */
+export interface PipelineView {
+  stages: readonly StageIR[]
+  /** Whether some stage of the pipeline provides `fact`. */
+  provides(fact: string): boolean
+}
+
+/** What a route's YAML mapping needs from the rest of the YAML file. */
+export interface YamlScope { jwtNames: string[] }
+
+/**
+ * A policy kind's compile half: one object per kind, listed in compiler/policies.ts. `kind` is the statement's
+ * leading keyword, the AST and IR `kind`, the `stages.<kind>` factory of the generated module and the key of the
+ * runtime half (policies/<kind>/runtime.ts). `S` is the kind's AST statement, `I` its IR stage.
+ */
+export interface CompilePolicy<S extends { kind: string; span: A.Span } = any, I extends StageIR = any> {
+  readonly kind: string
+  /** AST → IR, reporting into ctx.d; undefined when the statement has errors. `scope` is the route (or the policy checked on its own). */
+  check(ctx: CheckContext, s: S, scope: string): I | undefined
+  /**
+   * The `jwt NAME { … }` provider declaration, for the kind that verifies its tokens (`auth`): checked into the
+   * bundle IR's `jwtProviders`. At most one registered kind gives it.
+   */
+  jwt?(ctx: CheckContext, d: A.JwtDecl): JwtProviderIR
+  /** Facts a stage of this kind establishes for the stages after it (`auth`: `identity`). */
+  readonly provides?: readonly string[]
+  /** A fact this statement needs an earlier stage to establish (`ratelimit by user` needs `identity`). */
+  needs?(ctx: CheckContext, s: S): Need | undefined
+  /** Two stages of one route that would act as one (the same limiter twice): E0102 with these words. */
+  readonly twin?: { key(ir: I): string; message: string; label: string; hint: string }
+  /** For W0701: the stage's cost, and, when it is a cheap reject that could run earlier, how to name it. */
+  cost?(ir: I): Cost
+  cheapReject?(ctx: CheckContext, ir: I): string | undefined
+  /** Route lints of this kind (W07xx), once the whole pipeline is known. */
+  lint?(ctx: CheckContext, ir: I, s: S, pipeline: PipelineView): void
+  /** IR → generated code (see Emission). The module's text must not depend on anything else. */
+  emit(ir: I, route: string): Emission
+  /** One line for `gwc routes` (`ratelimit ip 100/1s`). */
+  describe(ir: I): string
+  /** Whether the stage can make a request wait (I/O) rather than decide at once. */
+  canWait(ir: I): boolean
+  /** `gwc diff`: what makes two stages "the same stage", its text, and the fields that differ. */
+  readonly diff: { key(ir: I): string; text?(ir: I): string; changes(o: I, n: I): Change[] }
+  /** `gwc explain`: the stage's step for one request. */
+  explain(ir: I, env: ExplainEnv): { text: string; note: string | null }
+  /** The statement as canonical .gwp text, one line without indent (`gwc fmt`, `gwc convert`). */
+  print(s: S): string
+  /** The YAML front end's mapping: a key of a route and the statements it reads from it. */
+  readonly yaml?: {
+    key: string
+    read(r: YamlReader, e: YamlEntry, scope: YamlScope): S[]
+    /**
+     * Where each statement goes in the pipeline: YAML maps have no order, so stages are placed cheapest reject
+     * first by rank (stable within a rank).
+     */
+    rank(s: S): number
+  }
+}

@@ -1,0 +1,74 @@
+// The compile half of `ratelimit`: `ratelimit by user|ip|header NAME|claim NAME N per WINDOW [burst N]
+// [local|redis] [fail_open|fail_closed]`. Checking is check.ts, the options emit.ts, the YAML mapping yaml.ts.
+import { dur, fields, formatQty, printName, printOptions, valueChange, words, type A, type CompilePolicy } from '../../compiler/policy-api.js'
+import { checkRatelimitStage } from './check.js'
+import { emitRatelimit } from './emit.js'
+import type { RateLimitKeyIR, RateLimitStageIR } from './check.js'
+import { readRatelimits } from './yaml.js'
+
+const keyText = (k: RateLimitKeyIR): string => (k.kind === 'header' ? `header ${k.header}` : k.kind === 'claim' ? `claim ${k.claim}` : k.kind)
+
+const describe = (s: RateLimitStageIR): string =>
+  `ratelimit ${keyText(s.key)} ${s.limit}/${formatQty('duration', s.windowMs)}${s.burst > 0 ? ` burst ${s.burst}` : ''}${s.store === 'redis' ? ` redis ${s.failOpen ? 'fail_open' : 'fail_closed'}` : ''}`
+
+const isRedis = (s: A.RatelimitStmt): boolean => s.options.some(o => o.name.value === 'redis')
+
+export const policy: CompilePolicy<A.RatelimitStmt, RateLimitStageIR> = {
+  kind: 'ratelimit',
+  check: checkRatelimitStage,
+  // `by user`, `by claim` and `by header H` where H is forwarded from a verified claim read the verified identity.
+  needs(ctx, s) {
+    const identityHeader = s.key.kind === 'header' && ctx.identityHeaders.has(s.key.name!.value.toLowerCase())
+    if (s.key.kind !== 'user' && s.key.kind !== 'claim' && !identityHeader) return undefined
+    return {
+      fact: 'identity', what: `ratelimit by ${identityHeader ? `header ${s.key.name!.value}` : s.key.kind}`, span: s.key.span, label: 'no verified identity yet',
+      hintWhenMissing: 'add `auth PROVIDER` above it, or limit `by ip`',
+    }
+  },
+  // Two limiters with the same identity and store would share one bucket: every request would take from it
+  // twice, halving the limit without saying so.
+  twin: {
+    key: s => `${s.store} ${s.id}`,
+    message: 'the same rate limit is given twice',
+    label: 'same key, limit and window as an earlier one',
+    hint: 'remove one of them; to count two ways, key them differently or give them different windows',
+  },
+  cost: s => (s.store === 'redis' ? { level: 2, paid: 'a Redis round trip' } : { level: 1, paid: 'a local rate-limit decision' }),
+  cheapReject(ctx, s) {
+    if (s.key.kind === 'user' || s.key.kind === 'claim') return undefined
+    // a header the gateway sets from verified claims only exists after `auth`: it cannot move above it
+    if (s.key.kind === 'header' && ctx.identityHeaders.has(s.key.header)) return undefined
+    return `ratelimit by ${s.key.kind}`
+  },
+  lint(ctx, s, stmt, pipeline) {
+    if (s.key.kind !== 'header' || !pipeline.provides('identity') || ctx.identityHeaders.has(s.key.header)) return
+    ctx.d.warn('W0706', stmt.key.span, `\`ratelimit by header\` on an authenticated route keys on \`${s.key.header}\`, which the client controls`, {
+      label: 'a new value per request escapes the limit', hint: 'limit by `user` or `claim NAME` on authenticated routes',
+    })
+  },
+  emit: (s, route) => ({ options: emitRatelimit(s, route) }),
+  describe,
+  canWait: s => s.store === 'redis',
+  diff: {
+    key: s => `ratelimit ${keyText(s.key)}`,
+    changes: (o, n) => [
+      ...fields('', o, n, [['limit', 'limit'], ['windowMs', 'window', dur], ['burst', 'burst'], ['store', 'store'],
+        ['failOpen', 'on store failure', v => (v ? 'fail_open' : 'fail_closed')]]),
+      // The id names the limiter's counters (route, key, limit, window, burst): a new id starts them from zero at deploy.
+      ...valueChange('key space', o.id, n.id, v => v).map(c => ({ ...c, text: c.text + ' (counters start fresh)' })),
+    ],
+  },
+  explain(s, env) {
+    const text = `ratelimit by ${keyText(s.key)}: ${s.limit} per ${formatQty('duration', s.windowMs)}${s.burst ? ` (burst ${s.burst})` : ''}, ${s.store}${s.store === 'redis' ? (s.failOpen ? ', fails open' : ', fails closed') : ''}; over the limit → 429 with Retry-After`
+    const missing = s.key.kind === 'header' && env.headers[s.key.header] === undefined
+    return { text, note: missing ? `this request has no \`${s.key.kind === 'header' ? s.key.header : ''}\` header` : null }
+  },
+  print: s => words('ratelimit by', s.key.kind, s.key.name ? printName(s.key.name) : '', s.limit.raw, 'per', s.window.raw, printOptions(s.options)),
+  yaml: {
+    key: 'ratelimit',
+    read: (r, e) => readRatelimits(r, e),
+    // by ip/header before `auth`, by user/claim after it; within each, local limiters before Redis ones
+    // (no round trip for what a local one rejects)
+    rank: s => (s.key.kind === 'ip' || s.key.kind === 'header' ? 20 : 40) + (isRedis(s) ? 1 : 0),
+  },
+}
