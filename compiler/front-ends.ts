@@ -7,9 +7,10 @@ import { REGISTRY } from './policies.js'
 import type { FrontEnd } from './sources.js'
 
 const YAML_STAGES = REGISTRY.yamlStages()
+const KEYWORDS = REGISTRY.keywords
 
 /** A YAML policy file → the .gwp AST, with this gwc's policy kinds. */
-export const parseYaml = (text: string, file: string, d: Diagnostics = new Diagnostics()): FileAst => parseYamlPolicy(text, file, d, YAML_STAGES)
+export const parseYaml = (text: string, file: string, d: Diagnostics = new Diagnostics()): FileAst => parseYamlPolicy(text, file, d, YAML_STAGES, KEYWORDS)
 
 export const FRONT_ENDS: Record<string, FrontEnd> = {
   '.yaml': parseYaml,

@@ -5,6 +5,8 @@
 import { policy as auth } from '../policies/jwt/compile.js'
 import { policy as headers } from '../policies/headers/compile.js'
 import { policy as ratelimit } from '../policies/ratelimit/compile.js'
+import { Grammar } from '../grammar/index.js'
+import { keywordsOf } from '../grammar/syntax.js'
 import type { YamlStageMapping } from '../grammar/yaml/routes.js'
 import type { CompilePolicy } from './policy-api.js'
 
@@ -23,6 +25,7 @@ export class PolicyRegistry {
   constructor(readonly list: readonly CompilePolicy[]) {
     for (const p of list) {
       if (!KIND.test(p.kind) || BESPOKE.has(p.kind)) throw new Error(`policy registry: bad kind ${JSON.stringify(p.kind)}`)
+      if (p.syntax.keyword !== p.kind) throw new Error(`policy registry: the statement of ${p.kind} starts with \`${p.syntax.keyword}\``)
       if (this.byKind.has(p.kind)) throw new Error(`policy registry: kind ${p.kind} is registered twice`)
       this.byKind.set(p.kind, p)
     }
@@ -44,6 +47,13 @@ export class PolicyRegistry {
 
   /** The checker of `jwt NAME { … }` declarations, if a registered kind gives one. */
   get jwt(): CompilePolicy['jwt'] { return this.list.find(p => p.jwt !== undefined)?.jwt }
+
+  private built: Grammar | undefined
+  /** The .gwp grammar with these kinds' statements, built on first use (Chevrotain's analysis takes a while). */
+  get grammar(): Grammar { return (this.built ??= new Grammar(this.list.map(p => p.syntax))) }
+
+  /** Every keyword the policies' statements use. */
+  get keywords(): ReadonlySet<string> { return new Set(this.list.flatMap(p => keywordsOf(p.syntax))) }
 
   /** The YAML front end's stage mappings, in registry order. */
   yamlStages(): YamlStageMapping[] {

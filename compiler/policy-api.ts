@@ -7,8 +7,9 @@ import type { CheckContext } from './check/context.js'
 import type { Json } from './codegen/js.js'
 import type { Change } from './tools/diff-values.js'
 import type { YamlEntry, YamlNode, YamlReader } from '../grammar/yaml/nodes.js'
+import type { Fields, StatementSyntax } from '../grammar/syntax.js'
 
-export type { A, CheckContext, Json, Change, StageIR, YamlEntry, YamlNode, YamlReader }
+export type { A, CheckContext, Json, Change, StageIR, YamlEntry, YamlNode, YamlReader, Fields, StatementSyntax }
 export type { Diagnostics } from '../grammar/diagnostic.js'
 export { closest } from '../grammar/suggest.js'
 export { formatQty, optFlag, optNum, optStr, readOptions, readQty, type OptSpec, type QtyKind } from './values.js'
@@ -17,6 +18,7 @@ export { spanOf } from './check/spans.js'
 export { dur, fields, pct, plain, setChange, valueChange } from './tools/diff-values.js'
 export { printName, printOptions, printValue, quote, words } from './tools/print-values.js'
 export { isWord, yamlName } from '../grammar/yaml/nodes.js'
+export { choice, keyword, list, name, optional, options, quantity, repeat, string, word, type Choice } from '../grammar/syntax.js'
 
 /**
  * How a stage reaches the generated module. `options`: bound once at load as `stages.<kind>(options)` (the
@@ -69,6 +71,8 @@ export interface YamlScope { jwtNames: string[] }
  */
 export interface CompilePolicy<S extends { kind: string; span: A.Span } = any, I extends StageIR = any> {
   readonly kind: string
+  /** How the statement reads (grammar/syntax.ts): its keyword is `kind`; the parser is built from these. */
+  readonly syntax: StatementSyntax
   /** AST → IR, reporting into ctx.d; undefined when the statement has errors. `scope` is the route (or the policy checked on its own). */
   check(ctx: CheckContext, s: S, scope: string): I | undefined
   /**

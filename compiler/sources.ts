@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, relative, resolve, sep } from 'node:path'
 import type { FileAst, Span } from '../grammar/ast.js'
-import { parseFile, type Diagnostics } from '../grammar/index.js'
+import type { Diagnostics } from '../grammar/index.js'
 
 /** File access for the compiler, so tests and the fuzzer can compile from memory. */
 export interface SourceHost {
@@ -53,7 +53,8 @@ export const POLICY_EXTENSIONS = ['.gwp', '.yaml', '.yml']
  * Loads the entry paths (files, or directories whose policy files are taken in name order) and their
  * includes, depth-first, each file once. Returns the files in load order.
  */
-export function loadSources(entries: string[], host: SourceHost, d: Diagnostics, frontEnds: Record<string, FrontEnd> = {}): LoadedSource[] {
+/** `gwp` parses a .gwp file (the compiler's grammar, built from its policy registry). */
+export function loadSources(entries: string[], host: SourceHost, d: Diagnostics, frontEnds: Record<string, FrontEnd>, gwp: FrontEnd): LoadedSource[] {
   const loaded = new Map<string, LoadedSource>()
   const order: LoadedSource[] = []
   const reportRead = (p: string, e: unknown, at: Span | undefined) => {
@@ -81,7 +82,7 @@ export function loadSources(entries: string[], host: SourceHost, d: Diagnostics,
     const display = host.display(path)
     const ext = POLICY_EXTENSIONS.find(x => path.endsWith(x)) ?? '.gwp'
     const fe = frontEnds[ext]
-    const ast = fe !== undefined && ext !== '.gwp' ? fe(text, display, d) : parseFile(text, display, d).ast
+    const ast = fe !== undefined && ext !== '.gwp' ? fe(text, display, d) : gwp(text, display, d)
     const src: LoadedSource = { path, display, text, ast }
     loaded.set(path, src)
     order.push(src)

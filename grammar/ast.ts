@@ -82,19 +82,9 @@ export interface MatchStmt extends StmtBase {
   repeated: { what: 'host' | 'path' | 'method' | 'header'; span: Span; first: Span }[]
 }
 
-export interface AuthStmt extends StmtBase { kind: 'auth'; provider: WordV; options: OptionAst[] }
-export interface RatelimitStmt extends StmtBase {
-  kind: 'ratelimit'
-  key: { kind: 'user' | 'ip' | 'header' | 'claim'; name: NameV | null; span: Span }
-  limit: QtyV
-  window: QtyV
-  options: OptionAst[]
-}
 export interface TimeoutStmt extends StmtBase { kind: 'timeout'; value: QtyV }
 export interface MaxBodyStmt extends StmtBase { kind: 'max_body'; value: QtyV }
 export interface RetryStmt extends StmtBase { kind: 'retry'; count: QtyV; options: OptionAst[] }
-export interface HeaderOpAst { op: 'set' | 'remove'; names: NameV[]; value: StrV | null; span: Span }
-export interface HeadersStmt extends StmtBase { kind: 'headers'; target: 'request' | 'response' | null; ops: HeaderOpAst[] }
 export interface RespondBody { as: 'json' | 'text' | 'body'; value: StrV; span: Span }
 export interface RespondStmt extends StmtBase {
   kind: 'respond'
@@ -111,4 +101,20 @@ export interface ProxyStmt extends StmtBase {
 }
 export interface UseStmt extends StmtBase { kind: 'use'; policy: WordV }
 
-export type RouteStmt = MatchStmt | AuthStmt | RatelimitStmt | TimeoutStmt | MaxBodyStmt | RetryStmt | HeadersStmt | RespondStmt | ProxyStmt | UseStmt
+/**
+ * A policy kind's name (compiler/policies.ts): a string at run time, typed apart from the core's statement kinds
+ * (`match`, `proxy`, …) so that a check of `s.kind` against one of them narrows the union (a policy statement is
+ * whatever is not one of them). Read it as a string with `kindOf`.
+ */
+export type PolicyKind = { readonly __policyKind: true }
+
+/**
+ * A policy stage (`auth`, `ratelimit`, `headers`, …), read from its kind's syntax declaration (grammar/syntax.ts);
+ * its own fields are typed in its folder (policies/<kind>/).
+ */
+export interface PolicyStmt extends StmtBase { kind: PolicyKind }
+
+/** The kind of any statement, as the string it is. */
+export const kindOf = (s: { kind: unknown }): string => s.kind as string
+
+export type RouteStmt = MatchStmt | TimeoutStmt | MaxBodyStmt | RetryStmt | RespondStmt | ProxyStmt | UseStmt | PolicyStmt

@@ -4,8 +4,19 @@
 import type { CstNode, IToken } from 'chevrotain'
 import type * as A from './ast.js'
 import type { Diagnostics } from './diagnostic.js'
+import { listRule } from './parser.js'
+import type { Fields, Piece, StatementSyntax } from './syntax.js'
 
 type Child = { name: string; node?: CstNode; tok?: IToken; offset: number }
+
+/** The fields a piece fills. */
+function fieldsOf(p: Piece): string[] {
+  switch (p.t) {
+    case 'keyword': return []
+    case 'optional': return fieldsOf(p.piece)
+    default: return [p.field]
+  }
+}
 
 const isNode = (x: CstNode | IToken): x is CstNode => (x as CstNode).children !== undefined
 
@@ -32,7 +43,9 @@ export class AstBuilder {
    * `fixes`: quantities already reported as mistyped (`5 minutes`), by offset, read as what was meant
    * (`5m`) so the checker does not report them a second time.
    */
-  constructor(private readonly file: string, private readonly diags: Diagnostics, private readonly fixes: ReadonlyMap<number, string> = new Map()) {}
+  constructor(private readonly file: string, private readonly diags: Diagnostics, private readonly fixes: ReadonlyMap<number, string> = new Map(),
+    /** The policy statements' syntax declarations, by their rule name (`ratelimitStmt`). */
+    private readonly policies: ReadonlyMap<string, StatementSyntax> = new Map()) {}
 
   span(t: IToken): A.Span {
     return { file: this.file, line: t.startLine ?? 1, col: t.startColumn ?? 1, len: Math.max(1, t.image.length), offset: t.startOffset }
@@ -244,21 +257,19 @@ export class AstBuilder {
     if (first.node !== undefined) {
       switch (first.name) {
         case 'matchStmt': return this.matchStmt(first.node)
-        case 'ratelimitStmt': return this.ratelimitStmt(first.node)
-        case 'headersStmt': return this.headersStmt(first.node)
         case 'respondStmt': {
           const kw = tok(first.node, 'Respond'), tail = node(first.node, 'respondTail')
           return kw && tail ? this.respondTail(tail, this.span(kw)) : undefined
         }
         case 'proxyStmt': return this.proxyStmt(first.node)
       }
-      return undefined
+      const syntax = this.policies.get(first.name)
+      return syntax === undefined ? undefined : this.policyStmt(first.node, syntax)
     }
     const kw = first.tok!
     const span = this.span(kw)
     const q = tok(s, 'Quantity'), w = toks(s, 'Word')
     switch (kw.image) {
-      case 'auth': return w[0] ? { kind: 'auth', provider: this.word(w[0]), options: this.optionList(node(s, 'optionList')), span } : undefined
       case 'timeout': return q ? { kind: 'timeout', value: this.qty(q), span } : undefined
       case 'max_body': return q ? { kind: 'max_body', value: this.qty(q), span } : undefined
       case 'retry': return q ? { kind: 'retry', count: this.qty(q), options: this.optionList(node(s, 'optionList')), span } : undefined
@@ -315,35 +326,89 @@ export class AstBuilder {
     return m
   }
 
-  private ratelimitStmt(n: CstNode): A.RatelimitStmt | undefined {
-    const kw = tok(n, 'Ratelimit'), qs = toks(n, 'Quantity')
-    const keyTok = tok(n, 'User') ?? tok(n, 'Ip') ?? tok(n, 'Header') ?? tok(n, 'Claim')
-    if (kw === undefined || keyTok === undefined || qs.length < 2) return undefined
-    const kind = keyTok.image as 'user' | 'ip' | 'header' | 'claim'
-    const name = kind === 'header' || kind === 'claim' ? this.name(node(n, 'name')) ?? null : null
-    if ((kind === 'header' || kind === 'claim') && name === null) return undefined
-    return {
-      kind: 'ratelimit', key: { kind, name, span: this.span(keyTok) }, limit: this.qty(qs[0]), window: this.qty(qs[1]),
-      options: this.optionList(node(n, 'optionList')), span: this.span(kw),
-    }
+  // ── policy statements, read by their syntax declarations ───────────────────────────────────────
+
+  /**
+   * A policy statement: the pieces of its declaration read in order from the CST, then its `build`. Keywords may
+   * be missing (parser recovery inserted them); a missing value drops the statement, whose parse error was
+   * already reported, as for the core's statements.
+   */
+  private policyStmt(n: CstNode, syntax: StatementSyntax): A.RouteStmt | undefined {
+    const kids = ordered(n)
+    const lead = kids[0]?.tok
+    if (lead === undefined) return undefined
+    const at = { i: 1 }
+    const f = this.pieces(syntax.pieces, kids, at, syntax.keyword)
+    return f === undefined ? undefined : (syntax.build(f, this.span(lead)) as unknown as A.RouteStmt)
   }
 
-  private headersStmt(n: CstNode): A.HeadersStmt | undefined {
-    const kw = tok(n, 'Headers')
-    if (kw === undefined) return undefined
-    const target = tok(n, 'Request') ? 'request' : tok(n, 'Response') ? 'response' : null
-    const ops: A.HeaderOpAst[] = []
-    for (const op of nodes(n, 'headerOp')) {
-      const set = tok(op, 'Set'), rm = tok(op, 'Remove')
-      const names = nodes(op, 'name').map(x => this.name(x)).filter((x): x is A.NameV => x !== undefined)
-      if (set !== undefined) {
-        const v = tok(op, 'AnyString')
-        if (names[0] !== undefined && v !== undefined) ops.push({ op: 'set', names: [names[0]], value: this.str(v), span: this.span(set) })
-      } else if (rm !== undefined && names.length > 0) {
-        ops.push({ op: 'remove', names, value: null, span: this.span(rm) })
+  private pieces(ps: Piece[], kids: Child[], at: { i: number }, kind: string): Fields | undefined {
+    const f: Fields = {}
+    for (const p of ps) if (!this.piece(p, kids, at, kind, f)) return undefined
+    return f
+  }
+
+  /** Reads one piece at `at` into `f`; false when a value it needs is missing. */
+  private piece(p: Piece, kids: Child[], at: { i: number }, kind: string, f: Fields): boolean {
+    const c = kids[at.i]
+    const tokenAt = (name: string): IToken | undefined => (c?.tok !== undefined && c.name === name ? c.tok : undefined)
+    switch (p.t) {
+      case 'keyword': if (c?.tok !== undefined && c.tok.image === p.word && c.name !== 'Word') at.i++; return true
+      case 'word': { const t = tokenAt('Word'); if (t === undefined) return false; at.i++; f[p.field] = this.word(t); return true }
+      case 'string': { const t = tokenAt('AnyString'); if (t === undefined) return false; at.i++; f[p.field] = this.str(t); return true }
+      case 'quantity': { const t = tokenAt('Quantity'); if (t === undefined) return false; at.i++; f[p.field] = this.qty(t); return true }
+      case 'name': {
+        if (c?.name !== 'name') return false
+        at.i++
+        const v = this.name(c.node)
+        if (v === undefined) return false
+        f[p.field] = v
+        return true
+      }
+      case 'options': {
+        if (c?.name === 'optionList') { at.i++; f[p.field] = this.optionList(c.node) } else f[p.field] = []
+        return true
+      }
+      case 'choice': {
+        const alt = c?.tok === undefined ? undefined : p.alts.find(a => a.word === c.tok!.image && c.name !== 'Word')
+        if (alt === undefined) return false
+        at.i++
+        const rest = this.pieces(alt.then, kids, at, kind)
+        if (rest === undefined) return false
+        f[p.field] = { word: alt.word, span: this.span(c!.tok!), ...rest }
+        return true
+      }
+      case 'optional': {
+        const from = at.i
+        if (this.piece(p.piece, kids, at, kind, f)) return true
+        at.i = from
+        for (const name of fieldsOf(p.piece)) f[name] = null
+        return true
+      }
+      case 'repeat': {
+        const out: unknown[] = []
+        for (;;) {
+          const from = at.i, one: Fields = {}
+          if (at.i >= kids.length || !this.piece(p.piece, kids, at, kind, one)) { at.i = from; break }
+          out.push(one[fieldsOf(p.piece)[0]])
+        }
+        if (out.length === 0) return false
+        f[p.field] = out
+        return true
+      }
+      case 'list': {
+        const rule = listRule(kind, p.field)
+        const items: Fields[] = []
+        while (at.i < kids.length && (kids[at.i].name === rule || kids[at.i].name === 'Comma')) {
+          const k = kids[at.i++]
+          if (k.node === undefined) continue
+          const item = this.pieces(p.item, ordered(k.node), { i: 0 }, kind)
+          if (item !== undefined) items.push(item)
+        }
+        f[p.field] = items
+        return true
       }
     }
-    return { kind: 'headers', target, ops, span: this.span(kw) }
   }
 
   private respondTail(n: CstNode, span: A.Span): A.RespondStmt | undefined {

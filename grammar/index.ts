@@ -1,16 +1,21 @@
-// The grammar's public face: text in, AST and diagnostics out. No I/O.
-import type { IToken } from 'chevrotain'
+// The grammar's public face: text in, AST and diagnostics out. No I/O. A Grammar is built from the policy
+// kinds' syntax declarations (the compiler passes its registry's: compiler/parse.ts), so grammar/ never imports
+// policies/ and the dependency stays compiler → grammar.
+import type { IToken, Lexer, TokenType } from 'chevrotain'
 import type { FileAst, Span } from './ast.js'
 import { AstBuilder } from './build-ast.js'
 import { Diagnostics } from './diagnostic.js'
 import { HINT_SEP, quantityMistake } from './parse-errors.js'
-import { parseText } from './parser.js'
+import { GwpParser, keywordTokens, stmtRule, type ParseOutput } from './parser.js'
+import type { StatementSyntax } from './syntax.js'
+import { createLexer, tokensWith } from './tokens.js'
 
 export type { Diagnostic, Severity } from './diagnostic.js'
 export { Diagnostics } from './diagnostic.js'
 export { CODES, isDiagnosticCode, type DiagnosticCode, type ErrorCode, type WarningCode } from './diagnostic-codes.js'
 export * as ast from './ast.js'
 export { closest, editDistance } from './suggest.js'
+export type { StatementSyntax } from './syntax.js'
 
 /** The span of end of file: just past the last character. */
 function eofSpan(file: string, text: string): Span {
@@ -86,11 +91,49 @@ function openBlockAt(blocks: Block[], offset: number): Block | undefined {
 }
 
 /**
- * Parse one .gwp file. Syntax errors are recovered from, so one call reports all of them; the AST holds
- * every declaration and statement that could be read.
+ * The .gwp grammar for a set of policy statements: the lexicon with their keywords, one parser with a rule per
+ * statement, and the AST builder that reads them back. Expensive to build (Chevrotain's self-analysis), cheap to
+ * reuse: build one per process and parse every file with it.
  */
-export function parseFile(text: string, file: string, diags: Diagnostics = new Diagnostics()): { ast: FileAst; diagnostics: Diagnostics } {
-  const out = parseText(text)
+export class Grammar {
+  private readonly lexer: Lexer
+  private readonly parser: GwpParser
+  private readonly byRule: Map<string, StatementSyntax>
+  /** The lexicon, policy keywords included (the YAML front end asks it what a bare name is). */
+  readonly tokens: TokenType[]
+
+  constructor(readonly syntaxes: readonly StatementSyntax[]) {
+    const kw = keywordTokens(syntaxes)
+    this.tokens = tokensWith([...kw.values()])
+    this.lexer = createLexer(this.tokens)
+    this.parser = new GwpParser(syntaxes, this.tokens, kw)
+    this.byRule = new Map(syntaxes.map(s => [stmtRule(s.keyword), s]))
+  }
+
+  /** Lex and parse one file's text. Never throws on bad input: errors are returned with positions. */
+  parseText(text: string): ParseOutput {
+    const lexed = this.lexer.tokenize(text)
+    this.parser.input = lexed.tokens
+    const cst = this.parser.file()
+    return {
+      cst,
+      lexErrors: lexed.errors.map(e => ({ offset: e.offset, line: e.line ?? 1, column: e.column ?? 1, length: e.length, message: e.message })),
+      parseErrors: this.parser.errors.map(e => ({ message: e.message, token: e.token, previousToken: (e as { previousToken?: IToken }).previousToken })),
+      comments: lexed.groups.comments ?? [],
+      tokens: lexed.tokens,
+    }
+  }
+
+  /**
+   * Parse one .gwp file. Syntax errors are recovered from, so one call reports all of them; the AST holds
+   * every declaration and statement that could be read.
+   */
+  parseFile(text: string, file: string, diags: Diagnostics = new Diagnostics()): { ast: FileAst; diagnostics: Diagnostics } {
+    return parseWith(this.parseText(text), text, file, diags, this.byRule)
+  }
+}
+
+function parseWith(out: ParseOutput, text: string, file: string, diags: Diagnostics, byRule: Map<string, StatementSyntax>): { ast: FileAst; diagnostics: Diagnostics } {
   /** Offsets of tokens whose parse error only follows from a lexer error already reported with its fix. */
   const consequences = new Set<number>()
   for (const e of out.lexErrors) {
@@ -130,6 +173,6 @@ export function parseFile(text: string, file: string, diags: Diagnostics = new D
     }
     diags.error('E0002', span, message, hint ? { hint } : {})
   }
-  const ast = new AstBuilder(file, diags, fixes).fileAst(out.cst, out.comments)
+  const ast = new AstBuilder(file, diags, fixes, byRule).fileAst(out.cst, out.comments)
   return { ast, diagnostics: diags }
 }

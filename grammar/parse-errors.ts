@@ -23,10 +23,13 @@ function listOf(types: TokenType[]): string {
   return labels.slice(0, -1).join(', ') + ' or ' + labels[labels.length - 1]
 }
 
+/** A keyword token: the core's or one made for a policy's syntax (a name-shaped token that is also a Word). */
+const isKeyword = (t: TokenType): boolean => t !== T.Identifier && t !== T.Word && (t.CATEGORIES ?? []).includes(T.Word)
+
 /** If the unexpected word looks like one of the keywords that could stand here, say which. */
 function keywordHint(actual: IToken | undefined, expected: TokenType[]): string {
   if (actual === undefined || actual.tokenType !== T.Identifier) return ''
-  const words = expected.filter(t => T.KEYWORDS.includes(t)).map(t => String(t.PATTERN).slice(1, -1))
+  const words = expected.filter(isKeyword).map(t => String(t.PATTERN).slice(1, -1))
   const best = closest(actual.image, words)
   return best === undefined ? '' : `${HINT_SEP}did you mean \`${best}\`?`
 }
@@ -79,53 +82,59 @@ const firstTokens = (paths: TokenType[][]): TokenType[] => paths.map(p => p[0]).
 
 const DECLS = '`upstream`, `jwt`, `policy`, `defaults`, `route` or `include`'
 
-/** Statement keywords each kind of block accepts, for "did you mean" on an unknown statement. */
-const ROUTE_STMTS = [T.Match, T.Auth, T.Ratelimit, T.Timeout, T.MaxBody, T.Retry, T.Headers, T.Respond, T.Proxy, T.Use]
 const UPSTREAM_STMTS = [T.Replicas, T.Balance, T.Health, T.Pool, T.Bulkhead, T.Breaker]
-const BLOCK_STMTS: Record<string, [string, TokenType[]]> = {
-  upstreamDecl: ['an upstream statement', UPSTREAM_STMTS],
-  jwtDecl: ['a jwt statement', [T.Issuer, T.Jwks, T.Algorithms, T.Audience, T.Leeway, T.Cache, T.Forward]],
-  routeBody: ['a route statement', ROUTE_STMTS],
-  defaultsDecl: ['a defaults statement', [T.Timeout, T.MaxBody, T.Retry, ...UPSTREAM_STMTS]],
-}
 
-export const errorMessageProvider: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
-    if (expected === T.RBrace && actual.tokenType === EOF) return `this block is not closed${HINT_SEP}add \`}\` after its last statement`
-    const block = BLOCK_STMTS[ruleName]
-    if (expected === T.RBrace && block !== undefined && actual.tokenType !== T.Newline) {
-      return `expected ${block[0]}, found ${describe(actual)}` + (keywordHint(actual, block[1]) || `${HINT_SEP}expected one of ${listOf(block[1])}`)
-    }
-    if (expected === EOF) {
-      if (actual.tokenType === T.RBrace) return `unexpected \`}\` with no block open${HINT_SEP}remove it, or check the braces above`
-      return `expected ${DECLS}, found ${describe(actual)}` + (keywordHint(actual, [T.Include, T.Upstream, T.Jwt, T.Policy, T.Defaults, T.Route]) || `${HINT_SEP}every top-level statement is a declaration`)
-    }
-    if (expected === T.LBrace) return `expected \`{\` after \`${previous.image}\`, found ${describe(actual)}`
-    if (expected === T.Quantity && tokenMatcher(actual, T.AnyString)) return `expected a number, found a string${HINT_SEP}remove the quotes`
-    return `expected ${labelOf(expected)}, found ${describe(actual)}` + keywordHint(actual, [expected])
-  },
-  buildNotAllInputParsedMessage({ firstRedundant }) {
-    const hint = keywordHint(firstRedundant, [T.Include, T.Upstream, T.Jwt, T.Policy, T.Defaults, T.Route])
-    if (firstRedundant.tokenType === T.RBrace) return `unexpected \`}\` with no block open${HINT_SEP}remove it, or check the braces above`
-    return `expected ${DECLS}, found ${describe(firstRedundant)}` + (hint || `${HINT_SEP}every top-level statement is a declaration`)
-  },
-  buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, ruleName }) {
-    const first = actual[0]
-    const expected = firstTokens(expectedPathsPerAlt.flat())
-    if (ruleName === 'end') {
-      const q = quantityMistake(previous, first)
-      if (q !== undefined) return q.message + HINT_SEP + q.hint
-      return (`expected end of line after \`${previous.image}\`, found ${describe(first)}` +
-        `${HINT_SEP}write one statement per line, or separate statements with \`;\``)
-    }
-    if (ruleName === 'routeStmt' || ruleName === 'upstreamStmt' || ruleName === 'jwtStmt') {
-      const what = ruleName === 'routeStmt' ? 'a route statement' : ruleName === 'upstreamStmt' ? 'an upstream statement' : 'a jwt statement'
-      return `expected ${what}, found ${describe(first)}` + (keywordHint(first, expected) || `${HINT_SEP}expected one of ${listOf(expected)}`)
-    }
-    return `expected ${listOf(expected)}, found ${describe(first)}` + keywordHint(first, expected)
-  },
-  buildEarlyExitMessage({ expectedIterationPaths, actual, previous }) {
-    const expected = firstTokens(expectedIterationPaths)
-    return `expected ${listOf(expected)} after \`${previous.image}\`, found ${describe(actual[0])}` + keywordHint(actual[0], expected)
-  },
+/**
+ * Chevrotain's messages in our words. `policyStmts`: the leading keywords of the policy stages (from the
+ * registry's syntax declarations), offered with the core's route statements for "did you mean".
+ */
+export function createErrorMessageProvider(policyStmts: readonly TokenType[]): IParserErrorMessageProvider {
+  /** Statement keywords each kind of block accepts, for "did you mean" on an unknown statement. */
+  const ROUTE_STMTS = [T.Match, ...policyStmts, T.Timeout, T.MaxBody, T.Retry, T.Respond, T.Proxy, T.Use]
+  const BLOCK_STMTS: Record<string, [string, TokenType[]]> = {
+    upstreamDecl: ['an upstream statement', UPSTREAM_STMTS],
+    jwtDecl: ['a jwt statement', [T.Issuer, T.Jwks, T.Algorithms, T.Audience, T.Leeway, T.Cache, T.Forward]],
+    routeBody: ['a route statement', ROUTE_STMTS],
+    defaultsDecl: ['a defaults statement', [T.Timeout, T.MaxBody, T.Retry, ...UPSTREAM_STMTS]],
+  }
+  return {
+    buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
+      if (expected === T.RBrace && actual.tokenType === EOF) return `this block is not closed${HINT_SEP}add \`}\` after its last statement`
+      const block = BLOCK_STMTS[ruleName]
+      if (expected === T.RBrace && block !== undefined && actual.tokenType !== T.Newline) {
+        return `expected ${block[0]}, found ${describe(actual)}` + (keywordHint(actual, block[1]) || `${HINT_SEP}expected one of ${listOf(block[1])}`)
+      }
+      if (expected === EOF) {
+        if (actual.tokenType === T.RBrace) return `unexpected \`}\` with no block open${HINT_SEP}remove it, or check the braces above`
+        return `expected ${DECLS}, found ${describe(actual)}` + (keywordHint(actual, [T.Include, T.Upstream, T.Jwt, T.Policy, T.Defaults, T.Route]) || `${HINT_SEP}every top-level statement is a declaration`)
+      }
+      if (expected === T.LBrace) return `expected \`{\` after \`${previous.image}\`, found ${describe(actual)}`
+      if (expected === T.Quantity && tokenMatcher(actual, T.AnyString)) return `expected a number, found a string${HINT_SEP}remove the quotes`
+      return `expected ${labelOf(expected)}, found ${describe(actual)}` + keywordHint(actual, [expected])
+    },
+    buildNotAllInputParsedMessage({ firstRedundant }) {
+      const hint = keywordHint(firstRedundant, [T.Include, T.Upstream, T.Jwt, T.Policy, T.Defaults, T.Route])
+      if (firstRedundant.tokenType === T.RBrace) return `unexpected \`}\` with no block open${HINT_SEP}remove it, or check the braces above`
+      return `expected ${DECLS}, found ${describe(firstRedundant)}` + (hint || `${HINT_SEP}every top-level statement is a declaration`)
+    },
+    buildNoViableAltMessage({ expectedPathsPerAlt, actual, previous, ruleName }) {
+      const first = actual[0]
+      const expected = firstTokens(expectedPathsPerAlt.flat())
+      if (ruleName === 'end') {
+        const q = quantityMistake(previous, first)
+        if (q !== undefined) return q.message + HINT_SEP + q.hint
+        return (`expected end of line after \`${previous.image}\`, found ${describe(first)}` +
+          `${HINT_SEP}write one statement per line, or separate statements with \`;\``)
+      }
+      if (ruleName === 'routeStmt' || ruleName === 'upstreamStmt' || ruleName === 'jwtStmt') {
+        const what = ruleName === 'routeStmt' ? 'a route statement' : ruleName === 'upstreamStmt' ? 'an upstream statement' : 'a jwt statement'
+        return `expected ${what}, found ${describe(first)}` + (keywordHint(first, expected) || `${HINT_SEP}expected one of ${listOf(expected)}`)
+      }
+      return `expected ${listOf(expected)}, found ${describe(first)}` + keywordHint(first, expected)
+    },
+    buildEarlyExitMessage({ expectedIterationPaths, actual, previous }) {
+      const expected = firstTokens(expectedIterationPaths)
+      return `expected ${listOf(expected)} after \`${previous.image}\`, found ${describe(actual[0])}` + keywordHint(actual[0], expected)
+    },
+  }
 }

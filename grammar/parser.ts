@@ -1,15 +1,85 @@
-// The .gwp grammar: one Chevrotain CstParser, built once per process and reused for every file.
+// The .gwp grammar: one Chevrotain CstParser per set of policy syntaxes, built once and reused for every file.
 // Statements end at a newline, a `;` or the block's `}`. Option lists (`pool connections 64 idle 30s`) are
 // parsed generically as `name value*` and typed by the AST builder, so a misspelt option gets a
-// "did you mean" from the checker instead of a bare syntax error.
-import { CstParser, EOF, EMPTY_ALT, type CstNode, type IToken } from 'chevrotain'
+// "did you mean" from the checker instead of a bare syntax error. The rules for match, use, proxy, respond,
+// settings and the blocks are written here; a policy stage's rule is made from its syntax declaration
+// (grammar/syntax.ts) with Chevrotain's indexed DSL methods, so rules can come from data.
+import { CstParser, EOF, EMPTY_ALT, type CstNode, type IToken, type TokenType } from 'chevrotain'
 import * as T from './tokens.js'
-import { errorMessageProvider } from './parse-errors.js'
+import { createErrorMessageProvider } from './parse-errors.js'
+import { keywordsOf, type Piece, type StatementSyntax } from './syntax.js'
 
-class GwpParser extends CstParser {
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, errorMessageProvider, maxLookahead: 3, nodeLocationTracking: 'onlyOffset' })
+type Rule = (idxInCallingRule?: number, ...args: unknown[]) => CstNode
+
+/** The keyword tokens a set of syntax declarations needs, by word. */
+export function keywordTokens(syntaxes: readonly StatementSyntax[]): Map<string, TokenType> {
+  return new Map(syntaxes.flatMap(keywordsOf).map(w => [w, T.keywordToken(w)]))
+}
+
+/** The rule name of a policy statement (`ratelimitStmt`) and of a list's items (`headersStmtOps`). */
+export const stmtRule = (kind: string): string => `${kind.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())}Stmt`
+export const listRule = (kind: string, field: string): string => `${stmtRule(kind)}${field[0].toUpperCase()}${field.slice(1)}`
+
+export class GwpParser extends CstParser {
+  /** The policy statements' rules, in the order of the declarations (the route statement alternatives). */
+  private readonly policyRules: Rule[] = []
+  /** The leading keyword of each policy statement, in the same order (for "did you mean"). */
+  readonly stmtKeywords: TokenType[]
+
+  constructor(readonly syntaxes: readonly StatementSyntax[], readonly tokens: TokenType[], kw: Map<string, TokenType>) {
+    const lead = syntaxes.map(s => kw.get(s.keyword)!)
+    super(tokens, { recoveryEnabled: true, errorMessageProvider: createErrorMessageProvider(lead), maxLookahead: 3, nodeLocationTracking: 'onlyOffset' })
+    this.stmtKeywords = lead
+    for (const s of syntaxes) this.policyRules.push(this.policyRule(s, kw))
     this.performSelfAnalysis()
+  }
+
+  /**
+   * One rule for a policy statement: its leading keyword, then its pieces. Chevrotain's indexed methods
+   * (`consume(idx, …)`) need the same index for a call every time the rule runs, so the pieces are compiled
+   * once into closures with their indices fixed here, not counted while parsing.
+   */
+  private policyRule(s: StatementSyntax, kw: Map<string, TokenType>): Rule {
+    const n = { i: 0, sep: 0 }
+    const lead = kw.get(s.keyword)!
+    const leadIdx = n.i++
+    const body = this.compilePieces(s.pieces, kw, n, s.keyword)
+    return this.RULE(stmtRule(s.keyword), () => { this.consume(leadIdx, lead); body() })
+  }
+
+  private compilePieces(ps: Piece[], kw: Map<string, TokenType>, n: { i: number; sep: number }, kind: string): () => void {
+    const steps = ps.map((p): (() => void) => {
+      switch (p.t) {
+        case 'keyword': { const i = n.i++, tok = kw.get(p.word)!; return () => { this.consume(i, tok) } }
+        case 'word': { const i = n.i++; return () => { this.consume(i, T.Word) } }
+        case 'name': { const i = n.i++; return () => { this.subrule(i, this.name) } }
+        case 'string': { const i = n.i++; return () => { this.consume(i, T.AnyString) } }
+        case 'quantity': { const i = n.i++; return () => { this.consume(i, T.Quantity) } }
+        case 'options': { const i = n.i++; return () => { this.subrule(i, this.optionList) } }
+        case 'choice': {
+          const alts = p.alts.map(a => {
+            const i = n.i++, tok = kw.get(a.word)!, then = this.compilePieces(a.then, kw, n, kind)
+            return { ALT: () => { this.consume(i, tok); then() } }
+          })
+          const i = n.i++
+          return () => { this.or(i, alts) }
+        }
+        case 'optional': { const i = n.i++, inner = this.compilePieces([p.piece], kw, n, kind); return () => { this.option(i, inner) } }
+        case 'repeat': { const i = n.i++, inner = this.compilePieces([p.piece], kw, n, kind); return () => { this.atLeastOne(i, inner) } }
+        case 'list': {
+          // a list's items get their own rule (as `headerOp` was), with its own indices
+          const item = this.compilePieces(p.item, kw, { i: 0, sep: 0 }, kind)
+          const rule = this.RULE(listRule(kind, p.field), item)
+          // Chevrotain has no indexed `atLeastOneSep`: its numbered forms (AT_LEAST_ONE_SEP, …SEP1 … SEP9) stand in
+          const at = n.i++, sep = n.sep++
+          if (sep > 9) throw new Error(`grammar: \`${kind}\` has more than ten lists`)
+          const method = (sep === 0 ? 'AT_LEAST_ONE_SEP' : `AT_LEAST_ONE_SEP${sep}`) as 'AT_LEAST_ONE_SEP'
+          const def = { SEP: T.Comma, DEF: () => { this.subrule(at, rule) } }
+          return () => { this[method](def) }
+        }
+      }
+    })
+    return () => { for (const step of steps) step() }
   }
 
   file = this.RULE('file', () => {
@@ -217,12 +287,11 @@ class GwpParser extends CstParser {
   routeStmt = this.RULE('routeStmt', () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.matchStmt) },
-      { ALT: () => { this.CONSUME(T.Auth); this.CONSUME(T.Word); this.SUBRULE(this.optionList) } },
-      { ALT: () => this.SUBRULE(this.ratelimitStmt) },
+      // the policy stages, read from their syntax declarations
+      ...this.policyRules.map((rule, i) => ({ ALT: () => this.subrule(i + 10, rule) })),
       { ALT: () => { this.CONSUME(T.Timeout); this.CONSUME(T.Quantity) } },
       { ALT: () => { this.CONSUME(T.MaxBody); this.CONSUME1(T.Quantity) } },
       { ALT: () => { this.CONSUME(T.Retry); this.CONSUME2(T.Quantity); this.SUBRULE1(this.optionList) } },
-      { ALT: () => this.SUBRULE(this.headersStmt) },
       { ALT: () => this.SUBRULE(this.respondStmt) },
       { ALT: () => this.SUBRULE(this.proxyStmt) },
       { ALT: () => { this.CONSUME(T.Use); this.CONSUME1(T.Word) } },
@@ -249,37 +318,6 @@ class GwpParser extends CstParser {
         this.OPTION1(() => this.CONSUME1(T.AnyString))
       } },
     ]))
-  })
-
-  ratelimitStmt = this.RULE('ratelimitStmt', () => {
-    this.CONSUME(T.Ratelimit)
-    this.CONSUME(T.By)
-    this.OR([
-      { ALT: () => this.CONSUME(T.User) },
-      { ALT: () => this.CONSUME(T.Ip) },
-      { ALT: () => { this.CONSUME(T.Header); this.SUBRULE(this.name) } },
-      { ALT: () => { this.CONSUME(T.Claim); this.SUBRULE1(this.name) } },
-    ])
-    this.CONSUME(T.Quantity)
-    this.CONSUME(T.Per)
-    this.CONSUME1(T.Quantity)
-    this.SUBRULE(this.optionList)
-  })
-
-  headersStmt = this.RULE('headersStmt', () => {
-    this.CONSUME(T.Headers)
-    this.OPTION(() => this.OR([
-      { ALT: () => this.CONSUME(T.Request) },
-      { ALT: () => this.CONSUME(T.Response) },
-    ]))
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.headerOp) })
-  })
-
-  headerOp = this.RULE('headerOp', () => {
-    this.OR([
-      { ALT: () => { this.CONSUME(T.Set); this.SUBRULE(this.name); this.CONSUME(T.AnyString) } },
-      { ALT: () => { this.CONSUME(T.Remove); this.AT_LEAST_ONE(() => this.SUBRULE1(this.name)) } },
-    ])
   })
 
   respondStmt = this.RULE('respondStmt', () => {
@@ -319,9 +357,6 @@ class GwpParser extends CstParser {
   })
 }
 
-/** The one parser instance: Chevrotain parsers are expensive to build and cheap to reuse. */
-export const parser = new GwpParser()
-
 export interface ParseOutput {
   cst: CstNode
   lexErrors: { offset: number; line: number; column: number; length: number; message: string }[]
@@ -329,18 +364,4 @@ export interface ParseOutput {
   comments: IToken[]
   /** The lexed tokens (without comments and skipped white space). */
   tokens: IToken[]
-}
-
-/** Lex and parse one file's text. Never throws on bad input: errors are returned with positions. */
-export function parseText(text: string): ParseOutput {
-  const lexed = T.lexer.tokenize(text)
-  parser.input = lexed.tokens
-  const cst = parser.file()
-  return {
-    cst,
-    lexErrors: lexed.errors.map(e => ({ offset: e.offset, line: e.line ?? 1, column: e.column ?? 1, length: e.length, message: e.message })),
-    parseErrors: parser.errors.map(e => ({ message: e.message, token: e.token, previousToken: (e as { previousToken?: IToken }).previousToken })),
-    comments: lexed.groups.comments ?? [],
-    tokens: lexed.tokens,
-  }
 }

@@ -30,7 +30,9 @@ export const Quantity = createToken({ name: 'Quantity', pattern: /\d+(?:\.\d+)?(
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_-]*/, categories: [Word], label: 'a name' })
 
 const keywords: TokenType[] = []
-const kw = (word: string): TokenType => {
+/** Keyword tokens by word: the core's own and those created for the policies' syntax declarations. */
+const byWord = new Map<string, TokenType>()
+const createKeyword = (word: string): TokenType => {
   const t = createToken({
     name: word.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase()),
     pattern: new RegExp(word),
@@ -38,6 +40,11 @@ const kw = (word: string): TokenType => {
     categories: [Word],
     label: '`' + word + '`',
   })
+  byWord.set(word, t)
+  return t
+}
+const kw = (word: string): TokenType => {
+  const t = createKeyword(word)
   keywords.push(t)
   return t
 }
@@ -99,12 +106,6 @@ export const Method = kw('method')
 export const Header = kw('header')
 export const MaxBody = kw('max_body')
 export const Use = kw('use')
-export const Auth = kw('auth')
-export const Ratelimit = kw('ratelimit')
-export const By = kw('by')
-export const User = kw('user')
-export const Ip = kw('ip')
-export const Per = kw('per')
 export const Burst = kw('burst')
 export const Local = kw('local')
 export const Redis = kw('redis')
@@ -119,11 +120,6 @@ export const Budget = kw('budget')
 export const Unlimited = kw('unlimited')
 export const PerTry = kw('per_try')
 export const Backoff = kw('backoff')
-export const Headers = kw('headers')
-export const Request = kw('request')
-export const Response = kw('response')
-export const Set = kw('set')
-export const Remove = kw('remove')
 export const Respond = kw('respond')
 export const Body = kw('body')
 export const Json = kw('json')
@@ -131,17 +127,36 @@ export const Text = kw('text')
 export const Proxy = kw('proxy')
 export const Fallback = kw('fallback')
 
+/** The core's own keywords (declarations, upstream, jwt, match, settings, terminals); policies bring theirs. */
 export const KEYWORDS: readonly TokenType[] = keywords
 
-/** Order matters: the first pattern that matches wins, so longer and more specific shapes come first. */
-export const allTokens: TokenType[] = [
-  WhiteSpace, Comment, Newline, LBrace, RBrace, Comma, Semi,
-  StringLit, UnterminatedString, HostPort, Quantity,
-  // Longest keyword first so `per_try` is not read as `per` + `_try`.
-  ...[...keywords].sort((a, b) => String(b.PATTERN).length - String(a.PATTERN).length), Identifier,
-  Word, AnyString,
-]
+/**
+ * The keyword token for `word`: the core's own when it has one (`header`, `claim`), else one made for a policy's
+ * syntax declaration (`ratelimit`, `per`), once per process.
+ */
+export function keywordToken(word: string): TokenType {
+  if (!/^[a-z][a-z0-9_]*$/.test(word)) throw new Error(`grammar: ${JSON.stringify(word)} cannot be a keyword`)
+  return byWord.get(word) ?? createKeyword(word)
+}
 
-/** Built once per process and reused by every parse. */
+/**
+ * The lexicon with `extra` keywords. Order matters: the first pattern that matches wins, so longer and more
+ * specific shapes come first.
+ */
+export function tokensWith(extra: readonly TokenType[]): TokenType[] {
+  const kws = [...new Set([...keywords, ...extra])]
+  return [
+    WhiteSpace, Comment, Newline, LBrace, RBrace, Comma, Semi,
+    StringLit, UnterminatedString, HostPort, Quantity,
+    // Longest keyword first so `per_try` is not read as `per` + `_try`.
+    ...kws.sort((a, b) => String(b.PATTERN).length - String(a.PATTERN).length), Identifier,
+    Word, AnyString,
+  ]
+}
+
 // Only `\n` ends a line: a CRLF file must not count its `\r` as a second line break (the `\r` is white space).
-export const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false, lineTerminatorsPattern: /\n/g, lineTerminatorCharacters: ['\n'] })
+export const createLexer = (tokens: TokenType[]): Lexer =>
+  new Lexer(tokens, { positionTracking: 'full', ensureOptimizations: false, lineTerminatorsPattern: /\n/g, lineTerminatorCharacters: ['\n'] })
+
+/** The core lexicon alone (what is a bare word, for the YAML front end); the parser builds its own with the policies' keywords. */
+export const lexer = createLexer(tokensWith([]))

@@ -4,7 +4,7 @@
 // One call takes 70–150 ms, so the file's defaults are 2 s per case (≥ 13 samples) and 3 calls per allocation
 // window instead of the runtime files' 500 ms and 100,000.
 import { parseArgs } from 'node:util'
-import { parseFile } from '../../grammar/index.js'
+import { parseFile } from '../../compiler/parse.js'
 import { compile } from '../../compiler/compile.js'
 import { buildBundle } from '../../compiler/bundle.js'
 import { memoryHost } from '../../compiler/sources.js'

@@ -1,5 +1,6 @@
 // Checks a route's pipeline: expands `use`, enforces the order rules (one terminal, last; identity-keyed
 // rate limits after an `auth`), warns on costly orders, and lowers the route to RouteIR (envelope later).
+import { kindOf } from '../../grammar/ast.js'
 import type * as A from '../../grammar/ast.js'
 import type { MatchIR, RetryIR, RouteIR, StageIR } from '../../config/ir.js'
 import type { CompilePolicy } from '../policy-api.js'
@@ -27,9 +28,9 @@ const isTerminal = (s: A.RouteStmt): boolean => s.kind === 'proxy' || s.kind ===
  * is an error here, so nothing of it is ever dropped silently.
  */
 function policyOf(ctx: CheckContext, s: A.RouteStmt, where: string): CompilePolicy | undefined {
-  const p = ctx.policies.get(s.kind)
+  const p = ctx.policies.get(kindOf(s))
   if (p === undefined) {
-    ctx.d.error('E0404', s.span, `\`${s.kind}\` is not a stage this gwc compiles${where}`, {
+    ctx.d.error('E0404', s.span, `\`${kindOf(s)}\` is not a stage this gwc compiles${where}`, {
       label: 'no policy of this kind is registered', hint: 'remove it, or use a gwc that has this policy (compiler/policies.ts)',
     })
   }
@@ -125,12 +126,12 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
       continue
     }
     if (isSetting(s)) {
-      const first = settings.get(s.kind)
+      const first = settings.get(kindOf(s))
       if (first !== undefined) {
         ctx.d.error('E0102', s.span, `\`${s.kind}\` is set twice for ${where}${from(it)}`, { label: 'set again here', notes: [{ message: `first set here${from(first)}`, span: first.stmt.span }], hint: 'keep one of them' })
         continue
       }
-      settings.set(s.kind, it)
+      settings.set(kindOf(s), it)
       continue
     }
     if (terminalItem !== undefined) {
@@ -153,8 +154,8 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     const need = policy.needs?.(ctx, s)
     if (need !== undefined && !provided.has(need.fact)) {
       const providers = ctx.policies.providers(need.fact)
-      const later = items.find(x => providers.includes(x.stmt.kind))
-      const by = later?.stmt.kind ?? providers[0] ?? need.fact
+      const later = items.find(x => providers.includes(kindOf(x.stmt)))
+      const by = later !== undefined ? kindOf(later.stmt) : providers[0] ?? need.fact
       ctx.d.error('E0403', need.span, `\`${need.what}\` needs an \`${by}\` stage before it${from(it)}`, {
         label: need.label,
         hint: later ? `move this below the \`${by}\` line` : need.hintWhenMissing,

@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, chmodSync } from 'node:fs'
 import { dirname, join, basename } from 'node:path'
 import type * as A from '../../grammar/ast.js'
-import { Diagnostics, parseFile, type Diagnostic } from '../../grammar/index.js'
+import { Diagnostics, type Diagnostic } from '../../grammar/index.js'
+import { parseFile } from '../parse.js'
 import { renderGithub, renderJson, renderText, summary } from '../diagnostics/render.js'
 import { printFile, type PrintOptions } from './print.js'
 

@@ -6,6 +6,7 @@
 // for exact and `path prefix "/x"` for prefix paths, quantities and bare names as written, strings
 // re-escaped. Printing only ever reads the AST, so text the AST does not hold (commas, `;`, `exact`,
 // `fallback respond` vs `fallback`) is normalised, and nothing the AST holds is lost.
+import { kindOf } from '../../grammar/ast.js'
 import type * as A from '../../grammar/ast.js'
 import { attachComments, extentOf, type Attached, type Placement } from './print-comments.js'
 import { REGISTRY } from '../policies.js'
@@ -62,7 +63,7 @@ export function printStmt(s: A.UpstreamStmt | A.JwtStmt | A.RouteStmt): string {
       return words('proxy', s.targets.map(t => (t.weight ? `${t.upstream.value} ${t.weight.raw}` : t.upstream.value)).join(', '), s.fallback && `fallback respond ${respondTail(s.fallback)}`)
     case 'use': return `use ${s.policy.value}`
     // a policy stage: its policy prints it
-    default: return REGISTRY.of(s.kind).print(s)
+    default: return REGISTRY.of(kindOf(s)).print(s)
   }
 }
 

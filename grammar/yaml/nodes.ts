@@ -37,7 +37,12 @@ export function decimal(n: number): string {
 export const where = (path: string): string => (path === '' ? 'the top level' : `\`${path}\``)
 
 export class YamlReader {
-  constructor(readonly file: string, readonly text: string, private readonly lc: LineCounter, private readonly doc: Document.Parsed, readonly d: Diagnostics) {}
+  /** `keywords`: the policies' keywords (the core's own are in the lexicon), which are not plain identifiers either. */
+  constructor(readonly file: string, readonly text: string, private readonly lc: LineCounter, private readonly doc: Document.Parsed, readonly d: Diagnostics,
+    private readonly keywords: ReadonlySet<string> = new Set()) {}
+
+  /** A name the .gwp lexer reads as an identifier, not a keyword (a method, a balance policy, an algorithm). */
+  isIdentifier(s: string): boolean { return isIdentifier(s) && !this.keywords.has(s) }
 
   /** A one-line span from `start` to `end` (cut at the end of the line). */
   spanAt(start: number, end: number): A.Span {

@@ -94,11 +94,12 @@ function readDefaults(r: YamlReader, e: Entry): A.DefaultsDecl | undefined {
  * unknown keys (E0205), values of the wrong kind (E0301) and missing keys (E0104) are reported into `d`
  * at YAML positions; the AST holds everything that could be read (nothing after a syntax error). `stages`: the
  * policy kinds' mappings (compiler/front-ends.ts passes the registry's); a route key none of them reads is E0205.
+ * `keywords`: the policies' keywords, so a name is read as .gwp would read it.
  */
-export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new Diagnostics(), stages: readonly YamlStageMapping[] = []): A.FileAst {
+export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new Diagnostics(), stages: readonly YamlStageMapping[] = [], keywords: ReadonlySet<string> = new Set()): A.FileAst {
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false })
-  const r = new YamlReader(file, text, lc, doc, d)
+  const r = new YamlReader(file, text, lc, doc, d, keywords)
   const comments = yamlComments(text, r)
   const problems = [...doc.errors, ...doc.warnings]
   for (const e of problems) {

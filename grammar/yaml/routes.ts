@@ -5,7 +5,7 @@
 import type * as A from '../ast.js'
 import { readRespond, readRetry } from './stages.js'
 import { readBreaker } from './upstreams.js'
-import { isIdentifier, type Entry, type YNode, type YamlReader } from './nodes.js'
+import { type Entry, type YNode, type YamlReader } from './nodes.js'
 
 /**
  * A policy kind's YAML mapping (compiler/policy-api.ts, CompilePolicy.yaml): the route key it reads, the
@@ -56,7 +56,7 @@ function readMatch(r: YamlReader, e: Entry): A.MatchStmt | undefined {
     for (const i of r.list(ms, 'a method or a list of methods') ?? []) {
       const s = r.str(i.node, i.path, ms.keySpan, 'a method')
       if (s === undefined) continue
-      if (isIdentifier(s.value)) m.methods.push(word(s.value, s.span))
+      if (r.isIdentifier(s.value)) m.methods.push(word(s.value, s.span))
       else r.d.error('E0206', s.span, `unknown method \`${s.value}\``, { label: 'not an HTTP method', hint: 'methods are words such as `GET` or `POST`' })
     }
     if (m.methods.length > 0) m.methodSpan = ms.keySpan

@@ -1,7 +1,7 @@
 // YAML front end, declarations other than routes: `upstreams:`, `jwt:`, `defaults:` and `include:`, each
 // lowered to the .gwp AST statements that say the same thing (docs/yaml.md has the table).
 import type * as A from '../ast.js'
-import { isIdentifier, isWord, tokenOf, type Entry, type YNode, type YamlReader } from './nodes.js'
+import { isWord, tokenOf, type Entry, type YNode, type YamlReader } from './nodes.js'
 
 export const UPSTREAM_KEYS = ['replicas', 'lb', 'health', 'passive_health', 'pool', 'bulkhead', 'breaker'] as const
 const HEALTH_KEYS: Record<string, string> = { path: 'path', interval: 'every', timeout: 'timeout', unhealthy_after: 'unhealthy_after', healthy_after: 'healthy_after' }
@@ -70,7 +70,7 @@ export function upstreamStmts(r: YamlReader, f: Map<string, Entry>): A.UpstreamS
     const s = r.str(lb.value, lb.path, lb.keySpan, 'a balance policy')
     if (s !== undefined) {
       const word = s.value.replace(/-/g, '_')
-      if (isIdentifier(word)) out.push({ kind: 'balance', value: { kind: 'word', value: word, span: s.span }, span: lb.keySpan })
+      if (r.isIdentifier(word)) out.push({ kind: 'balance', value: { kind: 'word', value: word, span: s.span }, span: lb.keySpan })
       else r.d.error('E0206', s.span, `unknown balance policy \`${s.value}\``, { label: 'not a balance policy', hint: 'choose one of `round-robin`, `least-conn`, `p2c-ewma`, `random`' })
     }
   }
@@ -141,7 +141,7 @@ export function readJwts(r: YamlReader, e: Entry): A.JwtDecl[] {
       for (const i of r.list(algs, 'a list of algorithm names') ?? []) {
         const s = r.str(i.node, i.path, algs.keySpan, 'an algorithm name')
         if (s === undefined) continue
-        if (isIdentifier(s.value)) values.push({ kind: 'word', value: s.value, span: s.span })
+        if (r.isIdentifier(s.value)) values.push({ kind: 'word', value: s.value, span: s.span })
         else r.d.error('E0206', s.span, `unknown JWT algorithm \`${s.value}\``, { hint: 'choose from RS256, ES256, EdDSA, …' })
       }
       if (values.length > 0) body.push({ kind: 'algorithms', values, span: algs.keySpan })

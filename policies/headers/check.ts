@@ -2,6 +2,11 @@
 import { headerValue, spanOf, writableHeader, type A, type CheckContext } from '../../compiler/policy-api.js'
 import type { HeaderOpIR, StageIR } from '../../config/ir.js'
 
+/** One edit of a `headers` statement: `set NAME "v"` or `remove NAME …`. */
+export interface HeaderOpAst { op: 'set' | 'remove'; names: A.NameV[]; value: A.StrV | null; span: A.Span }
+/** `headers [request|response] OP, OP …`, as the parser (or the YAML front end) reads it. */
+export interface HeadersStmt { kind: 'headers'; target: 'request' | 'response' | null; ops: HeaderOpAst[]; span: A.Span }
+
 export type { HeaderOpIR }
 
 export interface HeadersStageIR extends StageIR {
@@ -10,7 +15,7 @@ export interface HeadersStageIR extends StageIR {
   ops: HeaderOpIR[]
 }
 
-export function checkHeadersStage(ctx: CheckContext, s: A.HeadersStmt): HeadersStageIR | undefined {
+export function checkHeadersStage(ctx: CheckContext, s: HeadersStmt): HeadersStageIR | undefined {
   const ops: HeaderOpIR[] = []
   for (const op of s.ops) {
     for (const n of op.names) {

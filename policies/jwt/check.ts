@@ -4,6 +4,9 @@ import { NOT_IDENTITY_HEADERS } from '../../config/http.js'
 import { closest, givenTwice, headerName, optNum, readOptions, readQty, spanOf, unknownName, type A, type CheckContext } from '../../compiler/policy-api.js'
 import type { StageIR } from '../../config/ir.js'
 
+/** `auth PROVIDER [audience "a" …]`, as the parser (or the YAML front end) reads it. */
+export interface AuthStmt { kind: 'auth'; provider: A.WordV; options: A.OptionAst[]; span: A.Span }
+
 export interface AuthStageIR extends StageIR {
   kind: 'auth'
   provider: string
@@ -114,7 +117,7 @@ export function checkJwtProvider(ctx: CheckContext, j: A.JwtDecl): JwtProviderIR
 
 const AUTH_SCHEMA = { audience: { kind: 'strings' } } as const
 
-export function checkAuthStage(ctx: CheckContext, s: A.AuthStmt): AuthStageIR | undefined {
+export function checkAuthStage(ctx: CheckContext, s: AuthStmt): AuthStageIR | undefined {
   const o = readOptions(s.options, AUTH_SCHEMA, '`auth`', ctx.d)
   const provider = ctx.symbols.jwts.get(s.provider.value)
   if (provider === undefined) { unknownName(ctx, 'E0202', 'jwt provider', s.provider, ctx.symbols.jwts.keys(), 'jwt'); return undefined }

@@ -1,13 +1,18 @@
 // The compile half of `auth` (verify a bearer JWT) and of the `jwt NAME { … }` provider declaration it names.
 // Checking is check.ts, the options emit.ts, the YAML mapping yaml.ts.
-import { printOptions, setChange, words, type A, type CompilePolicy } from '../../compiler/policy-api.js'
-import { checkAuthStage, checkJwtProvider } from './check.js'
+import { options, printOptions, setChange, word, words, type A, type CompilePolicy } from '../../compiler/policy-api.js'
+import { checkAuthStage, checkJwtProvider, type AuthStmt } from './check.js'
 import { emitAuth } from './emit.js'
 import type { AuthStageIR } from './check.js'
 import { readAuth } from './yaml.js'
 
-export const policy: CompilePolicy<A.AuthStmt, AuthStageIR> = {
+export const policy: CompilePolicy<AuthStmt, AuthStageIR> = {
   kind: 'auth',
+  syntax: {
+    keyword: 'auth',
+    pieces: [word('provider'), options('options')],
+    build: (f, span): AuthStmt => ({ kind: 'auth', provider: f.provider as A.WordV, options: f.options as A.OptionAst[], span }),
+  },
   check: (ctx, s) => checkAuthStage(ctx, s),
   // later stages may read the verified claims (`ratelimit by user|claim`, identity headers)
   provides: ['identity'],

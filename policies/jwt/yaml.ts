@@ -1,8 +1,9 @@
 // YAML mapping of `auth`: `auth: { required, provider, aud }` (or `auth: true|false`) → `auth PROVIDER audience "…"`.
 import type { A, YamlEntry, YamlReader } from '../../compiler/policy-api.js'
+import type { AuthStmt } from './check.js'
 
 /** `auth: { required, provider, aud }` (or `auth: true|false`); `required: false` means no auth stage. */
-export function readAuth(r: YamlReader, e: YamlEntry, jwtNames: string[]): A.AuthStmt | undefined {
+export function readAuth(r: YamlReader, e: YamlEntry, jwtNames: string[]): AuthStmt | undefined {
   let provider: A.WordV | undefined
   const options: A.OptionAst[] = []
   if (r.scalarText(e.value) !== undefined) {

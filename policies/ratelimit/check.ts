@@ -3,6 +3,16 @@
 import { headerName, optFlag, optNum, readOptions, readQty, spanOf, type A, type CheckContext } from '../../compiler/policy-api.js'
 import type { RateLimitKeyIR, StageIR } from '../../config/ir.js'
 
+/** `ratelimit by KEY N per WINDOW [options]`, as the parser (or the YAML front end) reads it. */
+export interface RatelimitStmt {
+  kind: 'ratelimit'
+  key: { kind: 'user' | 'ip' | 'header' | 'claim'; name: A.NameV | null; span: A.Span }
+  limit: A.QtyV
+  window: A.QtyV
+  options: A.OptionAst[]
+  span: A.Span
+}
+
 export type { RateLimitKeyIR }
 
 export interface RateLimitStageIR extends StageIR {
@@ -40,7 +50,7 @@ export function limiterId(scope: string, key: RateLimitKeyIR, limit: number, win
 }
 
 /** `scope` is the route (or, for a policy checked on its own, the policy) the limiter belongs to. */
-export function checkRatelimitStage(ctx: CheckContext, s: A.RatelimitStmt, scope: string): RateLimitStageIR | undefined {
+export function checkRatelimitStage(ctx: CheckContext, s: RatelimitStmt, scope: string): RateLimitStageIR | undefined {
   const o = readOptions(s.options, SCHEMA, '`ratelimit`', ctx.d)
   const limit = readQty(s.limit, 'count', 'the rate limit', ctx.d, { min: 1, max: 1_000_000_000 })
   const windowMs = readQty(s.window, 'duration', 'the rate-limit window', ctx.d, { min: 1, max: 86_400_000 })

@@ -1,7 +1,10 @@
 // The compile half of `ratelimit`: `ratelimit by user|ip|header NAME|claim NAME N per WINDOW [burst N]
 // [local|redis] [fail_open|fail_closed]`. Checking is check.ts, the options emit.ts, the YAML mapping yaml.ts.
-import { dur, fields, formatQty, printName, printOptions, valueChange, words, type A, type CompilePolicy } from '../../compiler/policy-api.js'
-import { checkRatelimitStage } from './check.js'
+import {
+  choice, dur, fields, formatQty, keyword, name, options, printName, printOptions, quantity, valueChange, words,
+  type A, type Choice, type CompilePolicy,
+} from '../../compiler/policy-api.js'
+import { checkRatelimitStage, type RatelimitStmt } from './check.js'
 import { emitRatelimit } from './emit.js'
 import type { RateLimitKeyIR, RateLimitStageIR } from './check.js'
 import { readRatelimits } from './yaml.js'
@@ -11,10 +14,24 @@ const keyText = (k: RateLimitKeyIR): string => (k.kind === 'header' ? `header ${
 const describe = (s: RateLimitStageIR): string =>
   `ratelimit ${keyText(s.key)} ${s.limit}/${formatQty('duration', s.windowMs)}${s.burst > 0 ? ` burst ${s.burst}` : ''}${s.store === 'redis' ? ` redis ${s.failOpen ? 'fail_open' : 'fail_closed'}` : ''}`
 
-const isRedis = (s: A.RatelimitStmt): boolean => s.options.some(o => o.name.value === 'redis')
+const isRedis = (s: RatelimitStmt): boolean => s.options.some(o => o.name.value === 'redis')
 
-export const policy: CompilePolicy<A.RatelimitStmt, RateLimitStageIR> = {
+export const policy: CompilePolicy<RatelimitStmt, RateLimitStageIR> = {
   kind: 'ratelimit',
+  syntax: {
+    keyword: 'ratelimit',
+    pieces: [
+      keyword('by'), choice('key', { user: [], ip: [], header: [name('name')], claim: [name('name')] }),
+      quantity('limit'), keyword('per'), quantity('window'), options('options'),
+    ],
+    build: (f, span): RatelimitStmt => {
+      const key = f.key as Choice & { name?: A.NameV }
+      return {
+        kind: 'ratelimit', key: { kind: key.word as RatelimitStmt['key']['kind'], name: key.name ?? null, span: key.span },
+        limit: f.limit as A.QtyV, window: f.window as A.QtyV, options: f.options as A.OptionAst[], span,
+      }
+    },
+  },
   check: checkRatelimitStage,
   // `by user`, `by claim` and `by header H` where H is forwarded from a verified claim read the verified identity.
   needs(ctx, s) {

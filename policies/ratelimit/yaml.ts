@@ -1,10 +1,11 @@
 // YAML mapping of `ratelimit`: `ratelimit: { key: user|ip|header:N|claim:N, limit, window, burst, store, fail }`
 // (one map or a list of them) → `ratelimit by KEY LIMIT per WINDOW [burst N] [redis] [fail_open|fail_closed]`.
 import { closest, yamlName, type A, type YamlEntry, type YamlNode, type YamlReader } from '../../compiler/policy-api.js'
+import type { RatelimitStmt } from './check.js'
 
 const KEY_KINDS = ['user', 'ip', 'header', 'claim'] as const
 
-function readKey(r: YamlReader, n: YamlNode, path: string, at: A.Span): A.RatelimitStmt['key'] | undefined {
+function readKey(r: YamlReader, n: YamlNode, path: string, at: A.Span): RatelimitStmt['key'] | undefined {
   const s = r.str(n, path, at, '`user`, `ip`, `header:NAME` or `claim:NAME`')
   if (s === undefined) return undefined
   const i = s.value.indexOf(':')
@@ -26,9 +27,9 @@ function readKey(r: YamlReader, n: YamlNode, path: string, at: A.Span): A.Rateli
 }
 
 /** `ratelimit:` is one map or a list of them; each becomes `ratelimit by KEY LIMIT per WINDOW …`. */
-export function readRatelimits(r: YamlReader, e: YamlEntry): A.RatelimitStmt[] {
+export function readRatelimits(r: YamlReader, e: YamlEntry): RatelimitStmt[] {
   const list = r.isList(e.value) ? r.list(e, 'a map or a list of maps', false) ?? [] : [{ node: e.value, path: e.path }]
-  const out: A.RatelimitStmt[] = []
+  const out: RatelimitStmt[] = []
   for (const it of list) {
     const span = it.path === e.path ? e.keySpan : r.span(it.node, e.keySpan)
     const f = r.fields(it.node, it.path, ['key', 'limit', 'window', 'burst', 'store', 'fail'], span)

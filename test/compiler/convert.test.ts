@@ -13,7 +13,7 @@ import { memoryHost } from '../../compiler/sources.js'
 import { convertYaml, runConvert } from '../../compiler/tools/convert.js'
 import { astShape, formatSource } from '../../compiler/tools/fmt.js'
 import { parseYaml as parseYamlPolicy } from '../../compiler/front-ends.js'
-import { parseFile } from '../../grammar/index.js'
+import { parseFile } from '../../compiler/parse.js'
 import { repoPath } from '../helpers/paths.js'
 import { prng } from '../helpers/prng.js'
 

@@ -15,6 +15,7 @@ import { renderGithub, renderJson, renderText } from '../../compiler/diagnostics
 import { memoryHost } from '../../compiler/sources.js'
 import { verifyBundle } from '../../config/bundle.js'
 import { KEYWORDS } from '../../grammar/tokens.js'
+import { REGISTRY } from '../../compiler/policies.js'
 import { instantiateBundle } from '../../runtime/bundle-loader.js'
 import { repoPath } from '../helpers/paths.js'
 import { recordingContext, recordingDeps } from './fake-stages.js'
@@ -62,7 +63,8 @@ function corpus(): Source[] {
 // ── mutations ─────────────────────────────────────────────────────────────────────────────────────
 
 const TOKEN_RE = /"(?:[^"\\\n]|\\.)*"?|#[^\n]*|[A-Za-z_][A-Za-z0-9_-]*|\d[\w.%:]*|\n|[ \t]+|[^]/g
-const WORDS = KEYWORDS.map(t => String(t.PATTERN).slice(1, -1))
+/** The core's keywords and the policies' (from the registry's syntax declarations). */
+const WORDS = [...KEYWORDS.map(t => String(t.PATTERN).slice(1, -1)), ...REGISTRY.keywords]
 const PUNCT = ['{', '}', ';', ',', '"', '#', ':', '\\', '\n', '""', '"\\', '{}', '0', '1%', '10MB', '1s', '1.5s']
 /** Characters random-byte insertion draws from. A lone `\r` is left out: it is a known lexer bug (see below). */
 const ALPHABET = [

@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { compile } from '../../compiler/compile.js'
+import { checkProgram } from '../../compiler/check/program.js'
+import { Diagnostics, type Diagnostic } from '../../grammar/index.js'
 import { emitModule } from '../../compiler/codegen/module.js'
 import { POLICIES, PolicyRegistry, REGISTRY } from '../../compiler/policies.js'
-import type { CompilePolicy } from '../../compiler/policy-api.js'
+import { string, type CompilePolicy } from '../../compiler/policy-api.js'
 import { memoryHost, type FrontEnd } from '../../compiler/sources.js'
 import { describeStage } from '../../compiler/tools/routes.js'
 import type { StageIR } from '../../config/ir.js'
@@ -27,17 +29,33 @@ const without = (kind: string) => new PolicyRegistry(POLICIES.filter(p => p.kind
 const compileWith = (policies: PolicyRegistry, files: Record<string, string>, entry: string, frontEnds: Record<string, FrontEnd> = {}) =>
   compile([entry], { host: memoryHost(files), policies, frontEnds })
 
+/** Parsed with this gwc's grammar, checked against `policies`: a front end and a registry out of step. */
+function checkAgainst(policies: PolicyRegistry, text: string): Diagnostic[] {
+  const d = new Diagnostics()
+  const { ast } = REGISTRY.grammar.parseFile(text, 'p.gwp', d)
+  const { ir } = checkProgram([ast], d, policies)
+  if (d.errorCount > 0) assert.equal(ir, undefined)
+  return d.sorted()
+}
+
 test('a stage whose kind is not registered is an error at the statement, and no IR is produced', () => {
-  const r = compileWith(without('headers'), { 'p.gwp': GWP }, 'p.gwp')
-  assert.equal(r.ir, undefined)
-  const e = r.diagnostics.filter(d => d.severity === 'error')
+  const e = checkAgainst(without('headers'), GWP).filter(d => d.severity === 'error')
   assert.deepEqual(e.map(d => [d.code, d.line, d.col, d.message]), [['E0404', 6, 3, '`headers` is not a stage this gwc compiles']])
 })
 
 test('the same statement in a policy no route uses is reported too', () => {
   const text = GWP.replace('  headers response set X-A "1"\n', '') + 'policy unused { headers request remove X-B }\n'
-  const r = compileWith(without('headers'), { 'p.gwp': text }, 'p.gwp')
-  assert.ok(r.diagnostics.some(d => d.code === 'E0404' && d.message === '`headers` is not a stage this gwc compiles (from policy `unused`)'), JSON.stringify(r.diagnostics))
+  const e = checkAgainst(without('headers'), text)
+  assert.ok(e.some(d => d.code === 'E0404' && d.message === '`headers` is not a stage this gwc compiles (from policy `unused`)'), JSON.stringify(e))
+})
+
+test('a grammar built without a kind reads its statement as a syntax error, with did-you-mean from the registry', () => {
+  const r = compileWith(without('headers'), { 'p.gwp': GWP }, 'p.gwp')
+  assert.deepEqual(r.diagnostics.filter(d => d.severity === 'error').map(d => [d.code, d.line, d.message]), [['E0002', 6, 'expected a route statement, found `headers`']])
+  const typo = compile(['p.gwp'], { host: memoryHost({ 'p.gwp': GWP.replace('headers response', 'hedaers response') }) })
+  assert.equal(typo.diagnostics.find(d => d.code === 'E0002')?.hint, 'did you mean `headers`?')
+  const missing = compile(['p.gwp'], { host: memoryHost({ 'p.gwp': GWP.replace('headers response', 'ratelimit by uesr 1 per 1s\n  headers response') }) })
+  assert.equal(missing.diagnostics.find(d => d.code === 'E0002')?.hint, 'did you mean `user`?')
 })
 
 test('codegen refuses a stage kind it has no policy for instead of leaving it out', () => {
@@ -59,6 +77,7 @@ interface StampIR extends StageIR { kind: 'stamp'; value: string }
 /** `stamp: "v"` in a YAML route: sets X-Stamp on the response (inline, like `headers`). */
 const stamp: CompilePolicy<StampStmt, StampIR> = {
   kind: 'stamp',
+  syntax: { keyword: 'stamp', pieces: [string('value')], build: (f, span): StampStmt => ({ kind: 'stamp', value: f.value as A.StrV, span }) },
   check: (ctx, s) => {
     if (s.value.value === '') { ctx.d.error('E0306', s.value.span, 'a stamp cannot be empty'); return undefined }
     return { kind: 'stamp', value: s.value.value, source: { file: s.span.file, line: s.span.line, col: s.span.col } }
@@ -97,6 +116,12 @@ test('a fake policy registered only here: read by the YAML front end, checked, e
   const stale = compileWith(REGISTRY, { 'p.yaml': YAML }, 'p.yaml', { '.yaml': yaml })
   assert.deepEqual(stale.diagnostics.map(d => [d.code, d.message]), [['E0404', '`stamp` is not a stage this gwc compiles']])
   assert.equal(stale.ir, undefined)
+  // its syntax declaration is all the .gwp grammar needs: the statement parses, checks and emits
+  const gwp = compileWith(policies, { 'p.gwp': GWP.replace('headers response set X-A "1"', 'stamp "v2"') }, 'p.gwp')
+  assert.deepEqual(gwp.diagnostics, [])
+  assert.deepEqual(gwp.ir!.routes[0].stages.map(s => [s.kind, (s as StampIR).value, s.source.line]), [['stamp', 'v2', 6]])
+  const empty = compileWith(policies, { 'p.gwp': GWP.replace('headers response set X-A "1"', 'stamp ""') }, 'p.gwp')
+  assert.deepEqual(empty.diagnostics.map(d => [d.code, d.line, d.col]), [['E0306', 6, 9]])
   // gwc routes, diff and explain ask this gwc's registry, which has no stamp: they say so rather than drop it
   assert.equal(describeStage(r.ir!.routes[0].stages[0]), 'stamp (a stage this gwc does not know)')
 })
