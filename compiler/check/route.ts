@@ -1,5 +1,6 @@
-// Checks a route's pipeline: expands `use`, enforces the order rules (one terminal, last; identity-keyed
-// rate limits after an `auth`), warns on costly orders, and lowers the route to RouteIR (envelope later).
+// Checks a route's pipeline: expands `use`, enforces the order rules (one terminal, last; a stage that needs a
+// fact, such as a verified identity, after one that provides it), warns on costly orders, and lowers the route
+// to RouteIR (envelope later). Policy stages are checked by their kinds' descriptors (compiler/policies.ts).
 import { kindOf } from '../../grammar/ast.js'
 import type * as A from '../../grammar/ast.js'
 import type { MatchIR, RetryIR, RouteIR, StageIR } from '../../config/ir.js'
