@@ -10,6 +10,7 @@ import { RequestContext } from '../../runtime/context.js'
 import { POLICIES } from '../../runtime/policies.js'
 import { recordingDeps } from '../compiler/fake-stages.js'
 import { bundleFrom } from '../helpers/gateway.js'
+import type { HeadersStageIR } from '../../policies/headers/check.js'
 
 const POLICY = `
 route r {
@@ -29,9 +30,9 @@ test('the runtime factory makes the edits the inline emission makes, in order', 
   const { handlers } = instantiateBundle(b.manifest, b.moduleText, recordingDeps().deps)
   handlers[0](inline)
   const viaFactory = context()
-  for (const s of b.manifest.ir.routes[0].stages) {
-    assert.equal(s.kind, 'headers')
-    if (s.kind !== 'headers') continue
+  for (const stage of b.manifest.ir.routes[0].stages) {
+    assert.equal(stage.kind, 'headers')
+    const s = stage as HeadersStageIR
     assert.equal(createHeadersStage({ route: 'r', target: s.target, ops: s.ops })(viaFactory), CONTINUE)
   }
   assert.deepEqual(viaFactory.reqEdits, ['x-env', 'prod', 'cookie', null, 'x-env', 'test', 'x-debug', null])
