@@ -5,24 +5,19 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
-import { createServer as createNetServer } from 'node:net'
 import { request } from 'undici'
+import { deadUrl } from '../../test/helpers/dead-address.js'
 import { repoPath } from '../../test/helpers/paths.js'
 
 let live: Server
 let liveUrl = ''
-let deadUrl = ''
+const dead = deadUrl()
 const procs: ChildProcess[] = []
 
 before(async () => {
   live = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain', 'x-path': req.url ?? '' }); res.end('ok') })
   await new Promise<void>((r) => live.listen(0, '127.0.0.1', r))
   liveUrl = `http://127.0.0.1:${(live.address() as { port: number }).port}`
-  // A port that was free a moment ago: nothing listens there, so connects are refused.
-  const s = createNetServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  deadUrl = `http://127.0.0.1:${(s.address() as { port: number }).port}`
-  await new Promise<void>((r) => s.close(() => r()))
 })
 
 after(async () => {
@@ -32,7 +27,7 @@ after(async () => {
 })
 
 async function startLb(args: string[]): Promise<string> {
-  const p = spawn(process.execPath, [repoPath('dist/lab/experiments/lb.js'), '--listen', '127.0.0.1:0', '--backend', `${liveUrl},${liveUrl}`, '--backend', `${deadUrl},${deadUrl}`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const p = spawn(process.execPath, [repoPath('dist/lab/experiments/lb.js'), '--listen', '127.0.0.1:0', '--backend', `${liveUrl},${liveUrl}`, '--backend', `${dead},${dead}`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   procs.push(p)
   return new Promise((resolve, reject) => {
     let out = ''

@@ -10,6 +10,7 @@ import { startFloor } from '../peers/floor.js'
 import { startFastifyProxy } from '../peers/fastify-proxy.js'
 import { startNginx, findNginx } from '../peers/nginx.js'
 import type { HostPort } from '../peers/common.js'
+import { deadPort } from '../../test/helpers/dead-address.js'
 
 const BIG = Buffer.alloc(2 * 1024 * 1024)
 for (let i = 0; i < BIG.length; i++) BIG[i] = (i * 7) & 0xff
@@ -161,11 +162,7 @@ test('floor: round-robin is strict, and a down upstream is a 502', async () => {
   const order: string[] = []
   for (let i = 0; i < 4; i++) order.push(String((await send(floor.url, 'GET', '/missing')).headers['x-upstream']))
   assert.ok(order.join('') === 'abab' || order.join('') === 'baba', order.join(''))
-  const dead = http.createServer()
-  await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r))
-  const port = (dead.address() as AddressInfo).port
-  await new Promise((r) => dead.close(r))
-  const lonely = await startFloor({ listen: { host: '127.0.0.1', port: 0 }, upstreams: [{ host: '127.0.0.1', port }], connections: 1 })
+  const lonely = await startFloor({ listen: { host: '127.0.0.1', port: 0 }, upstreams: [{ host: '127.0.0.1', port: deadPort() }], connections: 1 })
   try {
     assert.equal((await send(lonely.url, 'GET', '/')).status, 502)
   } finally { await lonely.close() }

@@ -28,7 +28,7 @@ export interface TestRedis {
 }
 
 export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort()
+  let port = await freePort()
   let proc: ChildProcess | null = null
   const start = async () => {
     proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -49,6 +49,13 @@ export async function startRedis(): Promise<TestRedis> {
     await exited
   }
   const signal = (sig: NodeJS.Signals) => { if (proc === null || proc.exitCode !== null) throw new Error('redis-server is not running'); proc.kill(sig) }
-  await start()
+  // redis-server cannot listen on port 0 and report it, so the port is borrowed (free a moment ago); another
+  // test file running at the same time may take it in between: then try another one.
+  for (let attempt = 1; ; attempt++) {
+    try { await start(); break } catch (e) {
+      if (attempt === 3 || !/Address already in use/i.test(String(e))) throw e
+      port = await freePort()
+    }
+  }
   return { port, url: `redis://127.0.0.1:${port}`, kill, start, stop: kill, pause: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') }
 }

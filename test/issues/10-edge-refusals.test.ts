@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { startIdp, type Idp } from '../../testkit/idp/index.js'
 import { ERROR_REPLIES, type RefusalCode } from '../../runtime/errors.js'
-import { freePort, rawRequest, replicaAddrs, startRig, waitFor, type Rig } from '../runtime/fixtures.js'
+import { rawRequest, replicaAddrs, startRig, waitFor, type Rig } from '../runtime/fixtures.js'
+import { deadAddress } from '../helpers/dead-address.js'
 
 let rig: Rig
 let idp: Idp
@@ -21,7 +22,6 @@ const tokens = { ok: '', otherAudience: '' }
 const logFile = join(mkdtempSync(join(tmpdir(), 'gwp-refusals-')), 'access.log')
 
 before(async () => {
-  const [dead, deadJwks, deadRedis] = [await freePort(), await freePort(), await freePort()]
   idp = await startIdp({ algorithms: ['RS256'] })
   tokens.ok = await idp.sign({}, { subject: 'alice', audience: 'shop-api' })
   tokens.otherAudience = await idp.sign({}, { subject: 'alice', audience: 'other-api' })
@@ -29,11 +29,11 @@ before(async () => {
 upstream web { replicas ${replicaAddrs(s)} }
 upstream single { replicas ${replicaAddrs(s)}; pool connections 1 }
 upstream gone {
-  replicas 127.0.0.1:${dead}
+  replicas ${deadAddress()}
   health passive eject_after 1 errors for 60s
 }
 jwt idp { issuer "${idp.issuer}"; jwks "${idp.jwksUrl}" refresh 5m }
-jwt down { issuer "${idp.issuer}"; jwks "http://127.0.0.1:${deadJwks}/jwks.json" refresh 5m }
+jwt down { issuer "${idp.issuer}"; jwks "http://${deadAddress(1)}/jwks.json" refresh 5m }
 route small { match host "shop.test" path prefix "/small"; timeout 3s; max_body 1KB; proxy web }
 route slow { match host "shop.test" path prefix "/slow"; timeout 200ms; proxy web }
 route gone { match host "shop.test" path prefix "/gone"; timeout 3s; proxy gone }
@@ -44,7 +44,7 @@ route redis_down { match host "shop.test" path prefix "/redis-down"; ratelimit b
 route hold { match host "shop.test" path prefix "/hold"; timeout 5s; proxy single }
 route queued { match host "shop.test" path prefix "/queued"; timeout 300ms; proxy single }
 route all { match host "shop.test" path prefix "/"; timeout 3s; proxy web }
-`, { accessLog: true, logDestination: logFile, headersTimeoutMs: 500, drainTimeoutMs: 1000, redisUrl: `redis://127.0.0.1:${deadRedis}` })
+`, { accessLog: true, logDestination: logFile, headersTimeoutMs: 500, drainTimeoutMs: 1000, redisUrl: `redis://${deadAddress(2)}` })
 })
 after(async () => { await rig.close(); await idp.close() })
 

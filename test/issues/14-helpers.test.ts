@@ -2,8 +2,11 @@
 // recording replica sends (Content-Length, chunked, close-delimited), and each replica behaviour does what its
 // name says (records raw heads and de-chunked bodies, answers early, resets, stalls, closes idle connections).
 import assert from 'node:assert/strict'
+import { connect, createServer } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { ManualClock } from '../helpers/clock.js'
+import { DEAD_PORTS, deadAddress, deadPort } from '../helpers/dead-address.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { maskHead, req, WireConnection, wireExchange } from '../helpers/wire.js'
 
@@ -78,4 +81,24 @@ test('the manual clock moves only forward, and only when told', () => {
   assert.equal(now(), 12.5)
   assert.throws(() => c.set(1), /cannot go back/)
   assert.throws(() => c.advance(-1), /cannot advance/)
+})
+
+test('dead addresses refuse connections and lie below the range listen(0) hands out', async () => {
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+  assert.ok(deadPort(DEAD_PORTS - 1) < Math.min(low, 1024), `dead ports below ${low} and 1024`)
+  assert.equal(deadAddress(1), '127.0.0.1:2')
+  assert.throws(() => deadPort(DEAD_PORTS), /not in 0/)
+  for (let i = 0; i < DEAD_PORTS; i++) {
+    const code = await new Promise<string>(resolve => {
+      const s = connect(deadPort(i), '127.0.0.1')
+      s.once('connect', () => { s.destroy(); resolve('connected') })
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(String(e.code)))
+    })
+    assert.equal(code, 'ECONNREFUSED', deadAddress(i))
+  }
+  // what listen(0) hands out is never one of them
+  const ports = await Promise.all(Array.from({ length: 20 }, () => new Promise<number>(resolve => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
+  })))
+  assert.ok(ports.every(p => p > DEAD_PORTS), String(ports))
 })

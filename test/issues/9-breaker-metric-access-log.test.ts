@@ -6,31 +6,23 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import { createServer as createTcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { deadAddress, deadUrl } from '../helpers/dead-address.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { agent, closeAll, scrape, send, sleep } from '../policies/fixtures.js'
 
 let live: Server
-let dead: number[]
 let gw: TestGateway
 let dir: string
 const ua = agent(8)
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createTcpServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
-  })
-}
 
 const policy = (guardedBreaker: boolean, plainBreaker: boolean) => `
 upstream guarded { replicas 127.0.0.1:${(live.address() as { port: number }).port}${guardedBreaker ? '; breaker error_ratio 50% min_requests 20' : ''} }
 upstream plain { replicas 127.0.0.1:${(live.address() as { port: number }).port}${plainBreaker ? '; breaker error_ratio 50% min_requests 20' : ''} }
-upstream gone { replicas 127.0.0.1:${dead[0]} 127.0.0.1:${dead[1]}; health passive eject_after 1000 }
+upstream gone { replicas ${deadAddress(0)} ${deadAddress(1)}; health passive eject_after 1000 }
 route guarded { match path prefix "/guarded"; timeout 2s; proxy guarded }
 route plain { match path prefix "/plain"; timeout 2s; proxy plain }
 route gone { match path prefix "/gone"; timeout 2s; retry 1 budget 100%; proxy gone }
@@ -39,7 +31,6 @@ route gone { match path prefix "/gone"; timeout 2s; retry 1 budget 100%; proxy g
 before(async () => {
   live = createServer((req, res) => { req.resume(); res.end('ok') })
   await new Promise<void>(r => live.listen(0, '127.0.0.1', r))
-  dead = await Promise.all([freePort(), freePort()])
   dir = await mkdtemp(join(tmpdir(), 'gwp-i11-'))
   gw = await startGateway(policy(true, false), { accessLog: true, logDestination: join(dir, 'access.log') })
 })
@@ -75,7 +66,7 @@ test('a retried request ending in 502 logs tries and the upstream and replica of
   assert.equal(gone.status, 502)
   assert.equal(gone.tries, 2)
   assert.equal(gone.upstreamName, 'gone')
-  assert.ok([`http://127.0.0.1:${dead[0]}`, `http://127.0.0.1:${dead[1]}`].includes(gone.upstream as string), String(gone.upstream))
+  assert.ok([deadUrl(0), deadUrl(1)].includes(gone.upstream as string), String(gone.upstream))
   assert.equal(gone.upstreamMs, undefined, 'no attempt got response headers')
   const plain = lines.find(l => l.route === 'plain' && l.path === '/plain/y')!
   assert.deepEqual([plain.tries, plain.upstreamName, plain.upstream, typeof plain.upstreamMs], [1, 'plain', `http://127.0.0.1:${(live.address() as { port: number }).port}`, 'number'])

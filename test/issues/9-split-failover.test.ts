@@ -7,28 +7,20 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import { createServer as createTcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { deadAddress } from '../helpers/dead-address.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { agent, closeAll, metricOf, send, sleep, tally } from '../policies/fixtures.js'
 
 let search: Server
 let v2err: Server
 let hang: Server
-let dead: number[]
 let gw: TestGateway
 let dir: string
 const ua = agent(16)
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createTcpServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
-  })
-}
 
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<Server> {
   const s = createServer(handler)
@@ -41,16 +33,15 @@ before(async () => {
   search = await serve((req, res) => { req.resume(); res.end('search') })
   v2err = await serve((req, res) => { req.resume(); res.statusCode = 503; res.end('v2 down') })
   hang = await serve(req => { req.resume() })
-  dead = await Promise.all([1, 2, 3, 4].map(() => freePort()))
   dir = await mkdtemp(join(tmpdir(), 'gwp-split-'))
   // Passive ejection is out of reach except on `ejected`, so the retries are what moves requests over.
   const off = 'health passive eject_after 1000'
   gw = await startGateway(`
 upstream search { replicas 127.0.0.1:${port(search)} }
-upstream search_v2 { replicas 127.0.0.1:${dead[0]}; ${off} }
-upstream dark { replicas 127.0.0.1:${dead[1]}; ${off} }
-upstream ejected { replicas 127.0.0.1:${dead[2]}; health passive eject_after 2 for 30s }
-upstream refusing { replicas 127.0.0.1:${dead[3]}; ${off} }
+upstream search_v2 { replicas ${deadAddress(0)}; ${off} }
+upstream dark { replicas ${deadAddress(1)}; ${off} }
+upstream ejected { replicas ${deadAddress(2)}; health passive eject_after 2 for 30s }
+upstream refusing { replicas ${deadAddress(3)}; ${off} }
 upstream v2err { replicas 127.0.0.1:${port(v2err)}; ${off} }
 upstream hang { replicas 127.0.0.1:${port(hang)}; ${off} }
 route canary { match path prefix "/canary"; timeout 2s; retry 1 budget 100%; proxy search 95%, search_v2 5% }

@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { startStub, type RuleSpec, type Stub } from '../../testkit/upstream/stub.js'
+import { deadAddress } from '../helpers/dead-address.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { addrs, agent, closeAll, metricOf, send, steady, tally } from './fixtures.js'
-import { createServer } from 'node:net'
 
 let stub: Stub
 let gw: TestGateway
-let deadPort: number
 const ua = agent(128)
 
 const FAIL: RuleSpec[] = [{ path: '/', error: { rate: 1, status: 503 } }]
@@ -29,26 +28,18 @@ const GROUPS: Record<string, (RuleSpec[] | undefined)[]> = {
   guarded: [FAIL_SLOWLY, FAIL_SLOWLY],
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
-  })
-}
 
 // Passive ejection is pushed out of reach so that which replica serves is the balancer's and the retry's doing.
 const up = (name: string, extra = '', replicas = addrs(stub, name)) => `upstream ${name} { replicas ${replicas}; health passive eject_after 1000 ${extra} }`
 
 before(async () => {
-  deadPort = await freePort()
   stub = await startStub({
     seed: 1,
     replicas: Object.entries(GROUPS).flatMap(([group, rules]) => rules.map((r, i) => ({ name: `${group}-${i + 1}`, group, rules: r }))),
   })
   gw = await startGateway(`
 ${up('pair')}
-${up('dead', '', `127.0.0.1:${deadPort} ${addrs(stub, 'live')}`)}
+${up('dead', '', `${deadAddress()} ${addrs(stub, 'live')}`)}
 ${up('allbad')}
 ${up('burst')}
 ${up('quad')}

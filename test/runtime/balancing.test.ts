@@ -5,22 +5,21 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
 import type { Stub } from '../../testkit/upstream/stub.js'
-import { freePort, replicaAddrs, startRig, tally, waitFor, type Rig } from './fixtures.js'
+import { deadAddress } from '../helpers/dead-address.js'
+import { replicaAddrs, startRig, tally, waitFor, type Rig } from './fixtures.js'
 
 let rig: Rig
-let dead: number
 
 const names = (group: string, n: number) => Array.from({ length: n }, (_, i) => ({ name: `${group}-${i + 1}` }))
 
 before(async () => {
-  dead = await freePort()
   const policy = (s: Stub) => `
 upstream rr  { replicas ${replicaAddrs(s, 'rr')}; balance round_robin }
 upstream lc  { replicas ${replicaAddrs(s, 'lc')}; balance least_conn }
 upstream p2c { replicas ${replicaAddrs(s, 'p2c')}; balance p2c_ewma }
 ${['round_robin', 'least_conn', 'p2c_ewma', 'random'].map(b => `
 upstream ej_${b} {
-  replicas ${s.replicas.find(r => r.name === 'live-1')!.host}:${s.replicas.find(r => r.name === 'live-1')!.port} 127.0.0.1:${dead} ${s.replicas.find(r => r.name === 'live-2')!.host}:${s.replicas.find(r => r.name === 'live-2')!.port}
+  replicas ${s.replicas.find(r => r.name === 'live-1')!.host}:${s.replicas.find(r => r.name === 'live-1')!.port} ${deadAddress()} ${s.replicas.find(r => r.name === 'live-2')!.host}:${s.replicas.find(r => r.name === 'live-2')!.port}
   balance ${b}
   health passive eject_after 1 errors for 60s
 }

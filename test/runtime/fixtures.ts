@@ -1,7 +1,6 @@
 // Shared plumbing for the runtime integration tests: a stub upstream plus a real gateway whose policy names
 // the stub's replica ports, raw-socket requests (for framing undici would never send), echo parsing, polling.
 import { connect } from 'node:net'
-import { createServer } from 'node:net'
 import { Agent, Client, type Dispatcher } from 'undici'
 import { startStub, type Stub, type StubOptions } from '../../testkit/upstream/stub.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
@@ -39,18 +38,6 @@ export async function startRig(stubOpts: StubOptions, policy: (stub: Stub) => st
       await stub.close()
     },
   }
-}
-
-/** A port nothing listens on (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => resolve(p))
-    })
-  })
 }
 
 export interface RawResponse {

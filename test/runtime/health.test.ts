@@ -6,13 +6,12 @@ import { after, before, test } from 'node:test'
 import { request } from 'undici'
 import type { Stub } from '../../testkit/upstream/stub.js'
 import { metric } from '../helpers/gateway.js'
-import { freePort, metricsText, replicaAddrs, startRig, tally, waitFor, type Rig } from './fixtures.js'
+import { deadAddress } from '../helpers/dead-address.js'
+import { metricsText, replicaAddrs, startRig, tally, waitFor, type Rig } from './fixtures.js'
 
 let rig: Rig
-let dead: number
 
 before(async () => {
-  dead = await freePort()
   const policy = (s: Stub) => `
 upstream act {
   replicas ${replicaAddrs(s, 'act')}
@@ -23,7 +22,7 @@ upstream pas {
   health passive eject_after 3 errors for 1s
 }
 upstream gone {
-  replicas 127.0.0.1:${dead}
+  replicas ${deadAddress()}
   health passive eject_after 1 errors for 30s
 }
 route act  { match path prefix "/act"; timeout 2s; proxy act }

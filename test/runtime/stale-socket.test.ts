@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import { freePort, metricsText } from './fixtures.js'
+import { metricsText } from './fixtures.js'
 
 const UPSTREAM = `
 const http = require('http')
@@ -27,7 +27,7 @@ const s = http.createServer((q, r) => {
   r.on('finish', () => { q.socket.idle = setTimeout(() => q.socket.destroy(), 150) })
 })
 s.on('connection', () => seen.connections++)
-s.listen(+process.argv[1], '127.0.0.1', () => console.log('ready'))
+s.listen(0, '127.0.0.1', () => console.log('ready ' + s.address().port))
 `
 
 let up: ChildProcess
@@ -35,9 +35,12 @@ let upPort: number
 let gw: TestGateway
 
 before(async () => {
-  upPort = await freePort()
-  up = spawn(process.execPath, ['-e', UPSTREAM, String(upPort)], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise(r => up.stdout!.once('data', r))
+  up = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] })
+  upPort = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    up.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; const m = /ready (\d+)\n/.exec(out); if (m !== null) resolve(Number(m[1])) })
+    up.once('exit', code => reject(new Error(`upstream exited with ${code}: ${out}`)))
+  })
   gw = await startGateway(`
 upstream u { replicas 127.0.0.1:${upPort}; pool connections 4 idle 30s; health passive eject_after 1000 }
 route r { match path prefix "/"; timeout 2s; proxy u }

@@ -4,18 +4,17 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { request } from 'undici'
-import { freePort, metricsText, replicaAddrs, startRig, waitFor, type Rig } from './fixtures.js'
+import { deadPort } from '../helpers/dead-address.js'
+import { metricsText, replicaAddrs, startRig, waitFor, type Rig } from './fixtures.js'
 import { metric } from '../helpers/gateway.js'
 
 let rig: Rig
-let deadPort: number
 
 before(async () => {
-  deadPort = await freePort()
   rig = await startRig({ name: 'web', count: 1 }, s => `
 upstream web { replicas ${replicaAddrs(s)} }
 upstream single { replicas ${replicaAddrs(s)}; pool connections 1 }
-upstream dead { replicas 127.0.0.1:${deadPort} }
+upstream dead { replicas 127.0.0.1:${deadPort()} }
 upstream blackhole { replicas 192.0.2.1:80; pool connect_timeout 200ms }
 
 route fast     { match path prefix "/"; timeout 300ms; proxy web }
