@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One command for a mutation run over one area: builds a StrykerJS config (mutate = the area's files from map.json,
 // the mapped-tap runner, incremental cache), runs Stryker from the repository root and writes the dated report.
-//   npm --prefix lab run mutation -- --area edge|upstream|policies [--files a.ts,b.ts] [--concurrency N] [--full]
+//   npm --prefix lab run mutation -- --area edge|upstream|policies [--files a.ts,b.ts] [--concurrency N] [--full | --survivors-only]
 //   npm --prefix lab run mutation -- --check-map
 import { spawnSync, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
   options: {
     area: { type: 'string' }, files: { type: 'string' }, concurrency: { type: 'string', default: '1' },
     full: { type: 'boolean', default: false }, 'check-map': { type: 'boolean', default: false },
+    'survivors-only': { type: 'boolean', default: false },
     'report-only': { type: 'boolean', default: false },
   },
 })
@@ -126,7 +127,7 @@ function testsFingerprint(file) {
   return h.digest('hex')
 }
 
-const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}`
+const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}${args['survivors-only'] ? ' --survivors-only' : ''}`
 const timesFile = join(cache, 'seconds.json')
 const times = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}
 const failed = []
@@ -138,7 +139,21 @@ if (!args['report-only']) {
     const fpFile = join(cache, `${slug(file)}.tests.sha256`)
     const fp = testsFingerprint(file)
     const config = strykerConfig(file)
-    if (!existsSync(fpFile) || readFileSync(fpFile, 'utf8').trim() !== fp) {
+    const incFile = join(ROOT, config.incrementalFile)
+    if (args['survivors-only'] && existsSync(incFile)) {
+      // Tests were only added (or made stricter) since the last run: a mutant they killed stays killed, so keep
+      // those results and drop the survivors (and no-coverage mutants) from the incremental file: Stryker runs
+      // exactly those again, against the current tests. Not for removed or weakened tests: use --full then.
+      const inc = JSON.parse(readFileSync(incFile, 'utf8'))
+      let dropped = 0
+      for (const f of Object.values(inc.files)) {
+        const keep = f.mutants.filter(m => m.status !== 'Survived' && m.status !== 'NoCoverage')
+        dropped += f.mutants.length - keep.length
+        f.mutants = keep
+      }
+      writeFileSync(incFile, JSON.stringify(inc))
+      console.log(`mutation: ${file}: ${dropped} survivor(s) run again against the current tests, earlier kills kept (--survivors-only)`)
+    } else if (!existsSync(fpFile) || readFileSync(fpFile, 'utf8').trim() !== fp) {
       if (!args.full) console.log(`mutation: the tests of ${file} changed since its last run: all its mutants run again`)
       config.force = true
     }

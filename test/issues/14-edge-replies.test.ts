@@ -18,19 +18,31 @@ import { loadSettings } from '../../config/settings.js'
 import { serve, type Running } from '../../runtime/serve.js'
 import { deadAddress, deadUrl } from '../helpers/dead-address.js'
 import { bundleFrom, metric } from '../helpers/gateway.js'
+import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { rawRequest, type RawResponse } from '../runtime/fixtures.js'
 
 let idp: Idp
+/** An upstream that reads requests and never answers. */
+let stalling: RecordingUpstream
 let gw: Running
 let port: number
 const logFile = join(mkdtempSync(join(tmpdir(), 'gwp-edge-replies-')), 'access.log')
 
-const POLICY = (issuer: string) => `
+const POLICY = (idp: Idp, held: string) => `
 jwt idp {
-  issuer "${issuer}"
+  issuer "${idp.issuer}"
   jwks "${deadUrl(0)}/jwks.json" refresh 5m
 }
+jwt live {
+  issuer "${idp.issuer}"
+  jwks "${idp.jwksUrl}" refresh 5m
+}
+upstream held { replicas ${held}; pool connections 1 }
 route authed { match path "/authed"; auth idp; timeout 2s; respond 200 text "in" }
+route audience { match path "/audience"; auth live audience "other-api"; timeout 2s; respond 200 text "in" }
+route local { match path "/local"; ratelimit by ip 1 per 1h; timeout 2s; respond 200 text "in" }
+route hold { match path "/hold"; timeout 5s; proxy held }
+route queued { match path "/queued"; timeout 300ms; proxy held }
 route limited { match path "/limited"; ratelimit by ip 3 per 1m redis fail_closed; timeout 2s; respond 200 text "in" }
 route boom { match path "/boom"; timeout 2s; respond 200 text "never" }
 route reject { match path "/reject"; timeout 2s; respond 200 text "never" }
@@ -40,8 +52,8 @@ route reject { match path "/reject"; timeout 2s; respond 200 text "never" }
  * The policy's bundle with two handlers replaced: `boom` throws and `reject` returns a rejected promise (no
  * policy can make a handler fail; the bundle is what gwc emitted, altered after its check, as a bug would).
  */
-function brokenBundle(issuer: string) {
-  const b = bundleFrom(POLICY(issuer))
+function brokenBundle(idp: Idp, held: string) {
+  const b = bundleFrom(POLICY(idp, held))
   const swap = (text: string, route: string, body: string) => {
     const re = new RegExp(`(// route ${route} \\(test\\.gwp:\\d+:\\d+\\)\\nfunction (route\\d+)\\(ctx\\) \\{\\n)`)
     assert.match(text, re, `generated code for route ${route}`)
@@ -54,15 +66,17 @@ function brokenBundle(issuer: string) {
 
 before(async () => {
   idp = await startIdp({ algorithms: ['ES256'] })
+  stalling = await startRecordingUpstream(1)
+  stalling.replicas[0].behave({ kind: 'stall' })
   const settings = loadSettings(undefined, {
     listen: '127.0.0.1:0', admin: '127.0.0.1:0', logLevel: 'silent', accessLog: true, logDestination: logFile,
     redisUrl: `redis://${deadAddress(1)}`, redisTimeoutMs: 100, headersTimeoutMs: 1000, maxHeaderBytes: 4096,
   })
-  const bundle = brokenBundle(idp.issuer)
+  const bundle = brokenBundle(idp, stalling.addrs)
   gw = await serve(settings, { load: async () => bundle }, { log: pino({ level: 'silent' }) })
   port = gw.address.port
 })
-after(async () => { await gw?.shutdown('test'); await idp?.close() })
+after(async () => { await gw?.shutdown('test'); await idp?.close(); await stalling?.close() })
 
 /** The access-log line with request id `id` (the writer flushes every 200 ms). */
 async function accessLine(id: string): Promise<Record<string, unknown> | undefined> {
@@ -89,6 +103,31 @@ async function assertRefusal(r: RawResponse, status: number, error: string, retr
   assert.ok(line !== undefined, `an access-log line for ${id}`)
   assert.equal(line.status, status)
 }
+
+test('no token gets 401 {"error":"unauthorized"} with WWW-Authenticate: Bearer; a valid token for another audience 403 {"error":"forbidden"}', async () => {
+  const none = await rawRequest(port, 'GET /authed HTTP/1.1\r\nHost: a.test\r\n\r\n', { waitMs: 3000 })
+  await assertRefusal(none, 401, 'unauthorized')
+  assert.equal(none.headers['www-authenticate'], 'Bearer')
+  const token = await idp.sign({}, { subject: 'alice' })
+  const other = await rawRequest(port, `GET /audience HTTP/1.1\r\nHost: a.test\r\nAuthorization: Bearer ${token}\r\n\r\n`, { waitMs: 3000 })
+  await assertRefusal(other, 403, 'forbidden')
+})
+
+test('over a rate limit: 429 {"error":"rate_limited"} with Retry-After', async () => {
+  const first = await rawRequest(port, 'GET /local HTTP/1.1\r\nHost: a.test\r\n\r\n', { waitMs: 3000 })
+  assert.equal(first.status, 200)
+  const second = await rawRequest(port, 'GET /local HTTP/1.1\r\nHost: a.test\r\n\r\n', { waitMs: 3000 })
+  await assertRefusal(second, 429, 'rate_limited', /^[1-9]\d*$/)
+})
+
+test('the route timeout while every pool connection is busy: 503 {"error":"upstream_pool_exhausted"} with Retry-After: 1', async () => {
+  const hold = rawRequest(port, 'GET /hold HTTP/1.1\r\nHost: a.test\r\n\r\n', { waitMs: 1500 })
+  for (let i = 0; i < 100 && stalling.received.length === 0; i++) await new Promise(r => setTimeout(r, 20))
+  assert.equal(stalling.received.length, 1, 'the held request reached the upstream')
+  const r = await rawRequest(port, 'GET /queued HTTP/1.1\r\nHost: a.test\r\n\r\n', { waitMs: 2000 })
+  await assertRefusal(r, 503, 'upstream_pool_exhausted', /^1$/)
+  await hold
+})
 
 test('a token whose signing keys cannot be fetched gets 503 {"error":"auth_unavailable"} with Retry-After', async () => {
   const token = await idp.sign({}, { subject: 'alice' })
