@@ -111,3 +111,6 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   }
   return true
 }
+
+/** How many trusted-proxy verdicts are cached for `list` (for tests: the cache stays bounded). */
+export const cachedVerdicts = (list: BlockList): number => verdicts.get(list)?.size ?? 0

@@ -19,6 +19,7 @@ import { serve, type Running } from '../../runtime/serve.js'
 import { deadAddress, deadUrl } from '../helpers/dead-address.js'
 import { bundleFrom, metric } from '../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
+import { wireExchange } from '../helpers/wire.js'
 import { rawRequest, type RawResponse } from '../runtime/fixtures.js'
 
 let idp: Idp
@@ -157,9 +158,9 @@ async function rejected(reason: string): Promise<number> {
   return metric(await res.text(), 'gw_rejected_requests_total', { reason }) ?? 0
 }
 
-interface RawRow { what: string; raw: string; statusLine: string; error: string; reason: string; id?: string; log?: Record<string, unknown> }
+interface RawRow { what: string; raw: string; statusLine: string; error: string; reason: string; id?: string; notId?: string; log?: Record<string, unknown> }
 const RAW: RawRow[] = [
-  { what: 'not HTTP', raw: 'GARBAGE\r\n\r\n', statusLine: 'HTTP/1.1 400 Bad Request', error: 'bad_request', reason: 'malformed' },
+  { what: 'not HTTP', raw: 'GARBAGE\r\n\r\n', statusLine: 'HTTP/1.1 400 Bad Request', error: 'bad_request', reason: 'malformed', log: { method: '', host: '', path: '', ip: '127.0.0.1' } },
   // the strict parser refuses a control character in a header value (insecureHTTPParser would take it)
   { what: 'DEL in a header value', raw: 'GET / HTTP/1.1\r\nHost: a.test\r\nX-A: a\x7fb\r\n\r\n', statusLine: 'HTTP/1.1 400 Bad Request', error: 'bad_request', reason: 'malformed' },
   { what: 'header block over maxHeaderBytes', raw: `GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`, statusLine: 'HTTP/1.1 431 Request Header Fields Too Large', error: 'headers_too_large', reason: 'headers_too_large' },
@@ -167,7 +168,11 @@ const RAW: RawRow[] = [
   {
     what: 'WebSocket upgrade', raw: 'GET /chat?token=secret HTTP/1.1\r\nHost: Shop.TEST\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Request-Id: up-1\r\n\r\n',
     statusLine: 'HTTP/1.1 501 Not Implemented', error: 'upgrade_not_supported', reason: 'upgrade', id: 'up-1',
-    log: { method: 'GET', host: 'shop.test', path: '/chat' },
+    log: { method: 'GET', host: 'shop.test', path: '/chat', ip: '127.0.0.1' },
+  },
+  {
+    what: 'upgrade with a request id that is not sane', raw: 'GET /chat HTTP/1.1\r\nHost: shop.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Request-Id: a b<c>\r\n\r\n',
+    statusLine: 'HTTP/1.1 501 Not Implemented', error: 'upgrade_not_supported', reason: 'upgrade', notId: 'a b<c>',
   },
   {
     what: 'CONNECT', raw: 'CONNECT shop.test:443 HTTP/1.1\r\nHost: shop.test:443\r\nX-Request-Id: con-1\r\n\r\n',
@@ -186,6 +191,7 @@ for (const row of RAW) {
     assert.equal(r.headers['content-length'], String(Buffer.byteLength(r.body)))
     await assertRefusal(r, Number(row.statusLine.split(' ')[1]), row.error)
     if (row.id !== undefined) assert.equal(r.headers['x-request-id'], row.id, 'the client\'s request id is kept')
+    if (row.notId !== undefined) assert.notEqual(r.headers['x-request-id'], row.notId, 'an insane request id is replaced')
     if (row.log !== undefined) {
       const line = await accessLine(String(r.headers['x-request-id']))
       for (const [k, v] of Object.entries(row.log)) assert.equal(line?.[k], v, `access line ${k}: ${JSON.stringify(line)}`)
@@ -219,4 +225,17 @@ test('a socket error that is not a reset (here ETIMEDOUT on an idle connection) 
   assert.equal(r.text, '', 'no answer')
   await new Promise(res => setTimeout(res, 100))
   assert.equal(await rejected('malformed'), before)
+})
+
+test('Expect: 100-continue is the gateway\'s to answer: a request it refuses gets its answer and no 100 Continue', async () => {
+  const r = await wireExchange(port, 'POST /nothing HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n', { timeoutMs: 3000 })
+  assert.equal(r.status, 404)
+  assert.deepEqual(r.interim, [], 'no 100 Continue before the refusal')
+})
+
+test('a missing Host is refused by the gateway (400 bad_request, counted as bad_host), not by Node\'s parser', async () => {
+  const before = await rejected('bad_host')
+  const r = await rawRequest(port, 'GET / HTTP/1.1\r\n\r\n', { waitMs: 3000 })
+  await assertRefusal(r, 400, 'bad_request')
+  assert.equal(await rejected('bad_host'), before + 1)
 })

@@ -9,7 +9,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { MAX_HEADERS } from '../../runtime/request-head.js'
+import { BlockList } from 'node:net'
+import type { RequestContext } from '../../runtime/context.js'
+import { cachedVerdicts, MAX_HEADERS, readHead } from '../../runtime/request-head.js'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startRecordingUpstream, type Received, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { wireExchange, type WireResponse } from '../helpers/wire.js'
@@ -114,6 +116,20 @@ test('Transfer-Encoding: chunked only (any case), never on HTTP/1.0; other 17-le
   assert.equal(chunked.got!.body.toString(), 'hello', 'a chunked body is forwarded')
   const sized = await served(['POST /up HTTP/1.1', 'Host: a.test', 'Content-Length: 5'], trusting, 'trusting', ['hello'])
   assert.equal(sized.got!.body.toString(), 'hello', 'a Content-Length body is forwarded')
+  // HTTP/2.0 in a request line (Node's parser takes it) is not HTTP/1.0: only 1.0 forbids Transfer-Encoding
+  const before = await rejected(trusting, 'http10_transfer_encoding')
+  await send(trusting, ['POST / HTTP/2.0', 'Host: a.test', 'Transfer-Encoding: chunked'], ['0\r\n\r\n'])
+  assert.equal(await rejected(trusting, 'http10_transfer_encoding'), before)
+})
+
+test('a request without a body is forwarded without one: no Content-Length or Transfer-Encoding is made up', async () => {
+  const get = await served(['GET /nobody HTTP/1.1', 'Host: a.test'])
+  assert.equal(get.got!.header('content-length'), undefined)
+  assert.equal(get.got!.header('transfer-encoding'), undefined)
+  const zero = await served(['POST /zero HTTP/1.1', 'Host: a.test', 'Content-Length: 0'])
+  assert.equal(zero.got!.header('transfer-encoding'), undefined)
+  assert.equal(zero.got!.header('content-length') ?? '0', '0')
+  assert.equal(zero.got!.body.length, 0)
 })
 
 test('absolute-form: the authority must name the Host (case, port and a trailing dot aside), then it is origin-form', async () => {
@@ -131,6 +147,7 @@ test('absolute-form: the authority must name the Host (case, port and a trailing
   await refused(['GET http://evil.test/ HTTP/1.1', 'Host: a.test'], 400, 'absolute_form_host_mismatch')
   await refused(['GET http://a.test.evil/ HTTP/1.1', 'Host: a.test'], 400, 'absolute_form_host_mismatch')
   await refused(['GET ftp://a.test/ HTTP/1.1', 'Host: a.test'], 400, 'bad_target')
+  await refused(['GET xhttp://a.test/ HTTP/1.1', 'Host: a.test'], 400, 'bad_target')
   await refused(['GET http://a.test?x=1 HTTP/1.1', 'Host: a.test'], 400, 'bad_target')
   // HTTP/1.0 without Host: nothing to compare with
   const { got } = await send(trusting, ['GET http://b.test/h10 HTTP/1.0'])
@@ -205,4 +222,27 @@ test('X-Forwarded-Host is taken from a trusted peer only', async () => {
   assert.equal(await xfh(trusting, 'trusting'), 'orig.test')
   assert.equal(await xfh(others, 'others'), 'a.test')
   assert.equal(await xfh(plain, 'plain'), 'a.test')
+})
+
+test('the trusted-proxy verdicts are cached per address, and the cache stays bounded (4096) whatever X-Forwarded-For says', () => {
+  const list = new BlockList()
+  list.addSubnet('127.0.0.0', 8, 'ipv4')
+  const head = (xff: string) => {
+    const req = {
+      rawHeaders: ['Host', 'a.test', 'X-Forwarded-For', xff], headers: { host: 'a.test', 'x-forwarded-for': xff },
+      url: '/', httpVersionMajor: 1, httpVersionMinor: 1, socket: { remoteAddress: '127.0.0.1' },
+    }
+    const ctx = { req, id: '', errorCode: '', reason: '' } as unknown as RequestContext
+    assert.equal(readHead(ctx, { trusted: list }), true)
+    return ctx.clientIp
+  }
+  assert.equal(head('198.51.100.1'), '198.51.100.1')
+  assert.equal(head('198.51.100.2'), '198.51.100.2')
+  assert.equal(cachedVerdicts(list), 3, 'the peer and both entries')
+  let max = 0
+  for (let i = 0; i < 5000; i++) {
+    assert.equal(head(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`), `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`)
+    max = Math.max(max, cachedVerdicts(list))
+  }
+  assert.equal(max, 4096)
 })
