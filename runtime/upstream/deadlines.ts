@@ -12,7 +12,7 @@ export interface Timed {
 }
 
 const TICK_MS = 10
-const SLOTS = 4096 // 41 s horizon; longer deadlines use a Node timer
+const SLOTS = 4096 // a turn of the wheel: the ~41 s horizon; longer deadlines use a Node timer
 
 export class DeadlineWheel {
   private readonly slots: (Timed | null)[][] = Array.from({ length: SLOTS }, () => [])
@@ -28,9 +28,13 @@ export class DeadlineWheel {
 
   /** Schedule `t` to expire at `fireAt`; returns false when the caller should use a Node timer instead. */
   add(t: Timed, fireAt: number, now: number): boolean { // HOT PATH
-    if (fireAt - now < 2 * TICK_MS || fireAt - now >= (SLOTS - 2) * TICK_MS) return false
+    const dueTick = Math.ceil(fireAt / TICK_MS)
+    // The horizon counts from the last tick the wheel visited, not from `now`: while the event loop is busy the
+    // interval runs late, and its catch-up visits every slot after that tick, so a slot more than a turn past
+    // it would be visited (and fired) a whole turn early.
+    if (fireAt - now < 2 * TICK_MS || dueTick - (this.timer === null ? Math.floor(now / TICK_MS) : this.lastTick) > SLOTS) return false
     if (this.timer === null) this.start(now)
-    const slot = Math.ceil(fireAt / TICK_MS) % SLOTS
+    const slot = dueTick % SLOTS
     const list = this.slots[slot]
     t.wheelSlot = slot
     t.wheelPos = list.length
@@ -76,8 +80,9 @@ export class DeadlineWheel {
       const due = list.splice(0, list.length)
       for (const t of due) {
         if (t === null) continue
-        t.wheelSlot = -1
         this.live--
+        if (t.wheelSlot < 0) continue // cancelled by a deadline fired before it in this same slot
+        t.wheelSlot = -1
         t.onDeadline()
       }
     }
