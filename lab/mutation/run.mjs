@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { areaFiles, testFilesFor } from './lib/map.mjs'
 import { importClosure } from './lib/imports.mjs'
 import { renderReport, summarize, score } from './lib/report.mjs'
+import { dropUnkilled, rerunScope } from './lib/rerun.mjs'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -127,6 +128,18 @@ function testsFingerprint(file) {
   return h.digest('hex')
 }
 
+/** The same per mapped test file (its own closure): tells "tests were only added" from "a test changed". */
+function testsFingerprints(file) {
+  const self = join(ROOT, 'dist', file.replace(/\.ts$/, '.js'))
+  const out = {}
+  for (const t of testFilesFor(map, file)) {
+    const h = createHash('sha256')
+    for (const f of [...importClosure(join(ROOT, t))].filter(f => f !== self).sort()) h.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0')
+    out[t] = h.digest('hex')
+  }
+  return out
+}
+
 const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}${args['survivors-only'] ? ' --survivors-only' : ''}`
 const timesFile = join(cache, 'seconds.json')
 const times = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}
@@ -138,22 +151,22 @@ if (!args['report-only']) {
     const configFile = join(work, `${slug(file)}.stryker.json`)
     const fpFile = join(cache, `${slug(file)}.tests.sha256`)
     const fp = testsFingerprint(file)
+    const fpsFile = join(cache, `${slug(file)}.tests.json`)
+    const fps = testsFingerprints(file)
     const config = strykerConfig(file)
     const incFile = join(ROOT, config.incrementalFile)
-    if (args['survivors-only'] && existsSync(incFile)) {
-      // Tests were only added (or made stricter) since the last run: a mutant they killed stays killed, so keep
-      // those results and drop the survivors (and no-coverage mutants) from the incremental file: Stryker runs
-      // exactly those again, against the current tests. Not for removed or weakened tests: use --full then.
+    const changed = !existsSync(fpFile) || readFileSync(fpFile, 'utf8').trim() !== fp
+    // --survivors-only: tests were made stricter (the runner cannot tell that from a rewrite, the caller says so);
+    // otherwise "only test files were added" is detected from the per-test-file fingerprints.
+    const scope = args['survivors-only'] ? 'stricter' : !changed ? 'same' : existsSync(fpsFile) ? rerunScope(JSON.parse(readFileSync(fpsFile, 'utf8')), fps) : 'full'
+    if ((scope === 'added' || scope === 'stricter') && !args.full && existsSync(incFile)) {
+      // What was killed stays killed; the survivors and no-coverage mutants run again against the current tests.
+      // Not for removed or weakened tests: use --full then.
       const inc = JSON.parse(readFileSync(incFile, 'utf8'))
-      let dropped = 0
-      for (const f of Object.values(inc.files)) {
-        const keep = f.mutants.filter(m => m.status !== 'Survived' && m.status !== 'NoCoverage')
-        dropped += f.mutants.length - keep.length
-        f.mutants = keep
-      }
+      const n = dropUnkilled(inc)
       writeFileSync(incFile, JSON.stringify(inc))
-      console.log(`mutation: ${file}: ${dropped} survivor(s) run again against the current tests, earlier kills kept (--survivors-only)`)
-    } else if (!existsSync(fpFile) || readFileSync(fpFile, 'utf8').trim() !== fp) {
+      console.log(`mutation: ${file}: its ${n} mutant(s) not killed before run again against the current tests, earlier kills kept (${scope === 'added' ? 'test files were added to its map' : '--survivors-only'})`)
+    } else if (changed) {
       if (!args.full) console.log(`mutation: the tests of ${file} changed since its last run: all its mutants run again`)
       config.force = true
     }
@@ -165,6 +178,7 @@ if (!args['report-only']) {
     if (r.status !== 0) { console.error(`mutation: stryker exited with ${r.status} on ${file}; going on with the next file`); failed.push(file); continue }
     // re-read first: runs of other areas may be writing it too
     writeFileSync(fpFile, fp + '\n')
+    writeFileSync(fpsFile, JSON.stringify(fps, null, 2) + '\n')
     Object.assign(times, existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}, { [file]: Math.round((Date.now() - t0) / 1000) })
     writeFileSync(timesFile, JSON.stringify(times, null, 2) + '\n')
   }
