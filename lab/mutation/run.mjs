@@ -2,6 +2,7 @@
 // One command for a mutation run over one area: builds a StrykerJS config (mutate = the area's files from map.json,
 // the mapped-tap runner, incremental cache), runs Stryker from the repository root and writes the dated report.
 //   npm --prefix lab run mutation -- --area edge|upstream|policies [--files a.ts,b.ts] [--concurrency N] [--full | --survivors-only]
+//   npm --prefix lab run mutation -- --area upstream --files big.ts --lines 1-200   (one part of a big file)
 //   npm --prefix lab run mutation -- --check-map
 import { spawnSync, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -23,7 +24,7 @@ const equivalents = JSON.parse(readFileSync(join(HERE, 'equivalents.json'), 'utf
 const { values: args } = parseArgs({
   options: {
     area: { type: 'string' }, files: { type: 'string' }, concurrency: { type: 'string', default: '1' },
-    full: { type: 'boolean', default: false }, 'check-map': { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false }, 'check-map': { type: 'boolean', default: false }, lines: { type: 'string' },
     'survivors-only': { type: 'boolean', default: false },
     'report-only': { type: 'boolean', default: false },
   },
@@ -73,11 +74,22 @@ if (area === undefined) { console.error('usage: npm --prefix lab run mutation --
 const all = areaFiles(map, area)
 const files = args.files === undefined ? all : args.files.split(',').map(f => f.trim())
 for (const f of files) if (!all.includes(f)) { console.error(`mutation: ${f} is not a file of area ${area}`); process.exit(2) }
+// --lines A-B: only the mutants of those lines of one file (Stryker's mutation range), with their own cache and
+// report, so a file too big to run in one sitting is run in parts and each finished part is kept
+if (args.lines !== undefined && (files.length !== 1 || !/^\d+-\d+$/.test(args.lines))) { console.error('mutation: --lines A-B takes one file (--files x.ts)'); process.exit(2) }
+const part = args.lines === undefined ? '' : `.L${args.lines}`
 const work = join(HERE, '.work')
 const cache = join(HERE, 'cache')
 for (const d of [work, cache, join(HERE, 'reports')]) mkdirSync(d, { recursive: true })
 const slug = f => f.replace(/\.ts$/, '').replaceAll('/', '__')
-const jsonReportOf = f => join(cache, `${slug(f)}.report.json`)
+const jsonReportOf = f => join(cache, `${slug(f)}${part}.report.json`)
+/** Every result of a file: its whole-file report, else the reports of its parts (`--lines`), with the parts' ranges. */
+function reportsOf(f) {
+  const whole = join(cache, `${slug(f)}.report.json`)
+  if (existsSync(whole)) return { paths: [whole], parts: null }
+  const names = readdirSync(cache).filter(n => n.startsWith(`${slug(f)}.L`) && n.endsWith('.report.json')).sort((a, b) => parseInt(a.slice(slug(f).length + 2)) - parseInt(b.slice(slug(f).length + 2)))
+  return { paths: names.map(n => join(cache, n)), parts: names.map(n => n.slice(slug(f).length + 2, -'.report.json'.length)) }
+}
 
 /**
  * One Stryker run per source file: its own sandbox and build, a dry run of only the file's mapped tests (so the
@@ -96,11 +108,11 @@ function strykerConfig(file) {
     // Stryker rewrites the tsconfig's extends/references through the TypeScript API, which TypeScript 7 no longer
     // has; ours has neither, so point it at a file that does not exist and it leaves tsconfig.json alone.
     tsconfigFile: 'lab/mutation/no-tsconfig-rewrite.json',
-    mutate: [file],
+    mutate: [args.lines === undefined ? file : `${file}:${args.lines}`],
     disableTypeChecks: file,
     ignorePatterns: ['/dist', '/lab', '/bench/results', '/docs', '/.stryker-tmp'],
     incremental: !args.full,
-    incrementalFile: relative(ROOT, join(cache, `${slug(file)}.incremental.json`)),
+    incrementalFile: relative(ROOT, join(cache, `${slug(file)}${part}.incremental.json`)),
     force: args.full,
     concurrency: Number(args.concurrency),
     timeoutFactor: 1.5,
@@ -140,7 +152,7 @@ function testsFingerprints(file) {
   return out
 }
 
-const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}${args['survivors-only'] ? ' --survivors-only' : ''}`
+const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}${args.lines ? ` --lines ${args.lines}` : ''}${args['survivors-only'] ? ' --survivors-only' : ''}`
 const timesFile = join(cache, 'seconds.json')
 const times = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}
 const failed = []
@@ -148,10 +160,10 @@ if (!args['report-only']) {
   // the fingerprints read the compiled tests: build them as they are now
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' })
   for (const file of files) {
-    const configFile = join(work, `${slug(file)}.stryker.json`)
-    const fpFile = join(cache, `${slug(file)}.tests.sha256`)
+    const configFile = join(work, `${slug(file)}${part}.stryker.json`)
+    const fpFile = join(cache, `${slug(file)}${part}.tests.sha256`)
     const fp = testsFingerprint(file)
-    const fpsFile = join(cache, `${slug(file)}.tests.json`)
+    const fpsFile = join(cache, `${slug(file)}${part}.tests.json`)
     const fps = testsFingerprints(file)
     const config = strykerConfig(file)
     const incFile = join(ROOT, config.incrementalFile)
@@ -179,7 +191,7 @@ if (!args['report-only']) {
     // re-read first: runs of other areas may be writing it too
     writeFileSync(fpFile, fp + '\n')
     writeFileSync(fpsFile, JSON.stringify(fps, null, 2) + '\n')
-    Object.assign(times, existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}, { [file]: Math.round((Date.now() - t0) / 1000) })
+    Object.assign(times, existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}, { [file + (args.lines ? `:${args.lines}` : '')]: Math.round((Date.now() - t0) / 1000) })
     writeFileSync(timesFile, JSON.stringify(times, null, 2) + '\n')
   }
 }
@@ -187,17 +199,27 @@ if (!args['report-only']) {
 // The area report covers every file of the area that has a result (the files of this run and earlier ones).
 const report = { files: {} }
 const missing = []
+const fileTimes = {}
 for (const f of all) {
-  if (!existsSync(jsonReportOf(f)) || failed.includes(f)) { missing.push(f); continue }
-  const r = JSON.parse(readFileSync(jsonReportOf(f), 'utf8'))
-  for (const [k, v] of Object.entries(r.files)) report.files[k.replaceAll('\\', '/')] = v
+  fileTimes[f] = Object.entries(times).filter(([k]) => k === f || k.startsWith(f + ':')).reduce((t, [, v]) => t + v, 0)
+  const { paths, parts } = reportsOf(f)
+  if (paths.length === 0 || (failed.includes(f) && args.lines === undefined)) { missing.push(f); continue }
+  if (parts !== null) missing.push(`${f} beyond lines ${parts.join(', ')}`)
+  for (const p of paths) {
+    const r = JSON.parse(readFileSync(p, 'utf8'))
+    for (const [k, v] of Object.entries(r.files)) {
+      const key = k.replaceAll('\\', '/')
+      if (report.files[key] === undefined) report.files[key] = v
+      else report.files[key] = { ...v, mutants: [...report.files[key].mutants, ...v.mutants] }
+    }
+  }
 }
-const seconds = all.reduce((t, f) => t + (times[f] ?? 0), 0)
+const seconds = all.reduce((t, f) => t + fileTimes[f], 0)
 const summary = summarize(report, equivalents)
 const date = new Date().toISOString().slice(0, 10)
 const out = join(HERE, 'reports', `${date}-${area}${missing.length > 0 ? '-partial' : ''}.md`)
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() +
   (execFileSync('git', ['status', '--porcelain', '--', ...all], { cwd: ROOT, encoding: 'utf8' }).trim() === '' ? '' : ' (with uncommitted changes)')
 const stryker = JSON.parse(readFileSync(join(HERE, '../node_modules/@stryker-mutator/core/package.json'), 'utf8')).version
-writeFileSync(out, renderReport({ area, date, command: `npm --prefix lab run mutation -- --area ${area}`, lastCommand: command, seconds, stryker, node: process.version, commit, target: TARGET, summary, missing, times }))
+writeFileSync(out, renderReport({ area, date, command: `npm --prefix lab run mutation -- --area ${area}`, lastCommand: command, seconds, stryker, node: process.version, commit, target: TARGET, summary, missing, times: fileTimes }))
 console.log(`mutation: ${area} ${score(summary.total).toFixed(1)}% killed (target ${TARGET}%), report ${relative(ROOT, out)}`)
