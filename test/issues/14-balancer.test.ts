@@ -137,3 +137,12 @@ test('p2c_ewma: the second sample is random among the rest, not a\'s neighbour (
   scriptRandom(0, 0.99) // c = r0 + 1 + 0 = r1 (n - 1 = 1)
   assert.equal(idx(pick(two, 0, 0)), 1)
 })
+
+test('p2c_ewma: when the random second pick is unusable, the sample is the first usable replica after a, not a later one', () => {
+  const pick = createBalancer('p2c_ewma')
+  // a = r0; scanning on, r1 is the second usable replica (r2 is usable too, and cheaper); the random pick is r3, out of rotation
+  const rs = replicas(4, [{ ewma: 5 }, { ewma: 3 }, { ewma: 0 }, { ewma: 0 }])
+  fake(rs[3]).up = false
+  scriptRandom(0, 0.99) // c = r0 + 1 + 2 = r3
+  assert.equal(idx(pick(rs, 0, 0)), 1, 'r1 (cost 4) beats r0 (cost 6); r2 was never sampled')
+})

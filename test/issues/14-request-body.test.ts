@@ -17,13 +17,13 @@ let port = 0
 before(async () => { await new Promise<void>(r => server.listen(0, '127.0.0.1', r)); port = (server.address() as { port: number }).port })
 after(() => { server.closeAllConnections(); server.close() })
 
-/** Sends raw request bytes (optionally in parts) and resolves with everything the server sent until it closed or 1.5 s passed. */
-function raw(parts: string[], gapMs = 30): Promise<string> {
+/** Sends raw request bytes (optionally in parts) and resolves with everything the server sent until it closed or `timeoutMs` passed. */
+function raw(parts: string[], gapMs = 30, timeoutMs = 1500): Promise<string> {
   return new Promise(resolve => {
     const s = connect(port, '127.0.0.1')
     let got = ''
     const done = () => { clearTimeout(t); s.destroy(); resolve(got) }
-    const t = setTimeout(done, 1500)
+    const t = setTimeout(done, timeoutMs)
     s.on('data', c => { got += c.toString('latin1') })
     s.on('close', done)
     s.on('error', () => undefined)
@@ -123,4 +123,27 @@ test('drain(): past the limit the connection is closed instead of read to the en
   assert.equal((out.match(/HTTP\/1.1 200/g) ?? []).length, 1)
   assert.equal(destroyed, true)
   assert.ok(Date.now() - t0 < 1400, 'the server closed the connection (not the client timeout)')
+})
+
+test('a body nobody is reading is not buffered: the client is held back (TCP backpressure) until it is read, then every byte arrives', async () => {
+  const size = 8 * 1024 * 1024
+  let body: RequestBody | null = null
+  let received = 0
+  const done = new Promise<void>(resolve => {
+    handler = (q, s) => {
+      body = new RequestBody(q, size)
+      body.once('data', (c: Buffer) => { received += c.length; body!.pause() }) // read once, then stop reading
+      body.on('end', () => { s.end('done'); resolve() })
+    }
+  })
+  const reply = raw([head(`Content-Length: ${size}\r\n`) + 'y'.repeat(size)], 0, 20_000)
+  while (body === null) await new Promise(r => setTimeout(r, 5))
+  await new Promise(r => setTimeout(r, 300))
+  const b = body as RequestBody
+  assert.ok(b.readableLength <= 256 * 1024, `${b.readableLength} bytes held in memory while nobody reads`)
+  b.on('data', (c: Buffer) => { received += c.length })
+  b.resume()
+  await done
+  assert.equal(received, size)
+  await reply
 })
