@@ -204,7 +204,7 @@ for (const f of all) {
   fileTimes[f] = Object.entries(times).filter(([k]) => k === f || k.startsWith(f + ':')).reduce((t, [, v]) => t + v, 0)
   const { paths, parts } = reportsOf(f)
   if (paths.length === 0 || (failed.includes(f) && args.lines === undefined)) { missing.push(f); continue }
-  if (parts !== null) missing.push(`${f} beyond lines ${parts.join(', ')}`)
+  if (parts !== null) missing.push(`${f} outside lines ${parts.join(', ')} (run in parts)`)
   for (const p of paths) {
     const r = JSON.parse(readFileSync(p, 'utf8'))
     for (const [k, v] of Object.entries(r.files)) {
