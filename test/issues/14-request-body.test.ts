@@ -35,6 +35,12 @@ function raw(parts: string[], gapMs = 30, timeoutMs = 1500): Promise<string> {
 const chunked = (...chunks: string[]) => chunks.map(c => `${c.length.toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n'
 const head = (extra: string) => `POST /b HTTP/1.1\r\nHost: t\r\n${extra}\r\n`
 
+/** `p`, or a failure after `ms`: every wait is bounded, so a body that never ends fails the test instead of hanging it. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined
+  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms) })]).finally(() => clearTimeout(t))
+}
+
 async function collect(b: RequestBody): Promise<{ data: string; err: Error | null }> {
   let data = ''
   try { for await (const c of b) data += (c as Buffer).toString('latin1') } catch (e) { return { data, err: e as Error } }
@@ -53,11 +59,11 @@ test('nothing is consumed until it is read; then the bytes pass unchanged (chunk
       }
     })
     const reply = raw([head(extra) + body])
-    const r = await result
+    const r = await within(result, 3000, 'the body')
     assert.equal(r.before, false, 'not started before undici reads it')
     assert.equal(r.err, null)
     assert.equal(r.data, want)
-    assert.match(await reply, /^HTTP\/1.1 200/)
+    assert.match(await within(reply, 3000, 'the reply'), /^HTTP\/1.1 200/)
   }
 })
 
@@ -67,7 +73,7 @@ test('a body of unknown length is cut one byte past the limit, not at it', async
       handler = (q, s) => { void collect(new RequestBody(q, 16)).then(r => { s.end(); resolve(r) }) }
     })
     void raw([head('Transfer-Encoding: chunked\r\n') + chunked('x'.repeat(size))])
-    const r = await result
+    const r = await within(result, 3000, `a ${size}-byte body`)
     if (over) {
       assert.equal((r.err as { code?: string } | null)?.code, 'GW_ERR_BODY_TOO_LARGE', `${size} bytes`)
       assert.match(r.err!.message, /over 16 bytes/)
@@ -133,7 +139,7 @@ test('a body nobody is reading is not buffered: the client is held back (TCP bac
     handler = (q, s) => {
       body = new RequestBody(q, size)
       body.once('data', (c: Buffer) => { received += c.length; body!.pause() }) // read once, then stop reading
-      body.on('end', () => { s.end('done'); resolve() })
+      body.on('end', () => { s.setHeader('connection', 'close'); s.end('done'); resolve() })
     }
   })
   const reply = raw([head(`Content-Length: ${size}\r\n`) + 'y'.repeat(size)], 0, 20_000)
@@ -143,7 +149,7 @@ test('a body nobody is reading is not buffered: the client is held back (TCP bac
   assert.ok(b.readableLength <= 256 * 1024, `${b.readableLength} bytes held in memory while nobody reads`)
   b.on('data', (c: Buffer) => { received += c.length })
   b.resume()
-  await done
+  await within(done, 20_000, 'the whole body')
   assert.equal(received, size)
-  await reply
+  await within(reply, 3000, 'the reply')
 })
