@@ -1,7 +1,7 @@
 // Issue 14 (mutation target, upstream area), exchange.ts: what one request's access line says about its trip
 // upstream, read from the log file after the gateway closed (which writes every line): the upstream and
 // replica of the last attempt, the number of tries, the time to response headers (only when headers came),
-// and the error code when the exchange did not end normally (the client went away: client_aborted; a
+// and why the exchange did not end normally (`reason`) (the client went away: client_aborted; a
 // response cut mid-body: the outcome, reset).
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -51,13 +51,13 @@ route r { match path prefix "/"; timeout 2s; retry 1 no_budget; proxy two }
   const by = (path: string) => lines.filter(l => l.path === path)
   const [r0, r1] = up.replicas.map(r => `http://${r.addr}`)
   const ok = by('/ok')[0]
-  assert.deepEqual([ok.upstreamName, ok.upstream, ok.tries, ok.err], ['two', r0, 1, undefined])
+  assert.deepEqual([ok.upstreamName, ok.upstream, ok.tries, ok.reason], ['two', r0, 1, undefined])
   assert.ok(typeof ok.upstreamMs === 'number' && ok.upstreamMs >= 0 && ok.upstreamMs < 2000, String(ok.upstreamMs))
   const [first, retried] = by('/retry')
   assert.deepEqual([first.upstream, first.tries], [r1, 1])
-  assert.deepEqual([retried.upstream, retried.tries, retried.status, retried.err], [r1, 2, 200, undefined], 'the last attempt\'s replica, two tries')
+  assert.deepEqual([retried.upstream, retried.tries, retried.status, retried.reason], [r1, 2, 200, undefined], 'the last attempt\'s replica, two tries')
   const cut = by('/cut')[0]
-  assert.deepEqual([cut.status, cut.upstream, cut.err], [200, r0, 'reset'])
+  assert.deepEqual([cut.status, cut.upstream, cut.reason], [200, r0, 'reset'])
   const gone = by('/slow')[0]
-  assert.deepEqual([gone.upstream, gone.err, gone.upstreamMs], [r1, 'client_aborted', undefined])
+  assert.deepEqual([gone.upstream, gone.reason, gone.upstreamMs], [r1, 'client_aborted', undefined])
 })

@@ -70,6 +70,6 @@ route r { match path prefix "/"; timeout 10s; proxy big }
   }
   const lines = (await readFile(join(dir, 'access.log'), 'utf8')).split('\n').filter(Boolean).map(l => JSON.parse(l) as Record<string, unknown>)
   await rm(dir, { recursive: true, force: true })
-  assert.equal(lines.find(l => l.path === '/big/stuck')?.err, 'client_send_timeout')
-  assert.equal(lines.find(l => l.path === '/big/steady')?.err, undefined)
+  assert.equal(lines.find(l => l.path === '/big/stuck')?.reason, 'client_send_timeout')
+  assert.equal(lines.find(l => l.path === '/big/steady')?.reason, undefined)
 })
