@@ -1,7 +1,8 @@
 // test/issues/14-mutation-ratelimit.test.ts: the in-memory limiter's memory bounds, which the mutation run
 // (lab/mutation, area policies) found untested: keys whose arrival time has passed are swept on the
 // configured period (at least 1 s, at most 60 s) and not after stop(); at the one-million-key cap a new key
-// first drops the expired keys, then the oldest ones down to 90% of the cap.
+// first drops the expired keys (arrival time at or before now), then the oldest ones down to 90% of the cap;
+// a key already counted is updated in place without a sweep.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { gcraParams, type Decision } from '../../policies/ratelimit/gcra.js'
@@ -39,12 +40,17 @@ test('at one million keys a new key drops the expired ones first, then the oldes
   const now = Date.now()
   const l = new LocalLimiter(p, 60_000)
   for (let i = 0; i < 999_990; i++) l.take('k' + i, now, out)     // live keys (next arrival in a minute)
-  for (let i = 0; i < 10; i++) l.take('old' + i, now - 120_000, out) // expired
+  for (let i = 0; i < 9; i++) l.take('old' + i, now - 120_000, out)  // expired
+  l.take('edge', now - 60_000, out)                                   // arrival time exactly now: a full bucket, expired too
   assert.equal(l.size, 1_000_000)
   l.take('new', now, out)
   assert.equal(l.size, 999_991, 'the 10 expired keys went, nothing else')
   for (let i = 0; i < 9; i++) l.take('more' + i, now, out)
   assert.equal(l.size, 1_000_000)
+  // a key already counted is updated in place at the cap: nothing is swept or dropped for it
+  l.take('k5', now + 60_000, out)
+  assert.equal(out.allowed, true)
+  assert.equal(l.size, 1_000_000, 'updating a known key at the cap drops nothing')
   l.take('over', now, out)
   assert.equal(l.size, 900_000, 'then the oldest keys go down to 90% of the cap, and the new key is added')
   // the oldest went, the newest stayed: a key limited a moment ago is still limited
