@@ -30,7 +30,7 @@ let admin: Redis | undefined
 before(async () => {
   if (skip) return
   redis = await startRedis()
-  client = createRedis(redis.url, 100, pino({ level: 'silent' }))
+  client = createRedis(redis.url, 5000, pino({ level: 'silent' }))   // generous: this machine may be loaded
   admin = new Redis(redis.url)
   await redisReady(client, 5000)
 })
@@ -44,10 +44,11 @@ type Key = { kind: 'ip' } | { kind: 'user' } | { kind: 'claim'; claim: string } 
 interface Opts { route?: string; id?: string; key?: Key; limit: number; windowMs: number; burst?: number; store?: 'local' | 'redis'; failOpen?: boolean }
 let ids = 0
 
-function envWith(o: { redis?: RedisLike | null; providers?: JwtProviderIR[]; shared?: Map<string, unknown> } = {}) {
+/** `boundMs`: the stage's bound on one Redis decision (redisTimeoutMs); generous unless a test is about it. */
+function envWith(o: { redis?: RedisLike | null; providers?: JwtProviderIR[]; shared?: Map<string, unknown>; boundMs?: number } = {}) {
   const shared = o.shared ?? new Map<string, unknown>()
   const env: StageEnv & { metrics: GatewayMetrics } = {
-    settings: loadSettings(undefined, { redisTimeoutMs: 100 }), metrics: new GatewayMetrics({ defaultMetrics: false }), log: pino({ level: 'silent' }),
+    settings: loadSettings(undefined, { redisTimeoutMs: o.boundMs ?? 3000 }), metrics: new GatewayMetrics({ defaultMetrics: false }), log: pino({ level: 'silent' }),
     providers: new Map((o.providers ?? []).map(p => [p.name, p])), redis: o.redis ?? null, warmups: [],
     shared: <T>(k: string, create: () => T): T => { if (!shared.has(k)) shared.set(k, create()); return shared.get(k) as T },
   }
@@ -189,7 +190,7 @@ test('redis: the stage limits through Redis with the same 429, and waits for the
 })
 
 test('redis: no time left before the deadline, or Redis not answering within its bound: fail_open passes, fail_closed is 503', { skip }, async () => {
-  const env = envWith({ redis: client! })
+  const env = envWith({ redis: client!, boundMs: 300 })
   const open = stage({ route: 'open', limit: 1, windowMs: 60_000, store: 'redis', failOpen: true }, env)
   const closed = stage({ route: 'closed', limit: 1, windowMs: 60_000, store: 'redis', failOpen: false }, env)
   const UNAVAILABLE = { code: 'GW_ERR_RATELIMIT_UNAVAILABLE', headers: ['retry-after', '1'] }
@@ -197,14 +198,14 @@ test('redis: no time left before the deadline, or Redis not answering within its
   assert.equal(await decide(open.rl, ctx({ msLeft: 0 })), CONTINUE)
   assert.deepEqual(replyOf(await decide(closed.rl, ctx({ msLeft: -1 }))), UNAVAILABLE)
   assert.deepEqual(await statuses(open.rl, [ctx(), ctx()]), ['ok', LIMITED], 'the passed deadlines did not count')
-  // Redis frozen: each decision gives up at the 100 ms bound
+  // Redis frozen: each decision gives up at the 300 ms bound
   redis!.pause()
   try {
     const t0 = performance.now()
     assert.equal(await decide(open.rl, ctx()), CONTINUE, 'fail_open lets it through')
     assert.deepEqual(replyOf(await decide(closed.rl, ctx())), UNAVAILABLE)
     assert.deepEqual(replyOf(await decide(closed.rl, ctx({ msLeft: 30 }))), UNAVAILABLE, 'bounded by the deadline when that is nearer')
-    assert.ok(performance.now() - t0 < 1500, 'each within its bound')
+    assert.ok(performance.now() - t0 < 3000, `each within its bound (${Math.round(performance.now() - t0)} ms for three)`)
   } finally { redis!.resume() }
   const count = (route: string, policy: string) => open.count('gw_ratelimit_store_errors_total', { route, policy })
   assert.equal(await count('open', 'fail_open'), 2)
