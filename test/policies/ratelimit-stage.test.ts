@@ -172,6 +172,32 @@ test('redis: the script\'s decisions, exact, and the key it keeps', { skip }, as
   assert.deepEqual(e, { allowed: true, remaining: 2, retryAfterMs: 0, resetMs: 20_000 })
 })
 
+test('redis: one script call per decision once Redis has the script', { skip }, async () => {
+  const p = gcraParams(100, 1000, 0)
+  await redisTake(client!, redisKey('calls', 'warm'), p, { allowed: false, remaining: 0, retryAfterMs: 0, resetMs: 0 })   // loads it if needed
+  await admin!.config('RESETSTAT')
+  for (let i = 0; i < 3; i++) await redisTake(client!, redisKey('calls', 'k'), p, { allowed: false, remaining: 0, retryAfterMs: 0, resetMs: 0 })
+  const stats = String(await admin!.info('commandstats'))
+  const calls = (cmd: string) => Number(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
+  assert.equal(calls('evalsha'), 3, stats)
+  assert.equal(calls('eval'), 0, 'the script is called by its SHA-1, not sent again')
+})
+
+test('redis: only NOSCRIPT sends the script again; any other failure is the caller\'s (no second command)', async () => {
+  const sent: string[] = []
+  const failing = (message: string) => ({
+    evalsha: async () => { sent.push('evalsha'); throw new Error(message) },
+    eval: async () => { sent.push('eval'); return [1, 0, 0, 0] },
+  }) as unknown as RedisLike
+  const d: Decision = { allowed: false, remaining: 0, retryAfterMs: 0, resetMs: 0 }
+  await assert.rejects(redisTake(failing('Command timed out'), 'b', gcraParams(1, 1000, 0), d), { message: 'Command timed out' })
+  assert.deepEqual(sent, ['evalsha'])
+  sent.length = 0
+  await redisTake(failing('NOSCRIPT No matching script. Please use EVAL.'), 'b', gcraParams(1, 1000, 0), d)
+  assert.deepEqual(sent, ['evalsha', 'eval'])
+  assert.equal(d.allowed, true)
+})
+
 test('redis: keys are bounded: a value over 128 characters is stored by its SHA-1', () => {
   assert.equal(redisKey('r:ip:1/1000ms', 'k'.repeat(128)), `gwp:rl:{r:ip:1/1000ms}:${'k'.repeat(128)}`)
   assert.equal(redisKey('r:ip:1/1000ms', 'k'.repeat(129)), `gwp:rl:{r:ip:1/1000ms}:h:${createHash('sha1').update('k'.repeat(129)).digest('hex')}`)
