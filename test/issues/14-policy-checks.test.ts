@@ -254,6 +254,26 @@ route r { match path "/r"; timeout 1s
   ])
 })
 
+test('ratelimit: a limit that did not check is left out of the route, so no lint speaks about it', () => {
+  // were they kept, `ratelimit by ip` after the Redis limit would get W0701, and the bad header W0706 (keyed on a
+  // client header after auth)
+  assert.deepEqual(diags(`
+jwt idp { issuer "https://id/"; jwks "https://id/jwks" refresh 5m }
+upstream a { replicas 10.0.0.1:80 }
+route r { match path "/r"; timeout 1s
+  auth idp
+  ratelimit by user 1 per 1s redis
+  ratelimit by ip 0 per 1s
+  ratelimit by ip 1 per 0ms
+  ratelimit by header "bad name" 1 per 1s
+  proxy a }
+`), [
+    'E0303 7:19+1 the rate limit must be between 1 and 1000000000, got `0` [out of range]',
+    'E0303 8:25+3 the rate-limit window must be between 1ms and 24h, got `0ms` [out of range]',
+    'E0306 9:23+10 `bad name` is not a valid header name [header names are tokens] (use letters, digits and `-` (e.g. `X-Tenant-Id`))',
+  ])
+})
+
 test('retry: count, which methods, budget (20% unless told), per_try and backoff into the IR', () => {
   const r = run(`
 upstream a { replicas 10.0.0.1:80; breaker error_ratio 50% }
