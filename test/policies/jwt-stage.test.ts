@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { pino } from 'pino'
-import { startIdp, unknownKid, type Idp } from '../../bench/idp/index.js'
+import { startIdp, unknownKid, type Idp } from '../../testkit/idp/index.js'
 import type { JwtProviderIR } from '../../config/ir.js'
 import { loadSettings } from '../../config/settings.js'
 import { JWT_DEFAULTS } from '../../policies/jwt/check.js'
@@ -57,7 +57,7 @@ async function stage(p: Partial<JwtProviderIR> = {}, audience: string[] = []) {
   return { auth, call, rejects, cache, provider, env }
 }
 
-const replyOf = (r: unknown): { code: string; headers: readonly string[] } => {
+const replyOf = (r: unknown): { code: string | null; headers: readonly string[] } => {
   assert.notEqual(r, CONTINUE, 'expected a reply, got CONTINUE')
   const x = r as Reply
   return { code: x.code, headers: x.headers }

@@ -66,7 +66,7 @@ interface Ctx { clientIp: string; req: { headers: Record<string, string | string
 const ctx = (c: Partial<Omit<Ctx, 'req'>> & { headers?: Record<string, string | string[]>; msLeft?: number } = {}): Ctx =>
   ({ clientIp: c.clientIp ?? '192.0.2.1', req: { headers: c.headers ?? {} }, state: c.state ?? { claims: null, identity: null }, deadline: performance.now() + (c.msLeft ?? 2000) })
 const decide = async (rl: ReturnType<typeof stage>['rl'], c: Ctx) => rl(c as never)
-const statuses = async (rl: ReturnType<typeof stage>['rl'], cs: Ctx[]) => { const out: string[] = []; for (const c of cs) { const r = await decide(rl, c); out.push(r === CONTINUE ? 'ok' : (r as Reply).code) } return out }
+const statuses = async (rl: ReturnType<typeof stage>['rl'], cs: Ctx[]) => { const out: string[] = []; for (const c of cs) { const r = await decide(rl, c); out.push(r === CONTINUE ? 'ok' : String((r as Reply).code)) } return out }
 const LIMITED = 'GW_ERR_RATE_LIMITED'
 const limited = (name: string, q: number, w: number, retry: number) =>
   ({ code: LIMITED, headers: ['retry-after', String(retry), 'ratelimit-policy', `"${name}";q=${q};w=${w}`, 'ratelimit', `"${name}";r=0;t=${retry}`] })
