@@ -108,13 +108,15 @@ route a { match path "/a"; timeout 1s
   assert.deepEqual(errors(`
 route a { match path "/a"; timeout 1s
   headers request set X-Note "a\\nb", remove Content-Length, set Host "h"
-  headers response set "bad name" "v", remove Connection
+  headers response set "bad name" "v", remove Connection, set "bad:too" "a\\nb"
   respond 200 }
 `), [
     'E0306 3:30+6 a header value cannot contain control characters such as newlines [not a valid header value] (remove the line break (header injection is refused))',
     'E0306 3:45+14 header `Content-Length` cannot be changed by a policy [the gateway manages this header] (framing, hop-by-hop, request-id and trace headers are set by the gateway itself)',
     'E0306 4:24+10 `bad name` is not a valid header name [header names are tokens] (use letters, digits and `-` (e.g. `X-Tenant-Id`))',
     'E0306 4:47+10 header `Connection` cannot be changed by a policy [the gateway manages this header] (framing, hop-by-hop, request-id and trace headers are set by the gateway itself)',
+    // a bad name is the one error of its op: its value is not judged too
+    'E0306 4:63+9 `bad:too` is not a valid header name [header names are tokens] (use letters, digits and `-` (e.g. `X-Tenant-Id`))',
   ])
 })
 
@@ -145,6 +147,7 @@ route e { match path "/e"; timeout 1s; respond 304 text "x" }
 route f { match path "/f"; timeout 1s; respond 101 text "x" }
 route g { match path "/g"; timeout 1s; respond 199 text "x" }
 route h { match path "/h"; timeout 1s; respond 200 header X-Bad "a\\nb" header Content-Length "5" }
+route i { match path "/i"; timeout 1s; respond 204 text "x" }
 `), [
     'E0303 2:48+2 the status code must be between 100 and 599, got `99` [out of range]',
     'E0303 3:48+3 the status code must be between 100 and 599, got `600` [out of range]',
@@ -155,6 +158,7 @@ route h { match path "/h"; timeout 1s; respond 200 header X-Bad "a\\nb" header C
     'E0404 8:52+4 a 199 response cannot have a body (remove the body, or use another status)',
     'E0306 9:65+6 a header value cannot contain control characters such as newlines [not a valid header value] (remove the line break (header injection is refused))',
     'E0306 9:79+14 header `Content-Length` cannot be changed by a policy [the gateway manages this header] (framing, hop-by-hop, request-id and trace headers are set by the gateway itself)',
+    'E0404 10:52+4 a 204 response cannot have a body (remove the body, or use another status)',
   ])
 })
 
