@@ -1,5 +1,5 @@
 // test/issues/14-mutation-proxy.test.ts: what the mutation run (lab/mutation, area policies) found untested in
-// the terminal stages (policies/proxy/stage.ts): a weighted split's boundaries (a draw exactly at a boundary
+// the terminal stages (runtime/upstream/proxy.ts, runtime/respond.ts): a weighted split's boundaries (a draw exactly at a boundary
 // belongs to the next upstream: [0, 50) → first, [50, 100) → second), a `respond` reply is not an error in the
 // access log, and a bundle naming an upstream the gateway does not have is refused at load with a clear error.
 import assert from 'node:assert/strict'
@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { createProxyStage, type ProxyDeps } from '../../policies/proxy/stage.js'
+import { createProxyStage, type ProxyDeps } from '../../runtime/upstream/proxy.js'
 import { call, startGateway, type TestGateway } from '../helpers/gateway.js'
 
 let gw: TestGateway

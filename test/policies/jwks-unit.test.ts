@@ -12,6 +12,7 @@ import { pino } from 'pino'
 import type { JwtAlgorithm, JwtProviderIR } from '../../config/ir.js'
 import { JwksCache, jwksMetrics } from '../../policies/jwt/jwks.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
+import { stageMetrics } from '../../runtime/stage-env.js'
 import { metric } from '../helpers/gateway.js'
 
 /** The JWKS server: answers `doc` with `status` after `delayMs`, counting fetches and keeping the last request's headers. */
@@ -58,7 +59,7 @@ function cache(o: Partial<JwtProviderIR> = {}) {
   const shared = new Map<string, unknown>()
   const logs: { level: number; msg: string; [k: string]: unknown }[] = []
   const log = pino({ level: 'info' }, { write: (s: string) => { logs.push(JSON.parse(s)) } })
-  const m = jwksMetrics(metrics.add.bind(metrics), <T>(k: string, f: () => T): T => { if (!shared.has(k)) shared.set(k, f()); return shared.get(k) as T }, p.name)
+  const m = jwksMetrics(stageMetrics(metrics, <T>(k: string, f: () => T): T => { if (!shared.has(k)) shared.set(k, f()); return shared.get(k) as T }), p.name)
   const c = new JwksCache(p, m, log)
   caches.push(c)
   const read = async (name: string, labels: Record<string, string>) => metric(await metrics.registry.metrics(), name, labels)

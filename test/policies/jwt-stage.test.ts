@@ -10,12 +10,12 @@ import { pino } from 'pino'
 import { startIdp, unknownKid, type Idp } from '../../testkit/idp/index.js'
 import type { JwtProviderIR } from '../../config/ir.js'
 import { loadSettings } from '../../config/settings.js'
+import { CONTINUE } from '../../config/stage.js'
 import { JWT_DEFAULTS } from '../../policies/jwt/check.js'
 import { bearerToken, createAuthStage, JwtProvider, providerKey } from '../../policies/jwt/stage.js'
-import { CONTINUE } from '../../runtime/continue.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import type { Reply } from '../../runtime/reply.js'
-import type { StageEnv } from '../../runtime/stage-env.js'
+import { createStageEnv, type StageEnv } from '../../runtime/stage-env.js'
 import { metric } from '../helpers/gateway.js'
 
 let idp: Idp
@@ -30,13 +30,15 @@ const providerIR = (o: Partial<JwtProviderIR> = {}): JwtProviderIR => ({
   tokenCacheSize: JWT_DEFAULTS.tokenCacheSize, source: { file: 'p.gwp', line: 1, col: 1 }, ...o,
 })
 
-function envFor(p: JwtProviderIR): StageEnv & { metrics: GatewayMetrics } {
+/** The stage environment the gateway builds (createStageEnv), with the gateway metrics it reads from kept as `gm`. */
+function envFor(p: JwtProviderIR): StageEnv & { gm: GatewayMetrics } {
   const shared = new Map<string, unknown>()
-  return {
-    settings: loadSettings(undefined, {}), metrics: new GatewayMetrics({ defaultMetrics: false }), log: pino({ level: 'silent' }),
-    providers: new Map([[p.name, p]]), redis: null, warmups: [],
+  const gm = new GatewayMetrics({ defaultMetrics: false })
+  const env = createStageEnv({ jwtProviders: [p] }, {
+    settings: loadSettings(undefined, {}), metrics: gm, log: pino({ level: 'silent' }), redis: null,
     shared: <T>(k: string, create: () => T): T => { if (!shared.has(k)) shared.set(k, create()); return shared.get(k) as T },
-  }
+  })
+  return Object.assign(env, { gm })
 }
 
 type Ctx = { req: { headers: { authorization?: string } }; deadline: number; state: { claims: unknown; identity: unknown } }
@@ -52,8 +54,8 @@ async function stage(p: Partial<JwtProviderIR> = {}, audience: string[] = []) {
   const provider = env.shared(providerKey(ir), () => { throw new Error('the stage did not register its provider') }) as JwtProvider
   stops.push(() => provider.stop())
   const call = async (ctx: Ctx) => auth(ctx as never)
-  const rejects = async (code: string) => metric(await env.metrics.registry.metrics(), 'gw_stage_rejects_total', { stage: 'auth', route: 'api', code }) ?? 0
-  const cache = async (result: string) => metric(await env.metrics.registry.metrics(), 'gw_jwt_cache_total', { provider: 'idp', result }) ?? 0
+  const rejects = async (code: string) => metric(await env.gm.registry.metrics(), 'gw_stage_rejects_total', { stage: 'auth', route: 'api', code }) ?? 0
+  const cache = async (result: string) => metric(await env.gm.registry.metrics(), 'gw_jwt_cache_total', { provider: 'idp', result }) ?? 0
   return { auth, call, rejects, cache, provider, env }
 }
 

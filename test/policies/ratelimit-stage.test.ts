@@ -12,14 +12,14 @@ import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import type { JwtProviderIR } from '../../config/ir.js'
 import { loadSettings } from '../../config/settings.js'
+import { CONTINUE } from '../../config/stage.js'
 import { gcraParams, type Decision } from '../../policies/ratelimit/gcra.js'
 import { redisKey, redisTake } from '../../policies/ratelimit/redis.js'
 import { createRatelimitStage } from '../../policies/ratelimit/stage.js'
-import { CONTINUE } from '../../runtime/continue.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import { createRedis, redisReady, type RedisLike } from '../../runtime/redis.js'
 import type { Reply } from '../../runtime/reply.js'
-import type { StageEnv } from '../../runtime/stage-env.js'
+import { createStageEnv, type StageEnv } from '../../runtime/stage-env.js'
 import { metric } from '../helpers/gateway.js'
 import { hasRedis, startRedis, type TestRedis } from '../helpers/redis.js'
 
@@ -44,21 +44,24 @@ type Key = { kind: 'ip' } | { kind: 'user' } | { kind: 'claim'; claim: string } 
 interface Opts { route?: string; id?: string; key?: Key; limit: number; windowMs: number; burst?: number; store?: 'local' | 'redis'; failOpen?: boolean }
 let ids = 0
 
-/** `boundMs`: the stage's bound on one Redis decision (redisTimeoutMs); generous unless a test is about it. */
-function envWith(o: { redis?: RedisLike | null; providers?: JwtProviderIR[]; shared?: Map<string, unknown>; boundMs?: number } = {}) {
+/**
+ * The stage environment the gateway builds (createStageEnv), with the gateway metrics it reads from kept as `gm`.
+ * `boundMs`: the stage's bound on one Redis decision (redisTimeoutMs); generous unless a test is about it.
+ */
+function envWith(o: { redis?: RedisLike | null; providers?: JwtProviderIR[]; shared?: Map<string, unknown>; boundMs?: number } = {}): StageEnv & { gm: GatewayMetrics } {
   const shared = o.shared ?? new Map<string, unknown>()
-  const env: StageEnv & { metrics: GatewayMetrics } = {
-    settings: loadSettings(undefined, { redisTimeoutMs: o.boundMs ?? 3000 }), metrics: new GatewayMetrics({ defaultMetrics: false }), log: pino({ level: 'silent' }),
-    providers: new Map((o.providers ?? []).map(p => [p.name, p])), redis: o.redis ?? null, warmups: [],
+  const gm = new GatewayMetrics({ defaultMetrics: false })
+  const env = createStageEnv({ jwtProviders: o.providers ?? [] }, {
+    settings: loadSettings(undefined, { redisTimeoutMs: o.boundMs ?? 3000 }), metrics: gm, log: pino({ level: 'silent' }), redis: o.redis ?? null,
     shared: <T>(k: string, create: () => T): T => { if (!shared.has(k)) shared.set(k, create()); return shared.get(k) as T },
-  }
-  return env
+  })
+  return Object.assign(env, { gm })
 }
 
 function stage(o: Opts, env = envWith()) {
   const opts = { route: 'api', id: o.id ?? `lim${++ids}`, key: { kind: 'ip' }, burst: 0, store: 'local', failOpen: true, ...o }
   const rl = createRatelimitStage(opts as never, env)
-  const count = async (name: string, labels: Record<string, string>) => metric(await env.metrics.registry.metrics(), name, labels) ?? 0
+  const count = async (name: string, labels: Record<string, string>) => metric(await env.gm.registry.metrics(), name, labels) ?? 0
   return { rl, env, opts, count }
 }
 
