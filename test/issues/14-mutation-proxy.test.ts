@@ -1,7 +1,7 @@
-// test/issues/14-mutation-proxy.test.ts: what the mutation run (lab/mutation, area policies) found untested in
-// the terminal stages (runtime/upstream/proxy.ts, runtime/respond.ts): a weighted split's boundaries (a draw exactly at a boundary
-// belongs to the next upstream: [0, 50) → first, [50, 100) → second), a `respond` reply is not an error in the
-// access log, and a bundle naming an upstream the gateway does not have is refused at load with a clear error.
+// test/issues/14-mutation-proxy.test.ts: what the mutation run (lab/mutation) found untested in the terminal
+// stages (runtime/upstream/proxy.ts, runtime/respond.ts): a weighted split's boundaries (a draw exactly at a
+// boundary belongs to the next upstream: [0, 50) → first, [50, 100) → second), a `respond` reply is not an error
+// in the access log, and a bundle naming an upstream the gateway does not have is refused at load with a clear error.
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import { mkdtempSync, readFileSync } from 'node:fs'

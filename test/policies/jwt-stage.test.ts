@@ -3,7 +3,8 @@
 // Retry-After) and rejection counter for each kind of token, the Authorization header's parsing limits, the claims
 // handed on as identity headers, the verified-token cache (expiry at exp + leeway, a rotated-away key, its size
 // bound) and single-flight verification. The gateway-level tests (jwt-auth, jwt-attacks, jwks-*) check the same
-// answers on the wire; this file is what the mutation run (area policies) runs first for policies/jwt/stage.ts.
+// answers on the wire; this file is what the mutation run (area policies) runs first for policies/jwt/stage.ts
+// and runtime.ts (the stage is built through the runtime half, as the gateway's registry builds it).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { pino } from 'pino'
@@ -12,7 +13,8 @@ import type { JwtProviderIR } from '../../config/ir.js'
 import { loadSettings } from '../../config/settings.js'
 import { CONTINUE } from '../../config/stage.js'
 import { JWT_DEFAULTS } from '../../policies/jwt/check.js'
-import { bearerToken, createAuthStage, JwtProvider, providerKey } from '../../policies/jwt/stage.js'
+import { policy } from '../../policies/jwt/runtime.js'
+import { bearerToken, JwtProvider, providerKey } from '../../policies/jwt/stage.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import type { Reply } from '../../runtime/reply.js'
 import { createStageEnv, type StageEnv } from '../../runtime/stage-env.js'
@@ -45,11 +47,11 @@ type Ctx = { req: { headers: { authorization?: string } }; deadline: number; sta
 const ctxWith = (authorization?: string, msLeft = 2000): Ctx =>
   ({ req: { headers: authorization === undefined ? {} : { authorization } }, deadline: performance.now() + msLeft, state: { claims: null, identity: null } })
 
-/** A stage over its own provider (its own metrics), ready (first JWKS fetch done). */
+/** A stage over its own provider (its own metrics), built by the runtime half (policies/jwt/runtime.ts), ready (first JWKS fetch done). */
 async function stage(p: Partial<JwtProviderIR> = {}, audience: string[] = []) {
   const ir = providerIR(p)
   const env = envFor(ir)
-  const auth = createAuthStage({ route: 'api', provider: 'idp', audience } as never, env)
+  const auth = policy.create({ route: 'api', provider: 'idp', audience } as never, env)   // as the gateway's registry builds it
   await Promise.all(env.warmups)
   const provider = env.shared(providerKey(ir), () => { throw new Error('the stage did not register its provider') }) as JwtProvider
   stops.push(() => provider.stop())
@@ -266,5 +268,5 @@ test('one provider per configuration, shared by routes and reloads (its place in
   assert.notEqual(providerKey(a), providerKey(c))
   assert.ok(providerKey(a).startsWith('jwt:{'))
   const env = envFor(a)
-  assert.throws(() => createAuthStage({ route: 'orders', provider: 'nope', audience: [] } as never, env), { message: 'auth of route "orders" names unknown provider "nope"' })
+  assert.throws(() => policy.create({ route: 'orders', provider: 'nope', audience: [] } as never, env), { message: 'auth of route "orders" names unknown provider "nope"' })
 })

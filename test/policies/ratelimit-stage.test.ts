@@ -3,7 +3,7 @@
 // user, claim, header, a header the gateway sets from verified claims), state shared by identity, and the Redis
 // limiter against a real redis-server: the same decisions through the script (also after SCRIPT FLUSH), bounded
 // keys, and fail_open / fail_closed when Redis cannot answer in time. The mutation run (area policies) runs this
-// first for policies/ratelimit/stage.ts and redis.ts; ratelimit-local and ratelimit-redis test the same through
+// first for policies/ratelimit/stage.ts, redis.ts and runtime.ts; ratelimit-local and ratelimit-redis test the same through
 // gateways. The Redis part is skipped when redis-server is not installed.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -15,7 +15,7 @@ import { loadSettings } from '../../config/settings.js'
 import { CONTINUE } from '../../config/stage.js'
 import { gcraParams, type Decision } from '../../policies/ratelimit/gcra.js'
 import { redisKey, redisTake } from '../../policies/ratelimit/redis.js'
-import { createRatelimitStage } from '../../policies/ratelimit/stage.js'
+import { policy as ratelimit } from '../../policies/ratelimit/runtime.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import { createRedis, redisReady, type RedisLike } from '../../runtime/redis.js'
 import type { Reply } from '../../runtime/reply.js'
@@ -60,7 +60,7 @@ function envWith(o: { redis?: RedisLike | null; providers?: JwtProviderIR[]; sha
 
 function stage(o: Opts, env = envWith()) {
   const opts = { route: 'api', id: o.id ?? `lim${++ids}`, key: { kind: 'ip' }, burst: 0, store: 'local', failOpen: true, ...o }
-  const rl = createRatelimitStage(opts as never, env)
+  const rl = ratelimit.create(opts as never, env)   // the runtime half (policies/ratelimit/runtime.ts), as the gateway's registry builds it
   const count = async (name: string, labels: Record<string, string>) => metric(await env.gm.registry.metrics(), name, labels) ?? 0
   return { rl, env, opts, count }
 }
