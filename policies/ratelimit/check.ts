@@ -2,6 +2,7 @@
 // [local|redis] [fail_open|fail_closed]`.
 import { headerName, optFlag, optNum, readOptions, readQty, spanOf, type A, type CheckContext } from '../../compiler/policy-api.js'
 import type { RateLimitKeyIR, StageIR } from '../../config/ir.js'
+import type { RatelimitOptions } from './options.js'
 
 /** `ratelimit by KEY N per WINDOW [options]`, as the parser (or the YAML front end) reads it. */
 export interface RatelimitStmt {
@@ -15,22 +16,9 @@ export interface RatelimitStmt {
 
 export type { RateLimitKeyIR }
 
-export interface RateLimitStageIR extends StageIR {
+/** A checked `ratelimit` stage: exactly the options its runtime stage is bound with (options.ts), less the route. */
+export interface RateLimitStageIR extends StageIR, Omit<RatelimitOptions, 'route'> {
   kind: 'ratelimit'
-  key: RateLimitKeyIR
-  /** Requests allowed per window (the sustained rate is limit / windowMs). */
-  limit: number
-  windowMs: number
-  /** Extra requests allowed in a burst above the sustained rate. */
-  burst: number
-  store: 'local' | 'redis'
-  /** What happens when the store cannot answer in time: true = let the request through. */
-  failOpen: boolean
-  /**
-   * Stable identity of this limiter, the key namespace in the store: route, key kind, limit, window and burst
-   * (`pay:ip:100/1000ms`), never its position, so stages added around it keep its counters.
-   */
-  id: string
 }
 
 const SCHEMA = {

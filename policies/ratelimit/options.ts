@@ -3,12 +3,18 @@ import type { RateLimitKeyIR } from '../../config/ir.js'
 import type { StageOptionsBase } from '../../config/stage.js'
 
 export interface RatelimitOptions extends StageOptionsBase {
-  /** The limiter's identity: the name of its key space in memory and in Redis (see limiterId in check.ts). */
+  /**
+   * Stable identity of this limiter, the key namespace in memory and in Redis: route, key kind, limit, window and
+   * burst (`pay:ip:100/1000ms`, limiterId in check.ts), never its position, so stages added around it keep its counters.
+   */
   id: string
   key: RateLimitKeyIR
+  /** Requests allowed per window (the sustained rate is limit / windowMs). */
   limit: number
   windowMs: number
+  /** Extra requests allowed in a burst above the sustained rate. */
   burst: number
   store: 'local' | 'redis'
+  /** What happens when the store cannot answer in time: true = let the request through. */
   failOpen: boolean
 }

@@ -6,7 +6,7 @@
 // (the one table every refusal goes through), the access line's `err` is that code and `reason` the
 // free-text cause (or none), and every code in the table has a row.
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -14,6 +14,7 @@ import { startIdp, type Idp } from '../../testkit/idp/index.js'
 import { ERROR_REPLIES, type RefusalCode } from '../../runtime/errors.js'
 import { rawRequest, replicaAddrs, startRig, waitFor, type Rig } from '../runtime/fixtures.js'
 import { deadAddress } from '../helpers/dead-address.js'
+import { accessLine as readAccessLine } from '../helpers/access-log.js'
 
 let rig: Rig
 let idp: Idp
@@ -115,17 +116,7 @@ test('every refusal code in ERROR_REPLIES has a row, and each row expects what t
   for (const row of ROWS) assert.deepEqual({ status: row.status, error: row.error }, ERROR_REPLIES[row.code], `${row.what}: the table disagrees with the edge contract`)
 })
 
-/** The access-log line with request id `id` (the writer flushes every 200 ms). */
-async function accessLine(id: string): Promise<Record<string, unknown> | undefined> {
-  for (let i = 0; i < 50; i++) {
-    let text = ''
-    try { text = readFileSync(logFile, 'utf8') } catch { /* not written yet */ }
-    const line = text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Record<string, unknown>).find(l => l.id === id)
-    if (line !== undefined) return line
-    await new Promise(r => setTimeout(r, 50))
-  }
-  return undefined
-}
+const accessLine = (id: string) => readAccessLine(logFile, id)
 
 test('every refusal the edge makes carries request_id in its body and X-Request-Id, and gets an access-log line', async () => {
   const problems: string[] = []

@@ -7,7 +7,7 @@
 // and X-Request-Id equal to the body's id, and the access-log line's status. The dependencies are made
 // unavailable without waiting: the JWKS URL and Redis are dead addresses (refused).
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from 'node:net'
@@ -21,6 +21,7 @@ import { bundleFrom, metric } from '../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { wireExchange } from '../helpers/wire.js'
 import { rawRequest, type RawResponse } from '../runtime/fixtures.js'
+import { accessLine as readAccessLine } from '../helpers/access-log.js'
 
 let idp: Idp
 /** An upstream that reads requests and never answers. */
@@ -79,17 +80,7 @@ before(async () => {
 })
 after(async () => { await gw?.shutdown('test'); await idp?.close(); await stalling?.close() })
 
-/** The access-log line with request id `id` (the writer flushes every 200 ms). */
-async function accessLine(id: string): Promise<Record<string, unknown> | undefined> {
-  for (let i = 0; i < 60; i++) {
-    let text = ''
-    try { text = readFileSync(logFile, 'utf8') } catch { /* not written yet */ }
-    const line = text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Record<string, unknown>).find(l => l.id === id)
-    if (line !== undefined) return line
-    await new Promise(r => setTimeout(r, 50))
-  }
-  return undefined
-}
+const accessLine = (id: string) => readAccessLine(logFile, id)
 
 /** Asserts the exact error answer: status, JSON type, body {"error","request_id"} with X-Request-Id, access line. */
 async function assertRefusal(r: RawResponse, status: number, error: string, retryAfter?: RegExp) {

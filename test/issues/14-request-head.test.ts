@@ -5,7 +5,7 @@
 // a mutant of request-head.ts meets, so it is one file of fast raw-socket exchanges against three gateways that
 // differ only in which proxies they trust.
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -15,6 +15,7 @@ import { cachedVerdicts, MAX_HEADERS, readHead } from '../../runtime/request-hea
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startRecordingUpstream, type Received, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { wireExchange, type WireResponse } from '../helpers/wire.js'
+import { accessLine as readAccessLine } from '../helpers/access-log.js'
 
 let up: RecordingUpstream
 const dir = mkdtempSync(join(tmpdir(), 'gwp-request-head-'))
@@ -40,16 +41,11 @@ after(async () => { await Promise.all([trusting?.close(), others?.close(), plain
 
 const portOf = (gw: TestGateway) => gw.running.address.port
 
-/** The access line of request `id` in gateway `name`'s log (flushed every 200 ms). */
+/** The access line of request `id` in gateway `name`'s log. */
 async function accessLine(name: string, id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 60; i++) {
-    let text = ''
-    try { text = readFileSync(join(dir, `${name}.log`), 'utf8') } catch { /* not yet */ }
-    const line = text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Record<string, unknown>).find(l => l.id === id)
-    if (line !== undefined) return line
-    await new Promise(r => setTimeout(r, 50))
-  }
-  throw new Error(`no access line for ${id} in ${name}.log`)
+  const line = await readAccessLine(join(dir, `${name}.log`), id)
+  if (line === undefined) throw new Error(`no access line for ${id} in ${name}.log`)
+  return line
 }
 
 async function rejected(gw: TestGateway, reason: string): Promise<number> {
