@@ -27,7 +27,7 @@ const target = (file: string, spec: string): string => (spec.startsWith('.') ? r
 const edges = (...dirs: string[]): [string, string][] =>
   dirs.flatMap(d => files(join(ROOT, d))).flatMap(f => importsOf(f).map(spec => [relative(ROOT, f), target(f, spec)] as [string, string]))
 
-/** A policy's compile half: its compile.ts and what that reaches inside its own folder. The rest is its runtime half. */
+/** A policy's compile half: its compile.ts and what that reaches inside its own folder, except options.ts (the options type both halves share). The rest is its runtime half. */
 function compileHalf(folder: string): Set<string> {
   const seen = new Set<string>()
   const visit = (f: string) => {
@@ -35,7 +35,7 @@ function compileHalf(folder: string): Set<string> {
     seen.add(f)
     for (const spec of importsOf(join(ROOT, f))) {
       const t = target(join(ROOT, f), spec)
-      if (dirname(t) === folder) visit(t)
+      if (dirname(t) === folder && t !== join(folder, 'options.ts')) visit(t)   // options.ts: the types both halves share
     }
   }
   visit(join(folder, 'compile.ts'))
