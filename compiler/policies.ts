@@ -2,7 +2,7 @@
 // compiler module that imports policies/; route checks, codegen, `gwc routes|diff|explain|fmt|convert` and the
 // YAML front end's stage mappings all ask it, so adding a kind is its folder plus one line here (and one in
 // runtime/policies.ts). A kind nobody registered is an error wherever it shows up, never skipped.
-import { policy as auth } from '../policies/jwt/compile.js'
+import { policy as auth } from '../policies/auth/compile.js'
 import { policy as headers } from '../policies/headers/compile.js'
 import { policy as ratelimit } from '../policies/ratelimit/compile.js'
 import { Grammar } from '../grammar/index.js'

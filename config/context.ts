@@ -7,9 +7,9 @@ export interface IdentityHeader { header: string; value: string }
 
 /** Data stages hand to later stages. Each slot names the stage that writes it. */
 export interface RequestState {
-  /** Verified JWT claims (policies/jwt: `auth`). */
+  /** Verified JWT claims (policies/auth: `auth`). */
   claims: Record<string, unknown> | null
-  /** Headers to inject upstream from those claims, per the provider's `forward` list (policies/jwt: `auth`). */
+  /** Headers to inject upstream from those claims, per the provider's `forward` list (policies/auth: `auth`). */
   identity: IdentityHeader[] | null
 }
 

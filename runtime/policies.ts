@@ -3,7 +3,7 @@
 // refused at load.
 import type { StageOptionsBase } from '../config/stage.js'
 import type { RuntimePolicy } from './policy-api.js'
-import { policy as auth } from '../policies/jwt/runtime.js'
+import { policy as auth } from '../policies/auth/runtime.js'
 import { policy as headers } from '../policies/headers/runtime.js'
 import { policy as ratelimit } from '../policies/ratelimit/runtime.js'
 

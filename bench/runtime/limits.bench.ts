@@ -1,9 +1,9 @@
 // bench/runtime/limits.bench.ts: the per-request admission checks that need no I/O — the GCRA decision and
 // the local limiter (policies/ratelimit/{gcra,local,stage}.ts), bearer-token extraction and the verified-token
-// cache (policies/jwt/stage.ts). Tokens are real ES256 JWTs verified once in setup (kit/bench-bundle.ts).
+// cache (policies/auth/stage.ts). Tokens are real ES256 JWTs verified once in setup (kit/bench-bundle.ts).
 // Run: npm run build && node --expose-gc dist/bench/runtime/limits.bench.js [--time MS] [--filter TEXT]
 import assert from 'node:assert/strict'
-import { bearerToken, providerKey, type JwtProvider } from '../../policies/jwt/stage.js'
+import { bearerToken, providerKey, type JwtProvider } from '../../policies/auth/stage.js'
 import { gcra, gcraParams, type Decision } from '../../policies/ratelimit/gcra.js'
 import { LocalLimiter } from '../../policies/ratelimit/local.js'
 import { createRatelimitStage } from '../../policies/ratelimit/stage.js'

@@ -1,4 +1,4 @@
-// test/policies/jwks-unit.test.ts: the JWKS cache (policies/jwt/jwks.ts) in-process against a JWKS server whose
+// test/policies/jwks-unit.test.ts: the JWKS cache (policies/auth/jwks.ts) in-process against a JWKS server whose
 // document and status the test sets: which published keys are offered for which algorithm (by `alg`, or by key
 // type and curve), what is never accepted (encryption keys, private or symmetric material, keys without a kid,
 // keys that do not import), the fetch metrics and key gauge, the failure logs and retry interval, max_stale,
@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import { pino } from 'pino'
 import type { JwtAlgorithm, JwtProviderIR } from '../../config/ir.js'
-import { JwksCache, jwksMetrics } from '../../policies/jwt/jwks.js'
+import { JwksCache, jwksMetrics } from '../../policies/auth/jwks.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import { stageMetrics } from '../../runtime/stage-env.js'
 import { metric } from '../helpers/gateway.js'

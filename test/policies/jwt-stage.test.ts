@@ -3,7 +3,7 @@
 // Retry-After) and rejection counter for each kind of token, the Authorization header's parsing limits, the claims
 // handed on as identity headers, the verified-token cache (expiry at exp + leeway, a rotated-away key, its size
 // bound) and single-flight verification. The gateway-level tests (jwt-auth, jwt-attacks, jwks-*) check the same
-// answers on the wire; this file is what the mutation run (area policies) runs first for policies/jwt/stage.ts
+// answers on the wire; this file is what the mutation run (area policies) runs first for policies/auth/stage.ts
 // and runtime.ts (the stage is built through the runtime half, as the gateway's registry builds it).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -12,9 +12,9 @@ import { startIdp, unknownKid, type Idp } from '../../testkit/idp/index.js'
 import type { JwtProviderIR } from '../../config/ir.js'
 import { loadSettings } from '../../config/settings.js'
 import { CONTINUE } from '../../config/stage.js'
-import { JWT_DEFAULTS } from '../../policies/jwt/check.js'
-import { policy } from '../../policies/jwt/runtime.js'
-import { bearerToken, JwtProvider, providerKey } from '../../policies/jwt/stage.js'
+import { JWT_DEFAULTS } from '../../policies/auth/check.js'
+import { policy } from '../../policies/auth/runtime.js'
+import { bearerToken, JwtProvider, providerKey } from '../../policies/auth/stage.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import type { Reply } from '../../runtime/reply.js'
 import { createStageEnv, type StageEnv } from '../../runtime/stage-env.js'
@@ -47,7 +47,7 @@ type Ctx = { req: { headers: { authorization?: string } }; deadline: number; sta
 const ctxWith = (authorization?: string, msLeft = 2000): Ctx =>
   ({ req: { headers: authorization === undefined ? {} : { authorization } }, deadline: performance.now() + msLeft, state: { claims: null, identity: null } })
 
-/** A stage over its own provider (its own metrics), built by the runtime half (policies/jwt/runtime.ts), ready (first JWKS fetch done). */
+/** A stage over its own provider (its own metrics), built by the runtime half (policies/auth/runtime.ts), ready (first JWKS fetch done). */
 async function stage(p: Partial<JwtProviderIR> = {}, audience: string[] = []) {
   const ir = providerIR(p)
   const env = envFor(ir)
