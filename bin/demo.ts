@@ -28,7 +28,8 @@ export async function demo(args: string[]): Promise<void> {
 
   // Identity providers whose issuer is on this machine get a mock IdP on that port.
   const idps = new Map<string, Idp>()
-  for (const p of ir.jwtProviders) {
+  for (const p of ir.declarations as { kind: string; issuer?: string }[]) {
+    if (p.kind !== 'jwt' || p.issuer === undefined) continue
     const u = new URL(p.issuer)
     if (!LOOPBACK.has(u.hostname) || idps.has(u.host)) continue
     idps.set(u.host, await startIdp({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port), issuer: p.issuer, algorithms: ['RS256', 'ES256', 'EdDSA'] }))

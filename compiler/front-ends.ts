@@ -8,9 +8,10 @@ import type { FrontEnd } from './sources.js'
 
 const YAML_STAGES = REGISTRY.yamlStages()
 const KEYWORDS = REGISTRY.keywords
+const YAML_DECLARATIONS = REGISTRY.yamlDeclarations()
 
 /** A YAML policy file → the .gwp AST, with this gwc's policy kinds. */
-export const parseYaml = (text: string, file: string, d: Diagnostics = new Diagnostics()): FileAst => parseYamlPolicy(text, file, d, YAML_STAGES, KEYWORDS)
+export const parseYaml = (text: string, file: string, d: Diagnostics = new Diagnostics()): FileAst => parseYamlPolicy(text, file, d, YAML_STAGES, KEYWORDS, YAML_DECLARATIONS)
 
 export const FRONT_ENDS: Record<string, FrontEnd> = {
   '.yaml': parseYaml,

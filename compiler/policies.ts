@@ -6,21 +6,23 @@ import { policy as auth } from '../policies/auth/compile.js'
 import { policy as headers } from '../policies/headers/compile.js'
 import { policy as ratelimit } from '../policies/ratelimit/compile.js'
 import { Grammar } from '../grammar/index.js'
-import { keywordsOf } from '../grammar/syntax.js'
-import type { YamlStageMapping } from '../grammar/yaml/routes.js'
-import type { CompilePolicy } from './policy-api.js'
+import { declarationKeywordsOf, keywordsOf } from '../grammar/syntax.js'
+import type { YamlDeclarationMapping, YamlStageMapping } from '../grammar/yaml/routes.js'
+import type { StageIR } from '../config/ir.js'
+import type { CompilePolicy, PolicyDeclaration } from './policy-api.js'
 
 /** Every policy kind this gwc compiles. */
 export const POLICIES: readonly CompilePolicy[] = [auth, ratelimit, headers]
 
 /** Statement words the core reads itself: a policy kind may not take one. */
-const BESPOKE = new Set(['match', 'use', 'proxy', 'respond', 'timeout', 'max_body', 'retry', 'include', 'upstream', 'jwt', 'policy', 'defaults', 'route'])
+const BESPOKE = new Set(['match', 'use', 'proxy', 'respond', 'timeout', 'max_body', 'retry', 'include', 'upstream', 'policy', 'defaults', 'route'])
 /** A kind is `stages.<kind>` in the generated module and a prefix of its allocated names. */
 const KIND = /^[a-z][a-z0-9_]*$/
 
 /** The descriptors by kind, checked once when built; tests build their own (with a fake kind, or one left out). */
 export class PolicyRegistry {
   private readonly byKind = new Map<string, CompilePolicy>()
+  private readonly byDeclaration = new Map<string, PolicyDeclaration>()
 
   constructor(readonly list: readonly CompilePolicy[]) {
     for (const p of list) {
@@ -29,7 +31,28 @@ export class PolicyRegistry {
       if (this.byKind.has(p.kind)) throw new Error(`policy registry: kind ${p.kind} is registered twice`)
       this.byKind.set(p.kind, p)
     }
-    if (list.filter(p => p.jwt !== undefined).length > 1) throw new Error('policy registry: two kinds check `jwt` declarations')
+    // a declaration's keyword starts a top-level block: it may be no core word, no stage kind and no other declaration's
+    for (const d of list.flatMap(p => p.declarations ?? [])) {
+      const k = d.syntax.keyword
+      if (!KIND.test(k) || BESPOKE.has(k) || this.byKind.has(k) || this.byDeclaration.has(k)) throw new Error(`policy registry: bad declaration keyword ${JSON.stringify(k)}`)
+      this.byDeclaration.set(k, d)
+    }
+  }
+
+  /** The declaration whose keyword is `keyword` (`jwt`). Throws (a compiler bug: the parser reads only registered ones) when none. */
+  declaration(keyword: string): PolicyDeclaration {
+    const d = this.byDeclaration.get(keyword)
+    if (d === undefined) throw new Error(`gwc: no policy declares \`${keyword}\` (compiler/policies.ts)`)
+    return d
+  }
+
+  /** Every policy's declarations, in registry order. */
+  get declarations(): PolicyDeclaration[] { return [...this.byDeclaration.values()] }
+
+  /** The facts a checked stage establishes (CompilePolicy.establishes, else its kind's `provides`). */
+  establishes(ir: StageIR): readonly string[] {
+    const p = this.of(ir.kind)
+    return (p.establishes !== undefined ? p.establishes(ir) : p.provides) ?? []
   }
 
   /** The descriptor of `kind`, or undefined when no policy of that kind is registered. */
@@ -45,19 +68,23 @@ export class PolicyRegistry {
   /** The kinds whose stages establish `fact`, in registry order. */
   providers(fact: string): string[] { return this.list.filter(p => p.provides?.includes(fact)).map(p => p.kind) }
 
-  /** The checker of `jwt NAME { … }` declarations, if a registered kind gives one. */
-  get jwt(): CompilePolicy['jwt'] { return this.list.find(p => p.jwt !== undefined)?.jwt }
-
   private built: Grammar | undefined
   /** The .gwp grammar with these kinds' statements, built on first use (Chevrotain's analysis takes a while). */
-  get grammar(): Grammar { return (this.built ??= new Grammar(this.list.map(p => p.syntax))) }
+  get grammar(): Grammar { return (this.built ??= new Grammar(this.list.map(p => p.syntax), this.declarations.map(d => d.syntax))) }
 
-  /** Every keyword the policies' statements use. */
-  get keywords(): ReadonlySet<string> { return new Set(this.list.flatMap(p => keywordsOf(p.syntax))) }
+  /** Every keyword the policies' statements and declarations use. */
+  get keywords(): ReadonlySet<string> {
+    return new Set([...this.list.flatMap(p => keywordsOf(p.syntax)), ...this.declarations.flatMap(d => declarationKeywordsOf(d.syntax))])
+  }
 
   /** The YAML front end's stage mappings, in registry order. */
   yamlStages(): YamlStageMapping[] {
     return this.list.flatMap(p => (p.yaml === undefined ? [] : [p.yaml as YamlStageMapping]))
+  }
+
+  /** The YAML front end's top-level declaration mappings (`jwt:`), in registry order. */
+  yamlDeclarations(): YamlDeclarationMapping[] {
+    return this.declarations.flatMap(d => (d.yaml === undefined ? [] : [{ keyword: d.syntax.keyword, ...d.yaml }]))
   }
 }
 

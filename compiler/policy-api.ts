@@ -2,14 +2,14 @@
 // compiler, and the descriptor type it exports. A policy imports this file, config/ (the kernel) and its own
 // folder, nothing else of the core (test/layout.test.ts); compiler/policies.ts lists the descriptors.
 import type * as A from '../grammar/ast.js'
-import type { BundleIR, JwtProviderIR, StageIR } from '../config/ir.js'
+import type { BundleIR, DeclarationIR, StageIR } from '../config/ir.js'
 import type { CheckContext } from './check/context.js'
 import type { Json } from './codegen/js.js'
 import type { Change } from './tools/diff-values.js'
 import type { YamlEntry, YamlNode, YamlReader } from '../grammar/yaml/nodes.js'
-import type { Fields, StatementSyntax } from '../grammar/syntax.js'
+import type { DeclarationSyntax, Fields, StatementSyntax } from '../grammar/syntax.js'
 
-export type { A, CheckContext, Json, Change, StageIR, YamlEntry, YamlNode, YamlReader, Fields, StatementSyntax }
+export type { A, CheckContext, Json, Change, StageIR, DeclarationIR, YamlEntry, YamlNode, YamlReader, Fields, StatementSyntax, DeclarationSyntax }
 export type { Diagnostics } from '../grammar/diagnostic.js'
 export { closest } from '../grammar/suggest.js'
 export { formatQty, optFlag, optNum, optStr, readOptions, readQty, type OptSpec, type QtyKind } from './values.js'
@@ -18,7 +18,7 @@ export { spanOf } from './check/spans.js'
 export { dur, fields, pct, plain, setChange, valueChange } from './tools/diff-values.js'
 export { printName, printOptions, printValue, quote, words } from './tools/print-values.js'
 export { isWord, yamlName } from '../grammar/yaml/nodes.js'
-export { choice, keyword, list, name, optional, options, quantity, repeat, string, word, type Choice } from '../grammar/syntax.js'
+export { choice, identifier, keyword, list, name, optional, options, quantity, repeat, string, word, type Choice } from '../grammar/syntax.js'
 
 /**
  * How a stage reaches the generated module. `options`: bound once at load as `stages.<kind>(options)` (the
@@ -52,7 +52,12 @@ export interface Cost {
 }
 
 /** What a `gwc explain` step says about one stage for one request. */
-export interface ExplainEnv { bundle: BundleIR; headers: Record<string, string> }
+export interface ExplainEnv {
+  bundle: BundleIR
+  headers: Record<string, string>
+  /** The request's query string: `?…` or ''. */
+  query?: string
+}
 
 /** A route's pipeline as lints see it. */
 export interface PipelineView {
@@ -62,7 +67,35 @@ export interface PipelineView {
 }
 
 /** What a route's YAML mapping needs from the rest of the YAML file. */
-export interface YamlScope { jwtNames: string[] }
+export interface YamlScope {
+  /** The names of the policies' declarations in this file, by declaration keyword (`jwt` → `[idp]`). */
+  declared: ReadonlyMap<string, string[]>
+}
+
+/**
+ * A top-level declaration a policy adds to the language (`jwt NAME { … }`): its syntax (grammar/syntax.ts),
+ * its check into the bundle IR's `declarations`, and how the tools print, diff and read (YAML) it. Names of all
+ * policies' declarations are one namespace (E0101 across them); a stage refers to one by name.
+ */
+export interface PolicyDeclaration<D extends DeclarationIR = any> {
+  readonly syntax: DeclarationSyntax
+  /** AST → IR, reporting into ctx.d. The IR is carried whole in the bundle (the runtime half reads it by name). */
+  check(ctx: CheckContext, d: A.Declaration): D
+  /**
+   * Lower-case request headers the gateway sets from what this declaration verifies (`forward … as`): identity
+   * headers, stripped from every client request on every route (the trust boundary).
+   */
+  identityHeaders?(ir: D): string[]
+  /** One statement of its body as canonical .gwp, one line without indent (`gwc fmt`, `gwc convert`). */
+  print(s: { kind: string; span: A.Span }): string
+  /** `gwc diff`: one line for one added or removed, and the fields that differ between two of one name. */
+  readonly diff: { summary(ir: D): string; changes(o: D, n: D): Change[] }
+  /** YAML: the top-level key holding these declarations (`jwt:`), and how to read it. */
+  readonly yaml?: { key: string; read(r: YamlReader, e: YamlEntry): A.Declaration[] }
+}
+
+/** The request credentials a stage consumes: removed from the request before it goes upstream (names lower-case for headers). */
+export interface Consumed { headers: string[]; query: string[] }
 
 /**
  * A policy kind's compile half: one object per kind, listed in compiler/policies.ts. `kind` is the statement's
@@ -75,13 +108,21 @@ export interface CompilePolicy<S extends { kind: string; span: A.Span } = any, I
   readonly syntax: StatementSyntax
   /** AST → IR, reporting into ctx.d; undefined when the statement has errors. `scope` is the route (or the policy checked on its own). */
   check(ctx: CheckContext, s: S, scope: string): I | undefined
-  /**
-   * The `jwt NAME { … }` provider declaration, for the kind that verifies its tokens (`auth`): checked into the
-   * bundle IR's `jwtProviders`. At most one registered kind gives it.
-   */
-  jwt?(ctx: CheckContext, d: A.JwtDecl): JwtProviderIR
-  /** Facts a stage of this kind establishes for the stages after it (`auth`: `identity`). */
+  /** Top-level declarations this kind adds to the language (`auth`: `jwt NAME { … }` and `keys NAME { … }`). */
+  readonly declarations?: readonly PolicyDeclaration[]
+  /** Facts a stage of this kind may establish for the stages after it (`auth`: `identity`, `consumer`). */
   readonly provides?: readonly string[]
+  /**
+   * The facts one checked stage establishes, when that depends on the stage (`auth keys` a `consumer`, `auth idp`
+   * an `identity`, `auth idp or keys` neither for certain). Absent: all of `provides`. A statement with errors
+   * counts as establishing all of `provides` (its error is reported; the stages after it are not blamed).
+   */
+  establishes?(ir: I): readonly string[]
+  /**
+   * The request credentials a stage consumes (`auth`: Authorization, an API key's header or query parameter):
+   * the route's proxy removes them before the request goes upstream. Absent: none.
+   */
+  consumes?(ir: I): Consumed
   /** A fact this statement needs an earlier stage to establish (`ratelimit by user` needs `identity`). */
   needs?(ctx: CheckContext, s: S): Need | undefined
   /** Two stages of one route that would act as one (the same limiter twice): E0102 with these words. */

@@ -11,6 +11,8 @@ export interface RequestState {
   claims: Record<string, unknown> | null
   /** Headers to inject upstream from those claims, per the provider's `forward` list (policies/auth: `auth`). */
   identity: IdentityHeader[] | null
+  /** The consumer id of the verified API key (policies/auth: `auth` with a `keys` provider). */
+  consumer: string | null
 }
 
 export interface RequestContext {

@@ -2,7 +2,7 @@
 // Plain JSON data only: no syntax, no functions. Both compiler/ and runtime/ import these types.
 
 /** Bump when the IR or the generated-module contract changes shape; the loader refuses other values. */
-export const IR_VERSION = 1
+export const IR_VERSION = 2
 
 /** Where a construct came from, for diagnostics, `gwc routes` and error logs. 1-based line and column. */
 export interface SourceSpan {
@@ -14,7 +14,8 @@ export interface SourceSpan {
 export interface BundleIR {
   irVersion: number
   upstreams: UpstreamIR[]
-  jwtProviders: JwtProviderIR[]
+  /** The policies' top-level declarations (`jwt NAME { … }`, `keys NAME { … }`), checked by their policy. */
+  declarations: DeclarationIR[]
   routes: RouteIR[]
   /**
    * Lower-case header names the gateway itself injects (identity claims): removed from every incoming
@@ -83,39 +84,15 @@ export interface UpstreamIR {
   source: SourceSpan
 }
 
-// ── identity providers ─────────────────────────────────────────────────────────────────────────────
+// ── declarations ────────────────────────────────────────────────────────────────────────────────────
 
-export type JwtAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA'
-export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
-
-export interface ClaimForwardIR {
-  claim: string
-  /** Lower-case header name. */
-  header: string
-}
-
-export interface JwtProviderIR {
+/**
+ * A policy's top-level declaration, checked (compiler/policy-api.ts PolicyDeclaration): `kind` is its keyword
+ * (`jwt`), `name` its name (declaration names are one namespace), plus the kind's own fields, typed in its folder.
+ */
+export interface DeclarationIR {
+  kind: string
   name: string
-  issuer: string
-  jwksUrl: string
-  /** The JWKS is refetched in the background this often. */
-  refreshMs: number
-  /** Start the background refresh this long before the cached set expires. */
-  refreshAheadMs: number
-  /** An unknown `kid` triggers at most one JWKS fetch per this interval. */
-  unknownKidCooldownMs: number
-  /** Past this age without a successful fetch, cached keys stop being accepted. */
-  maxStaleMs: number
-  /** Bound on one JWKS fetch. */
-  fetchTimeoutMs: number
-  algorithms: JwtAlgorithm[]
-  /** Default audiences a route's `auth` uses when it names none. Empty = audience not checked. */
-  audience: string[]
-  /** Clock skew allowed on `exp` and `nbf`. */
-  leewayMs: number
-  forward: ClaimForwardIR[]
-  /** Max verified tokens cached (until their `exp`); 0 disables the cache. */
-  tokenCacheSize: number
   source: SourceSpan
 }
 
@@ -147,6 +124,7 @@ export interface StageIR {
 export type RateLimitKeyIR =
   | { kind: 'ip' }
   | { kind: 'user' }
+  | { kind: 'consumer' }
   | { kind: 'claim'; claim: string }
   | { kind: 'header'; header: string }
 
@@ -230,6 +208,11 @@ export interface RouteIR {
   maxBodyBytes: number
   envelope: EnvelopeIR
   source: SourceSpan
+  /**
+   * Request credentials the route's stages consume (CompilePolicy.consumes: an `auth` route's Authorization, an
+   * API key's header or query parameter), removed before the request goes upstream. Absent when none.
+   */
+  consumes?: { headers: string[]; query: string[] }
 }
 
 /** Methods whose retry cannot change server state twice (RFC 9110 §9.2.2). */

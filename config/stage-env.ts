@@ -2,7 +2,7 @@
 // outlives one bundle (JWKS caches, limiter counters) so a reload does not reset it, and the Redis client.
 import type { Logger } from 'pino'
 import type { RequestContext } from './context.js'
-import type { JwtProviderIR } from './ir.js'
+import type { DeclarationIR } from './ir.js'
 import type { Settings } from './settings.js'
 
 export interface CounterChild { inc(n?: number): void }
@@ -41,8 +41,10 @@ export interface StageEnv {
   log: Logger
   /** Wall-clock ms (Date.now in the gateway, a frozen clock in `gwc test`). Bind it at load: `const now = env.now`. */
   now: () => number
-  /** Identity providers of the bundle being loaded, by name. */
-  providers: ReadonlyMap<string, JwtProviderIR>
+  /** The policies' declarations of the bundle being loaded (`jwt NAME { … }`, …), by name. */
+  declarations: ReadonlyMap<string, DeclarationIR>
+  /** Lower-case headers the gateway sets from what a stage verified (identity headers, BundleIR.identityHeaders). */
+  identityHeaders: ReadonlySet<string>
   /**
    * State shared across reloads: returns the value stored under `key`, creating it when absent. Keys must
    * encode everything the state depends on (a changed limit gets a new key, hence fresh state). A value with

@@ -35,7 +35,17 @@ export interface IncludeDecl extends DeclBase { kind: 'include'; path: StrV }
 
 export interface UpstreamDecl extends DeclBase { kind: 'upstream'; name: WordV; body: UpstreamStmt[] }
 
-export interface JwtDecl extends DeclBase { kind: 'jwt'; name: WordV; body: JwtStmt[] }
+/**
+ * A policy's declaration kind (the block's keyword, `jwt`): a string at run time, typed apart from the core's
+ * declaration kinds so that a check of `d.kind` against one of them narrows the union. Read it with `kindOf`.
+ */
+export type DeclKind = { readonly __declKind: true }
+
+/**
+ * A top-level declaration a policy adds (`jwt idp { … }`, grammar/syntax.ts DeclarationSyntax): its body holds
+ * what its statements' syntaxes built, typed in the policy's folder.
+ */
+export interface Declaration extends DeclBase { kind: DeclKind; name: WordV; body: { kind: string; span: Span }[] }
 
 export interface PolicyDecl extends DeclBase { kind: 'policy'; name: WordV; body: RouteStmt[] }
 
@@ -43,7 +53,7 @@ export interface DefaultsDecl extends DeclBase { kind: 'defaults'; body: (RouteS
 
 export interface RouteDecl extends DeclBase { kind: 'route'; name: WordV; body: RouteStmt[] }
 
-export type Decl = IncludeDecl | UpstreamDecl | JwtDecl | PolicyDecl | DefaultsDecl | RouteDecl
+export type Decl = IncludeDecl | UpstreamDecl | Declaration | PolicyDecl | DefaultsDecl | RouteDecl
 
 export interface FileAst {
   file: string
@@ -60,15 +70,6 @@ export interface BalanceStmt extends StmtBase { kind: 'balance'; value: WordV }
 export interface HealthStmt extends StmtBase { kind: 'health'; mode: 'active' | 'passive'; options: OptionAst[] }
 export interface OptionsStmt extends StmtBase { kind: 'pool' | 'bulkhead' | 'breaker'; options: OptionAst[] }
 export type UpstreamStmt = ReplicasStmt | BalanceStmt | HealthStmt | OptionsStmt
-
-export interface IssuerStmt extends StmtBase { kind: 'issuer'; value: StrV }
-export interface JwksStmt extends StmtBase { kind: 'jwks'; url: StrV; options: OptionAst[] }
-export interface AlgorithmsStmt extends StmtBase { kind: 'algorithms'; values: WordV[] }
-export interface AudienceStmt extends StmtBase { kind: 'audience'; values: StrV[] }
-export interface LeewayStmt extends StmtBase { kind: 'leeway'; value: QtyV }
-export interface CacheStmt extends StmtBase { kind: 'cache'; value: QtyV }
-export interface ForwardStmt extends StmtBase { kind: 'forward'; pairs: { claim: NameV; header: NameV; span: Span }[] }
-export type JwtStmt = IssuerStmt | JwksStmt | AlgorithmsStmt | AudienceStmt | LeewayStmt | CacheStmt | ForwardStmt
 
 export interface MatchStmt extends StmtBase {
   kind: 'match'

@@ -5,7 +5,7 @@ import type { CstNode, IToken } from 'chevrotain'
 import type * as A from './ast.js'
 import type { Diagnostics } from './diagnostic.js'
 import { listRule } from './parser.js'
-import type { Fields, Piece, StatementSyntax } from './syntax.js'
+import { declRule, declStmtRule, type DeclarationSyntax, type Fields, type Piece, type StatementSyntax } from './syntax.js'
 
 type Child = { name: string; node?: CstNode; tok?: IToken; offset: number }
 
@@ -45,7 +45,13 @@ export class AstBuilder {
    */
   constructor(private readonly file: string, private readonly diags: Diagnostics, private readonly fixes: ReadonlyMap<number, string> = new Map(),
     /** The policy statements' syntax declarations, by their rule name (`ratelimitStmt`). */
-    private readonly policies: ReadonlyMap<string, StatementSyntax> = new Map()) {}
+    private readonly policies: ReadonlyMap<string, StatementSyntax> = new Map(),
+    /** The policies' top-level declarations, by their rule name (`jwtDecl`). */
+    declarations: readonly DeclarationSyntax[] = []) {
+    this.declarations = new Map(declarations.map(d => [declRule(d.keyword), d]))
+  }
+
+  private readonly declarations: ReadonlyMap<string, DeclarationSyntax>
 
   span(t: IToken): A.Span {
     return { file: this.file, line: t.startLine ?? 1, col: t.startColumn ?? 1, len: Math.max(1, t.image.length), offset: t.startOffset }
@@ -138,12 +144,6 @@ export class AstBuilder {
         const span = this.span(kw)
         return { kind: 'upstream', name: this.word(name), body: this.stmts(n, 'upstreamStmt', s => this.upstreamStmt(s)), span, endLine: this.endLine(n, span) }
       }
-      case 'jwtDecl': {
-        const kw = tok(n, 'Jwt'), name = tok(n, 'Word')
-        if (kw === undefined || name === undefined) return undefined
-        const span = this.span(kw)
-        return { kind: 'jwt', name: this.word(name), body: this.stmts(n, 'jwtStmt', s => this.jwtStmt(s)), span, endLine: this.endLine(n, span) }
-      }
       case 'policyDecl': case 'routeDecl': {
         const kw = tok(n, rule === 'policyDecl' ? 'Policy' : 'Route'), name = tok(n, 'Word'), body = node(n, 'routeBody')
         if (kw === undefined || name === undefined) return undefined
@@ -163,7 +163,29 @@ export class AstBuilder {
         return { kind: 'defaults', body, span, endLine: this.endLine(n, span) }
       }
     }
-    return undefined
+    const d = this.declarations.get(rule)
+    return d === undefined ? undefined : this.declaration(n, d)
+  }
+
+  /**
+   * A policy's declaration `KEYWORD NAME { … }`: each statement read by the syntax its leading keyword names.
+   * The keyword token is the first child (keywords are Words too, so the name is the first `Word` after it).
+   */
+  private declaration(n: CstNode, d: DeclarationSyntax): A.Declaration | undefined {
+    const kids = ordered(n)
+    const kw = kids[0]?.tok
+    const name = kids[1]?.name === 'Word' ? kids[1].tok : undefined
+    if (kw === undefined || kw.image !== d.keyword || name === undefined) return undefined
+    const span = this.span(kw)
+    const body = this.stmts(n, declStmtRule(d.keyword), s => {
+      const sk = ordered(s)
+      const lead = sk[0]?.tok
+      const syntax = lead === undefined ? undefined : d.statements.find(x => x.keyword === lead.image)
+      if (lead === undefined || syntax === undefined) return undefined
+      const f = this.pieces(syntax.pieces, sk, { i: 1 }, `${d.keyword}_${syntax.keyword}`)
+      return f === undefined ? undefined : syntax.build(f, this.span(lead))
+    })
+    return { kind: d.keyword as unknown as A.DeclKind, name: this.word(name), body, span, endLine: this.endLine(n, span) }
   }
 
   private stmts<S>(n: CstNode, rule: string, f: (s: CstNode) => S | undefined): S[] {
@@ -184,7 +206,7 @@ export class AstBuilder {
     return out
   }
 
-  // ── upstream and jwt statements ───────────────────────────────────────────────────────────────
+  // ── upstream statements ───────────────────────────────────────────────────────────────
 
   private upstreamStmt(s: CstNode): A.UpstreamStmt | undefined {
     const r = node(s, 'replicasStmt'), b = node(s, 'balanceStmt'), h = node(s, 'healthStmt'), o = node(s, 'optionsStmt')
@@ -210,43 +232,6 @@ export class AstBuilder {
       return { kind: kw.image as 'pool' | 'bulkhead' | 'breaker', options: this.optionList(node(o, 'optionList')), span: this.span(kw) }
     }
     return undefined
-  }
-
-  private jwtStmt(s: CstNode): A.JwtStmt | undefined {
-    const first = ordered(s)[0]
-    if (first === undefined) return undefined
-    if (first.node !== undefined && first.name === 'forwardStmt') return this.forwardStmt(first.node)
-    const kw = first.tok!
-    const span = this.span(kw)
-    const strT = tok(s, 'AnyString'), q = tok(s, 'Quantity')
-    switch (kw.image) {
-      case 'issuer': return strT ? { kind: 'issuer', value: this.str(strT), span } : undefined
-      case 'jwks': return strT ? { kind: 'jwks', url: this.str(strT), options: this.optionList(node(s, 'optionList')), span } : undefined
-      case 'algorithms': {
-        const wl = node(s, 'wordList')
-        return { kind: 'algorithms', values: wl ? toks(wl, 'Identifier').map(t => this.word(t)) : [], span }
-      }
-      case 'audience': {
-        const sl = node(s, 'stringList')
-        return { kind: 'audience', values: sl ? toks(sl, 'AnyString').map(t => this.str(t)) : [], span }
-      }
-      case 'leeway': return q ? { kind: 'leeway', value: this.qty(q), span } : undefined
-      case 'cache': return q ? { kind: 'cache', value: this.qty(q), span } : undefined
-    }
-    return undefined
-  }
-
-  private forwardStmt(n: CstNode): A.ForwardStmt | undefined {
-    const kw = tok(n, 'Forward')
-    if (kw === undefined) return undefined
-    const claims = toks(n, 'Claim')
-    const names = nodes(n, 'name').map(x => this.name(x))
-    const pairs: A.ForwardStmt['pairs'] = []
-    for (let i = 0; i < claims.length; i++) {
-      const claim = names[2 * i], header = names[2 * i + 1]
-      if (claim !== undefined && header !== undefined) pairs.push({ claim, header, span: this.span(claims[i]) })
-    }
-    return { kind: 'forward', pairs, span: this.span(kw) }
   }
 
   // ── route statements ─────────────────────────────────────────────────────────────────────────
@@ -355,6 +340,7 @@ export class AstBuilder {
     switch (p.t) {
       case 'keyword': if (c?.tok !== undefined && c.tok.image === p.word && c.name !== 'Word') at.i++; return true
       case 'word': { const t = tokenAt('Word'); if (t === undefined) return false; at.i++; f[p.field] = this.word(t); return true }
+      case 'identifier': { const t = tokenAt('Identifier'); if (t === undefined) return false; at.i++; f[p.field] = this.word(t); return true }
       case 'string': { const t = tokenAt('AnyString'); if (t === undefined) return false; at.i++; f[p.field] = this.str(t); return true }
       case 'quantity': { const t = tokenAt('Quantity'); if (t === undefined) return false; at.i++; f[p.field] = this.qty(t); return true }
       case 'name': {
@@ -391,6 +377,7 @@ export class AstBuilder {
           const from = at.i, one: Fields = {}
           if (at.i >= kids.length || !this.piece(p.piece, kids, at, kind, one)) { at.i = from; break }
           out.push(one[fieldsOf(p.piece)[0]])
+          if (p.commas === true && kids[at.i]?.name === 'Comma') at.i++
         }
         if (out.length === 0) return false
         f[p.field] = out
@@ -402,7 +389,7 @@ export class AstBuilder {
         while (at.i < kids.length && (kids[at.i].name === rule || kids[at.i].name === 'Comma')) {
           const k = kids[at.i++]
           if (k.node === undefined) continue
-          const item = this.pieces(p.item, ordered(k.node), { i: 0 }, kind)
+          const item = this.pieces(p.item, ordered(k.node).filter(x => x.name !== 'Newline'), { i: 0 }, kind)
           if (item !== undefined) items.push(item)
         }
         f[p.field] = items

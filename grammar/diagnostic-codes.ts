@@ -39,6 +39,10 @@ export const CODES = {
   E0404: 'statement not allowed here',
   E0405: 'upstream without replicas',
   E0406: 'retries cannot complete within the route timeout',
+  // auth (policies/auth)
+  E0450: 'API key read from two places',
+  E0451: 'audience on an auth that accepts only API keys',
+  E0452: 'provider named twice in one auth',
   // routing
   E0501: 'two routes match the same requests',
   E0502: 'route shadowed by another',
@@ -58,6 +62,7 @@ export const CODES = {
   W0709: 'declared but never used',
   W0710: 'retries without a per-try timeout',
   W0711: 'name written in a non-canonical case',
+  W0750: 'API key in a query parameter',
 } as const satisfies Record<`${'E' | 'W'}0${number}`, string>
 
 /** Every diagnostic code there is. */

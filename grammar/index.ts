@@ -7,7 +7,7 @@ import { AstBuilder } from './build-ast.js'
 import { Diagnostics } from './diagnostic.js'
 import { HINT_SEP, quantityMistake } from './parse-errors.js'
 import { GwpParser, keywordTokens, stmtRule, type ParseOutput } from './parser.js'
-import type { StatementSyntax } from './syntax.js'
+import type { DeclarationSyntax, StatementSyntax } from './syntax.js'
 import { createLexer, tokensWith } from './tokens.js'
 
 export type { Diagnostic, Severity } from './diagnostic.js'
@@ -15,7 +15,7 @@ export { Diagnostics } from './diagnostic.js'
 export { CODES, isDiagnosticCode, type DiagnosticCode, type ErrorCode, type WarningCode } from './diagnostic-codes.js'
 export * as ast from './ast.js'
 export { closest, editDistance } from './suggest.js'
-export type { StatementSyntax } from './syntax.js'
+export type { DeclarationSyntax, StatementSyntax } from './syntax.js'
 
 /** The span of end of file: just past the last character. */
 function eofSpan(file: string, text: string): Span {
@@ -54,13 +54,14 @@ function lexHint(bad: string, text: string, offset: number): { hint: string; kno
   return { hint: 'remove it, or put it inside a string', known: false }
 }
 
-const DECL_KEYWORDS = new Set(['Include', 'Upstream', 'Jwt', 'Policy', 'Defaults', 'Route'])
+/** The token names of the core's top-level keywords; a Grammar adds its policies' declarations' to them. */
+const CORE_DECL_KEYWORDS = ['Include', 'Upstream', 'Policy', 'Defaults', 'Route']
 
 /** A top-level block: its header (`route r3`), where it starts, and the offsets its braces span. */
 interface Block { header: string; span: Span; open: number; close: number }
 
 /** The file's top-level blocks in order (blocks do not nest in .gwp; an unclosed one runs to the next `}`). */
-function blocksOf(tokens: IToken[], file: string): Block[] {
+function blocksOf(tokens: IToken[], file: string, DECL_KEYWORDS: ReadonlySet<string>): Block[] {
   const out: Block[] = []
   let cur: Block | undefined
   for (let i = 0; i < tokens.length; i++) {
@@ -98,16 +99,19 @@ function openBlockAt(blocks: Block[], offset: number): Block | undefined {
 export class Grammar {
   private readonly lexer: Lexer
   private readonly parser: GwpParser
-  private readonly byRule: Map<string, StatementSyntax>
+  readonly byRule: Map<string, StatementSyntax>
+  /** Token names of the top-level keywords (the core's and the declarations'), for unclosed-block messages. */
+  readonly declKeywords: ReadonlySet<string>
   /** The lexicon, policy keywords included (the YAML front end asks it what a bare name is). */
   readonly tokens: TokenType[]
 
-  constructor(readonly syntaxes: readonly StatementSyntax[]) {
-    const kw = keywordTokens(syntaxes)
+  constructor(readonly syntaxes: readonly StatementSyntax[], readonly declarations: readonly DeclarationSyntax[] = []) {
+    const kw = keywordTokens(syntaxes, declarations)
     this.tokens = tokensWith([...kw.values()])
     this.lexer = createLexer(this.tokens)
-    this.parser = new GwpParser(syntaxes, this.tokens, kw)
+    this.parser = new GwpParser(syntaxes, this.tokens, kw, declarations)
     this.byRule = new Map(syntaxes.map(s => [stmtRule(s.keyword), s]))
+    this.declKeywords = new Set([...CORE_DECL_KEYWORDS, ...declarations.map(d => kw.get(d.keyword)!.name)])
   }
 
   /** Lex and parse one file's text. Never throws on bad input: errors are returned with positions. */
@@ -129,11 +133,12 @@ export class Grammar {
    * every declaration and statement that could be read.
    */
   parseFile(text: string, file: string, diags: Diagnostics = new Diagnostics()): { ast: FileAst; diagnostics: Diagnostics } {
-    return parseWith(this.parseText(text), text, file, diags, this.byRule)
+    return parseWith(this.parseText(text), text, file, diags, this)
   }
 }
 
-function parseWith(out: ParseOutput, text: string, file: string, diags: Diagnostics, byRule: Map<string, StatementSyntax>): { ast: FileAst; diagnostics: Diagnostics } {
+function parseWith(out: ParseOutput, text: string, file: string, diags: Diagnostics, g: { byRule: Map<string, StatementSyntax>; declKeywords: ReadonlySet<string>; declarations: readonly DeclarationSyntax[] }): { ast: FileAst; diagnostics: Diagnostics } {
+  const DECL_KEYWORDS = g.declKeywords
   /** Offsets of tokens whose parse error only follows from a lexer error already reported with its fix. */
   const consequences = new Set<number>()
   for (const e of out.lexErrors) {
@@ -162,7 +167,7 @@ function parseWith(out: ParseOutput, text: string, file: string, diags: Diagnost
     // a block left open: name it and point at where it starts, not only at what came next
     const declNext = DECL_KEYWORDS.has(t.tokenType.name) && t.startColumn === 1
     if (declNext || message === 'this block is not closed') {
-      blocks ??= blocksOf(out.tokens, file)
+      blocks ??= blocksOf(out.tokens, file, DECL_KEYWORDS)
       const open = openBlockAt(blocks, Number.isFinite(t.startOffset) ? t.startOffset : text.length)
       if (open !== undefined) {
         const notes = open.span.line === span.line ? [] : [{ message: 'the block opened here', span: open.span }]
@@ -173,6 +178,6 @@ function parseWith(out: ParseOutput, text: string, file: string, diags: Diagnost
     }
     diags.error('E0002', span, message, hint ? { hint } : {})
   }
-  const ast = new AstBuilder(file, diags, fixes, byRule).fileAst(out.cst, out.comments)
+  const ast = new AstBuilder(file, diags, fixes, g.byRule, g.declarations).fileAst(out.cst, out.comments)
   return { ast, diagnostics: diags }
 }

@@ -2,7 +2,9 @@
 // names in backticks, and a hint (after HINT_SEP) where a likely fix is known, e.g. a misspelt keyword.
 import { EOF, tokenLabel, tokenMatcher, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain'
 import { closest } from './suggest.js'
+import { declRule, declStmtRule } from './syntax.js'
 import * as T from './tokens.js'
+import type { DeclarationTokens } from './parser.js'
 
 /** Separates the message from its hint inside a Chevrotain error string. */
 export const HINT_SEP = '\u0001'
@@ -80,23 +82,30 @@ export function quantityMistake(previous: IToken | undefined, next: IToken | und
 
 const firstTokens = (paths: TokenType[][]): TokenType[] => paths.map(p => p[0]).filter((t): t is TokenType => t !== undefined)
 
-const DECLS = '`upstream`, `jwt`, `policy`, `defaults`, `route` or `include`'
-
 const UPSTREAM_STMTS = [T.Replicas, T.Balance, T.Health, T.Pool, T.Bulkhead, T.Breaker]
 
 /**
  * Chevrotain's messages in our words. `policyStmts`: the leading keywords of the policy stages (from the
  * registry's syntax declarations), offered with the core's route statements for "did you mean".
  */
-export function createErrorMessageProvider(policyStmts: readonly TokenType[]): IParserErrorMessageProvider {
+export function createErrorMessageProvider(policyStmts: readonly TokenType[], declarations: readonly DeclarationTokens[] = []): IParserErrorMessageProvider {
   /** Statement keywords each kind of block accepts, for "did you mean" on an unknown statement. */
   const ROUTE_STMTS = [T.Match, ...policyStmts, T.Timeout, T.MaxBody, T.Retry, T.Respond, T.Proxy, T.Use]
   const BLOCK_STMTS: Record<string, [string, TokenType[]]> = {
     upstreamDecl: ['an upstream statement', UPSTREAM_STMTS],
-    jwtDecl: ['a jwt statement', [T.Issuer, T.Jwks, T.Algorithms, T.Audience, T.Leeway, T.Cache, T.Forward]],
+    // a policy's declaration (`jwt NAME { … }`): its statements' keywords
+    ...Object.fromEntries(declarations.map(d => [declRule(d.keyword), [`a ${d.keyword} statement`, d.statements]])),
     routeBody: ['a route statement', ROUTE_STMTS],
     defaultsDecl: ['a defaults statement', [T.Timeout, T.MaxBody, T.Retry, ...UPSTREAM_STMTS]],
   }
+  /** What one statement of each block is called, by the rule that reads one. */
+  const STMT_RULES: Record<string, string> = {
+    routeStmt: 'a route statement', upstreamStmt: 'an upstream statement',
+    ...Object.fromEntries(declarations.map(d => [declStmtRule(d.keyword), `a ${d.keyword} statement`])),
+  }
+  /** The top-level declarations, in the order the file rule offers them. */
+  const TOP = [T.Include, T.Upstream, ...declarations.map(d => d.lead), T.Policy, T.Defaults, T.Route]
+  const DECLS = [T.Upstream, ...declarations.map(d => d.lead), T.Policy, T.Defaults, T.Route].map(t => '`' + String(t.PATTERN).slice(1, -1) + '`').join(', ') + ' or `include`'
   return {
     buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
       if (expected === T.RBrace && actual.tokenType === EOF) return `this block is not closed${HINT_SEP}add \`}\` after its last statement`
@@ -106,14 +115,14 @@ export function createErrorMessageProvider(policyStmts: readonly TokenType[]): I
       }
       if (expected === EOF) {
         if (actual.tokenType === T.RBrace) return `unexpected \`}\` with no block open${HINT_SEP}remove it, or check the braces above`
-        return `expected ${DECLS}, found ${describe(actual)}` + (keywordHint(actual, [T.Include, T.Upstream, T.Jwt, T.Policy, T.Defaults, T.Route]) || `${HINT_SEP}every top-level statement is a declaration`)
+        return `expected ${DECLS}, found ${describe(actual)}` + (keywordHint(actual, TOP) || `${HINT_SEP}every top-level statement is a declaration`)
       }
       if (expected === T.LBrace) return `expected \`{\` after \`${previous.image}\`, found ${describe(actual)}`
       if (expected === T.Quantity && tokenMatcher(actual, T.AnyString)) return `expected a number, found a string${HINT_SEP}remove the quotes`
       return `expected ${labelOf(expected)}, found ${describe(actual)}` + keywordHint(actual, [expected])
     },
     buildNotAllInputParsedMessage({ firstRedundant }) {
-      const hint = keywordHint(firstRedundant, [T.Include, T.Upstream, T.Jwt, T.Policy, T.Defaults, T.Route])
+      const hint = keywordHint(firstRedundant, TOP)
       if (firstRedundant.tokenType === T.RBrace) return `unexpected \`}\` with no block open${HINT_SEP}remove it, or check the braces above`
       return `expected ${DECLS}, found ${describe(firstRedundant)}` + (hint || `${HINT_SEP}every top-level statement is a declaration`)
     },
@@ -126,8 +135,8 @@ export function createErrorMessageProvider(policyStmts: readonly TokenType[]): I
         return (`expected end of line after \`${previous.image}\`, found ${describe(first)}` +
           `${HINT_SEP}write one statement per line, or separate statements with \`;\``)
       }
-      if (ruleName === 'routeStmt' || ruleName === 'upstreamStmt' || ruleName === 'jwtStmt') {
-        const what = ruleName === 'routeStmt' ? 'a route statement' : ruleName === 'upstreamStmt' ? 'an upstream statement' : 'a jwt statement'
+      const what = Object.hasOwn(STMT_RULES, ruleName) ? STMT_RULES[ruleName] : undefined
+      if (what !== undefined) {
         return `expected ${what}, found ${describe(first)}` + (keywordHint(first, expected) || `${HINT_SEP}expected one of ${listOf(expected)}`)
       }
       return `expected ${listOf(expected)}, found ${describe(first)}` + keywordHint(first, expected)

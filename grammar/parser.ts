@@ -7,14 +7,20 @@
 import { CstParser, EOF, EMPTY_ALT, type CstNode, type IToken, type TokenType } from 'chevrotain'
 import * as T from './tokens.js'
 import { createErrorMessageProvider } from './parse-errors.js'
-import { keywordsOf, type Piece, type StatementSyntax } from './syntax.js'
+import { declarationKeywordsOf, declRule, declStmtRule, keywordsOf, type DeclarationSyntax, type Piece, type StatementSyntax } from './syntax.js'
 
 type Rule = (idxInCallingRule?: number, ...args: unknown[]) => CstNode
 
 /** The keyword tokens a set of syntax declarations needs, by word. */
-export function keywordTokens(syntaxes: readonly StatementSyntax[]): Map<string, TokenType> {
-  return new Map(syntaxes.flatMap(keywordsOf).map(w => [w, T.keywordToken(w)]))
+export function keywordTokens(syntaxes: readonly StatementSyntax[], declarations: readonly DeclarationSyntax[] = []): Map<string, TokenType> {
+  return new Map([...syntaxes.flatMap(keywordsOf), ...declarations.flatMap(declarationKeywordsOf)].map(w => [w, T.keywordToken(w)]))
 }
+
+/** What parse errors say about a policy's declaration: its keyword token and its statements' leading keywords. */
+export interface DeclarationTokens { keyword: string; lead: TokenType; statements: TokenType[] }
+
+export const declarationTokens = (declarations: readonly DeclarationSyntax[], kw: Map<string, TokenType>): DeclarationTokens[] =>
+  declarations.map(d => ({ keyword: d.keyword, lead: kw.get(d.keyword)!, statements: d.statements.map(s => kw.get(s.keyword)!) }))
 
 /** The rule name of a policy statement (`ratelimitStmt`) and of a list's items (`headersStmtOps`). */
 export const stmtRule = (kind: string): string => `${kind.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())}Stmt`
@@ -23,15 +29,45 @@ export const listRule = (kind: string, field: string): string => `${stmtRule(kin
 export class GwpParser extends CstParser {
   /** The policy statements' rules, in the order of the declarations (the route statement alternatives). */
   private readonly policyRules: Rule[] = []
+  /** The policies' top-level declarations' rules (`jwtDecl`), offered after `upstream` in the file rule. */
+  private readonly declRules: Rule[] = []
   /** The leading keyword of each policy statement, in the same order (for "did you mean"). */
   readonly stmtKeywords: TokenType[]
 
-  constructor(readonly syntaxes: readonly StatementSyntax[], readonly tokens: TokenType[], kw: Map<string, TokenType>) {
+  constructor(readonly syntaxes: readonly StatementSyntax[], readonly tokens: TokenType[], kw: Map<string, TokenType>, readonly declarations: readonly DeclarationSyntax[] = []) {
     const lead = syntaxes.map(s => kw.get(s.keyword)!)
-    super(tokens, { recoveryEnabled: true, errorMessageProvider: createErrorMessageProvider(lead), maxLookahead: 3, nodeLocationTracking: 'onlyOffset' })
+    super(tokens, { recoveryEnabled: true, errorMessageProvider: createErrorMessageProvider(lead, declarationTokens(declarations, kw)), maxLookahead: 3, nodeLocationTracking: 'onlyOffset' })
     this.stmtKeywords = lead
     for (const s of syntaxes) this.policyRules.push(this.policyRule(s, kw))
+    for (const d of declarations) this.declRules.push(this.declarationRule(d, kw))
     this.performSelfAnalysis()
+  }
+
+  /**
+   * The rules of a policy's declaration `KEYWORD NAME { statements }`: the block (`<keyword>Decl`) and one
+   * statement of it (`<keyword>Stmt`), whose alternatives are the statements' syntaxes compiled inline (each led
+   * by its keyword) and which ends as every statement does.
+   */
+  private declarationRule(d: DeclarationSyntax, kw: Map<string, TokenType>): Rule {
+    const n = { i: 0, sep: 0 }
+    const alts = d.statements.map(s => {
+      const i = n.i++, lead = kw.get(s.keyword)!, body = this.compilePieces(s.pieces, kw, n, `${d.keyword}_${s.keyword}`)
+      return { ALT: () => { this.consume(i, lead); body() } }
+    })
+    const orIdx = n.i++, endIdx = n.i++
+    const stmt = this.RULE(declStmtRule(d.keyword), () => { this.or(orIdx, alts); this.subrule(endIdx, this.end) })
+    const lead = kw.get(d.keyword)!
+    return this.RULE(declRule(d.keyword), () => {
+      this.consume(0, lead)
+      this.consume(1, T.Word)
+      this.consume(2, T.LBrace)
+      this.many(0, () => this.or(0, [
+        { ALT: () => this.consume(3, T.Newline) },
+        { ALT: () => this.consume(4, T.Semi) },
+        { ALT: () => this.subrule(0, stmt) },
+      ]))
+      this.consume(5, T.RBrace)
+    })
   }
 
   /**
@@ -52,6 +88,7 @@ export class GwpParser extends CstParser {
       switch (p.t) {
         case 'keyword': { const i = n.i++, tok = kw.get(p.word)!; return () => { this.consume(i, tok) } }
         case 'word': { const i = n.i++; return () => { this.consume(i, T.Word) } }
+        case 'identifier': { const i = n.i++; return () => { this.consume(i, T.Identifier) } }
         case 'name': { const i = n.i++; return () => { this.subrule(i, this.name) } }
         case 'string': { const i = n.i++; return () => { this.consume(i, T.AnyString) } }
         case 'quantity': { const i = n.i++; return () => { this.consume(i, T.Quantity) } }
@@ -65,10 +102,18 @@ export class GwpParser extends CstParser {
           return () => { this.or(i, alts) }
         }
         case 'optional': { const i = n.i++, inner = this.compilePieces([p.piece], kw, n, kind); return () => { this.option(i, inner) } }
-        case 'repeat': { const i = n.i++, inner = this.compilePieces([p.piece], kw, n, kind); return () => { this.atLeastOne(i, inner) } }
+        case 'repeat': {
+          const i = n.i++, inner = this.compilePieces([p.piece], kw, n, kind)
+          if (p.commas !== true) return () => { this.atLeastOne(i, inner) }
+          const o = n.i++, c = n.i++
+          return () => { this.atLeastOne(i, () => { inner(); this.option(o, () => { this.consume(c, T.Comma) }) }) }
+        }
         case 'list': {
           // a list's items get their own rule (as `headerOp` was), with its own indices
-          const item = this.compilePieces(p.item, kw, { i: 0, sep: 0 }, kind)
+          const m = { i: 0, sep: 0 }
+          const wrapOpt = m.i++, wrapNl = m.i++
+          const body = this.compilePieces(p.item, kw, m, kind)
+          const item = p.wrap === true ? () => { this.option(wrapOpt, () => { this.consume(wrapNl, T.Newline) }); body() } : body
           const rule = this.RULE(listRule(kind, p.field), item)
           // Chevrotain has no indexed `atLeastOneSep`: its numbered forms (AT_LEAST_ONE_SEP, …SEP1 … SEP9) stand in
           const at = n.i++, sep = n.sep++
@@ -88,7 +133,8 @@ export class GwpParser extends CstParser {
       { ALT: () => this.CONSUME(T.Semi) },
       { ALT: () => this.SUBRULE(this.includeDecl) },
       { ALT: () => this.SUBRULE(this.upstreamDecl) },
-      { ALT: () => this.SUBRULE(this.jwtDecl) },
+      // the policies' declarations (`jwt NAME { … }`), read from their syntax declarations
+      ...this.declRules.map((rule, i) => ({ ALT: () => this.subrule(i + 10, rule) })),
       { ALT: () => this.SUBRULE(this.policyDecl) },
       { ALT: () => this.SUBRULE(this.defaultsDecl) },
       { ALT: () => this.SUBRULE(this.routeDecl) },
@@ -184,46 +230,6 @@ export class GwpParser extends CstParser {
       { ALT: () => this.CONSUME(T.HostPort) },
     ]))
     this.OPTION(() => this.CONSUME(T.Comma))
-  })
-
-  // ── jwt ────────────────────────────────────────────────────────────────────────────────────────
-  jwtDecl = this.RULE('jwtDecl', () => {
-    this.CONSUME(T.Jwt)
-    this.CONSUME(T.Word)
-    this.CONSUME(T.LBrace)
-    this.MANY(() => this.OR([
-      { ALT: () => this.CONSUME(T.Newline) },
-      { ALT: () => this.CONSUME(T.Semi) },
-      { ALT: () => this.SUBRULE(this.jwtStmt) },
-    ]))
-    this.CONSUME(T.RBrace)
-  })
-
-  jwtStmt = this.RULE('jwtStmt', () => {
-    this.OR([
-      { ALT: () => { this.CONSUME(T.Issuer); this.CONSUME(T.AnyString) } },
-      { ALT: () => { this.CONSUME(T.Jwks); this.CONSUME1(T.AnyString); this.SUBRULE(this.optionList) } },
-      { ALT: () => { this.CONSUME(T.Algorithms); this.SUBRULE(this.wordList) } },
-      { ALT: () => { this.CONSUME(T.Audience); this.SUBRULE(this.stringList) } },
-      { ALT: () => { this.CONSUME(T.Leeway); this.CONSUME(T.Quantity) } },
-      { ALT: () => { this.CONSUME(T.Cache); this.CONSUME1(T.Quantity) } },
-      { ALT: () => this.SUBRULE(this.forwardStmt) },
-    ])
-    this.SUBRULE(this.end)
-  })
-
-  forwardStmt = this.RULE('forwardStmt', () => {
-    this.CONSUME(T.Forward)
-    this.AT_LEAST_ONE_SEP({
-      SEP: T.Comma,
-      DEF: () => {
-        this.OPTION(() => this.CONSUME(T.Newline))
-        this.CONSUME(T.Claim)
-        this.SUBRULE(this.name)
-        this.CONSUME(T.As)
-        this.SUBRULE1(this.name)
-      },
-    })
   })
 
   /** A name that may be bare (`X-User-Id`) or quoted (`"https://example.com/tenant"`). */

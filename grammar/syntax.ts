@@ -10,6 +10,8 @@ export type Piece =
   | { t: 'keyword'; word: string }
   /** A bare name (`idp`): a WordV. */
   | { t: 'word'; field: string }
+  /** A bare name that is not a keyword of the language (`RS256`): a WordV. */
+  | { t: 'identifier'; field: string }
   /** A header or claim name, bare or quoted: a NameV. */
   | { t: 'name'; field: string }
   /** A string: a StrV. */
@@ -22,10 +24,13 @@ export type Piece =
   | { t: 'choice'; field: string; alts: { word: string; then: Piece[] }[] }
   /** A piece that may be left out: its field is null then. */
   | { t: 'optional'; piece: Piece }
-  /** One or more items separated by `sep` (`,`), each read by its own rule: an array of their fields. */
-  | { t: 'list'; field: string; item: Piece[] }
-  /** One or more of a piece: an array of its values. */
-  | { t: 'repeat'; field: string; piece: Piece }
+  /**
+   * One or more items separated by `,`, each read by its own rule: an array of their fields. `wrap`: an item may
+   * start on the next line (`forward claim a as A,⏎ claim b as B`).
+   */
+  | { t: 'list'; field: string; item: Piece[]; wrap?: boolean }
+  /** One or more of a piece: an array of its values. `commas`: each may be followed by a `,` (`RS256, ES256`). */
+  | { t: 'repeat'; field: string; piece: Piece; commas?: boolean }
 
 /** The values a declaration's pieces read: by field name. */
 export type Fields = Record<string, unknown>
@@ -43,17 +48,31 @@ export interface StatementSyntax {
   build(f: Fields, span: A.Span): { kind: string; span: A.Span }
 }
 
+/**
+ * A top-level declaration a policy kind adds to the language: `KEYWORD NAME { statements }` (`jwt idp { … }`),
+ * each statement a StatementSyntax read as a policy stage is (its own keyword, then its pieces). The parser
+ * makes the rules `<keyword>Decl` (the block) and `<keyword>Stmt` (one statement of it); the AST holds an
+ * `A.Declaration` whose body holds what each statement's `build` made.
+ */
+export interface DeclarationSyntax {
+  keyword: string
+  /** What one is called in messages: `jwt provider` (`jwt provider \`idp\` is declared twice`). */
+  what: string
+  statements: StatementSyntax[]
+}
+
 // The constructors policies write declarations with.
 export const keyword = (word: string): Piece => ({ t: 'keyword', word })
 export const word = (field: string): Piece => ({ t: 'word', field })
+export const identifier = (field: string): Piece => ({ t: 'identifier', field })
 export const name = (field: string): Piece => ({ t: 'name', field })
 export const string = (field: string): Piece => ({ t: 'string', field })
 export const quantity = (field: string): Piece => ({ t: 'quantity', field })
 export const options = (field: string): Piece => ({ t: 'options', field })
 export const choice = (field: string, alts: Record<string, Piece[]>): Piece => ({ t: 'choice', field, alts: Object.entries(alts).map(([w, then]) => ({ word: w, then })) })
 export const optional = (piece: Piece): Piece => ({ t: 'optional', piece })
-export const list = (field: string, item: Piece[]): Piece => ({ t: 'list', field, item })
-export const repeat = (field: string, piece: Piece): Piece => ({ t: 'repeat', field, piece })
+export const list = (field: string, item: Piece[], o: { wrap?: boolean } = {}): Piece => ({ t: 'list', field, item, ...(o.wrap ? { wrap: true } : {}) })
+export const repeat = (field: string, piece: Piece, o: { commas?: boolean } = {}): Piece => ({ t: 'repeat', field, piece, ...(o.commas ? { commas: true } : {}) })
 
 /** Every keyword a declaration uses (its leading one first), for the lexicon. */
 export function keywordsOf(s: StatementSyntax): string[] {
@@ -70,3 +89,13 @@ export function keywordsOf(s: StatementSyntax): string[] {
   walk(s.pieces)
   return [...new Set(out)]
 }
+
+/** Every keyword a declaration uses (its leading one first, then its statements'). */
+export function declarationKeywordsOf(d: DeclarationSyntax): string[] {
+  return [...new Set([d.keyword, ...d.statements.flatMap(keywordsOf)])]
+}
+
+/** The rule name of a declaration's block (`jwtDecl`) and of one statement in it (`jwtStmt`). */
+export const declRule = (keyword: string): string => `${camel(keyword)}Decl`
+export const declStmtRule = (keyword: string): string => `${camel(keyword)}Stmt`
+const camel = (w: string): string => w.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())

@@ -52,7 +52,6 @@ const kw = (word: string): TokenType => {
 // top level
 export const Include = kw('include')
 export const Upstream = kw('upstream')
-export const Jwt = kw('jwt')
 export const Policy = kw('policy')
 export const Defaults = kw('defaults')
 export const Route = kw('route')
@@ -83,20 +82,6 @@ export const MinRequests = kw('min_requests')
 export const Window = kw('window')
 export const OpenFor = kw('open_for')
 export const HalfOpen = kw('half_open')
-// jwt
-export const Issuer = kw('issuer')
-export const Jwks = kw('jwks')
-export const Refresh = kw('refresh')
-export const RefreshAhead = kw('refresh_ahead')
-export const UnknownKidCooldown = kw('unknown_kid_cooldown')
-export const MaxStale = kw('max_stale')
-export const Algorithms = kw('algorithms')
-export const Audience = kw('audience')
-export const Leeway = kw('leeway')
-export const Forward = kw('forward')
-export const Claim = kw('claim')
-export const As = kw('as')
-export const Cache = kw('cache')
 // route
 export const Match = kw('match')
 export const Host = kw('host')
@@ -127,7 +112,7 @@ export const Text = kw('text')
 export const Proxy = kw('proxy')
 export const Fallback = kw('fallback')
 
-/** The core's own keywords (declarations, upstream, jwt, match, settings, terminals); policies bring theirs. */
+/** The core's own keywords (declarations, upstream, match, settings, terminals); policies bring theirs. */
 export const KEYWORDS: readonly TokenType[] = keywords
 
 /**

@@ -11,6 +11,7 @@ import type { RouteRuntime } from './route-runtime.js'
 export class RequestState implements StageState {
   claims: Record<string, unknown> | null = null
   identity: IdentityHeader[] | null = null
+  consumer: string | null = null
 }
 
 /** The context stages see (config/context.ts) plus what the gateway keeps per request. */

@@ -33,13 +33,14 @@ export interface StageEnvOptions {
 }
 
 /** The environment for loading `ir`'s stages (a fresh one per load: its warmups belong to that load). */
-export function createStageEnv(ir: Pick<BundleIR, 'jwtProviders'>, o: StageEnvOptions): StageEnv {
+export function createStageEnv(ir: Pick<BundleIR, 'declarations' | 'identityHeaders'>, o: StageEnvOptions): StageEnv {
   return {
     settings: o.settings,
     metrics: stageMetrics(o.metrics, o.shared),
     log: o.log,
     now: o.now ?? Date.now,
-    providers: new Map(ir.jwtProviders.map(p => [p.name, p])),
+    declarations: new Map(ir.declarations.map(p => [p.name, p])),
+    identityHeaders: new Set(ir.identityHeaders),
     shared: o.shared,
     redis: o.redis,
     warmups: [],

@@ -4,6 +4,7 @@
 // Run: npm run build && node --expose-gc dist/bench/runtime/limits.bench.js [--time MS] [--filter TEXT]
 import assert from 'node:assert/strict'
 import { bearerToken, providerKey, type JwtProvider } from '../../policies/auth/stage.js'
+import type { JwtProviderIR } from '../../policies/auth/options.js'
 import { gcra, gcraParams, type Decision } from '../../policies/ratelimit/gcra.js'
 import { LocalLimiter } from '../../policies/ratelimit/local.js'
 import { createRatelimitStage } from '../../policies/ratelimit/stage.js'
@@ -15,7 +16,7 @@ import { fakeRequest, fakeResponse } from './kit/fake-http.js'
 import { createSuite } from './kit/suite.js'
 
 const b = await loadBenchBundle({ tokens: 64 })
-const provider = b.env.sharedState.get(providerKey(b.ir.jwtProviders[0])) as JwtProvider
+const provider = b.env.sharedState.get(providerKey(b.ir.declarations.find(d => d.kind === 'jwt') as JwtProviderIR)) as JwtProvider
 const token = b.tokens[0]
 const header = `Bearer ${token}`
 

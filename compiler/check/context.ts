@@ -7,7 +7,8 @@ import type { PolicyRegistry } from '../policies.js'
 
 export interface Symbols {
   upstreams: Map<string, A.UpstreamDecl>
-  jwts: Map<string, A.JwtDecl>
+  /** The policies' declarations (`jwt NAME { … }`, `keys NAME { … }`): one namespace. */
+  declarations: Map<string, A.Declaration>
   policies: Map<string, A.PolicyDecl>
   routes: Map<string, A.RouteDecl>
 }

@@ -56,12 +56,12 @@ export function lintRoute(ctx: CheckContext, c: CheckedRoute, upstreams: Map<str
     }
   }
   // the policies' own lints (W0706 `ratelimit by header` on an authenticated route, …)
-  const pipeline: PipelineView = { stages: r.stages, provides: fact => r.stages.some(s => ctx.policies.of(s.kind).provides?.includes(fact) === true) }
+  const pipeline: PipelineView = { stages: r.stages, provides: fact => r.stages.some(s => ctx.policies.establishes(s).includes(fact)) }
   r.stages.forEach((s, i) => ctx.policies.of(s.kind).lint?.(ctx, s, c.stageStmts[i], pipeline))
 }
 
 /** W0709: declarations no route refers to. */
-export function lintUnused(ctx: CheckContext, kind: 'upstream' | 'jwt' | 'policy', name: A.WordV): void {
+export function lintUnused(ctx: CheckContext, kind: string, name: A.WordV): void {
   if (ctx.used.has(`${kind}:${name.value}`)) return
   ctx.d.warn('W0709', name.span, `${kind} \`${name.value}\` is never used`, { label: 'no route refers to it', hint: 'remove it, or refer to it from a route' })
 }

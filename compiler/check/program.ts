@@ -2,7 +2,8 @@
 // check runs even after errors, so one run reports everything; the IR is only produced when there are none.
 import type * as A from '../../grammar/ast.js'
 import type { Diagnostics } from '../../grammar/index.js'
-import { IR_VERSION, type BundleIR, type JwtProviderIR, type RouteIR, type UpstreamIR } from '../../config/ir.js'
+import { IR_VERSION, type BundleIR, type DeclarationIR, type RouteIR, type UpstreamIR } from '../../config/ir.js'
+import { kindOf } from '../../grammar/ast.js'
 import { REGISTRY, type PolicyRegistry } from '../policies.js'
 import type { CheckContext, Symbols } from './context.js'
 import { checkEnvelope, envelopeOf } from './envelope.js'
@@ -18,20 +19,25 @@ export interface CheckResult {
   routes: CheckedRoute[]
 }
 
-const KIND_WORD = { upstream: 'upstream', jwt: 'jwt provider', policy: 'policy', route: 'route' } as const
+const KIND_WORD: Record<string, string> = { upstream: 'upstream', policy: 'policy', route: 'route' }
+
+/** What a declaration is called in messages: the core's own words, a policy declaration's `what` (`jwt provider`). */
+const kindWord = (ctx: CheckContext, kind: string): string => (Object.hasOwn(KIND_WORD, kind) ? KIND_WORD[kind] : ctx.policies.declaration(kind).syntax.what)
 
 function collectSymbols(ctx: CheckContext, files: A.FileAst[]): { defaults: A.DefaultsDecl[] } {
   const defaults: A.DefaultsDecl[] = []
-  const tables = { upstream: ctx.symbols.upstreams, jwt: ctx.symbols.jwts, policy: ctx.symbols.policies, route: ctx.symbols.routes } as Record<string, Map<string, A.Decl & { name: A.WordV }>>
+  const tables = { upstream: ctx.symbols.upstreams, policy: ctx.symbols.policies, route: ctx.symbols.routes } as Record<string, Map<string, A.Decl & { name: A.WordV }>>
   for (const f of files) {
     for (const d of f.decls) {
       if (d.kind === 'include') continue
       if (d.kind === 'defaults') { defaults.push(d); continue }
-      const table = tables[d.kind]
+      // the policies' declarations share one namespace (a stage names one without saying which kind)
+      const table = Object.hasOwn(tables, kindOf(d)) ? tables[kindOf(d)] : ctx.symbols.declarations
       const first = table.get(d.name.value)
       if (first !== undefined) {
-        ctx.d.error('E0101', d.name.span, `${KIND_WORD[d.kind]} \`${d.name.value}\` is declared twice`, {
-          label: 'declared again here', notes: [{ message: 'first declared here', span: first.name.span }], hint: `rename one of them; ${KIND_WORD[d.kind]} names are shared by all files of a policy set`,
+        const what = kindWord(ctx, kindOf(d))
+        ctx.d.error('E0101', d.name.span, `${what} \`${d.name.value}\` is declared twice`, {
+          label: 'declared again here', notes: [{ message: 'first declared here', span: first.name.span }], hint: `rename one of them; ${what} names are shared by all files of a policy set`,
         })
         continue
       }
@@ -78,20 +84,20 @@ function collectDefaults(ctx: CheckContext, decls: A.DefaultsDecl[]): { route: R
 
 /** `policies`: the kinds this compilation knows (tests pass their own registry). */
 export function checkProgram(files: A.FileAst[], d: Diagnostics, policies: PolicyRegistry = REGISTRY): CheckResult {
-  const symbols: Symbols = { upstreams: new Map(), jwts: new Map(), policies: new Map(), routes: new Map() }
+  const symbols: Symbols = { upstreams: new Map(), declarations: new Map(), policies: new Map(), routes: new Map() }
   const ctx: CheckContext = { d, policies, symbols, used: new Set(), identityHeaders: new Set(), reportedCycles: new Set() }
   const { defaults } = collectSymbols(ctx, files)
   const defs = collectDefaults(ctx, defaults)
 
   const upstreams = new Map<string, UpstreamIR>()
   for (const u of symbols.upstreams.values()) upstreams.set(u.name.value, checkUpstream(ctx, u, defs.upstream))
-  const providers: JwtProviderIR[] = []
-  for (const j of symbols.jwts.values()) {
-    const check = policies.jwt
-    if (check !== undefined) { providers.push(check(ctx, j)); continue }
-    d.error('E0404', j.span, `\`jwt\` declarations need a policy that verifies JWTs, and this gwc has none`, { label: 'no policy reads this', hint: 'remove it, or use a gwc with the `auth` policy' })
+  const declarations: DeclarationIR[] = []
+  for (const x of symbols.declarations.values()) {
+    const decl = policies.declaration(kindOf(x))
+    const ir = decl.check(ctx, x)
+    declarations.push(ir)
+    for (const h of decl.identityHeaders?.(ir) ?? []) ctx.identityHeaders.add(h)
   }
-  for (const p of providers) for (const f of p.forward) ctx.identityHeaders.add(f.header)
   for (const p of symbols.policies.values()) checkPolicyDecl(ctx, p)
 
   const routes: CheckedRoute[] = []
@@ -107,7 +113,7 @@ export function checkProgram(files: A.FileAst[], d: Diagnostics, policies: Polic
     lintRoute(ctx, c, upstreams)
   }
   for (const u of symbols.upstreams.values()) lintUnused(ctx, 'upstream', u.name)
-  for (const j of symbols.jwts.values()) lintUnused(ctx, 'jwt', j.name)
+  for (const x of symbols.declarations.values()) lintUnused(ctx, kindOf(x), x.name)
   const unusedPolicies = [...symbols.policies.values()].filter(p => !ctx.used.has('policy:' + p.name.value))
   for (const p of symbols.policies.values()) lintUnused(ctx, 'policy', p.name)
   // Policies no route uses are still checked (with the route-independent rules), so a broken one cannot hide.
@@ -116,7 +122,7 @@ export function checkProgram(files: A.FileAst[], d: Diagnostics, policies: Polic
   if (d.errorCount > 0) return { ir: undefined, routes }
   const irRoutes: RouteIR[] = routes.map(c => ({ ...c.ir, envelope: envelopeOf(c.ir) }))
   return {
-    ir: { irVersion: IR_VERSION, upstreams: [...upstreams.values()], jwtProviders: providers, routes: irRoutes, identityHeaders: [...identityHeaders].sort() },
+    ir: { irVersion: IR_VERSION, upstreams: [...upstreams.values()], declarations, routes: irRoutes, identityHeaders: [...identityHeaders].sort() },
     routes,
   }
 }

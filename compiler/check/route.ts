@@ -165,8 +165,8 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
       broken = true
       continue
     }
-    for (const f of policy.provides ?? []) provided.add(f)
     const st: StageIR | undefined = policy.check(ctx, s, r.name.value)
+    for (const f of (st !== undefined && policy.establishes !== undefined ? policy.establishes(st) : policy.provides) ?? []) provided.add(f)
     const twin = st === undefined || policy.twin === undefined ? -1 : stages.findIndex(x => x.kind === st.kind && policy.twin!.key(x) === policy.twin!.key(st))
     if (twin >= 0) {
       ctx.d.error('E0102', s.span, `${policy.twin!.message} in ${where}${from(it)}`, {
@@ -212,8 +212,9 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     retry = null
   }
   if (broken || match === undefined || terminal === undefined || timeoutMs === undefined || maxBodyBytes === undefined) return undefined
+  const consumes = consumedBy(ctx, stages)
   return {
-    ir: { name: r.name.value, match, stages, terminal, timeoutMs, retry, maxBodyBytes, source: spanOf(r.span) },
+    ir: { name: r.name.value, match, stages, terminal, timeoutMs, retry, maxBodyBytes, source: spanOf(r.span), ...(consumes === null ? {} : { consumes }) },
     decl: r,
     matchSpan: matchStmt!.span,
     retryStmt: retryStmt ?? null,
@@ -221,6 +222,18 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     timeoutGiven: timeoutStmt !== undefined,
     stageStmts,
   }
+}
+
+/** The request credentials the route's stages consume (removed before proxying), or null when none does. */
+function consumedBy(ctx: CheckContext, stages: StageIR[]): NonNullable<RouteIR['consumes']> | null {
+  const headers = new Set<string>(), query = new Set<string>()
+  for (const s of stages) {
+    const c = ctx.policies.of(s.kind).consumes?.(s)
+    if (c === undefined) continue
+    for (const h of c.headers) headers.add(h.toLowerCase())
+    for (const q of c.query) query.add(q)
+  }
+  return headers.size + query.size === 0 ? null : { headers: [...headers].sort(), query: [...query].sort() }
 }
 
 /**

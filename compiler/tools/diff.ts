@@ -1,8 +1,8 @@
 // `gwc diff`: per-route behaviour changes between two IRs — routes added, removed, renamed (same match, new
-// name) and changed stage by stage — plus upstream, jwt provider and identity-header changes. Source spans
+// name) and changed stage by stage — plus upstream, policy declaration (jwt provider, …) and identity-header changes. Source spans
 // and derived ids are never compared: moving a declaration within or between files changes no behaviour.
 import type {
-  BundleIR, JwtProviderIR, MatchIR, ProxyIR, RespondIR, RetryIR, RouteIR, StageIR, UpstreamIR,
+  BundleIR, DeclarationIR, MatchIR, ProxyIR, RespondIR, RetryIR, RouteIR, StageIR, UpstreamIR,
 } from '../../config/ir.js'
 import { isBundleDir, readBundle } from '../../config/bundle-io.js'
 import { renderText } from '../diagnostics/render.js'
@@ -45,7 +45,8 @@ export interface IrDiff {
   identical: boolean
   routes: RouteDiff[]
   upstreams: NamedDiff[]
-  jwtProviders: NamedDiff[]
+  /** The policies' declarations (`jwt`, `keys`, …): `kind` is the declaration's keyword. */
+  declarations: (NamedDiff & { kind: string })[]
   identityHeaders: Change[]
 }
 
@@ -200,26 +201,26 @@ function upstreamChanges(o: UpstreamIR, n: UpstreamIR): Change[] {
   ]
 }
 
-function jwtChanges(o: JwtProviderIR, n: JwtProviderIR): Change[] {
-  const fwd = (p: JwtProviderIR) => p.forward.map(f => `${f.claim} as ${f.header}`)
-  return [
-    ...fields('', o, n, [['issuer', 'issuer'], ['jwksUrl', 'jwks'], ['refreshMs', 'refresh', dur], ['refreshAheadMs', 'refresh_ahead', dur],
-      ['unknownKidCooldownMs', 'unknown_kid_cooldown', dur], ['maxStaleMs', 'max_stale', dur], ['fetchTimeoutMs', 'jwks timeout', dur]]),
-    ...setChange('algorithms', o.algorithms, n.algorithms),
-    ...setChange('audience', o.audience, n.audience),
-    ...valueChange('leeway', o.leewayMs, n.leewayMs, dur),
-    ...setChange('forward', fwd(o), fwd(n)),
-    ...valueChange('cache', o.tokenCacheSize, n.tokenCacheSize),
-  ]
+/**
+ * The policies' declarations (one namespace): each compared by its declaration's `diff`; one whose kind changed
+ * under the same name is the old one removed and a new one added.
+ */
+function diffDeclarations(old: DeclarationIR[], next: DeclarationIR[]): IrDiff['declarations'] {
+  const kinds = [...new Set([...old, ...next].map(x => x.kind))]
+  return kinds.flatMap(kind => {
+    const d = REGISTRY.declaration(kind).diff
+    const o = old.filter(x => x.kind === kind), n = next.filter(x => x.kind === kind)
+    return diffNamed(o, n, x => d.summary(x), (a, b) => d.changes(a, b)).map(x => ({ kind, ...x }))
+  })
 }
 
 /** Compares two checked IRs. Pure; never throws on valid IR. */
 export function diffIr(old: BundleIR, next: BundleIR): IrDiff {
   const routes = diffRoutes(old.routes, next.routes)
   const upstreams = diffNamed(old.upstreams, next.upstreams, u => `${u.replicas.map(addr).join(' ')}, ${u.balance}`, upstreamChanges)
-  const jwtProviders = diffNamed(old.jwtProviders, next.jwtProviders, p => `issuer ${p.issuer}`, jwtChanges)
+  const declarations = diffDeclarations(old.declarations, next.declarations)
   const identityHeaders = setChange('identity headers', old.identityHeaders, next.identityHeaders)
-  return { identical: routes.length + upstreams.length + jwtProviders.length + identityHeaders.length === 0, routes, upstreams, jwtProviders, identityHeaders }
+  return { identical: routes.length + upstreams.length + declarations.length + identityHeaders.length === 0, routes, upstreams, declarations, identityHeaders }
 }
 
 // ── output ─────────────────────────────────────────────────────────────────────────────────────────
@@ -232,7 +233,9 @@ function counts(xs: { change: string }[]): Record<string, number> {
 
 function summaryLine(d: IrDiff): string {
   const part = (what: string, xs: { change: string }[]) => (xs.length === 0 ? [] : [`${what}: ${Object.entries(counts(xs)).map(([k, n]) => `${n} ${k}`).join(', ')}`])
-  return [...part('routes', d.routes), ...part('upstreams', d.upstreams), ...part('jwt providers', d.jwtProviders), ...(d.identityHeaders.length ? ['identity headers changed'] : [])].join('; ')
+  const kinds = [...new Set(d.declarations.map(x => x.kind))]
+  const decls = kinds.flatMap(k => part(`${REGISTRY.declaration(k).syntax.what}s`, d.declarations.filter(x => x.kind === k)))
+  return [...part('routes', d.routes), ...part('upstreams', d.upstreams), ...decls, ...(d.identityHeaders.length ? ['identity headers changed'] : [])].join('; ')
 }
 
 function block(head: string, rows: [string, string][]): string[] {
@@ -263,8 +266,8 @@ export function renderDiffText(d: IrDiff): string {
     out.push(...block(`~ route ${r.name}${r.oldName !== null ? ` (renamed from ${r.oldName})` : ''}`,
       [...rowsOf(r.match), ...r.stages.map(stageRow), ...rowsOf(r.settings), ...rowsOf(r.terminal), ...rowsOf(r.envelope)]))
   }
-  for (const [what, list] of [['upstream', d.upstreams], ['jwt', d.jwtProviders]] as const) {
-    for (const x of list) out.push(...(x.summary !== null ? [`${SIGN[x.change]} ${what} ${x.name}  ${x.summary}`] : block(`~ ${what} ${x.name}`, rowsOf(x.changes))))
+  for (const x of [...d.upstreams.map(u => ({ kind: 'upstream', ...u })), ...d.declarations]) {
+    out.push(...(x.summary !== null ? [`${SIGN[x.change]} ${x.kind} ${x.name}  ${x.summary}`] : block(`~ ${x.kind} ${x.name}`, rowsOf(x.changes))))
   }
   for (const c of d.identityHeaders) out.push(`~ ${c.field}: ${c.text}`)
   return out.join('\n') + '\n'
@@ -273,7 +276,7 @@ export function renderDiffText(d: IrDiff): string {
 /** The JSON report: the IrDiff plus per-section counts. */
 export function renderDiffJson(d: IrDiff): string {
   const { identical, ...rest } = d
-  return JSON.stringify({ identical, counts: { routes: counts(d.routes), upstreams: counts(d.upstreams), jwtProviders: counts(d.jwtProviders) }, ...rest }, null, 2) + '\n'
+  return JSON.stringify({ identical, counts: { routes: counts(d.routes), upstreams: counts(d.upstreams), declarations: counts(d.declarations) }, ...rest }, null, 2) + '\n'
 }
 
 // ── the command ────────────────────────────────────────────────────────────────────────────────────

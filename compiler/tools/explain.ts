@@ -121,7 +121,7 @@ function precedence(winner: RouteIR, wr: Rank, loser: RouteIR, lr: Rank, host: s
 function stageStep(s: StageIR, ir: BundleIR, req: ExplainRequest): Step {
   const p = REGISTRY.get(s.kind)
   if (p === undefined) return { kind: s.kind, text: `${s.kind}: a stage this gwc does not know`, note: null }
-  return { kind: s.kind, ...p.explain(s, { bundle: ir, headers: req.headers }) }
+  return { kind: s.kind, ...p.explain(s, { bundle: ir, headers: req.headers, query: req.query }) }
 }
 
 function retryNote(r: RouteIR, req: ExplainRequest): string | null {

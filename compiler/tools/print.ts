@@ -43,18 +43,12 @@ function match(m: A.MatchStmt): string {
 }
 
 /** One statement on one line (no indent, no comment). */
-export function printStmt(s: A.UpstreamStmt | A.JwtStmt | A.RouteStmt): string {
+export function printStmt(s: A.UpstreamStmt | A.RouteStmt): string {
   switch (s.kind) {
     case 'replicas': return words('replicas', s.addrs.map(printValue))
     case 'balance': return `balance ${s.value.value}`
     case 'health': return words('health', s.mode, options(s.options))
     case 'pool': case 'bulkhead': case 'breaker': return words(s.kind, options(s.options))
-    case 'issuer': return `issuer ${quote(s.value.value)}`
-    case 'jwks': return words('jwks', quote(s.url.value), options(s.options))
-    case 'algorithms': return words('algorithms', s.values.map(w => w.value))
-    case 'audience': return words('audience', s.values.map(v => quote(v.value)))
-    case 'leeway': case 'cache': return `${s.kind} ${s.value.raw}`
-    case 'forward': return 'forward ' + s.pairs.map(p => `claim ${name(p.claim)} as ${name(p.header)}`).join(', ')
     case 'match': return match(s)
     case 'timeout': case 'max_body': return `${s.kind} ${s.value.raw}`
     case 'retry': return words('retry', s.count.raw, options(s.options))
@@ -100,12 +94,23 @@ function printComments(out: Lines, cs: A.CommentAst[], indent: string): void {
 }
 
 /** A statement line: extra inner comments go above it, the last one stays at the end of its line. */
-function printStmtLine(out: Lines, s: A.UpstreamStmt | A.JwtStmt | A.RouteStmt, a: Attached | undefined, indent: string): void {
+/** A statement of a policy's declaration (`issuer …` in `jwt NAME { … }`): its declaration prints it. */
+type DeclStmt = A.Declaration['body'][number]
+
+function printStmtLine(out: Lines, s: A.UpstreamStmt | A.RouteStmt | DeclStmt, a: Attached | undefined, indent: string, print: (s: never) => string = printStmt): void {
   printComments(out, a?.leading ?? [], indent)
   const trailing = a?.trailing ?? []
   printComments(out, trailing.slice(0, -1), indent)
   const ext = extentOf(s)
-  out.push(withTrailing(indent + printStmt(s), trailing[trailing.length - 1]), ext.startLine, ext.endLine)
+  out.push(withTrailing(indent + print(s as never), trailing[trailing.length - 1]), ext.startLine, ext.endLine)
+}
+
+/** How a declaration's body statements print: the core's blocks by printStmt, a policy's by its declaration. */
+function bodyPrinter(d: Exclude<A.Decl, A.IncludeDecl>): (s: never) => string {
+  switch (d.kind) {
+    case 'upstream': case 'policy': case 'route': case 'defaults': return printStmt
+    default: { const decl = REGISTRY.declaration(kindOf(d)); return s => decl.print(s) }
+  }
 }
 
 function printDecl(out: Lines, d: A.Decl, place: Placement): void {
@@ -118,7 +123,8 @@ function printDecl(out: Lines, d: A.Decl, place: Placement): void {
     out.push(withTrailing(head, t[t.length - 1]), d.span.line, d.endLine)
     return
   }
-  const body: (A.UpstreamStmt | A.JwtStmt | A.RouteStmt)[] = d.body
+  const body: (A.UpstreamStmt | A.RouteStmt | DeclStmt)[] = d.body
+  const print = bodyPrinter(d)
   const header = a?.header ?? []
   const end = [...(a?.end ?? []), ...(a?.trailing ?? []).slice(1)]
   const after = a?.trailing?.[0]
@@ -129,7 +135,7 @@ function printDecl(out: Lines, d: A.Decl, place: Placement): void {
   out.push(withTrailing(`${head} {`, header[0]), d.span.line)
   printComments(out, header.slice(1), INDENT)
   out.reset()
-  for (const s of body) printStmtLine(out, s, place.get(s), INDENT)
+  for (const s of body) printStmtLine(out, s, place.get(s), INDENT, print)
   printComments(out, end, INDENT)
   out.reset()
   out.push(withTrailing('}', after))

@@ -42,11 +42,12 @@ import { LineCounter, Parser, parseDocument } from 'yaml'
 import type * as A from '../ast.js'
 import { Diagnostics } from '../diagnostic.js'
 import { YamlReader, type Entry } from './nodes.js'
-import { breakerKey, readRoutes, type RouteScope, type YamlStageMapping } from './routes.js'
+import { breakerKey, readRoutes, type RouteScope, type YamlDeclarationMapping, type YamlStageMapping } from './routes.js'
 import { readRetry } from './stages.js'
-import { UPSTREAM_KEYS, readJwts, readUpstreams, upstreamStmts } from './upstreams.js'
+import { UPSTREAM_KEYS, readUpstreams, upstreamStmts } from './upstreams.js'
 
-const TOP_KEYS = ['include', 'defaults', 'jwt', 'upstreams', 'routes'] as const
+/** The core's top-level keys; the policies' declarations' keys (`jwt`) go between `defaults` and `upstreams`. */
+const topKeys = (declarations: readonly YamlDeclarationMapping[]): string[] => ['include', 'defaults', ...declarations.map(m => m.key), 'upstreams', 'routes']
 const DEFAULT_ROUTE_KEYS = ['timeout', 'max_body', 'retries'] as const
 
 /** Every `# comment` of the YAML text, with spans, from the library's concrete syntax tree. */
@@ -94,9 +95,10 @@ function readDefaults(r: YamlReader, e: Entry): A.DefaultsDecl | undefined {
  * unknown keys (E0205), values of the wrong kind (E0301) and missing keys (E0104) are reported into `d`
  * at YAML positions; the AST holds everything that could be read (nothing after a syntax error). `stages`: the
  * policy kinds' mappings (compiler/front-ends.ts passes the registry's); a route key none of them reads is E0205.
- * `keywords`: the policies' keywords, so a name is read as .gwp would read it.
+ * `keywords`: the policies' keywords, so a name is read as .gwp would read it. `declarations`: the policies'
+ * top-level declarations' mappings (`jwt:`).
  */
-export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new Diagnostics(), stages: readonly YamlStageMapping[] = [], keywords: ReadonlySet<string> = new Set()): A.FileAst {
+export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new Diagnostics(), stages: readonly YamlStageMapping[] = [], keywords: ReadonlySet<string> = new Set(), declarations: readonly YamlDeclarationMapping[] = []): A.FileAst {
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false })
   const r = new YamlReader(file, text, lc, doc, d, keywords)
@@ -109,14 +111,16 @@ export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new
   const ast: A.FileAst = { file, decls: [], comments }
   if (doc.errors.length > 0 || doc.contents === null) return ast
   // Top-level `x-…` keys are ignored (as in Compose files): a place for anchors that other entries merge.
-  const top = r.fields(doc.contents, '', TOP_KEYS, r.spanAt(0, 1), k => k.startsWith('x-'))
+  const top = r.fields(doc.contents, '', topKeys(declarations), r.spanAt(0, 1), k => k.startsWith('x-'))
   if (top === undefined) return ast
 
   // A section left empty (`routes:` with nothing under it yet) is an empty section, not an error.
   for (const [key, e] of top) if (r.describe(e.value) === 'nothing') top.delete(key)
-  const jwts = top.has('jwt') ? readJwts(r, top.get('jwt')!) : []
+  const declared = new Map<string, A.Declaration[]>()
+  for (const m of declarations) if (top.has(m.key)) declared.set(m.key, m.read(r, top.get(m.key)!))
   const upstreams = top.has('upstreams') ? readUpstreams(r, top.get('upstreams')!) : []
-  const scope: RouteScope = { stages, jwtNames: jwts.map(j => j.name.value), upstreams: new Map(upstreams.map(u => [u.name.value, u])), breakers: new Map() }
+  const names = new Map(declarations.map(m => [m.keyword, (declared.get(m.key) ?? []).map(x => x.name.value)]))
+  const scope: RouteScope = { stages, declared: names, upstreams: new Map(upstreams.map(u => [u.name.value, u])), breakers: new Map() }
   for (const u of upstreams) {
     const own = u.body.find((s): s is A.OptionsStmt => s.kind === 'breaker')
     if (own !== undefined) scope.breakers.set(u.name.value, { key: breakerKey(own), span: own.span })
@@ -132,9 +136,9 @@ export function parseYamlPolicy(text: string, file: string, d: Diagnostics = new
         }
         break
       case 'defaults': { const dd = readDefaults(r, e); if (dd) ast.decls.push(dd); break }
-      case 'jwt': ast.decls.push(...jwts); break
       case 'upstreams': ast.decls.push(...upstreams); break
       case 'routes': ast.decls.push(...routes); break
+      default: ast.decls.push(...(declared.get(key) ?? []))
     }
   }
   return ast

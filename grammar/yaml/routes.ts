@@ -13,16 +13,26 @@ import { type Entry, type YNode, type YamlReader } from './nodes.js'
  */
 export interface YamlStageMapping {
   key: string
-  read(r: YamlReader, e: Entry, scope: { jwtNames: string[] }): A.RouteStmt[]
+  read(r: YamlReader, e: Entry, scope: { declared: ReadonlyMap<string, string[]> }): A.RouteStmt[]
   rank(s: A.RouteStmt): number
+}
+
+/**
+ * A policy declaration's YAML mapping (compiler/policy-api.ts, PolicyDeclaration.yaml): the top-level key that
+ * holds them (`jwt:`) and the declarations it reads from it (`keyword` is the declaration's .gwp keyword).
+ */
+export interface YamlDeclarationMapping {
+  keyword: string
+  key: string
+  read(r: YamlReader, e: Entry): A.Declaration[]
 }
 
 /** What routes need from the rest of the file. */
 export interface RouteScope {
   /** The policy stages a route may hold, with how to read them. */
   stages: readonly YamlStageMapping[]
-  /** jwt providers declared in this file (`auth.provider` may be left out when there is exactly one). */
-  jwtNames: string[]
+  /** The policies' declarations in this file by keyword (`auth.provider` may be left out when `jwt:` has exactly one). */
+  declared: ReadonlyMap<string, string[]>
   /** Upstreams declared in this file: a route's `breaker` is added to its upstream's block. */
   upstreams: Map<string, A.UpstreamDecl>
   /** The first breaker each upstream got, to report a second, different one. */

@@ -1,15 +1,13 @@
-// YAML front end, declarations other than routes: `upstreams:`, `jwt:`, `defaults:` and `include:`, each
+// YAML front end, declarations other than routes: `upstreams:`, `defaults:` and `include:`, each
 // lowered to the .gwp AST statements that say the same thing (docs/yaml.md has the table).
 import type * as A from '../ast.js'
-import { isWord, tokenOf, type Entry, type YNode, type YamlReader } from './nodes.js'
+import { tokenOf, type Entry, type YNode, type YamlReader } from './nodes.js'
 
 export const UPSTREAM_KEYS = ['replicas', 'lb', 'health', 'passive_health', 'pool', 'bulkhead', 'breaker'] as const
 const HEALTH_KEYS: Record<string, string> = { path: 'path', interval: 'every', timeout: 'timeout', unhealthy_after: 'unhealthy_after', healthy_after: 'healthy_after' }
 const PASSIVE_KEYS: Record<string, string> = { eject_after: 'eject_after', eject_for: 'for' }
 const POOL_KEYS: Record<string, string> = { connections: 'connections', idle: 'idle', connect_timeout: 'connect_timeout', send_timeout: 'send_timeout' }
 const BREAKER_KEYS: Record<string, string> = { error_ratio: 'error_ratio', min_requests: 'min_requests', window: 'window', open_for: 'open_for', half_open: 'half_open' }
-const JWT_KEYS = ['issuer', 'jwks', 'refresh', 'refresh_ahead', 'unknown_kid_cooldown', 'max_stale', 'fetch_timeout', 'algorithms', 'audience', 'leeway', 'cache', 'forward'] as const
-const JWKS_OPTIONS: Record<string, string> = { refresh: 'refresh', refresh_ahead: 'refresh_ahead', unknown_kid_cooldown: 'unknown_kid_cooldown', max_stale: 'max_stale', fetch_timeout: 'timeout' }
 
 /**
  * An option list from a YAML map whose keys translate one to one (`interval` → `every`). Percent-typed
@@ -110,64 +108,6 @@ export function readUpstreams(r: YamlReader, e: Entry): A.UpstreamDecl[] {
     const f = r.fields(u.value, u.path, UPSTREAM_KEYS, u.keySpan)
     if (name === undefined || f === undefined) continue
     out.push({ kind: 'upstream', name, body: upstreamStmts(r, f), span: u.keySpan, endLine: r.endLine(u.value, u.keySpan.line) })
-  }
-  return out
-}
-
-/** `jwt: { NAME: { issuer, jwks, refresh, algorithms, audience, forward, … } }` → `jwt NAME { … }` blocks. */
-export function readJwts(r: YamlReader, e: Entry): A.JwtDecl[] {
-  const out: A.JwtDecl[] = []
-  for (const j of r.entries(e.value, e.path, e.keySpan) ?? []) {
-    const name = r.declName(j.key, j.keySpan, 'jwt provider')
-    const f = r.fields(j.value, j.path, JWT_KEYS, j.keySpan)
-    if (name === undefined || f === undefined) continue
-    const body: A.JwtStmt[] = []
-    const iss = f.get('issuer')
-    if (iss !== undefined) { const v = r.str(iss.value, iss.path, iss.keySpan, 'a URL'); if (v) body.push({ kind: 'issuer', value: v, span: iss.keySpan }) }
-    const jwks = f.get('jwks')
-    if (jwks !== undefined) {
-      const url = r.str(jwks.value, jwks.path, jwks.keySpan, 'a URL')
-      const options: A.OptionAst[] = []
-      for (const x of f.values()) {
-        if (!(x.key in JWKS_OPTIONS)) continue
-        const q = r.qty(x.value, x.path, x.keySpan)
-        if (q !== undefined) options.push(r.option(JWKS_OPTIONS[x.key], x.keySpan, [q]))
-      }
-      if (url !== undefined) body.push({ kind: 'jwks', url, options, span: jwks.keySpan })
-    }
-    const algs = f.get('algorithms')
-    if (algs !== undefined) {
-      const values: A.WordV[] = []
-      for (const i of r.list(algs, 'a list of algorithm names') ?? []) {
-        const s = r.str(i.node, i.path, algs.keySpan, 'an algorithm name')
-        if (s === undefined) continue
-        if (r.isIdentifier(s.value)) values.push({ kind: 'word', value: s.value, span: s.span })
-        else r.d.error('E0206', s.span, `unknown JWT algorithm \`${s.value}\``, { hint: 'choose from RS256, ES256, EdDSA, …' })
-      }
-      if (values.length > 0) body.push({ kind: 'algorithms', values, span: algs.keySpan })
-    }
-    const aud = f.get('audience')
-    if (aud !== undefined) {
-      const values = (r.list(aud, 'a string or a list of strings') ?? []).map(i => r.str(i.node, i.path, aud.keySpan)).filter((v): v is A.StrV => v !== undefined)
-      if (values.length > 0) body.push({ kind: 'audience', values, span: aud.keySpan })
-    }
-    for (const k of ['leeway', 'cache'] as const) {
-      const x = f.get(k)
-      const q = x && r.qty(x.value, x.path, x.keySpan)
-      if (x && q) body.push({ kind: k, value: q, span: x.keySpan })
-    }
-    const fwd = f.get('forward')
-    if (fwd !== undefined) {
-      // `forward: { CLAIM: HEADER }`, e.g. `{ sub: X-User-Id, tid: X-Tenant-Id }`.
-      const pairs: A.ForwardStmt['pairs'] = []
-      for (const x of r.entries(fwd.value, fwd.path, fwd.keySpan) ?? []) {
-        const claim: A.NameV = isWord(x.key) ? { kind: 'word', value: x.key, span: x.keySpan } : { kind: 'str', value: x.key, span: x.keySpan }
-        const header = r.nameV(x.value, x.path, x.keySpan)
-        if (header !== undefined) pairs.push({ claim, header, span: x.keySpan })
-      }
-      if (pairs.length > 0) body.push({ kind: 'forward', pairs, span: fwd.keySpan })
-    }
-    out.push({ kind: 'jwt', name, body, span: j.keySpan, endLine: r.endLine(j.value, j.keySpan.line) })
   }
   return out
 }

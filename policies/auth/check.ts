@@ -1,18 +1,40 @@
-// Compile side of JWT auth: the `jwt NAME { … }` provider block and the `auth NAME` stage.
-import { JWT_ALGORITHMS, type JwtAlgorithm, type JwtProviderIR } from '../../config/ir.js'
+// Compile side of auth: the `jwt NAME { … }` provider block and the `auth NAME [or NAME …]` stage (the `keys`
+// block is keys.ts).
 import { NOT_IDENTITY_HEADERS } from '../../config/http.js'
-import { closest, givenTwice, headerName, optNum, readOptions, readQty, spanOf, unknownName, type A, type CheckContext } from '../../compiler/policy-api.js'
+import { closest, givenTwice, headerName, optNum, readOptions, readQty, spanOf, unknownName, type A, type CheckContext, type Consumed } from '../../compiler/policy-api.js'
 import type { StageIR } from '../../config/ir.js'
+import { JWT_ALGORITHMS, type JwtAlgorithm, type JwtProviderIR } from './options.js'
 
-/** `auth PROVIDER [audience "a" …]`, as the parser (or the YAML front end) reads it. */
-export interface AuthStmt { kind: 'auth'; provider: A.WordV; options: A.OptionAst[]; span: A.Span }
+/** `auth PROVIDER [or PROVIDER …] [audience "a" …]`, as the parser (or the YAML front end) reads it. */
+export interface AuthStmt { kind: 'auth'; provider: A.WordV; or?: A.WordV[]; options: A.OptionAst[]; span: A.Span }
 
 export interface AuthStageIR extends StageIR {
   kind: 'auth'
   provider: string
   /** Audiences accepted; empty = not checked. */
   audience: string[]
+  /** `auth a or b`: the providers after the first (absent when there is one). */
+  or?: string[]
+  /** What a request that passes has established for the stages after it: `identity` (a JWT), `consumer` (a key); only what every provider gives. */
+  facts: string[]
+  /** The credentials the providers read, removed before proxying. */
+  consumes: Consumed
+  /** Whether a provider verifies JWTs (a signature check: W0701 counts it costly; keys cost one hash). */
+  jwt: boolean
 }
+
+// ── the `jwt NAME { … }` statements, as their syntax (jwt.ts) builds them ───────────────────────────
+
+export interface IssuerStmt { kind: 'issuer'; value: A.StrV; span: A.Span }
+export interface JwksStmt { kind: 'jwks'; url: A.StrV; options: A.OptionAst[]; span: A.Span }
+export interface AlgorithmsStmt { kind: 'algorithms'; values: A.WordV[]; span: A.Span }
+export interface AudienceStmt { kind: 'audience'; values: A.StrV[]; span: A.Span }
+export interface LeewayStmt { kind: 'leeway'; value: A.QtyV; span: A.Span }
+export interface CacheStmt { kind: 'cache'; value: A.QtyV; span: A.Span }
+export interface ForwardStmt { kind: 'forward'; pairs: { claim: A.NameV; header: A.NameV; span: A.Span }[]; span: A.Span }
+export type JwtStmt = IssuerStmt | JwksStmt | AlgorithmsStmt | AudienceStmt | LeewayStmt | CacheStmt | ForwardStmt
+/** `jwt NAME { … }`: a declaration whose body holds JwtStmt. */
+export type JwtDecl = A.Declaration & { body: JwtStmt[] }
 
 /** Common practice: refetch every few minutes, stop trusting a key minutes (not hours) after losing the IdP. */
 export const JWT_DEFAULTS = {
@@ -47,11 +69,11 @@ function httpUrl(ctx: CheckContext, s: A.StrV, what: string): string | undefined
   return s.value
 }
 
-export function checkJwtProvider(ctx: CheckContext, j: A.JwtDecl): JwtProviderIR {
+export function checkJwtProvider(ctx: CheckContext, j: JwtDecl): JwtProviderIR {
   const where = `jwt \`${j.name.value}\``
   const seen = new Map<string, A.Span>()
   const p: JwtProviderIR = {
-    name: j.name.value, issuer: '', jwksUrl: '', refreshMs: JWT_DEFAULTS.refreshMs, refreshAheadMs: JWT_DEFAULTS.refreshAheadMs,
+    kind: 'jwt', name: j.name.value, issuer: '', jwksUrl: '', refreshMs: JWT_DEFAULTS.refreshMs, refreshAheadMs: JWT_DEFAULTS.refreshAheadMs,
     unknownKidCooldownMs: JWT_DEFAULTS.unknownKidCooldownMs, maxStaleMs: JWT_DEFAULTS.maxStaleMs, fetchTimeoutMs: JWT_DEFAULTS.fetchTimeoutMs,
     algorithms: [...JWT_DEFAULTS.algorithms], audience: [], leewayMs: JWT_DEFAULTS.leewayMs, forward: [], tokenCacheSize: JWT_DEFAULTS.tokenCacheSize,
     source: spanOf(j.span),
@@ -117,16 +139,69 @@ export function checkJwtProvider(ctx: CheckContext, j: A.JwtDecl): JwtProviderIR
 
 const AUTH_SCHEMA = { audience: { kind: 'strings' } } as const
 
+/** Declarations `auth` can name, by keyword. */
+const PROVIDER_KINDS = ['jwt', 'keys']
+
 export function checkAuthStage(ctx: CheckContext, s: AuthStmt): AuthStageIR | undefined {
+  const dangling = s.options.find(x => x.name.value === 'or')
+  if (dangling !== undefined) {
+    ctx.d.error('E0104', dangling.span, '`or` names no provider', { label: 'a provider name goes here', hint: 'write `auth idp or partners`, with the alternatives right after the first provider' })
+    return undefined
+  }
   const o = readOptions(s.options, AUTH_SCHEMA, '`auth`', ctx.d)
-  const provider = ctx.symbols.jwts.get(s.provider.value)
-  if (provider === undefined) { unknownName(ctx, 'E0202', 'jwt provider', s.provider, ctx.symbols.jwts.keys(), 'jwt'); return undefined }
-  ctx.used.add('jwt:' + s.provider.value)
-  const aud = o.get('audience')?.value as string[] | undefined
-  return { kind: 'auth', provider: s.provider.value, audience: aud ?? providerAudience(provider), source: spanOf(s.span) }
+  const named = [s.provider, ...(s.or ?? [])]
+  const decls: A.Declaration[] = []
+  let broken = false
+  for (const [i, w] of named.entries()) {
+    const d = ctx.symbols.declarations.get(w.value)
+    if (d === undefined || !PROVIDER_KINDS.includes(d.kind as unknown as string)) {
+      const known = [...ctx.symbols.declarations.values()].filter(x => PROVIDER_KINDS.includes(x.kind as unknown as string)).map(x => x.name.value)
+      unknownName(ctx, 'E0202', 'jwt provider', w, known, 'jwt')
+      broken = true
+      continue
+    }
+    const first = named.findIndex(x => x.value === w.value)
+    if (first < i) {
+      ctx.d.error('E0452', w.span, `provider \`${w.value}\` is named twice in this \`auth\``, { label: 'named again here', notes: [{ message: 'first named here', span: named[first].span }], hint: 'name each provider once' })
+      broken = true
+      continue
+    }
+    ctx.used.add(`${d.kind as unknown as string}:${w.value}`)
+    decls.push(d)
+  }
+  if (broken) return undefined
+  const aud = o.get('audience')
+  const jwts = decls.filter(d => (d.kind as unknown as string) === 'jwt') as JwtDecl[]
+  if (aud !== undefined && jwts.length === 0) {
+    ctx.d.error('E0451', aud.span, '`audience` is checked on JWTs, and this `auth` accepts only API keys', { label: 'no token carries an audience here', hint: 'remove `audience`, or accept a `jwt` provider' })
+    return undefined
+  }
+  const consumes: Consumed = { headers: [], query: [] }
+  const each: string[][] = []
+  for (const d of decls) {
+    if ((d.kind as unknown as string) === 'jwt') { consumes.headers.push('authorization'); each.push(['identity']); continue }
+    const loc = keyLocationOf(d)
+    if (loc !== undefined) (loc.in === 'header' ? consumes.headers : consumes.query).push(loc.name)
+    each.push(['consumer'])
+  }
+  // a request passes through one provider: only what every one of them establishes is certain afterwards
+  const facts = each.reduce((a, b) => a.filter(f => b.includes(f)))
+  const audience = (aud?.value as string[] | undefined) ?? (jwts.length > 0 ? providerAudience(jwts[0]) : [])
+  return {
+    kind: 'auth', provider: s.provider.value, audience, ...(named.length > 1 ? { or: named.slice(1).map(w => w.value) } : {}),
+    facts: [...new Set(facts)], jwt: jwts.length > 0, consumes: { headers: [...new Set(consumes.headers)], query: [...new Set(consumes.query)] }, source: spanOf(s.span),
+  }
 }
 
-function providerAudience(j: A.JwtDecl): string[] {
+/** Where a `keys` declaration reads its key from, as written (its check reports what is wrong). */
+function keyLocationOf(d: A.Declaration): { in: 'header' | 'query'; name: string } | undefined {
+  for (const x of d.body as { kind: string; name?: A.NameV }[]) {
+    if ((x.kind === 'header' || x.kind === 'query') && x.name !== undefined) return { in: x.kind, name: x.kind === 'header' ? x.name.value.toLowerCase() : x.name.value }
+  }
+  return { in: 'header', name: 'x-api-key' }
+}
+
+function providerAudience(j: JwtDecl): string[] {
   for (const s of j.body) if (s.kind === 'audience') return s.values.map(v => v.value)
   return []
 }

@@ -4,7 +4,7 @@
 // per `unknown_kid_cooldown`, so forged kids cannot stampede the identity provider.
 import { importJWK, type JWK } from 'jose'
 import { request } from 'undici'
-import type { JwtAlgorithm, JwtProviderIR } from '../../config/ir.js'
+import type { JwtAlgorithm, JwtProviderIR } from './options.js'
 import type { Logger } from 'pino'
 import type { CounterChild, GaugeChild, StageMetrics } from '../../config/stage-env.js'
 

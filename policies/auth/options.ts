@@ -1,8 +1,69 @@
-// What the generated module passes to `stages.auth(…)`: the route, the provider (declared by `jwt NAME { … }`,
-// carried whole in the bundle's IR) and the audience the route accepts. Shared by both halves of the policy.
+// What the generated module passes to `stages.auth(…)` (the route, the provider(s) it accepts and the audience)
+// and the checked forms of the provider declarations it names (`jwt NAME { … }`, `keys NAME { … }`), carried
+// whole in the bundle's IR declarations. Shared by both halves of the policy.
+import type { DeclarationIR, SourceSpan } from '../../config/ir.js'
 import type { StageOptionsBase } from '../../config/stage.js'
 
 export interface AuthOptions extends StageOptionsBase {
   provider: string
   audience: string[]
+  /**
+   * `auth a or b`: the providers after the first, in the order written (absent when there is one, so bundles
+   * of single-provider routes are what they were).
+   */
+  or?: string[]
 }
+
+export type JwtAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA'
+export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+
+export interface ClaimForwardIR {
+  claim: string
+  /** Lower-case header name. */
+  header: string
+}
+
+/** `jwt NAME { … }`, checked. */
+export interface JwtProviderIR extends DeclarationIR {
+  kind: 'jwt'
+  name: string
+  issuer: string
+  jwksUrl: string
+  /** The JWKS is refetched in the background this often. */
+  refreshMs: number
+  /** Start the background refresh this long before the cached set expires. */
+  refreshAheadMs: number
+  /** An unknown `kid` triggers at most one JWKS fetch per this interval. */
+  unknownKidCooldownMs: number
+  /** Past this age without a successful fetch, cached keys stop being accepted. */
+  maxStaleMs: number
+  /** Bound on one JWKS fetch. */
+  fetchTimeoutMs: number
+  algorithms: JwtAlgorithm[]
+  /** Default audiences a route's `auth` uses when it names none. Empty = audience not checked. */
+  audience: string[]
+  /** Clock skew allowed on `exp` and `nbf`. */
+  leewayMs: number
+  forward: ClaimForwardIR[]
+  /** Max verified tokens cached (until their `exp`); 0 disables the cache. */
+  tokenCacheSize: number
+  source: SourceSpan
+}
+
+/** Where a request presents its API key: a header or a query parameter (the name as written; headers lower-case). */
+export type KeyLocation = { in: 'header'; name: string } | { in: 'query'; name: string }
+
+/** `keys NAME { … }`, checked. */
+export interface KeysProviderIR extends DeclarationIR {
+  kind: 'keys'
+  name: string
+  /** Where the hashed keys are: a keys file (absolute path, resolved from the declaring file) or a Redis hash. */
+  store: { kind: 'file'; path: string }
+  key: KeyLocation
+  /** Lower-case header the consumer id is forwarded as; null = not forwarded. */
+  forwardConsumer: string | null
+  source: SourceSpan
+}
+
+/** Every provider declaration `auth` can name. */
+export type ProviderIR = JwtProviderIR | KeysProviderIR

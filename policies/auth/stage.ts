@@ -5,7 +5,7 @@
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose'
 import type { IdentityHeader, RequestContext } from '../../config/context.js'
 import { FIELD_VALUE } from '../../config/http.js'
-import type { JwtProviderIR } from '../../config/ir.js'
+import type { JwtProviderIR } from './options.js'
 import { CONTINUE, type Continue, type Reply, type Stage } from '../../config/stage.js'
 import type { StageEnv } from '../../config/stage-env.js'
 import { errorReply } from '../../runtime/policy-api.js'
@@ -147,7 +147,7 @@ export function providerKey(p: JwtProviderIR): string {
 }
 
 function providerOf(o: AuthOptions, env: StageEnv): JwtProviderIR {
-  const p = env.providers.get(o.provider)
+  const p = env.declarations.get(o.provider) as JwtProviderIR | undefined
   if (p === undefined) throw new Error(`auth of route ${JSON.stringify(o.route)} names unknown provider ${JSON.stringify(o.provider)}`)
   return p
 }

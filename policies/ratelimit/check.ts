@@ -1,4 +1,4 @@
-// Compile side of rate limiting: `ratelimit by user|ip|header NAME|claim NAME N per WINDOW [burst N]
+// Compile side of rate limiting: `ratelimit by user|consumer|ip|header NAME|claim NAME N per WINDOW [burst N]
 // [local|redis] [fail_open|fail_closed]`.
 import { headerName, optFlag, optNum, readOptions, readQty, spanOf, type A, type CheckContext } from '../../compiler/policy-api.js'
 import type { RateLimitKeyIR, StageIR } from '../../config/ir.js'
@@ -7,7 +7,7 @@ import type { RatelimitOptions } from './options.js'
 /** `ratelimit by KEY N per WINDOW [options]`, as the parser (or the YAML front end) reads it. */
 export interface RatelimitStmt {
   kind: 'ratelimit'
-  key: { kind: 'user' | 'ip' | 'header' | 'claim'; name: A.NameV | null; span: A.Span }
+  key: { kind: 'user' | 'consumer' | 'ip' | 'header' | 'claim'; name: A.NameV | null; span: A.Span }
   limit: A.QtyV
   window: A.QtyV
   options: A.OptionAst[]
@@ -45,6 +45,7 @@ export function checkRatelimitStage(ctx: CheckContext, s: RatelimitStmt, scope: 
   let key: RateLimitKeyIR | undefined
   switch (s.key.kind) {
     case 'user': key = { kind: 'user' }; break
+    case 'consumer': key = { kind: 'consumer' }; break
     case 'ip': key = { kind: 'ip' }; break
     case 'claim': key = { kind: 'claim', claim: s.key.name!.value }; break
     case 'header': { const h = headerName(ctx, s.key.name!); if (h !== undefined) key = { kind: 'header', header: h }; break }

@@ -21,7 +21,7 @@ export const policy: CompilePolicy<RatelimitStmt, RateLimitStageIR> = {
   syntax: {
     keyword: 'ratelimit',
     pieces: [
-      keyword('by'), choice('key', { user: [], ip: [], header: [name('name')], claim: [name('name')] }),
+      keyword('by'), choice('key', { user: [], consumer: [], ip: [], header: [name('name')], claim: [name('name')] }),
       quantity('limit'), keyword('per'), quantity('window'), options('options'),
     ],
     build: (f, span): RatelimitStmt => {
@@ -35,6 +35,10 @@ export const policy: CompilePolicy<RatelimitStmt, RateLimitStageIR> = {
   check: checkRatelimitStage,
   // `by user`, `by claim` and `by header H` where H is forwarded from a verified claim read the verified identity.
   needs(ctx, s) {
+    // `by consumer` counts per API-key consumer: an `auth` with a `keys` provider establishes it
+    if (s.key.kind === 'consumer') {
+      return { fact: 'consumer', what: 'ratelimit by consumer', span: s.key.span, label: 'no API-key consumer yet', hintWhenMissing: 'add `auth KEYS` above it (a `keys` provider), or limit `by ip`' }
+    }
     const identityHeader = s.key.kind === 'header' && ctx.identityHeaders.has(s.key.name!.value.toLowerCase())
     if (s.key.kind !== 'user' && s.key.kind !== 'claim' && !identityHeader) return undefined
     return {
@@ -52,7 +56,7 @@ export const policy: CompilePolicy<RatelimitStmt, RateLimitStageIR> = {
   },
   cost: s => (s.store === 'redis' ? { level: 2, paid: 'a Redis round trip' } : { level: 1, paid: 'a local rate-limit decision' }),
   cheapReject(ctx, s) {
-    if (s.key.kind === 'user' || s.key.kind === 'claim') return undefined
+    if (s.key.kind === 'user' || s.key.kind === 'claim' || s.key.kind === 'consumer') return undefined
     // a header the gateway sets from verified claims only exists after `auth`: it cannot move above it
     if (s.key.kind === 'header' && ctx.identityHeaders.has(s.key.header)) return undefined
     return `ratelimit by ${s.key.kind}`

@@ -25,7 +25,7 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): Stage 
 
   // A header the gateway sets from verified claims is read from what `auth` established, never from the
   // client's copy (which is spoofable and is stripped before proxying anyway).
-  const identityHeader = o.key.kind === 'header' && [...env.providers.values()].some(p => p.forward.some(f => f.header === (o.key as { header: string }).header))
+  const identityHeader = o.key.kind === 'header' && env.identityHeaders.has(o.key.header)
   const keyOf = (ctx: RequestContext): string => { // HOT PATH
     if (identityHeader) {
       const id = ctx.state.identity
@@ -35,6 +35,7 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): Stage 
     switch (o.key.kind) {
       case 'ip': return ctx.clientIp
       case 'user': { const s = ctx.state.claims?.sub; return typeof s === 'string' ? s : '' }
+      case 'consumer': return ctx.state.consumer ?? ''
       case 'claim': { const v = ctx.state.claims?.[o.key.claim]; return v === undefined ? '' : String(v) }
       case 'header': { const v = ctx.req.headers[o.key.header]; return v === undefined ? '' : Array.isArray(v) ? v.join(',') : v }
     }

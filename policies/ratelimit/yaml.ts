@@ -3,7 +3,7 @@
 import { closest, yamlName, type A, type YamlEntry, type YamlNode, type YamlReader } from '../../compiler/policy-api.js'
 import type { RatelimitStmt } from './check.js'
 
-const KEY_KINDS = ['user', 'ip', 'header', 'claim'] as const
+const KEY_KINDS = ['user', 'consumer', 'ip', 'header', 'claim'] as const
 
 function readKey(r: YamlReader, n: YamlNode, path: string, at: A.Span): RatelimitStmt['key'] | undefined {
   const s = r.str(n, path, at, '`user`, `ip`, `header:NAME` or `claim:NAME`')
@@ -16,7 +16,7 @@ function readKey(r: YamlReader, n: YamlNode, path: string, at: A.Span): Ratelimi
     r.d.error('E0206', s.span, `unknown rate-limit key \`${s.value}\``, { label: 'not a key', hint: guess ? `did you mean \`${guess}${rest ? ':' + rest : ''}\`?` : 'limit by `user`, `ip`, `header:NAME` or `claim:NAME`' })
     return undefined
   }
-  if (kind === 'user' || kind === 'ip') {
+  if (kind === 'user' || kind === 'consumer' || kind === 'ip') {
     if (rest !== '') { r.d.error('E0306', s.span, `\`${kind}\` takes no name`, { hint: `write \`${kind}\`` }); return undefined }
     return { kind, name: null, span: s.span }
   }

@@ -3,6 +3,7 @@
 // is hostile compiles, and its module, loaded with recording stage factories, hands exactly those strings
 // to the factories and the request context, touches no global but `Promise`, and contains no raw U+2028/2029
 // or `</script>`. Values that are invalid where they stand (a newline in a header value) are diagnostics.
+import type { JwtProviderIR } from '../../policies/auth/options.js'
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import vm from 'node:vm'
@@ -203,9 +204,10 @@ test('a policy with hostile text in every slot compiles, and its factories get e
   assert.deepEqual(result.runs[1].calls, [])
   // What does not go into the module reaches the runtime through the manifest, intact.
   const ir = manifest.ir
-  assert.equal(ir.jwtProviders[0].issuer, EVIL)
-  assert.equal(ir.jwtProviders[0].jwksUrl, 'https://id.example.com/jwks?x="`${a}*/</script>\u2028')
-  assert.deepEqual(ir.jwtProviders[0].forward, [{ claim: EVIL, header: 'x-evil-claim' }])
+  const jwt = ir.declarations[0] as JwtProviderIR
+  assert.equal(jwt.issuer, EVIL)
+  assert.equal(jwt.jwksUrl, 'https://id.example.com/jwks?x="`${a}*/</script>\u2028')
+  assert.deepEqual(jwt.forward, [{ claim: EVIL, header: 'x-evil-claim' }])
   assert.deepEqual(ir.routes[0].match, { hosts: ['api.example.com'], path: { kind: 'prefix', value: PATH }, methods: [], header: { name: hn, value: EVIL_HEADER_VALUE } })
   assert.equal(ir.routes[0].source.file, FILE)
   assert.deepEqual(manifest.sources.map(s => s.file), [FILE])

@@ -175,7 +175,7 @@ test('upstreams: replicas, balance, pool, breaker and health; added and removed 
 
 test('jwt providers and the identity headers their forwards imply', () => {
   const d = diff(['algorithms RS256 ES256', 'algorithms RS256'], ['refresh 5m', 'refresh 1m'], ['forward claim sub as X-User-Id', 'forward claim sub as X-User-Id, claim tid as X-Tenant-Id'])
-  const f = fieldsOf(d.jwtProviders[0].changes)
+  const f = fieldsOf(d.declarations[0].changes)
   assert.equal(f.refresh, '5m → 1m')
   assert.equal(f.algorithms, 'RS256, ES256 → RS256 (-ES256)')
   assert.equal(f.forward, 'sub as x-user-id → sub as x-user-id, tid as x-tenant-id (+tid as x-tenant-id)')

@@ -162,7 +162,7 @@ test('auth: required false means no stage; provider may be left out only with on
   - { name: named, match: { path: /4 }, upstream: a, timeout: 1s, auth: { provider: idp, audience: z } }
 `) })
   assert.deepEqual(r.diagnostics.filter(d => d.severity === 'error'), [])
-  assert.deepEqual(route(r, 'one').stages, [{ kind: 'auth', provider: 'idp', audience: ['x', 'y'], source: { file: 'p.yaml', line: 7, col: 65 } }])
+  assert.deepEqual(route(r, 'one').stages, [{ kind: 'auth', provider: 'idp', audience: ['x', 'y'], facts: ['identity'], jwt: true, consumes: { headers: ['authorization'], query: [] }, source: { file: 'p.yaml', line: 7, col: 65 } }])
   assert.deepEqual(route(r, 'short').stages.map(s => s.kind), ['auth'])
   assert.deepEqual(route(r, 'off').stages, [])
   assert.deepEqual(known(route(r, 'named').stages).map(s => s.kind === 'auth' && s.audience), [['z']])

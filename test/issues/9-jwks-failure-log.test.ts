@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { after, test } from 'node:test'
 import { pino } from 'pino'
 import { startIdp, type Idp } from '../../testkit/idp/index.js'
-import type { JwtProviderIR } from '../../config/ir.js'
+import type { JwtProviderIR } from '../../policies/auth/options.js'
 import { JwksCache, jwksMetrics } from '../../policies/auth/jwks.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import { stageMetrics } from '../../runtime/stage-env.js'
@@ -19,7 +19,7 @@ function cacheOver(idp: Idp, refreshMs: number): { cache: JwksCache; lines: Reco
   const lines: Record<string, unknown>[] = []
   const sink = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb() } })
   const p: JwtProviderIR = {
-    name: 'idp', issuer: idp.issuer, jwksUrl: idp.jwksUrl, refreshMs, refreshAheadMs: 0, unknownKidCooldownMs: 30_000,
+    kind: 'jwt', name: 'idp', issuer: idp.issuer, jwksUrl: idp.jwksUrl, refreshMs, refreshAheadMs: 0, unknownKidCooldownMs: 30_000,
     maxStaleMs: 3_600_000, fetchTimeoutMs: 300, algorithms: ['ES256'], audience: [], leewayMs: 0, forward: [], tokenCacheSize: 0,
     source: { file: 't.gwp', line: 1, col: 1, len: 1 },
   } as JwtProviderIR

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { pino } from 'pino'
 import { startIdp, unknownKid, type Idp } from '../../testkit/idp/index.js'
-import type { JwtProviderIR } from '../../config/ir.js'
+import type { JwtProviderIR } from '../../policies/auth/options.js'
 import { loadSettings } from '../../config/settings.js'
 import { CONTINUE } from '../../config/stage.js'
 import { JWT_DEFAULTS } from '../../policies/auth/check.js'
@@ -27,7 +27,7 @@ const stops: (() => void)[] = []
 after(() => { for (const s of stops) s() })
 
 const providerIR = (o: Partial<JwtProviderIR> = {}): JwtProviderIR => ({
-  name: 'idp', issuer: idp.issuer, jwksUrl: idp.jwksUrl, refreshMs: 300_000, refreshAheadMs: 30_000, unknownKidCooldownMs: 30_000,
+  kind: 'jwt', name: 'idp', issuer: idp.issuer, jwksUrl: idp.jwksUrl, refreshMs: 300_000, refreshAheadMs: 30_000, unknownKidCooldownMs: 30_000,
   maxStaleMs: 900_000, fetchTimeoutMs: 2000, algorithms: ['ES256'], audience: [], leewayMs: 0, forward: [],
   tokenCacheSize: JWT_DEFAULTS.tokenCacheSize, source: { file: 'p.gwp', line: 1, col: 1 }, ...o,
 })
@@ -36,7 +36,7 @@ const providerIR = (o: Partial<JwtProviderIR> = {}): JwtProviderIR => ({
 function envFor(p: JwtProviderIR): StageEnv & { gm: GatewayMetrics } {
   const shared = new Map<string, unknown>()
   const gm = new GatewayMetrics({ defaultMetrics: false })
-  const env = createStageEnv({ jwtProviders: [p] }, {
+  const env = createStageEnv({ declarations: [p], identityHeaders: p.forward.map(f => f.header) }, {
     settings: loadSettings(undefined, {}), metrics: gm, log: pino({ level: 'silent' }), redis: null,
     shared: <T>(k: string, create: () => T): T => { if (!shared.has(k)) shared.set(k, create()); return shared.get(k) as T },
   })

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { after, before, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
-import type { JwtProviderIR } from '../../config/ir.js'
+import type { JwtProviderIR } from '../../policies/auth/options.js'
 import { loadSettings } from '../../config/settings.js'
 import { CONTINUE } from '../../config/stage.js'
 import { gcraParams, type Decision } from '../../policies/ratelimit/gcra.js'
@@ -51,7 +51,7 @@ let ids = 0
 function envWith(o: { redis?: RedisLike | null; providers?: JwtProviderIR[]; shared?: Map<string, unknown>; boundMs?: number } = {}): StageEnv & { gm: GatewayMetrics } {
   const shared = o.shared ?? new Map<string, unknown>()
   const gm = new GatewayMetrics({ defaultMetrics: false })
-  const env = createStageEnv({ jwtProviders: o.providers ?? [] }, {
+  const env = createStageEnv({ declarations: o.providers ?? [], identityHeaders: (o.providers ?? []).flatMap(p => p.forward.map(f => f.header)) }, {
     settings: loadSettings(undefined, { redisTimeoutMs: o.boundMs ?? 3000 }), metrics: gm, log: pino({ level: 'silent' }), redis: o.redis ?? null,
     shared: <T>(k: string, create: () => T): T => { if (!shared.has(k)) shared.set(k, create()); return shared.get(k) as T },
   })

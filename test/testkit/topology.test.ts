@@ -10,6 +10,7 @@ import { compile } from '../../compiler/compile.js'
 import { memoryHost } from '../../compiler/sources.js'
 import { selectRoute } from '../../config/match.js'
 import { normalizePath } from '../../config/path.js'
+import type { JwtProviderIR } from '../../policies/auth/options.js'
 import type { BundleIR } from '../../config/ir.js'
 import { parseStubConfig } from '../../testkit/upstream/stub.js'
 import { generateBench, readSidecar, sidecarPath } from '../../testkit/topology/generate.js'
@@ -39,7 +40,7 @@ test('the default set checks with zero diagnostics and has â‰¥ 50 routes over â‰
     }
   }
   assert.equal(ports.size, ir.upstreams.length * 3, 'every replica has its own port')
-  assert.deepEqual(ir.jwtProviders.map(p => [p.name, p.issuer]), [['bench_idp', 'http://127.0.0.1:9100/']])
+  assert.deepEqual((ir.declarations as JwtProviderIR[]).map(p => [p.name, p.issuer]), [['bench_idp', 'http://127.0.0.1:9100/']])
 })
 
 test('the mix: public, auth, rate-limited, canaries, a respond, exact and prefix paths, two hosts and a wildcard', () => {

@@ -12,6 +12,7 @@ import { verifyBundle } from '../../../config/bundle.js'
 import type { BundleIR } from '../../../config/ir.js'
 import type { TerminalStage } from '../../../config/stage.js'
 import { providerKey, type JwtProvider } from '../../../policies/auth/stage.js'
+import type { JwtProviderIR } from '../../../policies/auth/options.js'
 import { instantiateBundle } from '../../../runtime/bundle-loader.js'
 import type { RequestContext } from '../../../runtime/context.js'
 import { upstreamRequestHeaders, type OutboundOptions } from '../../../runtime/headers.js'
@@ -90,7 +91,7 @@ export async function loadBenchBundle(o: { tokens?: number } = {}): Promise<Benc
     }))
     const router = new Router(ir.routes.map(r => r.match), routes)
 
-    const provider = env.sharedState.get(providerKey(ir.jwtProviders[0])) as JwtProvider
+    const provider = env.sharedState.get(providerKey(ir.declarations.find(d => d.kind === 'jwt') as JwtProviderIR)) as JwtProvider
     const tokens = await Promise.all(Array.from({ length: o.tokens ?? 512 }, (_, i) => idp.sign(`user-${i}`, sidecar.idp.audience)))
     // cached under the Authorization header value, as the gateway's auth stage does
     for (const t of tokens) assert.notEqual(await provider.verify(t, `Bearer ${t}`), null, 'a bench token does not verify')

@@ -20,7 +20,7 @@ export function benchSettings(over: Partial<Settings> = {}): Settings {
   return { ...DEFAULT_SETTINGS, logDestination: '/dev/null', logLevel: 'warn', accessLog: false, ...over }
 }
 
-export function createBenchEnv(ir: Pick<BundleIR, 'jwtProviders'>, settings: Settings = benchSettings()): BenchEnv {
+export function createBenchEnv(ir: Pick<BundleIR, 'declarations' | 'identityHeaders'>, settings: Settings = benchSettings()): BenchEnv {
   const sharedState = new Map<string, unknown>()
   const gatewayMetrics = new GatewayMetrics({ defaultMetrics: false })
   const env = createStageEnv(ir, {
