@@ -29,7 +29,7 @@ export interface OutboundOptions {
  * The header list sent upstream, as flat [name, value, …] strings. Client order and case are kept for
  * everything passed through. HOT PATH.
  */
-export function upstreamRequestHeaders(ctx: RequestContext, o: OutboundOptions, stripAuthorization: boolean): string[] {
+export function upstreamRequestHeaders(ctx: RequestContext, o: OutboundOptions, strip: ReadonlySet<string> | null): string[] {
   const req = ctx.req
   const raw = req.rawHeaders
   const conn = connectionTokens(req.headers.connection)
@@ -52,7 +52,7 @@ export function upstreamRequestHeaders(ctx: RequestContext, o: OutboundOptions, 
       continue
     }
     if (lower === 'tracestate' && !ctx.trace!.propagated) continue
-    if (stripAuthorization && lower === 'authorization') continue
+    if (strip !== null && strip.has(lower)) continue // credentials a stage consumed (RouteIR.consumes)
     out.push(name, raw[i + 1])
   }
   const peer = req.socket.remoteAddress ?? ''

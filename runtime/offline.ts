@@ -95,16 +95,21 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
     shared: <T>(key: string, create: () => T): T => { if (!shared.has(key)) shared.set(key, create()); return shared.get(key) as T },
     offline: { claims: () => currentCase.as },
   })
+  /** The stage kinds the module bound for each route, in order: a route's stage missing here was emitted inline. */
+  const bound = new Map<string, string[]>()
   const deps = createBuildDeps(ir, env, {
     offline: true,
     // The upstream call: record where it would go and what it would send; the upstream answers the case's status.
     proxy: (o, route) => ctx => {
       const r = current
       r.upstream = o.targets.map(t => t.upstream).join('|')
-      r.forwarded = upstreamRequestHeaders(ctx as RequestContext, route.outbound, route.stripAuthorization)
+      r.forwarded = upstreamRequestHeaders(ctx as RequestContext, route.outbound, route.stripHeaders)
       return new Reply(currentCase.upstream_status ?? 200, null, '', [], null)
     },
-    wrap: (kind, stage) => (ctx => { current.stages.push(kind); return stage(ctx) }) as Stage | TerminalStage,
+    wrap: (kind, stage, route) => {
+      bound.set(route, [...(bound.get(route) ?? []), kind])
+      return (ctx => { current.stages.push(kind); return stage(ctx) }) as Stage | TerminalStage
+    },
   })
   const { handlers } = instantiateBundle(manifest, moduleText, deps)
   const router = new Router(ir.routes.map(r => r.match), ir.routes.map((r, i) => ({ r, h: handlers[i] })))
@@ -133,7 +138,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       const own = res.body !== null ? ['content-type', res.contentType, ...res.headers] : [...res.headers]
       const resHeaders = ctx.resEdits === null ? own : applyEdits(own, ctx.resEdits)
       // inline `headers` stages ran before whichever stage came next: listed in policy order
-      out = { status: res.status, stages: orderedStages(hit.r, current.stages), upstream: current.upstream, forwarded: current.forwarded, headers: resHeaders }
+      out = { status: res.status, stages: orderedStages(hit.r, current.stages, bound.get(hit.r.name) ?? []), upstream: current.upstream, forwarded: current.forwarded, headers: resHeaders }
     }
     if (routeName !== null) covered.add(routeName)
     const f: string[] = []
@@ -157,12 +162,16 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
   return { cases: results, passed, failed: results.length - passed, routesTotal: ir.routes.length, routesCovered: [...covered], coverage: ir.routes.length === 0 ? 1 : covered.size / ir.routes.length }
 }
 
-/** The stages a request went through, in policy order, including inline header edits before the stop. */
-function orderedStages(r: RouteIR, ran: string[]): string[] {
+/**
+ * The stages a request went through, in policy order, including inline stages (header edits: no stage call
+ * records them) before the stop. `bound`: the kinds the module bound for the route, in order.
+ */
+function orderedStages(r: RouteIR, ran: string[], bound: string[]): string[] {
   const out: string[] = []
-  let i = 0
+  let i = 0, b = 0
   for (const s of r.stages) {
-    if (s.kind === 'headers') { out.push('headers'); continue }
+    if (bound[b] !== s.kind) { out.push(s.kind); continue } // emitted inline: it runs whenever the route gets this far
+    b++
     if (ran[i] !== s.kind) return out
     out.push(s.kind)
     i++

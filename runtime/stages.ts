@@ -3,7 +3,7 @@
 // The gateway, `gwc test` (runtime/offline.ts), the benchmarks and the tests all build them here; each says
 // only what differs for it: the upstream call, and whether policies behave as offline.
 import { BundleError, type BuildDeps, type ProxyOptions, type RespondOptions, type StageFactories, type StageFactory } from '../config/bundle.js'
-import type { BundleIR } from '../config/ir.js'
+import type { BundleIR, RouteIR } from '../config/ir.js'
 import { CONTINUE, type Stage, type StageOptionsBase, type TerminalStage } from '../config/stage.js'
 import type { StageEnv } from '../config/stage-env.js'
 import type { OutboundOptions } from './headers.js'
@@ -19,8 +19,10 @@ export const STAGE_KINDS: readonly string[] = [...POLICIES.keys(), ...CORE_STAGE
 /** What a route's proxy stage is bound with besides its options. */
 export interface ProxyRoute {
   outbound: OutboundOptions
-  /** The route verifies a bearer token (`auth`), so Authorization is not forwarded. */
-  stripAuthorization: boolean
+  /** Lower-case request headers a stage of the route consumed (RouteIR.consumes: Authorization, an API key's header): not forwarded. */
+  stripHeaders: ReadonlySet<string> | null
+  /** Query parameters a stage consumed (an API key's): removed from the upstream request's query. */
+  stripQuery: readonly string[] | null
 }
 
 export interface StageBuild {
@@ -28,8 +30,8 @@ export interface StageBuild {
   proxy(o: ProxyOptions, route: ProxyRoute): TerminalStage
   /** Build each policy's stage with its `offline` behaviour where it has one (`gwc test`). */
   offline?: boolean
-  /** Sees each stage as it is made, at load, and may wrap it (`gwc test` records which stages ran). */
-  wrap?(kind: string, stage: Stage | TerminalStage): Stage | TerminalStage
+  /** Sees each stage as it is made (for `route`, in its order), at load, and may wrap it (`gwc test` records which stages ran). */
+  wrap?(kind: string, stage: Stage | TerminalStage, route: string): Stage | TerminalStage
 }
 
 /**
@@ -59,18 +61,27 @@ export function checkStageKinds(ir: BundleIR): void {
 export function createBuildDeps(ir: BundleIR, env: StageEnv, build: StageBuild): BuildDeps {
   checkStageKinds(ir)
   const outbound: OutboundOptions = { identity: new Set(ir.identityHeaders), via: env.settings.via }
-  const authRoutes = new Set(ir.routes.filter(r => r.stages.some(s => s.kind === 'auth')).map(r => r.name))
+  // What each route's stages consume is the compiler's to say (CompilePolicy.consumes): no kind is named here.
+  const consumed = new Map(ir.routes.map(r => [r.name, r.consumes]))
   const make = (kind: string, o: StageOptionsBase): Stage | TerminalStage => {
     let s: Stage | TerminalStage
-    if (kind === 'proxy') s = build.proxy(o as ProxyOptions, { outbound, stripAuthorization: authRoutes.has(o.route) })
+    if (kind === 'proxy') s = build.proxy(o as ProxyOptions, { outbound, ...stripsOf(consumed.get(o.route)) })
     else if (kind === 'respond') s = createRespondStage(o as RespondOptions)
     else {
       const p = POLICIES.get(kind)!
       s = build.offline === true && p.offline !== undefined ? p.offline(o, env) : p.create(o, env)
     }
-    return build.wrap === undefined ? s : build.wrap(kind, s)
+    return build.wrap === undefined ? s : build.wrap(kind, s, o.route)
   }
   return { CONTINUE, stages: stageFactories(make) }
+}
+
+/** A route's consumed credentials as the proxy strips them (null: nothing to strip, the common case costs nothing). */
+function stripsOf(c: RouteIR['consumes']): Pick<ProxyRoute, 'stripHeaders' | 'stripQuery'> {
+  return {
+    stripHeaders: c === undefined || c.headers.length === 0 ? null : new Set(c.headers.map(h => h.toLowerCase())),
+    stripQuery: c === undefined || c.query.length === 0 ? null : [...c.query],
+  }
 }
 
 /** The gateway's upstream call: `proxy` forwards through the bundle's upstreams. */

@@ -13,6 +13,7 @@ import { createSuite } from './kit/suite.js'
 const HOST = 'shop.example.com'
 const trusted = trustedProxyList(['10.0.0.0/8'])
 const outbound: OutboundOptions = { identity: new Set(['x-user-id', 'x-tenant-id']), via: true }
+const AUTHORIZATION: ReadonlySet<string> = new Set(['authorization'])
 const { res } = fakeResponse()
 
 function context(extra: RawHeaders, remoteAddress: string): RequestContext {
@@ -33,9 +34,9 @@ authed.setRequestHeader('x-bench-chain', 'full')
 
 // The outbound lists must be what the rules say, or the cases would time the wrong work.
 const names = (h: string[]): string[] => h.filter((_, i) => i % 2 === 0).map(n => n.toLowerCase())
-assert.ok(!names(upstreamRequestHeaders(plain, outbound, false)).includes('connection'))
-assert.ok(upstreamRequestHeaders(proxied, outbound, false).includes('203.0.113.7, 10.1.2.3, 10.0.0.5'))
-const authedOut = names(upstreamRequestHeaders(authed, outbound, true))
+assert.ok(!names(upstreamRequestHeaders(plain, outbound, null)).includes('connection'))
+assert.ok(upstreamRequestHeaders(proxied, outbound, null).includes('203.0.113.7, 10.1.2.3, 10.0.0.5'))
+const authedOut = names(upstreamRequestHeaders(authed, outbound, AUTHORIZATION))
 assert.ok(!authedOut.includes('authorization') && authedOut.includes('x-user-id') && authedOut.includes('x-bench-chain'))
 
 plain.upstreamMs = 3.2174 // a proxied answer: Server-Timing names both durations
@@ -47,11 +48,11 @@ assert.ok(!names(clientResponseHeaders(closing)).includes('x-internal'))
 const suite = createSuite(import.meta.url, 'header filtering at the proxy boundary (runtime/headers.ts, reply.ts)')
 suite
   .add('upstream request: browser set (15 fields), untrusted peer', 'the out array (~40 slots), lower-cased copies of mixed-case names, traceparent string',
-    () => upstreamRequestHeaders(plain, outbound, false))
+    () => upstreamRequestHeaders(plain, outbound, null))
   .add('upstream request: via trusted proxy (X-Forwarded-* extended)', 'as above + the extended X-Forwarded-For string',
-    () => upstreamRequestHeaders(proxied, outbound, false))
+    () => upstreamRequestHeaders(proxied, outbound, null))
   .add('upstream request: after auth (identity headers, 1 edit)', 'as above + one applyEdits copy of the whole list, lower-casing every name again',
-    () => upstreamRequestHeaders(authed, outbound, true))
+    () => upstreamRequestHeaders(authed, outbound, AUTHORIZATION))
   .add('client response: 9 fields from raw Buffers', 'a latin1 string per name and value, the out array',
     () => clientResponseHeaders(typical))
   .add('client response: Connection: close, X-Internal', 'as above + the Connection token array and a second filtered copy',

@@ -10,12 +10,13 @@ import { FIELD_VALUE, TOKEN } from '../../config/http.js'
 import { YamlReader, type Entry, type YNode } from '../../grammar/yaml/nodes.js'
 import { syntaxMessage } from '../../grammar/yaml/policy.js'
 import type { TestCase } from '../../runtime/offline.js'
+import { REGISTRY } from '../policies.js'
 
 /** The keys of one case, and of its `expect:` map. */
 export const CASE_KEYS = ['name', 'request', 'headers', 'as', 'ip', 'repeat', 'upstream_status', 'expect'] as const
 export const EXPECT_KEYS = ['route', 'status', 'stages', 'upstream', 'forwarded', 'headers'] as const
-/** Stage kinds `expect.stages` may list (what the offline runner records). */
-export const STAGE_KINDS = ['auth', 'ratelimit', 'headers', 'respond', 'proxy'] as const
+/** Stage kinds `expect.stages` may list (what the offline runner records): the registry's policies, then the terminals. */
+export const STAGE_KINDS: readonly string[] = [...REGISTRY.list.map(p => p.kind), 'respond', 'proxy']
 const MAX_REPEAT = 100_000
 
 export interface SpecResult { cases: TestCase[]; diagnostics: Diagnostic[] }
@@ -174,7 +175,7 @@ function readExpect(r: YamlReader, ex: Entry): TestCase['expect'] | undefined {
       for (const it of items) {
         const s = r.str(it.node, it.path, stages.keySpan, 'a stage kind')
         if (s === undefined) { ok = false; continue }
-        if (!(STAGE_KINDS as readonly string[]).includes(s.value)) {
+        if (!STAGE_KINDS.includes(s.value)) {
           const guess = closest(s.value, STAGE_KINDS)
           r.d.error('E0206', s.span, `unknown stage \`${s.value}\``, { label: 'not a stage kind', hint: guess ? `did you mean \`${guess}\`?` : `stages are ${STAGE_KINDS.map(code).join(', ')}` })
           ok = false

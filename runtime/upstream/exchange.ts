@@ -12,6 +12,7 @@ import { REPLIES, writeReply, type Reply } from '../reply.js'
 import type { Replica } from './replica.js'
 import type { Upstream } from './upstream.js'
 import { RequestBody } from './request-body.js'
+import { withoutQueryParams } from '../../config/query.js'
 import { deadlines } from './deadlines.js'
 import { RETRY_BUFFER_MAX, RETRY_STATUS, backoffDelay, retryableMethod } from './retry.js'
 
@@ -21,8 +22,10 @@ export interface ProxyPlan {
   retry: RetryIR | null
   fallback: Reply | null
   outbound: OutboundOptions
-  /** Strip Authorization (the route verified it with `auth`). */
-  stripAuthorization: boolean
+  /** Request headers a stage consumed (Authorization after `auth`, an API key's header): not forwarded; null = none. */
+  stripHeaders: ReadonlySet<string> | null
+  /** Query parameters a stage consumed (an API key's): removed from the upstream path's query; null = none. */
+  stripQuery: readonly string[] | null
   /**
    * The upstreams of a weighted split, heaviest first (the order a request fails over in); null when the route
    * proxies to one upstream. `proxyRequest`'s `at` indexes it.
@@ -93,6 +96,8 @@ export function proxyRequest(ctx: RequestContext, up: Upstream, plan: ProxyPlan,
 
 class ProxyRun {
   private readonly headers: string[]
+  /** The upstream request's path and query: the client's, less the query parameters a stage consumed. */
+  private readonly path: string
   /** What undici reads: a stream pulling from the client request (never the request itself), or a buffer. */
   private body: RequestBody | Buffer | null
   private readonly canRetry: boolean
@@ -115,7 +120,9 @@ class ProxyRun {
    */
   constructor(readonly ctx: RequestContext, public up: Upstream, readonly plan: ProxyPlan, private at: number) {
     this.triedUps = 1 << at
-    this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripAuthorization)
+    this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripHeaders)
+    // TODO(merge): with ctx.setUpstreamPath (branch rewrite) strip from the upstream path+query it leaves instead
+    this.path = plan.stripQuery === null || ctx.query === '' ? ctx.path + ctx.query : ctx.path + withoutQueryParams(ctx.query, plan.stripQuery)
     const req = ctx.req
     this.canRetry = plan.retry !== null && retryableMethod(ctx, plan.retry)
     const cl = req.headers['content-length']
@@ -178,7 +185,7 @@ class ProxyRun {
     a.armClock(now + Math.max(1, Math.min(perTry, remaining)), now)
     const opts: Dispatcher.DispatchOptions = {
       method: ctx.req.method as Dispatcher.HttpMethod,
-      path: ctx.path + ctx.query,
+      path: this.path,
       headers: this.headers,
       body: this.body as Dispatcher.DispatchOptions['body'],
     }

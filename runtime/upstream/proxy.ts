@@ -15,8 +15,10 @@ const UNUSED = new CounterChild()
 export interface ProxyDeps {
   upstreams: ReadonlyMap<string, Upstream>
   outbound: OutboundOptions
-  /** The route verifies a bearer token, so Authorization is not forwarded. */
-  stripAuthorization: boolean
+  /** Request headers the route's stages consumed (lower-case), not forwarded; null = none. */
+  stripHeaders: ReadonlySet<string> | null
+  /** Query parameters the route's stages consumed, removed upstream; null = none. */
+  stripQuery: readonly string[] | null
   /** gw_upstream_failovers_total{from, to}: children bound here, at load, for each pair of a split. */
   failovers: FastCounter
 }
@@ -35,7 +37,8 @@ export function createProxyStage(o: ProxyOptions, deps: ProxyDeps): (ctx: Reques
     retry: o.retry,
     fallback: o.fallback === null ? null : respondReply(o.fallback),
     outbound: deps.outbound,
-    stripAuthorization: deps.stripAuthorization,
+    stripHeaders: deps.stripHeaders,
+    stripQuery: deps.stripQuery,
     split: ups.length === 1 ? null : ups.map(up => ({ up, failovers: ups.map(to => (to === up ? UNUSED : deps.failovers.child(up.name, to.name))) })),
   }
   if (ups.length === 1) {

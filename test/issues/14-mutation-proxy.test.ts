@@ -83,6 +83,6 @@ test('a respond route answers without an error code in its access-log line', asy
 
 test('a bundle whose proxy names an upstream the gateway does not have is refused at load, naming both', () => {
   const opts = { route: 'orders', targets: [{ upstream: 'gone', weight: 100 }], timeoutMs: 1000, retry: null, fallback: null } as unknown as Parameters<typeof createProxyStage>[0]
-  const deps = { upstreams: new Map(), outbound: {}, stripAuthorization: false, failovers: {} } as unknown as ProxyDeps
+  const deps = { upstreams: new Map(), outbound: {}, stripHeaders: null, stripQuery: null, failovers: {} } as unknown as ProxyDeps
   assert.throws(() => createProxyStage(opts, deps), { message: 'proxy of route "orders" names unknown upstream "gone"' })
 })

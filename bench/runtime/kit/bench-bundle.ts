@@ -79,7 +79,7 @@ export async function loadBenchBundle(o: { tokens?: number } = {}): Promise<Benc
       proxy: (_o, route) => ((ctx: RequestContext) => { // stands in for proxyRequest: no upstream, no I/O
         proxy.calls++
         proxy.last = ctx
-        if (proxy.buildHeaders) proxy.headers = upstreamRequestHeaders(ctx, route.outbound, route.stripAuthorization)
+        if (proxy.buildHeaders) proxy.headers = upstreamRequestHeaders(ctx, route.outbound, route.stripHeaders)
         return undefined
       }) as TerminalStage,
     })
