@@ -15,6 +15,7 @@ import type { BundleIR } from '../config/ir.js'
 import { GWP_VERSION } from '../config/version.js'
 import { FRONT_ENDS } from '../compiler/front-ends.js'
 import { runTest } from './gwc-test.js'
+import { REGISTRY } from '../compiler/policies.js'
 
 const USAGE = `gwc ${GWP_VERSION}: compile and check gwp policies
 
@@ -35,7 +36,7 @@ usage:
                              run request expectations (route, status, stages, forwarded headers) against
                              the compiled policy offline; exit 1 on a failed case, a problem in the
                              spec file, or coverage under N%
-  gwc help [COMMAND]         this text, or one command's (also gwc COMMAND --help)
+${REGISTRY.commands.flatMap(c => c.usage).map(l => l + '\n').join('')}  gwc help [COMMAND]         this text, or one command's (also gwc COMMAND --help)
 
 options:
   --format text|json|github  how diagnostics are printed (default text)
@@ -192,8 +193,15 @@ async function main(argv: string[]): Promise<number> {
     case '--version': case 'version':
       process.stdout.write(GWP_VERSION + '\n')
       return 0
-    default:
-      throw new Usage(`unknown command ${JSON.stringify(cmd)}`)
+    default: {
+      // a policy's own command (`gwc keys add`)
+      const c = REGISTRY.command(cmd)
+      if (c === undefined) throw new Usage(`unknown command ${JSON.stringify(cmd)}`)
+      const r = c.run(rest)
+      if (r.code === 2) throw new Usage(r.err.replace(/^gwc: /, '').trimEnd())
+      process.stdout.write(r.out); process.stderr.write(r.err)
+      return r.code
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { Grammar } from '../grammar/index.js'
 import { declarationKeywordsOf, keywordsOf } from '../grammar/syntax.js'
 import type { YamlDeclarationMapping, YamlStageMapping } from '../grammar/yaml/routes.js'
 import type { StageIR } from '../config/ir.js'
-import type { CompilePolicy, PolicyDeclaration } from './policy-api.js'
+import type { CompilePolicy, PolicyCommand, PolicyDeclaration } from './policy-api.js'
 
 /** Every policy kind this gwc compiles. */
 export const POLICIES: readonly CompilePolicy[] = [auth, ratelimit, headers]
@@ -45,6 +45,12 @@ export class PolicyRegistry {
     if (d === undefined) throw new Error(`gwc: no policy declares \`${keyword}\` (compiler/policies.ts)`)
     return d
   }
+
+  /** The `gwc` subcommand a policy adds under `name`, if any. */
+  command(name: string): PolicyCommand | undefined { return this.list.flatMap(p => p.commands ?? []).find(c => c.name === name) }
+
+  /** Every policy's `gwc` subcommands, in registry order. */
+  get commands(): PolicyCommand[] { return this.list.flatMap(p => p.commands ?? []) }
 
   /** Every policy's declarations, in registry order. */
   get declarations(): PolicyDeclaration[] { return [...this.byDeclaration.values()] }

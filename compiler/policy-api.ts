@@ -94,6 +94,16 @@ export interface PolicyDeclaration<D extends DeclarationIR = any> {
   readonly yaml?: { key: string; read(r: YamlReader, e: YamlEntry): A.Declaration[] }
 }
 
+/** A `gwc` subcommand a policy adds (`gwc keys add FILE CONSUMER`). */
+export interface PolicyCommand {
+  /** The word after `gwc`: not a core command. */
+  name: string
+  /** Its lines in `gwc help` (the first starts `  gwc NAME`, continuation lines are indented further). */
+  usage: string[]
+  /** Runs it with the arguments after the name: what to print on stdout and stderr, and the exit code (2 bad usage). */
+  run(args: string[]): { code: number; out: string; err: string }
+}
+
 /** The request credentials a stage consumes: removed from the request before it goes upstream (names lower-case for headers). */
 export interface Consumed { headers: string[]; query: string[] }
 
@@ -108,6 +118,8 @@ export interface CompilePolicy<S extends { kind: string; span: A.Span } = any, I
   readonly syntax: StatementSyntax
   /** AST → IR, reporting into ctx.d; undefined when the statement has errors. `scope` is the route (or the policy checked on its own). */
   check(ctx: CheckContext, s: S, scope: string): I | undefined
+  /** `gwc` subcommands this kind adds (`auth`: `gwc keys add`). */
+  readonly commands?: readonly PolicyCommand[]
   /** Top-level declarations this kind adds to the language (`auth`: `jwt NAME { … }` and `keys NAME { … }`). */
   readonly declarations?: readonly PolicyDeclaration[]
   /** Facts a stage of this kind may establish for the stages after it (`auth`: `identity`, `consumer`). */

@@ -7,6 +7,7 @@ import { emitAuth } from './emit.js'
 import type { AuthStageIR } from './check.js'
 import { jwtDeclaration } from './jwt.js'
 import { keysDeclaration } from './keys.js'
+import { keysCommand } from './keys-command.js'
 import type { JwtProviderIR, KeysProviderIR, ProviderIR } from './options.js'
 import { readAuth } from './yaml.js'
 
@@ -49,6 +50,7 @@ export const policy: CompilePolicy<AuthStmt, AuthStageIR> = {
     },
   },
   declarations: [jwtDeclaration, keysDeclaration],
+  commands: [keysCommand],
   check: (ctx, s) => checkAuthStage(ctx, s),
   // later stages may read the verified claims (`ratelimit by user|claim`, identity headers) or the key's consumer
   provides: ['identity', 'consumer'],
