@@ -43,6 +43,7 @@ export const CODES = {
   E0450: 'API key read from two places',
   E0451: 'audience on an auth that accepts only API keys',
   E0452: 'provider named twice in one auth',
+  E0453: 'keys from two stores',
   // routing
   E0501: 'two routes match the same requests',
   E0502: 'route shadowed by another',

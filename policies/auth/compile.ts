@@ -24,7 +24,7 @@ function splitOr(os: A.OptionAst[]): { or: A.WordV[]; rest: A.OptionAst[] } {
 function explainProvider(p: ProviderIR | undefined, s: AuthStageIR): string {
   if (p?.kind === 'keys') {
     const fwd = p.forwardConsumer !== null ? `; forwards the consumer as ${p.forwardConsumer}` : ''
-    return `API key in ${p.key.in === 'header' ? `header ${p.key.name}` : `query parameter ${p.key.name}`} (SHA-256 hashes in ${p.store.path})${fwd}`
+    return `API key in ${p.key.in === 'header' ? `header ${p.key.name}` : `query parameter ${p.key.name}`} (SHA-256 hashes in ${p.store.kind === 'file' ? p.store.path : `Redis hash ${p.store.hash}`})${fwd}`
   }
   const j = p as JwtProviderIR | undefined
   const fwd = j && j.forward.length > 0 ? `; forwards ${j.forward.map(f => `claim ${f.claim} as ${f.header}`).join(', ')}` : ''

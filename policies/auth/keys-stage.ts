@@ -10,8 +10,11 @@ import type { RequestContext } from '../../config/context.js'
 import { queryParam } from '../../config/query.js'
 import { CONTINUE, type Continue, type Reply, type Stage } from '../../config/stage.js'
 import type { StageEnv } from '../../config/stage-env.js'
-import { errorReply } from '../../runtime/policy-api.js'
-import { KeysFile } from './keys-file.js'
+import { errorReply, redisHealthOf, redisReady } from '../../runtime/policy-api.js'
+import type { IdentityHeader } from '../../config/context.js'
+import type { RedisLike } from '../../config/stage-env.js'
+import { createHash } from 'node:crypto'
+import { CONSUMER_ID, KeysFile, keyHash } from './keys-file.js'
 import type { KeysProviderIR } from './options.js'
 
 const MISSING = errorReply('GW_ERR_UNAUTHORIZED', ['www-authenticate', 'ApiKey'])
@@ -43,17 +46,19 @@ export function keyReader(p: KeysProviderIR): (ctx: RequestContext) => string | 
   return p.key.in === 'header' ? ctx => singleHeader(ctx.req.rawHeaders, name) : ctx => queryParam(ctx.query, name)
 }
 
-export function keysFileOf(p: KeysProviderIR, env: StageEnv): KeysFile {
-  const key = `keys:${p.store.path}\0${p.forwardConsumer ?? ''}`
+export function keysFileOf(p: KeysProviderIR & { store: { kind: 'file' } }, env: StageEnv): KeysFile {
+  const path = p.store.path
+  const key = `keys:${path}\0${p.forwardConsumer ?? ''}`
   let created = false
-  const f = env.shared(key, () => { created = true; return new KeysFile(p.store.path, p.forwardConsumer, env.log) })
+  const f = env.shared(key, () => { created = true; return new KeysFile(path, p.forwardConsumer, env.log) })
   // a bundle load re-reads the file (a broken file refuses the bundle; the old one keeps serving)
   if (!created) f.reloadNow()
   return f
 }
 
 export function createKeysStage(route: string, p: KeysProviderIR, env: StageEnv): Stage {
-  const file = keysFileOf(p, env)
+  if (p.store.kind === 'redis') return createRedisKeysStage(route, p as KeysProviderIR & { store: { kind: 'redis' } }, env)
+  const file = keysFileOf(p as KeysProviderIR & { store: { kind: 'file' } }, env)
   const read = keyReader(p)
   const r401 = env.metrics.rejects('auth', route, '401')
   return function auth(ctx: RequestContext): Continue | Reply { // HOT PATH: synchronous
@@ -65,5 +70,72 @@ export function createKeysStage(route: string, p: KeysProviderIR, env: StageEnv)
     ctx.state.consumer = e.consumer
     if (e.identity !== null) ctx.state.identity = e.identity
     return CONTINUE
+  }
+}
+
+/** KEYS[1] = the hash; ARGV[1] = the key's SHA-256 (hex). Returns the consumer id or nil. */
+const HGET_LUA = "return redis.call('HGET', KEYS[1], ARGV[1])"
+const HGET_SHA = createHash('sha1').update(HGET_LUA).digest('hex')
+/** Redis did not answer in time: whether the key is valid cannot be known (not the client's fault). */
+const UNAVAILABLE = errorReply('GW_ERR_AUTH_UNAVAILABLE', ['retry-after', '1'])
+/** Identity headers made per consumer as they are first seen (bounded; cleared when full). */
+const IDENTITY_CACHE_MAX = 10_000
+
+async function hget(r: RedisLike, hash: string, field: string): Promise<unknown> {
+  try { return await r.evalsha(HGET_SHA, 1, hash, field) } catch (e) {
+    if (!String((e as Error).message).includes('NOSCRIPT')) throw e
+    return r.eval(HGET_LUA, 1, hash, field)
+  }
+}
+
+/**
+ * Keys in a Redis hash (field: the key's SHA-256 hex, value: the consumer id), shared by a fleet: adding or
+ * removing a field takes effect on the next request, on every gateway. One HGET per request, bounded by the
+ * Redis timeout and the route's deadline; no answer in time is 503 auth_unavailable (fail closed: a key that
+ * cannot be checked is not let in).
+ */
+function createRedisKeysStage(route: string, p: KeysProviderIR & { store: { kind: 'redis' } }, env: StageEnv): Stage {
+  const redis = env.redis
+  if (redis === null) throw new Error(`auth of route ${JSON.stringify(route)} reads keys from Redis (keys ${JSON.stringify(p.name)}), but no redisUrl is configured (--redis)`)
+  env.warmups.push(redisReady(redis, 2000))
+  const health = redisHealthOf(redis)
+  const hash = p.store.hash
+  const read = keyReader(p)
+  const forward = p.forwardConsumer
+  const identities = new Map<string, IdentityHeader[]>()
+  const bound = env.settings.redisTimeoutMs
+  const r401 = env.metrics.rejects('auth', route, '401')
+  const r503 = env.metrics.rejects('auth', route, '503')
+  const admit = (ctx: RequestContext, consumer: string): Continue | Reply => {
+    ctx.state.consumer = consumer
+    if (forward !== null) {
+      let id = identities.get(consumer)
+      if (id === undefined) {
+        if (identities.size >= IDENTITY_CACHE_MAX) identities.clear()
+        identities.set(consumer, id = [{ header: forward, value: consumer }])
+      }
+      ctx.state.identity = id
+    }
+    return CONTINUE
+  }
+  return function auth(ctx: RequestContext): Continue | Reply | Promise<Continue | Reply> { // HOT PATH
+    const key = read(ctx)
+    if (key === undefined) { r401.inc(); return MISSING }
+    if (key === null || key.length === 0 || key.length > MAX_KEY) { r401.inc(); return INVALID }
+    const left = ctx.deadline - performance.now()
+    if (left <= 0) { r503.inc(); return UNAVAILABLE }
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(resolve, Math.min(bound, left), 'timeout') })
+    return Promise.race([hget(redis, hash, keyHash(key)), timeout]).then(
+      v => {
+        clearTimeout(timer)
+        if (v === 'timeout') { health?.failed(Math.min(bound, left)); r503.inc(); return UNAVAILABLE }
+        health?.ok()
+        // a value that is not a consumer id (set by hand) is refused like an unknown key
+        if (typeof v !== 'string' || !CONSUMER_ID.test(v)) { r401.inc(); return INVALID }
+        return admit(ctx, v)
+      },
+      (e: Error) => { clearTimeout(timer); health?.failed(e); r503.inc(); return UNAVAILABLE },
+    )
   }
 }

@@ -58,7 +58,7 @@ export interface KeysProviderIR extends DeclarationIR {
   kind: 'keys'
   name: string
   /** Where the hashed keys are: a keys file (absolute path, resolved from the declaring file) or a Redis hash. */
-  store: { kind: 'file'; path: string }
+  store: { kind: 'file'; path: string } | { kind: 'redis'; hash: string }
   key: KeyLocation
   /** Lower-case header the consumer id is forwarded as; null = not forwarded. */
   forwardConsumer: string | null
