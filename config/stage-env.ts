@@ -33,6 +33,8 @@ export interface RedisLike {
 export interface OfflineCase {
   /** Claims of the verified token the case declares (`as:`), or undefined when it declares none. */
   claims(ctx: RequestContext): Record<string, unknown> | undefined
+  /** The consumer of the verified API key the case declares (`consumer:`), or undefined when it declares none. */
+  consumer(ctx: RequestContext): string | undefined
 }
 
 export interface StageEnv {

@@ -27,6 +27,8 @@ export interface TestCase {
   headers?: Record<string, string>
   /** Claims of a verified token; without it, `auth` answers 401. */
   as?: Record<string, unknown>
+  /** The consumer of a verified API key; without it, `auth` with a `keys` provider answers 401. */
+  consumer?: string
   /** Client address (default 127.0.0.1). */
   ip?: string
   /** Send the request this many times (virtual clock frozen); expectations apply to the last. */
@@ -93,7 +95,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
     redis: null,
     now: () => clock,
     shared: <T>(key: string, create: () => T): T => { if (!shared.has(key)) shared.set(key, create()); return shared.get(key) as T },
-    offline: { claims: () => currentCase.as },
+    offline: { claims: () => currentCase.as, consumer: () => currentCase.consumer },
   })
   /** The stage kinds the module bound for each route, in order: a route's stage missing here was emitted inline. */
   const bound = new Map<string, string[]>()

@@ -13,7 +13,7 @@ import type { TestCase } from '../../runtime/offline.js'
 import { REGISTRY } from '../policies.js'
 
 /** The keys of one case, and of its `expect:` map. */
-export const CASE_KEYS = ['name', 'request', 'headers', 'as', 'ip', 'repeat', 'upstream_status', 'expect'] as const
+export const CASE_KEYS = ['name', 'request', 'headers', 'as', 'consumer', 'ip', 'repeat', 'upstream_status', 'expect'] as const
 export const EXPECT_KEYS = ['route', 'status', 'stages', 'upstream', 'forwarded', 'headers'] as const
 /** Stage kinds `expect.stages` may list (what the offline runner records): the registry's policies, then the terminals. */
 export const STAGE_KINDS: readonly string[] = [...REGISTRY.list.map(p => p.kind), 'respond', 'proxy']
@@ -80,6 +80,13 @@ function readCase(r: YamlReader, n: YNode, path: string, at: A.Span): TestCase |
     const fs = r.entries(as.value, as.path, as.keySpan)
     if (fs === undefined) ok = false
     else tc.as = r.toJS(as.value) as Record<string, unknown>
+  }
+  const consumer = f.get('consumer')
+  if (consumer !== undefined) {
+    const s = r.str(consumer.value, consumer.path, consumer.keySpan, 'a consumer id')
+    if (s === undefined) ok = false
+    else if (!/^[A-Za-z0-9._:@+-]{1,128}$/.test(s.value)) { r.d.error('E0306', s.span, `\`${s.value}\` is not a consumer id`, { hint: 'a consumer id is 1-128 letters, digits or . _ : @ + -' }); ok = false }
+    else tc.consumer = s.value
   }
   const ip = f.get('ip')
   if (ip !== undefined) {

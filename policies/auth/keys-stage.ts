@@ -139,3 +139,26 @@ function createRedisKeysStage(route: string, p: KeysProviderIR & { store: { kind
     )
   }
 }
+
+/**
+ * A `keys` provider in `gwc test`: the case stands in for the key store (file or Redis), as it stands in for the
+ * IdP with `as:`. A request presenting a key (any value) in a case that declares `consumer:` passes with that
+ * consumer; without `consumer:` it is refused as the gateway refuses an unknown key. The key's place, the
+ * refusals of missing and duplicate keys, the consumer's identity header and the key's removal upstream are
+ * the gateway's own.
+ */
+export function createOfflineKeysStage(_route: string, p: KeysProviderIR, env: StageEnv): Stage {
+  const offline = env.offline
+  if (offline === null) throw new Error('the offline keys stage runs only under `gwc test`')
+  const read = keyReader(p)
+  const forward = p.forwardConsumer
+  return function auth(ctx: RequestContext): Continue | Reply {
+    const key = read(ctx)
+    if (key === undefined) return MISSING
+    const consumer = offline.consumer(ctx)
+    if (key === null || key.length === 0 || key.length > MAX_KEY || consumer === undefined) return INVALID
+    ctx.state.consumer = consumer
+    if (forward !== null) ctx.state.identity = [{ header: forward, value: consumer }]
+    return CONTINUE
+  }
+}

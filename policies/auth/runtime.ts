@@ -7,7 +7,7 @@ import type { RequestContext } from '../../config/context.js'
 import type { Stage } from '../../config/stage.js'
 import type { StageEnv } from '../../config/stage-env.js'
 import type { RuntimePolicy } from '../../runtime/policy-api.js'
-import { createKeysStage, keyReader } from './keys-stage.js'
+import { createKeysStage, createOfflineKeysStage, keyReader } from './keys-stage.js'
 import type { AuthOptions, ProviderIR } from './options.js'
 import { createAuthStage, createOfflineAuthStage } from './stage.js'
 
@@ -27,7 +27,7 @@ function presenter(p: ProviderIR): (ctx: RequestContext) => boolean {
 function create(o: AuthOptions, env: StageEnv, offline: boolean): Stage {
   const one = (name: string): Stage => {
     const p = providerOf(o.route, name, env)
-    if (p.kind === 'keys') return createKeysStage(o.route, p, env)
+    if (p.kind === 'keys') return offline ? createOfflineKeysStage(o.route, p, env) : createKeysStage(o.route, p, env)
     const jo: AuthOptions = { route: o.route, provider: name, audience: o.audience }
     return offline ? createOfflineAuthStage(jo, env) : createAuthStage(jo, env)
   }

@@ -14,7 +14,9 @@ import { memoryHost } from '../../compiler/sources.js'
 import { startIdp, type Idp } from '../../testkit/idp/index.js'
 import { keysCommand } from '../../policies/auth/keys-command.js'
 import { keyHash } from '../../policies/auth/keys-file.js'
-import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { bundleFrom, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { runSuite } from '../../runtime/offline.js'
+import { readSpecText } from '../../compiler/tools/test-spec.js'
 import { repoPath } from '../helpers/paths.js'
 import { agent, send, waitFor } from '../policies/fixtures.js'
 
@@ -191,4 +193,36 @@ test('gwc keys add: prints a key once, stores only its hash, and the gateway acc
   writeFileSync(broken, 'plain-key-by-mistake acme\n')
   assert.equal(keysCommand.run(['add', broken, 'x']).code, 1)
   assert.equal(readFileSync(broken, 'utf8'), 'plain-key-by-mistake acme\n')
+})
+
+test('gwc test: a case declaring `consumer:` stands in for the key store; the gateway\'s own refusals, identity header and key removal', () => {
+  const b = bundleFrom(`
+upstream web { replicas 127.0.0.1:9 }
+keys partners { redis "gwp:keys:p"; query api_key; forward consumer as X-Consumer-Id }
+route r { match path prefix "/"; auth partners; ratelimit by consumer 1 per 1m; timeout 1s; proxy web }
+`)
+  const spec = readSpecText(`
+cases:
+  - request: GET http://h/x?api_key=anything&page=2
+    consumer: acme
+    headers: { X-Consumer-Id: spoofed }
+    expect: { status: 200, stages: [auth, ratelimit, proxy], forwarded: { x-consumer-id: acme } }
+  - request: GET http://h/x?api_key=anything
+    expect: { status: 401, stages: [auth] }
+  - request: GET http://h/x?api_key=a&api_key=b
+    consumer: acme
+    expect: { status: 401 }
+  - request: GET http://h/x
+    consumer: acme
+    expect: { status: 401 }
+  - request: GET http://h/x?api_key=k
+    consumer: acme
+    repeat: 2
+    expect: { status: 429 }
+`, 'spec.yaml')
+  assert.deepEqual(spec.diagnostics, [])
+  const res = runSuite(b.manifest, b.moduleText, spec.cases)
+  assert.deepEqual(res.cases.map(c => [c.ok, c.status, c.failures]), [[true, 200, []], [true, 401, []], [true, 401, []], [true, 401, []], [true, 429, []]])
+  const bad = readSpecText('cases:\n  - request: GET http://h/x\n    consumer: "no spaces"\n    expect: { status: 401 }\n', 'spec.yaml')
+  assert.deepEqual(bad.diagnostics.map(d => d.code), ['E0306'])
 })
