@@ -4,10 +4,24 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
 import type { PolicyCommand } from '../../compiler/policy-api.js'
-import { CONSUMER_ID, keyHash, parseKeysFile } from './keys-file.js'
+import { CONSUMER_ID, KEY_LINE, keyHash } from './options.js'
 
 const USAGE = 'usage: gwc keys add FILE CONSUMER'
 const HEADER = '# gwp API keys: `sha256:<hex of the key\'s SHA-256> <consumer-id>` a line, never the keys themselves.\n# Add keys with `gwc keys add FILE CONSUMER`; delete a line to revoke a key. The gateway reloads this file on change.\n'
+
+/** The first line (1-based) the gateway would refuse, or undefined when the file would load. */
+function firstBadLine(text: string): number | undefined {
+  const seen = new Set<string>()
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim()
+    if (line === '' || line.startsWith('#')) continue
+    const m = KEY_LINE.exec(line)
+    if (m === null || !CONSUMER_ID.test(m[2]) || seen.has(m[1].toLowerCase())) return i + 1
+    seen.add(m[1].toLowerCase())
+  }
+  return undefined
+}
 
 export const keysCommand: PolicyCommand = {
   name: 'keys',
@@ -23,7 +37,8 @@ export const keysCommand: PolicyCommand = {
     let text = ''
     if (existsSync(file)) {
       text = readFileSync(file, 'utf8')
-      try { parseKeysFile(text, null) } catch (e) { return { code: 1, out: '', err: `gwc: ${file}: ${(e as Error).message}; nothing added\n` } }
+      const bad = firstBadLine(text)
+      if (bad !== undefined) return { code: 1, out: '', err: `gwc: ${file}: line ${bad} is not \`sha256:<64 hex digits> <consumer-id>\` (or lists a key twice); nothing added\n` }
     }
     const key = 'gwk_' + randomBytes(32).toString('base64url')
     const line = `sha256:${keyHash(key)} ${consumer}\n`

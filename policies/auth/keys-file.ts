@@ -10,13 +10,11 @@
 // reload does not re-read it twice or drop a watch another bundle still needs.
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { hash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { IdentityHeader } from '../../config/context.js'
+import { CONSUMER_ID, KEY_LINE, keyHash } from './options.js'
 
-/** A consumer id: it is forwarded as a header value and used as a rate-limit key. */
-export const CONSUMER_ID = /^[A-Za-z0-9._:@+-]{1,128}$/
-const LINE = /^sha256:([0-9a-fA-F]{64})\s+(\S+)$/
+export { CONSUMER_ID, keyHash }
 
 /** One listed key: who it belongs to, and the identity headers made for that consumer once, at load. */
 export interface KeyEntry { consumer: string; identity: IdentityHeader[] | null }
@@ -28,7 +26,7 @@ export function parseKeysFile(text: string, forward: string | null): Map<string,
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim()
     if (line === '' || line.startsWith('#')) continue
-    const m = LINE.exec(line)
+    const m = KEY_LINE.exec(line)
     if (m === null) throw new Error(`line ${i + 1} is not \`sha256:<64 hex digits> <consumer-id>\` (a keys file holds hashes, never keys: add keys with \`gwc keys add\`)`)
     if (!CONSUMER_ID.test(m[2])) throw new Error(`line ${i + 1}: the consumer id must be 1-128 letters, digits or . _ : @ + -`)
     const h = m[1].toLowerCase()
@@ -38,8 +36,6 @@ export function parseKeysFile(text: string, forward: string | null): Map<string,
   return out
 }
 
-/** The hash keys are listed under: SHA-256 of the key's UTF-8 bytes, lower-case hex. */
-export const keyHash = (key: string): string => hash('sha256', key, 'hex')
 
 export class KeysFile {
   private keys: Map<string, KeyEntry>

@@ -3,6 +3,7 @@
 // whole in the bundle's IR declarations. Shared by both halves of the policy.
 import type { DeclarationIR, SourceSpan } from '../../config/ir.js'
 import type { StageOptionsBase } from '../../config/stage.js'
+import { hash } from 'node:crypto'
 
 export interface AuthOptions extends StageOptionsBase {
   provider: string
@@ -64,6 +65,16 @@ export interface KeysProviderIR extends DeclarationIR {
   forwardConsumer: string | null
   source: SourceSpan
 }
+
+// The keys file's format, which both halves use (the gateway reads it, `gwc keys add` writes it):
+// `sha256:<64 hex digits> <consumer-id>` a line, `#` comments.
+
+/** A consumer id: it is forwarded as a header value and used as a rate-limit key. */
+export const CONSUMER_ID = /^[A-Za-z0-9._:@+-]{1,128}$/
+/** One key's line (trimmed): the hash and the consumer id. */
+export const KEY_LINE = /^sha256:([0-9a-fA-F]{64})\s+(\S+)$/
+/** The hash keys are listed under: SHA-256 of the key's UTF-8 bytes, lower-case hex. */
+export const keyHash = (key: string): string => hash('sha256', key, 'hex')
 
 /** Every provider declaration `auth` can name. */
 export type ProviderIR = JwtProviderIR | KeysProviderIR
