@@ -3,6 +3,7 @@
 // YAML front end's stage mappings all ask it, so adding a kind is its folder plus one line here (and one in
 // runtime/policies.ts). A kind nobody registered is an error wherever it shows up, never skipped.
 import { policy as auth } from '../policies/auth/compile.js'
+import { policy as cors } from '../policies/cors/compile.js'
 import { policy as headers } from '../policies/headers/compile.js'
 import { policy as ratelimit } from '../policies/ratelimit/compile.js'
 import { Grammar } from '../grammar/index.js'
@@ -12,7 +13,7 @@ import type { StageIR } from '../config/ir.js'
 import type { CompilePolicy, PolicyCommand, PolicyDeclaration } from './policy-api.js'
 
 /** Every policy kind this gwc compiles. */
-export const POLICIES: readonly CompilePolicy[] = [auth, ratelimit, headers]
+export const POLICIES: readonly CompilePolicy[] = [auth, ratelimit, headers, cors]
 
 /** Statement words the core reads itself: a policy kind may not take one. */
 const BESPOKE = new Set(['match', 'use', 'proxy', 'respond', 'timeout', 'max_body', 'retry', 'include', 'upstream', 'policy', 'defaults', 'route'])

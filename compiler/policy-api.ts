@@ -142,8 +142,18 @@ export interface CompilePolicy<S extends { kind: string; span: A.Span } = any, I
   /** For W0701: the stage's cost, and, when it is a cheap reject that could run earlier, how to name it. */
   cost?(ir: I): Cost
   cheapReject?(ctx: CheckContext, ir: I): string | undefined
-  /** Route lints of this kind (W07xx), once the whole pipeline is known. */
+  /**
+   * Route lints of this kind (W07xx), once the whole pipeline is known; also where a kind refuses a place in the
+   * pipeline that only the whole of it shows (an error: `cors` after a stage that could refuse a preflight).
+   */
   lint?(ctx: CheckContext, ir: I, s: S, pipeline: PipelineView): void
+  /**
+   * Methods a route with this stage also answers, whatever its `match` lists (`cors`: OPTIONS, for preflights).
+   * The checker adds them to the route's match when it lists methods, so the router, `gwc routes`, `gwc explain`
+   * and the conflict analysis all see them; the stage must then handle requests of these methods itself or let
+   * them go on like the route's others.
+   */
+  methods?(ir: I): readonly string[]
   /** IR → generated code (see Emission). The module's text must not depend on anything else. */
   emit(ir: I, route: string): Emission
   /** One line for `gwc routes` (`ratelimit ip 100/1s`). */

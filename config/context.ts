@@ -35,4 +35,9 @@ export interface RequestContext {
   removeRequestHeader(name: string): void
   setResponseHeader(name: string, value: string): void
   removeResponseHeader(name: string): void
+  /**
+   * Adds a field line to the answer (the upstream's or one the gateway makes), keeping the lines of that name it
+   * already has: for list-valued fields such as `Vary`, where a set would drop the upstream's own values.
+   */
+  addResponseHeader(name: string, value: string): void
 }

@@ -44,6 +44,17 @@ export const CODES = {
   E0451: 'audience on an auth that accepts only API keys',
   E0452: 'provider named twice in one auth',
   E0453: 'keys from two stores',
+  // cors (policies/cors): E0470–E0489
+  E0470: 'malformed CORS origin',
+  E0471: 'bad wildcard in a CORS origin',
+  E0472: 'CORS credentials with any origin',
+  E0473: 'CORS value listed twice',
+  E0474: 'CORS max_age out of range',
+  E0475: 'not an HTTP method',
+  E0476: 'wildcard CORS header',
+  E0477: 'cors is not the first stage',
+  E0478: 'cors without origins',
+  E0479: 'any-origin `*` listed with other origins',
   // routing
   E0501: 'two routes match the same requests',
   E0502: 'route shadowed by another',
@@ -64,6 +75,10 @@ export const CODES = {
   W0710: 'retries without a per-try timeout',
   W0711: 'name written in a non-canonical case',
   W0750: 'API key in a query parameter',
+  // cors (policies/cors): W0760–W0769
+  W0760: 'CORS origin `null` listed',
+  W0761: 'CORS max_age longer than browsers keep a preflight',
+  W0762: 'CORS origin already covered by a wildcard',
 } as const satisfies Record<`${'E' | 'W'}0${number}`, string>
 
 /** Every diagnostic code there is. */

@@ -43,7 +43,7 @@ export class RequestContext implements StageContext {
   deadline = 0
   /** Header edits from `headers request …` stages: flat [name, value|null] pairs (null = remove). */
   reqEdits: (string | null)[] | null = null
-  /** Header edits from `headers response …` stages. */
+  /** Header edits from `headers response …` stages; an add (addResponseHeader) is the triple [null, name, value]. */
   resEdits: (string | null)[] | null = null
   /** Upstream time to response headers, ms (Server-Timing), -1 if none. */
   upstreamMs = -1
@@ -75,4 +75,5 @@ export class RequestContext implements StageContext {
   removeRequestHeader(name: string): void { (this.reqEdits ??= []).push(name, null) }
   setResponseHeader(name: string, value: string): void { (this.resEdits ??= []).push(name, value) }
   removeResponseHeader(name: string): void { (this.resEdits ??= []).push(name, null) }
+  addResponseHeader(name: string, value: string): void { (this.resEdits ??= []).push(null, name, value) }
 }

@@ -102,10 +102,20 @@ const latin1 = (b: Buffer): string => (b as unknown as { latin1Slice(s: number, 
 const HOP_LENGTHS = new Uint8Array(64)
 for (const h of HOP_BY_HOP) HOP_LENGTHS[h.length] = 1
 
-/** Applies flat [name, value|null] edits (null = remove) to flat headers (either direction); names lower-case. */
+/**
+ * Applies flat [name, value|null] edits (null = remove) to flat headers (either direction); names lower-case.
+ * An edit whose name slot is null is an add, the triple [null, name, value]: the line is appended and the
+ * lines of that name already there are kept (ctx.addResponseHeader).
+ */
 export function applyEdits(headers: string[], edits: readonly (string | null)[]): string[] {
   let out = headers
   for (let e = 0; e < edits.length; e += 2) {
+    if (edits[e] === null) {
+      out = out === headers ? out.slice() : out
+      out.push(edits[e + 1] as string, edits[e + 2] as string)
+      e++
+      continue
+    }
     const name = edits[e] as string
     const next: string[] = []
     for (let i = 0; i < out.length; i += 2) if (out[i].toLowerCase() !== name) next.push(out[i], out[i + 1])

@@ -4,6 +4,7 @@
 import type { StageOptionsBase } from '../config/stage.js'
 import type { RuntimePolicy } from './policy-api.js'
 import { policy as auth } from '../policies/auth/runtime.js'
+import { policy as cors } from '../policies/cors/runtime.js'
 import { policy as headers } from '../policies/headers/runtime.js'
 import { policy as ratelimit } from '../policies/ratelimit/runtime.js'
 
@@ -20,4 +21,4 @@ function registry(list: readonly RuntimePolicy<StageOptionsBase>[]): ReadonlyMap
 }
 
 /** Runtime halves of the policies, by kind. */
-export const POLICIES = registry([auth, ratelimit, headers])
+export const POLICIES = registry([auth, ratelimit, headers, cors])

@@ -3,7 +3,7 @@
 import type { StageOptionsBase, Stage } from '../config/stage.js'
 import type { StageEnv } from '../config/stage-env.js'
 
-export { errorReply } from './reply.js'
+export { errorReply, replyWith } from './reply.js'
 export { redisReady, redisHealthOf, type RedisHealth } from './redis.js'
 
 /**

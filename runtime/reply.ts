@@ -29,6 +29,16 @@ export function errorReply(code: RefusalCode, headers: readonly string[] = []): 
   return new Reply(ERROR_REPLIES[code].status, null, JSON_TYPE, headers, code)
 }
 
+const NO_BODY = Buffer.alloc(0)
+
+/**
+ * A reply without a body, with the given headers (flat name/value pairs): for a policy's answer whose headers
+ * it builds itself (a CORS preflight's 204). Cheap enough to make per request; build it once when it is static.
+ */
+export function replyWith(status: number, headers: readonly string[]): Reply {
+  return new Reply(status, NO_BODY, '', headers, null)
+}
+
 /** Replies without extra headers are immutable: build them once. */
 export const REPLIES = {
   noRoute: errorReply('GW_ERR_NO_ROUTE'),
@@ -62,7 +72,10 @@ export function writeReply(ctx: RequestContext, r: Reply, via: boolean, now: num
   const res = ctx.res
   if (res.headersSent) { res.destroy(); return }
   const body = r.body ?? Buffer.from(errorBody(r.code ?? 'GW_ERR_INTERNAL', ctx.id))
-  const headers: string[] = ['content-type', r.contentType, 'content-length', String(body.length), ...r.headers]
+  // a reply without a body (replyWith) says nothing of a content type; a 204 or 304 carries no Content-Length (RFC 9110 §8.6)
+  const headers: string[] = r.status === 204 || r.status === 304 ? [...r.headers]
+    : r.contentType === '' ? ['content-length', String(body.length), ...r.headers]
+    : ['content-type', r.contentType, 'content-length', String(body.length), ...r.headers]
   if (ctx.hasBody && !ctx.req.complete && !r.headers.includes('connection')) headers.push('connection', 'close')
   if (headers.includes('connection')) closingSockets.add(ctx.req.socket)
   ctx.status = r.status

@@ -189,6 +189,10 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
   } else {
     match = checkMatch(ctx, matchStmt)
     if (match === undefined) broken = true
+    // methods a stage answers besides those the route lists (`cors`: OPTIONS for preflights); none listed = any already
+    else if (match.methods.length > 0) {
+      for (const st of stages) for (const m of ctx.policies.of(st.kind).methods?.(st) ?? []) if (!match.methods.includes(m)) match.methods.push(m)
+    }
   }
   if (terminalItem === undefined) {
     ctx.d.error('E0401', r.name.span, `${where} has no terminal stage`, { label: 'requests would have nowhere to go', hint: 'end the pipeline with `proxy UPSTREAM` or `respond STATUS`' })
