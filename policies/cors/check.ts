@@ -1,7 +1,7 @@
 // Checks a `cors` statement: origins (exact, `https://*.example.com` wildcards, `*`), methods, allowed and exposed
 // headers, credentials and max_age, into the stage IR. Every refusal has its own code (E0470–E0479, W0760–W0762).
 import { headerName, readQty, spanOf, type A, type CheckContext, type StageIR } from '../../compiler/policy-api.js'
-import { matchesWildcard, splitWildcard } from './origin.js'
+import { matchesWildcard, splitWildcard } from './options.js'
 
 /** One clause of the statement, as written: `origins "a", "b"`, `methods GET, POST`, `credentials`, `max_age 10m`. */
 export interface CorsClause {

@@ -6,8 +6,7 @@ import {
   type A, type Choice, type CompilePolicy, type Json,
 } from '../../compiler/policy-api.js'
 import { checkCorsStage, type CorsClause, type CorsStageIR, type CorsStmt } from './check.js'
-import type { CorsOptions } from './options.js'
-import { matchesWildcard, splitWildcard } from './origin.js'
+import { matchesWildcard, splitWildcard, type CorsOptions } from './options.js'
 import { readCors } from './yaml.js'
 
 const allOrigins = (s: CorsStageIR): string[] => [...s.origins, ...s.wildcards]

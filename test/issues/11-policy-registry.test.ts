@@ -65,8 +65,8 @@ test('codegen refuses a stage kind it has no policy for instead of leaving it ou
 })
 
 test('the tools word a stage of a kind this gwc does not know (from another gwc\'s bundle) instead of dropping it', () => {
-  const odd: StageIR = { kind: 'cors', source: { file: 'p.gwp', line: 1, col: 1 } }
-  assert.equal(describeStage(odd), 'cors (a stage this gwc does not know)')
+  const odd: StageIR = { kind: 'waf', source: { file: 'p.gwp', line: 1, col: 1 } }
+  assert.equal(describeStage(odd), 'waf (a stage this gwc does not know)')
 })
 
 // ── a policy registered only in this test ────────────────────────────────────────────────────────
