@@ -65,7 +65,7 @@ export function readOrigin(ctx: CheckContext, v: A.StrV): { origin: string; wild
       return undefined
     }
     if (labels.length < 3) {
-      ctx.d.error('E0471', v.span, `\`${text}\` would allow every site under \`.${labels.slice(1).join('.')}\``, {
+      ctx.d.error('E0471', v.span, `\`${text}\` is too broad: it would allow ${labels.length > 1 ? `every site under \`.${labels.slice(1).join('.')}\`` : 'every site'}`, {
         label: 'a wildcard needs a domain of at least two labels after it', hint: `name the domain: \`${scheme}://*.example.${labels[1] ?? 'com'}\``,
       })
       return undefined
