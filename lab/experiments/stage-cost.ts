@@ -38,7 +38,7 @@ const CONFIGS: Record<Flavour, StageCostConfig> = {
   full: { rounds: 5, primeMs: 3000, warmupMs: 2000, durationMs: 8000, rate: 2000, tokens: 1000, microTimeMs: 500 },
 }
 
-export interface StageDef { id: string; label: string; path: string; auth: boolean; needsRedis?: boolean; stages: string; upstream: 'users' | 'users_b' }
+export interface StageDef { id: string; label: string; path: string; auth: boolean; needsRedis?: boolean; stages: string; upstream: 'users' | 'users_b'; headers?: Record<string, string> }
 
 export const STAGES: readonly StageDef[] = [
   { id: 'pass', label: 'passthrough', path: '/pass', auth: false, stages: '', upstream: 'users' },
@@ -46,6 +46,7 @@ export const STAGES: readonly StageDef[] = [
   { id: 'rl-local', label: '+ ratelimit by ip, local', path: '/rl-local', auth: false, stages: 'ratelimit by ip 1000000000 per 1s', upstream: 'users' },
   { id: 'rl-redis', label: '+ ratelimit by ip, redis', path: '/rl-redis', auth: false, needsRedis: true, stages: 'ratelimit by ip 1000000000 per 1s redis', upstream: 'users' },
   { id: 'headers', label: '+ headers (2 request edits, 1 response)', path: '/headers', auth: false, stages: 'headers request set X-Env "bench", remove X-Debug\n  headers response set X-Served-By "gw"', upstream: 'users' },
+  { id: 'cors', label: '+ cors (allowed origin echoed, credentials)', path: '/cors', auth: false, stages: 'cors origins "https://app.bench.test" credentials', upstream: 'users', headers: { origin: 'https://app.bench.test' } },
   { id: 'breaker', label: '+ breaker', path: '/breaker', auth: false, stages: '', upstream: 'users_b' },
   { id: 'all', label: 'all: auth + ratelimit local + headers + breaker', path: '/all', auth: true, stages: 'auth idp\n  ratelimit by user 1000000000 per 1s\n  headers request set X-Env "bench", remove X-Debug', upstream: 'users_b' },
 ]
@@ -133,7 +134,7 @@ export async function runStageCost(o: ExperimentOptions): Promise<StageCostResul
     args.push('--log-destination', accessFile)
     const gw = await startGwPolicy(sup, dir, 'stages', stagePolicy(stages, groupPorts(stub.ports, 'users'), idp.jwksUrl, issuer), { args })
     const mixOf = (s: StageDef): MixEntry[] => {
-      const base: MixEntry = { method: 'GET', path: `${s.path}/42`, headers: { traceparent: TRACEPARENT, 'x-debug': '1' } }
+      const base: MixEntry = { method: 'GET', path: `${s.path}/42`, headers: { traceparent: TRACEPARENT, 'x-debug': '1', ...s.headers } }
       return s.auth ? tokens.map((t) => ({ ...base, headers: { ...base.headers, authorization: `Bearer ${t}` } })) : [base]
     }
     const targets = new Map<string, MeasureTarget>(stages.map((s) => [s.id, { name: s.id, url: gw.url, mix: mixOf(s), probe: gw.probe, gwAdminUrl: gw.adminUrl }]))
