@@ -52,6 +52,8 @@ export const policy: CompilePolicy<CorsStmt, CorsStageIR> = {
     }),
   },
   check: (ctx, s) => checkCorsStage(ctx, s),
+  // one CORS policy per route: a second would answer no preflight and overwrite the first's headers
+  twin: { key: () => 'cors', message: '`cors` is given twice', label: 'a route has one CORS policy', hint: 'merge the origins, methods and headers into one `cors`' },
   // A preflight carries no credentials: a stage before `cors` (auth, ratelimit, …) would refuse or count it.
   lint(ctx, ir, stmt, pipeline) {
     const i = pipeline.stages.indexOf(ir)
