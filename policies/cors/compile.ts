@@ -89,6 +89,13 @@ export const policy: CompilePolicy<CorsStmt, CorsStageIR> = {
     const preflight = 'a preflight (OPTIONS with Access-Control-Request-Method) is answered here: 204, or 403 for an origin, method or header not allowed'
     if (origin === undefined) return { text: `cors: origins ${who}; ${preflight}`, note: 'this request has no `Origin` header: served without CORS headers' }
     const allowed = s.origins.includes('*') || s.origins.includes(origin) || s.wildcards.some(w => matchesWildcard(origin, splitWildcard(w)))
+    const asked = env.headers['access-control-request-method']
+    if (asked !== undefined) {
+      // explain is not told the method: with Access-Control-Request-Method an OPTIONS request is a preflight
+      const wanted = (env.headers['access-control-request-headers'] ?? '').split(',').map(h => h.trim().toLowerCase()).filter(h => h !== '')
+      const ok = allowed && s.methods.includes(asked) && wanted.every(h => s.headers.includes(h))
+      return { text: `cors: origins ${who}; ${preflight}`, note: `as a preflight (OPTIONS) this is answered here with ${ok ? '204 and the CORS headers' : '403, no CORS headers'}; nothing below runs` }
+    }
     return { text: `cors: origins ${who}; ${preflight}`, note: allowed ? `origin \`${origin}\` is allowed` : `origin \`${origin}\` is not allowed: the answer carries no CORS headers` }
   },
   print: s => words('cors', s.clauses.map(printClause).join(' ')),
