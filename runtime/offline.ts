@@ -136,8 +136,10 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       ctx.route = { index: 0, name: hit.r.name, ir: hit.r, handler: hit.h, timeoutMs: hit.r.timeoutMs, maxBodyBytes: hit.r.maxBodyBytes, metrics: null as never }
       const res = hit.h(ctx)
       if (!(res instanceof Reply)) throw new Error(res instanceof Promise ? 'an offline stage returned a promise' : 'an offline route answered nothing')
-      // the reply's own headers, as the client would see them before the gateway's (a static body names its type)
-      const own = res.body !== null ? ['content-type', res.contentType, ...res.headers] : [...res.headers]
+      // the reply's own headers, as the client would see them before the gateway's (a static body names its type;
+      // a 204/304 or a reply without a body names none, as writeReply does)
+      const typed = res.body !== null && res.contentType !== '' && res.status !== 204 && res.status !== 304
+      const own = typed ? ['content-type', res.contentType, ...res.headers] : [...res.headers]
       const resHeaders = ctx.resEdits === null ? own : applyEdits(own, ctx.resEdits)
       // inline `headers` stages ran before whichever stage came next: listed in policy order
       out = { status: res.status, stages: orderedStages(hit.r, current.stages, bound.get(hit.r.name) ?? []), upstream: current.upstream, forwarded: current.forwarded, headers: resHeaders }
