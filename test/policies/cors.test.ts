@@ -134,7 +134,7 @@ test('a request without Origin is served with Vary: Origin and no CORS headers o
 test('look-alike origins never match: suffix tricks, scheme, port, case, empty labels, user info, Origin: null', async () => {
   for (const origin of [
     'https://example.com.evil.test', 'https://evilexample.com', 'https://example.com', 'https://app.example.com.', 'http://app.example.com',
-    'https://app.example.com:8443', 'HTTPS://APP.EXAMPLE.COM', 'https://App.example.com', 'https://a..example.com', 'https://.example.com',
+    'https://app.example.com:8443', 'HTTPS://APP.EXAMPLE.COM', 'https://App.example.com', 'https://a..example.com', 'https://a..b.example.com', 'https://.a.example.com', 'https://.example.com',
     'https://app.example.com/', 'https://evil.test/.example.com', 'https://evil.test#.example.com', 'https://u@x.example.com', 'https://x_y.example.com',
     'null', 'http://127.0.0.1:8081', 'http://127.0.0.1', 'https://127.0.0.1:8080', '',
   ]) {
