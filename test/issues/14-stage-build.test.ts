@@ -92,7 +92,7 @@ test('built for gwc test, a policy without an offline stand-in (headers) is made
   const ir = bundleFrom(policy('127.0.0.1:1', idp)).manifest.ir
   const env = createStageEnv(ir, {
     settings: DEFAULT_SETTINGS, metrics: new GatewayMetrics({ defaultMetrics: false }), log: pino({ enabled: false }), redis: null,
-    now: () => 0, shared: <T>(_key: string, create: () => T): T => create(), offline: { claims: () => undefined },
+    now: () => 0, shared: <T>(_key: string, create: () => T): T => create(), offline: { claims: () => undefined, consumer: () => undefined },
   })
   const deps = createBuildDeps(ir, env, { offline: true, proxy: () => () => { throw new Error('not called') } })
   // generated code emits `headers` inline; anything building stages from options gets the policy's own stage
