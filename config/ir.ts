@@ -108,6 +108,13 @@ export interface MatchIR {
   methods: string[]
   /** Optional header condition: present (value null) or equal to value. Name lower-case. */
   header: { name: string; value: string | null } | null
+  /**
+   * Optional query-parameter condition: present (value null) or equal to value (both percent-decoded, names
+   * case-sensitive; config/conditions.ts). Absent from the IR when not written, so older bundles read the same.
+   */
+  query?: { name: string; value: string | null } | null
+  /** Optional cookie condition: present (value null) or equal to value as sent (config/conditions.ts). */
+  cookie?: { name: string; value: string | null } | null
 }
 
 /**

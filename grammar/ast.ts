@@ -79,8 +79,12 @@ export interface MatchStmt extends StmtBase {
   methods: WordV[]
   methodSpan: Span | null
   header: { name: NameV; value: StrV | null; span: Span } | null
+  /** `query NAME ["value"]`: a query parameter present, or with that (decoded) value. */
+  query?: { name: NameV; value: StrV | null; span: Span } | null
+  /** `cookie NAME ["value"]`: a cookie present, or with that value. */
+  cookie?: { name: NameV; value: StrV | null; span: Span } | null
   /** Conditions written twice (`path … path …`), reported by the checker: which, where, and the first one. */
-  repeated: { what: 'host' | 'path' | 'method' | 'header'; span: Span; first: Span }[]
+  repeated: { what: 'host' | 'path' | 'method' | 'header' | 'query' | 'cookie'; span: Span; first: Span }[]
 }
 
 export interface TimeoutStmt extends StmtBase { kind: 'timeout'; value: QtyV }

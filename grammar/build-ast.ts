@@ -306,6 +306,17 @@ export class AstBuilder {
           m.header = { name, value: v ? this.str(v) : null, span }
           break
         }
+        case 'Query':
+        case 'Cookie': {
+          const name = this.name(kids[i + 1]?.node)
+          if (name === undefined) break
+          const v = kids[i + 2]?.name === 'AnyString' ? kids[i + 2].tok : undefined
+          const what = c.name === 'Query' ? 'query' : 'cookie'
+          const prev = m[what]
+          if (prev != null) m.repeated.push({ what, span, first: prev.span })
+          m[what] = { name, value: v ? this.str(v) : null, span }
+          break
+        }
       }
     }
     return m

@@ -323,6 +323,16 @@ export class GwpParser extends CstParser {
         this.SUBRULE(this.name)
         this.OPTION1(() => this.CONSUME1(T.AnyString))
       } },
+      { ALT: () => {
+        this.CONSUME(T.Query)
+        this.SUBRULE1(this.name)
+        this.OPTION2(() => this.CONSUME2(T.AnyString))
+      } },
+      { ALT: () => {
+        this.CONSUME(T.Cookie)
+        this.SUBRULE2(this.name)
+        this.OPTION3(() => this.CONSUME3(T.AnyString))
+      } },
     ]))
   })
 

@@ -209,7 +209,7 @@ export class Gateway {
       writeReply(ctx, headRefusal(ctx.reason), via, now)
       return
     }
-    const route = snap.router.find(ctx.host, ctx.path, req.method ?? 'GET', req.headers as Record<string, string | undefined>)
+    const route = snap.router.find(ctx.host, ctx.path, req.method ?? 'GET', req.headers as Record<string, string | undefined>, ctx.query)
     if (route === undefined) { this.reject('no_route'); writeReply(ctx, REPLIES.noRoute, via, now); return }
     ctx.route = route
     ctx.deadline = now + route.timeoutMs

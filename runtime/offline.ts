@@ -130,7 +130,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       const req = fakeRequest(method.toUpperCase(), path, headers, tc.ip ?? '127.0.0.1')
       const ctx = new RequestContext(req, {} as ServerResponse, 0)
       if (!readHead(ctx, { trusted: null })) { out = { status: headRefusal(ctx.reason).status, stages: [], headers: [] }; routeName = null; continue }
-      const hit = router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>)
+      const hit = router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>, ctx.query)
       if (hit === undefined) { out = { status: REPLIES.noRoute.status, stages: [], headers: [] }; routeName = null; continue }
       routeName = hit.r.name
       ctx.route = { index: 0, name: hit.r.name, ir: hit.r, handler: hit.h, timeoutMs: hit.r.timeoutMs, maxBodyBytes: hit.r.maxBodyBytes, metrics: null as never }

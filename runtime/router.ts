@@ -1,17 +1,36 @@
 // The route table, built once per bundle: host → find-my-way path tree → a short candidate list per tree
 // node, ordered by precedence. It implements exactly the semantics of config/match.ts (a property test
 // checks): the most specific host wins (exact, then longer wildcard, then any), then the path (exact, then
-// longer prefix), then a listed method over "any", then a header condition over none, then declaration order.
+// longer prefix), then a listed method over "any", then more header/query/cookie conditions over fewer, then
+// declaration order.
 import FindMyWay from 'find-my-way'
 import type { MatchIR } from '../config/ir.js'
-import { pathRank } from '../config/match.js'
+import { conditionCount, pathRank } from '../config/match.js'
+import { cookieValue, NOT_PRESENT, queryParam } from '../config/conditions.js'
 
 interface Candidate<T> {
   value: T
   methods: ReadonlySet<string> | null
   header: { name: string; value: string | null } | null
-  /** [path rank, method rank, header rank, -declaration index] for sorting. */
+  /** Query and cookie conditions (null for none: `find` then never looks at the query or the Cookie header). */
+  extra: { query: Cond | null; cookie: Cond | null } | null
+  /** [path rank, method rank, condition count, -declaration index] for sorting. */
   order: [number, number, number, number]
+}
+
+type Cond = { name: string; value: string | null }
+
+/** Whether a request meets a candidate's query and cookie conditions (config/match.ts semantics). */
+function extraHolds(x: NonNullable<Candidate<unknown>['extra']>, query: string, headers: Record<string, string | string[] | undefined>): boolean {
+  if (x.query !== null) {
+    const v = queryParam(query, x.query.name)
+    if (v === NOT_PRESENT || (x.query.value !== null && v !== x.query.value)) return false
+  }
+  if (x.cookie !== null) {
+    const v = cookieValue(headers.cookie as string | undefined, x.cookie.name)
+    if (v === NOT_PRESENT || (x.cookie.value !== null && v !== x.cookie.value)) return false
+  }
+  return true
 }
 
 /** One host class's path tree. Each node stores the candidates any path landing on it can match. */
@@ -23,6 +42,7 @@ class PathRouter<T> {
 
   /** Registers the tree nodes; call once after every add. */
   seal(): void {
+    this.extra = this.entries.some(e => e.match.query != null || e.match.cookie != null)
     // Paths go through `tree()` on both sides (see there); a literal `:` is then written `::` so find-my-way
     // does not read it as a parameter.
     const pattern = (p: string) => tree(p).replace(/:/g, '::')
@@ -61,16 +81,22 @@ class PathRouter<T> {
         value: e.value,
         methods: m.methods.length === 0 ? null : new Set(m.methods),
         header: m.header,
-        order: [rank, m.methods.length > 0 ? 1 : 0, m.header !== null ? 1 : 0, -e.index],
+        extra: m.query == null && m.cookie == null ? null : { query: m.query ?? null, cookie: m.cookie ?? null },
+        order: [rank, m.methods.length > 0 ? 1 : 0, conditionCount(m), -e.index],
       })
     }
     return out.sort((a, b) => b.order[0] - a.order[0] || b.order[1] - a.order[1] || b.order[2] - a.order[2] || b.order[3] - a.order[3])
   }
 
-  find(path: string, method: string, headers: Record<string, string | string[] | undefined>): T | undefined { // HOT PATH
+  /** Whether some route of this tree has a query or cookie condition (set by seal). */
+  private extra = false
+
+  find(path: string, method: string, headers: Record<string, string | string[] | undefined>, query: string): T | undefined { // HOT PATH
     const hit = this.fmw.find('GET', path.indexOf('%') < 0 && path.indexOf('*') < 0 ? path : tree(path))
     if (hit === null) return undefined
     const group = hit.store as Candidate<T>[]
+    // a tree without query or cookie conditions runs the loop it always ran: they cost it nothing
+    if (this.extra) return findExtra(group, method, headers, query)
     for (let i = 0; i < group.length; i++) {
       const c = group[i]
       if (c.methods !== null && !c.methods.has(method)) continue
@@ -82,6 +108,21 @@ class PathRouter<T> {
     }
     return undefined
   }
+}
+
+/** PathRouter.find's loop for a tree where some route has a query or cookie condition. */
+function findExtra<T>(group: Candidate<T>[], method: string, headers: Record<string, string | string[] | undefined>, query: string): T | undefined { // HOT PATH
+  for (let i = 0; i < group.length; i++) {
+    const c = group[i]
+    if (c.methods !== null && !c.methods.has(method)) continue
+    if (c.header !== null) {
+      const v = headers[c.header.name]
+      if (v === undefined || (c.header.value !== null && v !== c.header.value)) continue
+    }
+    if (c.extra !== null && !extraHolds(c.extra, query, headers)) continue
+    return c.value
+  }
+  return undefined
 }
 
 /**
@@ -119,15 +160,18 @@ export class Router<T> {
     this.any?.seal()
   }
 
-  /** The winning route for a request, or undefined (404). `host` lower-case without port; `path` normalised. */
-  find(host: string, path: string, method: string, headers: Record<string, string | string[] | undefined>): T | undefined { // HOT PATH
+  /**
+   * The winning route for a request, or undefined (404). `host` lower-case without port; `path` normalised;
+   * `query` the raw query string (`?…` or ''), read only by routes with a query condition.
+   */
+  find(host: string, path: string, method: string, headers: Record<string, string | string[] | undefined>, query: string): T | undefined { // HOT PATH
     const ex = this.exact.get(host)
-    if (ex !== undefined) { const v = ex.find(path, method, headers); if (v !== undefined) return v }
+    if (ex !== undefined) { const v = ex.find(path, method, headers, query); if (v !== undefined) return v }
     for (let i = 0; i < this.wildcards.length; i++) {
       const w = this.wildcards[i]
-      if (host.length > w.suffix.length && host.endsWith(w.suffix)) { const v = w.router.find(path, method, headers); if (v !== undefined) return v }
+      if (host.length > w.suffix.length && host.endsWith(w.suffix)) { const v = w.router.find(path, method, headers, query); if (v !== undefined) return v }
     }
-    return this.any?.find(path, method, headers)
+    return this.any?.find(path, method, headers, query)
   }
 }
 

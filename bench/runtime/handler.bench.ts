@@ -36,7 +36,7 @@ function contexts(route: string): RequestContext[] {
     const now = performance.now()
     const ctx = new RequestContext(req, res, now)
     assert.ok(readHead(ctx, HEAD), `${route}: sample request refused (${ctx.reason})`)
-    const r = b.router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>)
+    const r = b.router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>, ctx.query)
     assert.equal(r?.name, route, 'the sample request reaches its route')
     ctx.route = r!
     ctx.deadline = now + r!.timeoutMs
@@ -78,7 +78,7 @@ function e2eCase(name: string, route: string, note: string, buildHeaders = false
     const now = performance.now()
     const ctx = new RequestContext(req, res, now)
     if (!readHead(ctx, HEAD)) throw new Error(`${route}: refused (${ctx.reason})`)
-    const r = b.router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>)
+    const r = b.router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>, ctx.query)
     if (r === undefined) throw new Error(`${route}: no route`)
     ctx.route = r
     ctx.deadline = now + r.timeoutMs

@@ -29,7 +29,7 @@ const sample = (name: string): Lookup => {
   const q = r.request
   return lookup(q.host, q.path, q.method, Object.fromEntries(Object.entries(q.headers).map(([k, v]) => [k.toLowerCase(), v])))
 }
-const find = (l: Lookup): string | undefined => router.find(l.host, l.path, l.method, l.headers)
+const find = (l: Lookup): string | undefined => router.find(l.host, l.path, l.method, l.headers, '')
 
 // Every sample request must reach its own route, or the cases below would time the wrong lookups.
 const all = sidecar.routes.map(r => ({ route: r.name, l: sample(r.name) }))

@@ -5,6 +5,7 @@ import { closest } from '../../grammar/index.js'
 import type { MatchIR } from '../../config/ir.js'
 import { FIELD_VALUE, HOSTNAME, METHODS, TOKEN } from '../../config/http.js'
 import { normalizePath } from '../../config/path.js'
+import { COOKIE_NAME, COOKIE_VALUE } from '../../config/conditions.js'
 import { givenTwice, headerName, type CheckContext } from './context.js'
 
 function host(ctx: CheckContext, s: A.StrV): string | undefined {
@@ -121,5 +122,43 @@ export function checkMatch(ctx: CheckContext, m: A.MatchStmt): MatchIR | undefin
     if (name === undefined) ok = false
     else header = { name, value }
   }
-  return ok && p !== undefined ? { hosts, path: p, methods: ms, header } : undefined
+  const query = m.query != null ? queryCondition(ctx, m.query) : null
+  const cookie = m.cookie != null ? cookieCondition(ctx, m.cookie) : null
+  if (query === undefined || cookie === undefined) ok = false
+  if (!ok || p === undefined) return undefined
+  const ir: MatchIR = { hosts, path: p, methods: ms, header }
+  // written only when given, so the IR of a route without them is what it always was
+  if (query !== null && query !== undefined) ir.query = query
+  if (cookie !== null && cookie !== undefined) ir.cookie = cookie
+  return ir
+}
+
+type Cond = NonNullable<A.MatchStmt['query']>
+
+/** `query NAME ["value"]`: the name and value as the decoded text a request's parameter is compared with. */
+function queryCondition(ctx: CheckContext, q: Cond): { name: string; value: string | null } | undefined {
+  if (q.name.value === '') {
+    ctx.d.error('E0306', q.name.span, 'a query parameter name cannot be empty', { label: 'no parameter has this name', hint: 'name the parameter, as in `query version "2"`' })
+    return undefined
+  }
+  return { name: q.name.value, value: q.value?.value ?? null }
+}
+
+/** `cookie NAME ["value"]`: a name and value a Cookie header can carry (config/conditions.ts reads them). */
+function cookieCondition(ctx: CheckContext, c: Cond): { name: string; value: string | null } | undefined {
+  let ok = true
+  if (!COOKIE_NAME.test(c.name.value)) {
+    ctx.d.error('E0503', c.name.span, `cookie name \`${c.name.value}\` can never match`, {
+      label: 'no Cookie header carries this name', hint: 'a cookie name is not empty and has no `=`, `;`, control characters or surrounding spaces',
+    })
+    ok = false
+  }
+  const value = c.value?.value ?? null
+  if (value !== null && !COOKIE_VALUE.test(value)) {
+    ctx.d.error('E0503', c.value!.span, `cookie value \`${value}\` can never match`, {
+      label: 'no Cookie header carries this value', hint: 'cookie values are compared as sent: no `;`, control characters or surrounding spaces (percent-encode them as the client does)',
+    })
+    ok = false
+  }
+  return ok ? { name: c.name.value, value } : undefined
 }

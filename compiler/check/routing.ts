@@ -21,15 +21,18 @@ export function witnesses(m: MatchIR): RequestShape[] {
   const methods = m.methods.length === 0 ? ['GET', OTHER_METHOD] : m.methods
   const headers: Record<string, string> = {}
   if (m.header !== null) headers[m.header.name] = m.header.value ?? 'x'
+  if (m.cookie != null) headers.cookie = `${m.cookie.name}=${m.cookie.value ?? 'x'}`
+  const query = m.query != null ? `?${encodeURIComponent(m.query.name)}=${encodeURIComponent(m.query.value ?? 'x')}` : ''
   const out: RequestShape[] = []
-  for (const host of hosts) for (const path of paths) for (const method of methods) out.push({ host, path, method, headers })
+  for (const host of hosts) for (const path of paths) for (const method of methods) out.push({ host, path, method, headers, query })
   return out
 }
 
 /** "GET requests with header `x: 1` for `api.example.com/orders`" — one witness, in words. */
 function describe(w: RequestShape, anyMethod: boolean): string {
   const method = anyMethod || w.method === OTHER_METHOD ? 'requests' : `${w.method} requests`
-  const header = Object.entries(w.headers).map(([k, v]) => ` with header \`${k}: ${v}\``).join('')
+  const header = Object.entries(w.headers).map(([k, v]) => (k === 'cookie' ? ` with cookie \`${v}\`` : ` with header \`${k}: ${v}\``)).join('')
+    + (w.query ? ` with query \`${w.query}\`` : '')
   const path = w.path.includes(PROBE_LABEL) ? w.path.slice(0, w.path.indexOf(PROBE_LABEL)) + '…' : w.path
   const where = w.host.includes(PROBE_LABEL)
     ? (w.host.endsWith('.invalid') ? `\`${path}\` on any host` : `\`*${w.host.slice(PROBE_LABEL.length)}${path}\``)
@@ -79,7 +82,7 @@ export function checkRouting(ctx: CheckContext, routes: RoutingInput[]): void {
         if (c > 0) { best = res.rank; top = [j] } else if (c === 0) top.push(j)
       }
       if (top.length === 0) continue
-      // A witness carries only this route's header, so an equal-rank tie is a true ambiguity.
+      // A witness carries only this route's conditions, so an equal-rank tie is a true ambiguity.
       if (top.length > 1 && top.includes(i)) {
         // Reported once, at the later-declared route of the pair, against the first route it collides with
         // (a route duplicated N times gives N-1 errors, not N²/2).
@@ -92,7 +95,7 @@ export function checkRouting(ctx: CheckContext, routes: RoutingInput[]): void {
           const bothAny = routes[first].match.methods.length === 0 && routes[b].match.methods.length === 0
           ctx.d.error('E0501', routes[b].span, `routes \`${routes[first].name}\` and \`${routes[b].name}\` both match ${describe(w, bothAny)}`, {
             label: 'same match as an earlier route', notes: [{ message: `\`${routes[first].name}\` is declared here`, span: routes[first].span }],
-            hint: 'make the matches differ (host, path, method or header), or merge the two routes',
+            hint: 'make the matches differ (host, path, method, header, query or cookie), or merge the two routes',
           })
         }
         continue

@@ -63,6 +63,8 @@ function matchChanges(o: MatchIR, n: MatchIR): Change[] {
     ...valueChange('match.path', o.path, n.path, pathText),
     ...setChange('match.methods', o.methods, n.methods, 'any method'),
     ...valueChange('match.header', o.header, n.header, headerText),
+    ...valueChange('match.query', o.query ?? null, n.query ?? null, headerText),
+    ...valueChange('match.cookie', o.cookie ?? null, n.cookie ?? null, headerText),
   ]
 }
 
@@ -148,7 +150,7 @@ function routeChanges(o: RouteIR, n: RouteIR, renamed: boolean): RouteDiff | und
 }
 
 const routeSummary = (r: RouteIR) => `${describeMatch(r.match)}: ${[...r.stages.map(describeStage), describeTerminal(r)].join(' → ')}`
-const matchKey = (m: MatchIR) => JSON.stringify([[...m.hosts].sort(), m.path, [...m.methods].sort(), m.header])
+const matchKey = (m: MatchIR) => JSON.stringify([[...m.hosts].sort(), m.path, [...m.methods].sort(), m.header, m.query ?? null, m.cookie ?? null])
 const bare = (name: string, change: 'added' | 'removed', summary: string): RouteDiff =>
   ({ change, name, oldName: null, summary, match: [], stages: [], settings: [], terminal: [], envelope: [] })
 

@@ -5,6 +5,7 @@ import type { BundleIR, MatchIR, RouteIR, StageIR, UpstreamIR } from '../../conf
 import { HOST_HEADER } from '../../config/http.js'
 import { compareRank, EXACT_HOST_RANK, EXACT_PATH_RANK, matchRoute, selectRoute, type MatchFailure, type Rank, type RequestShape } from '../../config/match.js'
 import { normalizePath } from '../../config/path.js'
+import { cookieValue, INVALID, NOT_PRESENT, queryParam } from '../../config/conditions.js'
 import { IDEMPOTENT, TOKEN } from '../../config/http.js'
 import { formatQty } from '../values.js'
 import { loadIr, type CommandOutput } from './diff.js'
@@ -19,7 +20,7 @@ export interface ExplainRequest {
   path: string
   /** `?…` or ''. */
   query: string
-  /** Lower-case names; repeated headers joined with `, `. */
+  /** Lower-case names; repeated headers joined with `, ` (Cookie with `; `). */
   headers: Record<string, string>
 }
 
@@ -81,6 +82,8 @@ function failures(m: MatchIR, req: RequestShape): Candidate['reasons'] {
     path: { hosts: [], path: m.path, methods: [], header: null },
     method: { hosts: [], path: { kind: 'prefix', value: '/' }, methods: m.methods, header: null },
     header: { hosts: [], path: { kind: 'prefix', value: '/' }, methods: [], header: m.header },
+    query: { hosts: [], path: { kind: 'prefix', value: '/' }, methods: [], header: null, query: m.query },
+    cookie: { hosts: [], path: { kind: 'prefix', value: '/' }, methods: [], header: null, cookie: m.cookie },
   }
   // Listed in the order matchRoute tests them, so the first is the one it reports.
   const failed = (Object.keys(only) as MatchFailure[]).filter(c => 'failed' in matchRoute(only[c], req))
@@ -93,6 +96,19 @@ function failures(m: MatchIR, req: RequestShape): Candidate['reasons'] {
         const h = m.header!, v = req.headers[h.name]
         return { condition: c, reason: v === undefined ? `header ${code(h.name)} is missing` : `header ${code(h.name)} is ${code(v)}, not ${code(h.value ?? '')}` }
       }
+      case 'query': {
+        const q = m.query!, v = queryParam(req.query ?? '', q.name)
+        return {
+          condition: c,
+          reason: v === NOT_PRESENT ? `query parameter ${code(q.name)} is missing`
+            : v === INVALID ? `query parameter ${code(q.name)} has an invalid percent escape, so it equals nothing`
+              : `query parameter ${code(q.name)} is ${code(v)}, not ${code(q.value ?? '')}`,
+        }
+      }
+      case 'cookie': {
+        const k = m.cookie!, v = cookieValue(req.headers.cookie, k.name)
+        return { condition: c, reason: v === NOT_PRESENT ? `cookie ${code(k.name)} is missing` : `cookie ${code(k.name)} is ${code(v)}, not ${code(k.value ?? '')}` }
+      }
     }
   })
 }
@@ -103,11 +119,21 @@ function rankWords(m: MatchIR, r: Rank, i: number, host: string): string {
     case 0: return r[0] === EXACT_HOST_RANK ? `exact host ${code(host)}` : r[0] > 0 ? `wildcard host ${code(m.hosts.find(h => h.startsWith('*.') && host.endsWith(h.slice(1))) ?? '*')}` : 'any host'
     case 1: return r[1] === EXACT_PATH_RANK ? `exact path ${code(m.path.value)}` : `prefix ${code(m.path.value)} (${r[1]} characters)`
     case 2: return r[2] > 0 ? 'a listed method' : 'any method'
-    default: return r[3] > 0 ? `a condition on header ${code(m.header!.name)}` : 'no header condition'
+    default: return r[3] > 0 ? conditionWords(m) : 'no condition'
   }
 }
 
-const RANK_RULE = ['host', 'path', 'method', 'header']
+/** "conditions on header `x-canary` and cookie `beta`" */
+function conditionWords(m: MatchIR): string {
+  const cs = [
+    ...(m.header !== null ? [`header ${code(m.header.name)}`] : []),
+    ...(m.query != null ? [`query parameter ${code(m.query.name)}`] : []),
+    ...(m.cookie != null ? [`cookie ${code(m.cookie.name)}`] : []),
+  ]
+  return `${cs.length === 1 ? 'a condition' : `${cs.length} conditions`} on ${cs.join(' and ')}`
+}
+
+const RANK_RULE = ['host', 'path', 'method', 'conditions']
 
 function precedence(winner: RouteIR, wr: Rank, loser: RouteIR, lr: Rank, host: string): string {
   for (let i = 0; i < 4; i++) {
@@ -175,7 +201,7 @@ export function explainRequest(ir: BundleIR, req: ExplainRequest): Explanation {
   if (refused !== undefined) {
     return { request: req, normalizedPath, outcome: { result: 'bad_request', status: 400, route: null, reason: `${refused}: the gateway answers 400 before routing` }, candidates: [], steps: [] }
   }
-  const shape: RequestShape = { host: req.host, path: normalizedPath!, method: req.method, headers: req.headers }
+  const shape: RequestShape = { host: req.host, path: normalizedPath!, method: req.method, headers: req.headers, query: req.query }
   const win = selectRoute(ir.routes.map(r => r.match), shape)
   const winner = win >= 0 ? ir.routes[win] : undefined
   const wr = winner ? (matchRoute(winner.match, shape) as { rank: Rank }).rank : undefined
@@ -223,7 +249,8 @@ export function parseExplainRequest(line: string, headerArgs: string[]): Explain
     const name = i < 0 ? '' : h.slice(0, i).trim().toLowerCase()
     if (!TOKEN.test(name)) return `cannot read the header ${JSON.stringify(h)}: expected "Name: value"`
     const value = h.slice(i + 1).trim()
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
+    // as Node joins repeated lines: Cookie with `; ` (RFC 6265 §5.4), the others with `, `
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}${name === 'cookie' ? '; ' : ', '}${value}`
   }
   let target = m[2]
   const abs = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(target)

@@ -39,6 +39,8 @@ function match(m: A.MatchStmt): string {
     m.path && ['path', m.path.mode === 'prefix' ? 'prefix' : '', quote(m.path.value.value)],
     m.methods.length > 0 && ['method', ...m.methods.map(w => w.value)],
     m.header && ['header', name(m.header.name), m.header.value ? quote(m.header.value.value) : ''],
+    m.query && ['query', name(m.query.name), m.query.value ? quote(m.query.value.value) : ''],
+    m.cookie && ['cookie', name(m.cookie.name), m.cookie.value ? quote(m.cookie.value.value) : ''],
   )
 }
 

@@ -10,6 +10,8 @@ export function describeMatch(m: MatchIR): string {
   parts.push(m.path.kind === 'exact' ? m.path.value : m.path.value === '/' ? '/…' : `${m.path.value}${m.path.value.endsWith('/') ? '' : '/'}…`)
   if (m.methods.length > 0) parts.push(m.methods.join(','))
   if (m.header !== null) parts.push(m.header.value === null ? `[${m.header.name}]` : `[${m.header.name}=${m.header.value}]`)
+  if (m.query != null) parts.push(m.query.value === null ? `[?${m.query.name}]` : `[?${m.query.name}=${m.query.value}]`)
+  if (m.cookie != null) parts.push(m.cookie.value === null ? `[cookie ${m.cookie.name}]` : `[cookie ${m.cookie.name}=${m.cookie.value}]`)
   return parts.join(' ')
 }
 

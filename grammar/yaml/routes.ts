@@ -44,7 +44,7 @@ const ROUTE_KEYS = ['name', 'match', 'upstream', 'upstreams', 'fallback', 'respo
 const word = (value: string, span: A.Span): A.WordV => ({ kind: 'word', value, span })
 
 function readMatch(r: YamlReader, e: Entry): A.MatchStmt | undefined {
-  const f = r.fields(e.value, e.path, ['host', 'path', 'path_exact', 'exact', 'methods', 'header'], e.keySpan)
+  const f = r.fields(e.value, e.path, ['host', 'path', 'path_exact', 'exact', 'methods', 'header', 'query', 'cookie'], e.keySpan)
   if (f === undefined) return undefined
   const m: A.MatchStmt = { kind: 'match', hosts: [], hostSpan: null, path: null, methods: [], methodSpan: null, header: null, repeated: [], span: e.keySpan }
   const host = f.get('host')
@@ -71,20 +71,24 @@ function readMatch(r: YamlReader, e: Entry): A.MatchStmt | undefined {
     }
     if (m.methods.length > 0) m.methodSpan = ms.keySpan
   }
-  const h = f.get('header')
-  if (h !== undefined) {
-    // `header: X-Canary` (present) or `header: { name: X-Canary, value: "1" }` (equal to).
+  // `header: X-Canary` (present) or `header: { name: X-Canary, value: "1" }` (equal to); `query:` and `cookie:` alike.
+  const conditions = [['header', 'header', 'X-Canary'], ['query', 'query parameter', 'version'], ['cookie', 'cookie', 'canary']] as const
+  for (const [key, what, example] of conditions) {
+    const h = f.get(key)
+    if (h === undefined) continue
+    let c: NonNullable<A.MatchStmt['header']> | undefined
     if (r.scalarText(h.value) !== undefined) {
       const name = r.nameV(h.value, h.path, h.keySpan)
-      if (name !== undefined) m.header = { name, value: null, span: h.keySpan }
+      if (name !== undefined) c = { name, value: null, span: h.keySpan }
     } else {
       const hf = r.fields(h.value, h.path, ['name', 'value'], h.keySpan)
       const n = hf?.get('name'), v = hf?.get('value')
-      if (hf !== undefined && n === undefined) r.d.error('E0104', h.keySpan, `${'`'}${h.path}${'`'} has no \`name\``, { label: 'which header?', hint: 'write `header: { name: X-Canary, value: "1" }`' })
+      if (hf !== undefined && n === undefined) r.d.error('E0104', h.keySpan, `${'`'}${h.path}${'`'} has no \`name\``, { label: `which ${what}?`, hint: `write \`${key}: { name: ${example}, value: "1" }\`` })
       const name = n && r.nameV(n.value, n.path, n.keySpan)
       const value = v ? r.str(v.value, v.path, v.keySpan) ?? null : null
-      if (name !== undefined) m.header = { name, value, span: h.keySpan }
+      if (name !== undefined) c = { name, value, span: h.keySpan }
     }
+    if (c !== undefined) m[key] = c
   }
   // `match: {}` matches everything, which .gwp spells `path prefix "/"` (a match needs one condition).
   if (m.hosts.length === 0 && m.path === null && m.methods.length === 0 && m.header === null && f.size === 0) {

@@ -107,7 +107,7 @@ test('candidates that match but lose say to whom and on which precedence rule', 
   const tie = explain('GET https://api.shop.com/v1/payments/1', 'X-A: 1', 'X-B: on')
   assert.equal(tie.outcome.route, 'canary_a')
   assert.equal(cand(tie, 'canary_b').lostOn, 'equal precedence: the route declared first wins')
-  assert.equal(cand(tie, 'pay_read').lostOn, 'header: a condition on header `x-a` beats no header condition')
+  assert.equal(cand(tie, 'pay_read').lostOn, 'conditions: a condition on header `x-a` beats no condition')
   const m = explain('POST https://api.shop.com/v1/payments/1')
   assert.equal(cand(m, 'pay_any_host').lostOn, 'host: exact host `api.shop.com` beats any host')
 })

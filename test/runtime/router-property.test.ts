@@ -9,7 +9,7 @@ import { Router } from '../../runtime/router.js'
 import { prng as rng } from '../helpers/prng.js'
 
 
-interface Alphabet { routeSegs: string[]; requestSegs: string[] }
+interface Alphabet { routeSegs: string[]; requestSegs: string[]; conditions?: boolean }
 
 /** Path segments that share prefixes (api / apix / api2), so prefix routes overlap and segment rules matter. */
 const PLAIN: Alphabet = {
@@ -65,9 +65,13 @@ function randomTable(r: () => number, a: Alphabet): MatchIR[] {
       methods: subset(r, METHODS, 2),
       header: r() < 0.7 ? null : { name: pick(r, ['x-h', 'x-k']), value: r() < 0.5 ? null : pick(r, ['1', '2']) },
     }
+    if (a.conditions === true) {
+      if (r() < 0.35) m.query = { name: pick(r, ['v', 'a b']), value: r() < 0.4 ? null : pick(r, ['1', '2', 'x y', 'é']) }
+      if (r() < 0.35) m.cookie = { name: pick(r, ['c', 'Canary']), value: r() < 0.4 ? null : pick(r, ['1', '2', '"q"']) }
+    }
     // The compiler rejects two routes that tie on every rank and match the same request; keep tables
-    // free of duplicates of (hosts, path, methods, header) so ties can only come from overlapping lists.
-    const key = JSON.stringify([[...m.hosts].sort(), m.path, [...m.methods].sort(), m.header])
+    // free of duplicates of (hosts, path, methods, conditions) so ties can only come from overlapping lists.
+    const key = JSON.stringify([[...m.hosts].sort(), m.path, [...m.methods].sort(), m.header, m.query, m.cookie])
     if (seen.has(key)) continue
     seen.add(key)
     out.push(m)
@@ -85,11 +89,21 @@ function randomRequest(r: () => number, a: Alphabet, table: readonly MatchIR[]) 
   const headers: Record<string, string | undefined> = {}
   if (r() < 0.5) headers['x-h'] = pick(r, ['1', '2', '3'])
   if (r() < 0.3) headers['x-k'] = pick(r, ['1', '2'])
-  return { host: pick(r, REQUEST_HOSTS), path, method: pick(r, REQUEST_METHODS), headers }
+  let query = ''
+  if (a.conditions === true) {
+    // raw query pieces: encoded and plain, repeated names, `+` for a space, a broken escape, a name without `=`
+    const pieces = ['v=1', 'v=2', 'v', 'v=', 'a+b=x+y', 'a%20b=x%20y', 'a b=1', 'v=%E9', 'v=%C3%A9', 'v=%zz', '%76=1', 'V=1', 'w=1', '']
+    const n = (r() * 4) | 0
+    if (n > 0 || r() < 0.3) query = '?' + Array.from({ length: n }, () => pick(r, pieces)).join('&')
+    const cookies = ['c=1', 'c=2', 'c= 1 ', 'C=1', 'c', 'Canary=1', 'canary=1', 'c="q"', 'Canary="q"', 'x=1', ' c=2', 'c=1=2']
+    const k = (r() * 4) | 0
+    if (k > 0) headers.cookie = Array.from({ length: k }, () => pick(r, cookies)).join(pick(r, ['; ', ';', ' ;  ']))
+  }
+  return { host: pick(r, REQUEST_HOSTS), path, method: pick(r, REQUEST_METHODS), headers, query }
 }
 
 /** Requests compared and how many of them some route matched (so a pass is not vacuous). */
-const seen = { requests: 0, hits: 0 }
+const seen = { requests: 0, hits: 0, conditioned: 0 }
 
 /** Runs `tables` random tables × `requests` requests; returns the first disagreement, or null. */
 function compare(seed: number, a: Alphabet, tables: number, requests: number): string | null {
@@ -106,11 +120,12 @@ function compare(seed: number, a: Alphabet, tables: number, requests: number): s
       if (path === null) continue // refused with 400 before routing
       const shape = { ...req, path }
       const want = selectRoute(table, shape)
-      const got = router.find(shape.host, shape.path, shape.method, shape.headers) ?? -1
+      const got = router.find(shape.host, shape.path, shape.method, shape.headers, shape.query) ?? -1
       seen.requests++
       if (want >= 0) seen.hits++
+      if (want >= 0 && (table[want].query != null || table[want].cookie != null)) seen.conditioned++
       if (got !== want) {
-        return `seed ${seed} table ${t}: ${shape.method} ${shape.host}${shape.path} ${JSON.stringify(shape.headers)}: ` +
+        return `seed ${seed} table ${t}: ${shape.method} ${shape.host}${shape.path}${shape.query} ${JSON.stringify(shape.headers)}: ` +
           `router chose ${got}, reference ${want}\n` + table.map((m, i) => `  ${i}: ${JSON.stringify(m)}`).join('\n')
       }
     }
@@ -124,6 +139,17 @@ test('router and reference agree on random tables (hosts, exact/prefix paths, me
     assert.equal(bad, null, bad ?? '')
   }
   assert.ok(seen.hits > seen.requests * 0.25, `only ${seen.hits} of ${seen.requests} random requests matched a route`)
+})
+
+test('router and reference agree on random tables with query and cookie conditions (issue 12)', () => {
+  const before = { ...seen }
+  for (const seed of [11, 12, 13, 14, 15, 16]) {
+    const bad = compare(seed, { ...PLAIN, conditions: true }, 150, 60)
+    assert.equal(bad, null, bad ?? '')
+  }
+  const requests = seen.requests - before.requests, hits = seen.hits - before.hits, conditioned = seen.conditioned - before.conditioned
+  assert.ok(hits > requests * 0.15, `only ${hits} of ${requests} random requests matched a route`)
+  assert.ok(conditioned > requests * 0.03, `only ${conditioned} of ${requests} random requests went to a route with a query or cookie condition`)
 })
 
 test('router and reference agree on hand-picked precedence cases', () => {
@@ -153,7 +179,7 @@ test('router and reference agree on hand-picked precedence cases', () => {
   ]
   for (const [host, path, method, headers, want] of cases) {
     assert.equal(selectRoute(t, { host, path, method, headers }), want, `reference: ${method} ${host}${path}`)
-    assert.equal(router.find(host, path, method, headers), want, `router: ${method} ${host}${path}`)
+    assert.equal(router.find(host, path, method, headers, ''), want, `router: ${method} ${host}${path}`)
   }
 })
 
