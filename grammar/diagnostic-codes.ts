@@ -59,6 +59,10 @@ export const CODES = {
   E0501: 'two routes match the same requests',
   E0502: 'route shadowed by another',
   E0503: 'route can never match',
+  // IP allow/deny lists (policies/ip/)
+  E0510: 'not an IP address or CIDR range',
+  E0511: 'CIDR prefix length out of range',
+  E0512: 'IP rules that refuse every client',
   // includes
   E0601: 'include cycle',
   E0602: 'cannot read file',
@@ -79,6 +83,10 @@ export const CODES = {
   W0760: 'CORS origin `null` listed',
   W0761: 'CORS max_age longer than browsers keep a preflight',
   W0762: 'CORS origin already covered by a wildcard',
+  // ip (policies/ip): W0780–W0789
+  W0780: 'CIDR range with host bits set',
+  W0781: 'IP list entry covered by another entry of the same list',
+  W0782: 'IP list entry made dead by the route\'s other IP list',
 } as const satisfies Record<`${'E' | 'W'}0${number}`, string>
 
 /** Every diagnostic code there is. */

@@ -7,6 +7,7 @@ import { policy as auth } from '../policies/auth/runtime.js'
 import { policy as cors } from '../policies/cors/runtime.js'
 import { policy as headers } from '../policies/headers/runtime.js'
 import { policy as ratelimit } from '../policies/ratelimit/runtime.js'
+import { policy as ip } from '../policies/ip/runtime.js'
 
 /** The stage kinds that are the core's, not a policy's: a route's terminal stage. */
 export const CORE_STAGES: readonly string[] = ['proxy', 'respond']
@@ -21,4 +22,4 @@ function registry(list: readonly RuntimePolicy<StageOptionsBase>[]): ReadonlyMap
 }
 
 /** Runtime halves of the policies, by kind. */
-export const POLICIES = registry([auth, ratelimit, headers, cors])
+export const POLICIES = registry([auth, ratelimit, headers, cors, ip])
