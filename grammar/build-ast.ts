@@ -266,7 +266,7 @@ export class AstBuilder {
   private matchStmt(n: CstNode): A.MatchStmt | undefined {
     const kw = tok(n, 'Match')
     if (kw === undefined) return undefined
-    const m: A.MatchStmt = { kind: 'match', hosts: [], hostSpan: null, path: null, methods: [], methodSpan: null, header: null, repeated: [], span: this.span(kw) }
+    const m: A.MatchStmt = { kind: 'match', hosts: [], hostSpan: null, path: null, methods: [], methodSpan: null, header: null, query: null, cookie: null, repeated: [], span: this.span(kw) }
     const kids = ordered(n)
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i]

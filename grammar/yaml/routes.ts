@@ -46,7 +46,7 @@ const word = (value: string, span: A.Span): A.WordV => ({ kind: 'word', value, s
 function readMatch(r: YamlReader, e: Entry): A.MatchStmt | undefined {
   const f = r.fields(e.value, e.path, ['host', 'path', 'path_exact', 'exact', 'methods', 'header', 'query', 'cookie'], e.keySpan)
   if (f === undefined) return undefined
-  const m: A.MatchStmt = { kind: 'match', hosts: [], hostSpan: null, path: null, methods: [], methodSpan: null, header: null, repeated: [], span: e.keySpan }
+  const m: A.MatchStmt = { kind: 'match', hosts: [], hostSpan: null, path: null, methods: [], methodSpan: null, header: null, query: null, cookie: null, repeated: [], span: e.keySpan }
   const host = f.get('host')
   if (host !== undefined) {
     m.hosts = (r.list(host, 'a host or a list of hosts') ?? []).map(i => r.str(i.node, i.path, host.keySpan)).filter((v): v is A.StrV => v !== undefined)
