@@ -6,7 +6,7 @@
 import FindMyWay from 'find-my-way'
 import type { MatchIR } from '../config/ir.js'
 import { conditionCount, pathRank } from '../config/match.js'
-import { cookieValue, NOT_PRESENT, queryParam } from '../config/conditions.js'
+import { cookieMatches, queryMatches } from '../config/conditions.js'
 
 interface Candidate<T> {
   value: T
@@ -22,14 +22,10 @@ type Cond = { name: string; value: string | null }
 
 /** Whether a request meets a candidate's query and cookie conditions (config/match.ts semantics). */
 function extraHolds(x: NonNullable<Candidate<unknown>['extra']>, query: string, headers: Record<string, string | string[] | undefined>): boolean {
-  if (x.query !== null) {
-    const v = queryParam(query, x.query.name)
-    if (v === NOT_PRESENT || (x.query.value !== null && v !== x.query.value)) return false
-  }
-  if (x.cookie !== null) {
-    const v = cookieValue(headers.cookie as string | undefined, x.cookie.name)
-    if (v === NOT_PRESENT || (x.cookie.value !== null && v !== x.cookie.value)) return false
-  }
+  // queryMatches/cookieMatches compare in place: the reference matcher (config/match.ts) reads the values
+  // with queryParam/cookieValue, so the property test also checks that the two agree
+  if (x.query !== null && !queryMatches(query, x.query.name, x.query.value)) return false
+  if (x.cookie !== null && !cookieMatches(headers.cookie as string | undefined, x.cookie.name, x.cookie.value)) return false
   return true
 }
 
