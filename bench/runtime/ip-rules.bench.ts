@@ -14,7 +14,7 @@ import { createBenchEnv } from './kit/stage-env.js'
 import { fakeRequest, fakeResponse } from './kit/fake-http.js'
 import { createSuite } from './kit/suite.js'
 
-const env = createBenchEnv({ jwtProviders: [] })
+const env = createBenchEnv({ declarations: [], identityHeaders: [] })
 const OFFICE = ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32']
 // 100 entries: /24s of 172.16.0.0/12 and /48s of 2001:db8::/32, the client's entry last
 const MANY = [

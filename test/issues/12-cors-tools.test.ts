@@ -61,8 +61,8 @@ test('cors adds OPTIONS to a route that lists methods: the IR, `gwc routes` and 
   assert.match(table, /GET,POST,OPTIONS/)
   assert.match(table, /cors https:\/\/app\.example\.com,https:\/\/\*\.partner\.example\.com GET,POST,PUT credentials max_age 10m/)
   const router = new Router(ir.routes.map(r => r.match), ir.routes)
-  assert.equal(router.find('api.example.com', '/v1/x', 'OPTIONS', {})?.name, 'api')
-  assert.equal(router.find('api.example.com', '/v1/x', 'DELETE', {}), undefined)
+  assert.equal(router.find('api.example.com', '/v1/x', 'OPTIONS', {}, '')?.name, 'api')
+  assert.equal(router.find('api.example.com', '/v1/x', 'DELETE', {}, ''), undefined)
   // a route listing no methods takes any already: nothing is added
   assert.deepEqual(irOf(GWP.replace(' method GET POST', '')).routes[0].match.methods, [])
 })
