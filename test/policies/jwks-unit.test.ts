@@ -188,14 +188,14 @@ test('keys older than max_stale are dropped once (logged, gauge 0), and nothing 
 
 test('unknown kids: at most one fetch per cooldown, a fetch under way is shared, and refreshes are single-flight', async () => {
   reset({ keys: [{ ...p256, kid: 'k1' }] })
-  const { c } = cache({ unknownKidCooldownMs: 300 })
+  const { c } = cache({ unknownKidCooldownMs: 1500 })   // long: under load the second call must still fall within it
   await c.start()
   assert.equal(fetches, 1)
   await c.awaitUnknownKid()
   assert.equal(fetches, 2, 'the first unknown kid fetches')
   await c.awaitUnknownKid()
   assert.equal(fetches, 2, 'within the cooldown: no fetch')
-  await sleep(350)
+  await sleep(1550)
   await c.awaitUnknownKid()
   assert.equal(fetches, 3, 'after the cooldown: one more')
   // a refresh under way is joined, whatever the cooldown
