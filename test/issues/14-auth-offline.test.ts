@@ -1,4 +1,4 @@
-// test/issues/14-auth-offline.test.ts: the `auth` stage as `gwc test` runs it (policies/jwt/stage.ts
+// test/issues/14-auth-offline.test.ts: the `auth` stage as `gwc test` runs it (policies/auth/stage.ts
 // createOfflineAuthStage, reached through the runtime half's `offline` factory), in-process: a case's declared
 // claims stand in for a verified token; without them a request is refused as the gateway refuses it (no or a
 // malformed Authorization: 401 Bearer; a well-formed bearer token: 401 invalid_token); the audience check and the
@@ -7,16 +7,16 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
-import type { JwtProviderIR } from '../../config/ir.js'
+import type { JwtProviderIR } from '../../policies/auth/options.js'
 import { loadSettings } from '../../config/settings.js'
 import { CONTINUE } from '../../config/stage.js'
-import { policy } from '../../policies/jwt/runtime.js'
+import { policy } from '../../policies/auth/runtime.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import type { Reply } from '../../runtime/reply.js'
 import { createStageEnv } from '../../runtime/stage-env.js'
 
 const provider: JwtProviderIR = {
-  name: 'idp', issuer: 'https://idp.example/', jwksUrl: 'http://127.0.0.1:9/jwks', refreshMs: 300_000, refreshAheadMs: 30_000, unknownKidCooldownMs: 30_000,
+  kind: 'jwt', name: 'idp', issuer: 'https://idp.example/', jwksUrl: 'http://127.0.0.1:9/jwks', refreshMs: 300_000, refreshAheadMs: 30_000, unknownKidCooldownMs: 30_000,
   maxStaleMs: 900_000, fetchTimeoutMs: 2000, algorithms: ['ES256'], audience: [], leewayMs: 0,
   forward: [{ claim: 'sub', header: 'x-user' }, { claim: 'tid', header: 'x-tenant' }], tokenCacheSize: 100, source: { file: 'p.gwp', line: 1, col: 1 },
 }
@@ -26,10 +26,10 @@ const ctxWith = (authorization?: string, claims?: Record<string, unknown>): Ctx 
 
 function offlineStage(audience: string[], offline: boolean = true) {
   const shared = new Map<string, unknown>()
-  const env = createStageEnv({ jwtProviders: [provider] }, {
+  const env = createStageEnv({ declarations: [provider], identityHeaders: provider.forward.map(f => f.header) }, {
     settings: loadSettings(undefined, {}), metrics: new GatewayMetrics({ defaultMetrics: false }), log: pino({ level: 'silent' }), redis: null,
     shared: <T>(k: string, create: () => T): T => { if (!shared.has(k)) shared.set(k, create()); return shared.get(k) as T },
-    offline: offline ? { claims: ctx => (ctx as unknown as Ctx).claims } : null,
+    offline: offline ? { claims: ctx => (ctx as unknown as Ctx).claims, consumer: () => undefined } : null,
   })
   const stage = policy.offline!({ route: 'api', provider: 'idp', audience } as never, env)
   return { call: (ctx: Ctx) => stage(ctx as never), env }

@@ -1,4 +1,4 @@
-// test/issues/14-jwks-cache-edges.test.ts: the JWKS cache (policies/jwt/jwks.ts) at the edges jwks-unit does not
+// test/issues/14-jwks-cache-edges.test.ts: the JWKS cache (policies/auth/jwks.ts) at the edges jwks-unit does not
 // reach: before its first fetch it knows no keys; stop() during a fetch under way schedules nothing after it;
 // a failure after max_stale, with the stale keys not yet dropped by a lookup, is logged as "no keys cached"
 // (they are no longer trusted), not as serving them. Against a JWKS server the test controls, in-process.
@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:http'
 import { after, before, test } from 'node:test'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import { pino } from 'pino'
-import type { JwtAlgorithm, JwtProviderIR } from '../../config/ir.js'
-import { JwksCache, jwksMetrics } from '../../policies/jwt/jwks.js'
+import type { JwtAlgorithm, JwtProviderIR } from '../../policies/auth/options.js'
+import { JwksCache, jwksMetrics } from '../../policies/auth/jwks.js'
 import { GatewayMetrics } from '../../runtime/metrics.js'
 import { stageMetrics } from '../../runtime/stage-env.js'
 
@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 function cache(o: Partial<JwtProviderIR> = {}) {
   const p = {
-    name: 'idp', issuer: 'https://idp/', jwksUrl: url, refreshMs: 300_000, refreshAheadMs: 30_000, unknownKidCooldownMs: 30_000,
+    kind: 'jwt', name: 'idp', issuer: 'https://idp/', jwksUrl: url, refreshMs: 300_000, refreshAheadMs: 30_000, unknownKidCooldownMs: 30_000,
     maxStaleMs: 900_000, fetchTimeoutMs: 2000, algorithms: ['ES256'] as JwtAlgorithm[], audience: [], leewayMs: 0, forward: [],
     tokenCacheSize: 100, source: { file: 'p.gwp', line: 1, col: 1 }, ...o,
   } as JwtProviderIR

@@ -12,7 +12,7 @@ import { memoryHost } from '../../compiler/sources.js'
 import type { BundleIR } from '../../config/ir.js'
 import type * as A from '../../grammar/ast.js'
 import { policy as headers } from '../../policies/headers/compile.js'
-import { policy as auth } from '../../policies/jwt/compile.js'
+import { policy as auth } from '../../policies/auth/compile.js'
 import { policy as ratelimit } from '../../policies/ratelimit/compile.js'
 
 const JWT = `
@@ -75,7 +75,7 @@ test('auth: routes line, cost, waits, provides identity, diff, explain with and 
   assert.equal(auth.describe(a.ir), 'auth idp')
   assert.deepEqual(auth.cost!(a.ir), { level: 2, paid: 'a JWT verification' })
   assert.equal(auth.canWait(a.ir), true)
-  assert.deepEqual(auth.provides, ['identity'])
+  assert.deepEqual(auth.provides, ['identity', 'consumer'])
   assert.equal(auth.diff.key(a.ir), 'auth idp')
   assert.deepEqual(auth.diff.changes(a.ir, b.ir), [{ field: 'audience', old: ['api', 'web'], new: [], text: 'api, web → none (-api -web)' }])
   assert.deepEqual(auth.diff.changes(a.ir, a.ir), [])
@@ -90,7 +90,7 @@ test('auth: routes line, cost, waits, provides identity, diff, explain with and 
   assert.deepEqual(auth.explain(b.ir, { bundle: b.bundle, headers: {} }), {
     text: 'auth bare: bearer JWT from https://bare.example.com/ (RS256, ES256, EdDSA), audience not checked; no valid token → 401', note: none,
   })
-  assert.equal(auth.explain(a.ir, { bundle: { ...a.bundle, jwtProviders: [] }, headers: {} }).text,
+  assert.equal(auth.explain(a.ir, { bundle: { ...a.bundle, declarations: [] }, headers: {} }).text,
     'auth idp: bearer JWT from ? (?), audience api, web; no valid token → 401, wrong audience → 403', 'a bundle without the provider')
   assert.equal(auth.print(a.ast), 'auth idp audience "api" "web"')
   assert.equal(auth.print(b.ast), 'auth bare')
