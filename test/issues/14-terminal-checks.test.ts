@@ -31,3 +31,7 @@ test('proxy with a weight out of range: the error alone, no weight sum, the rout
 test('proxy whose weights do not add up to 100%: the error alone, the route is not linted', () => {
   assert.deepEqual(diags('proxy a 70%, b 70%'), ['E0308 proxy weights add up to 140%, not 100%'])
 })
+
+test('proxy with an unknown upstream in a split: that error alone, the rest of the split is not summed', () => {
+  assert.deepEqual(diags('proxy a 60%, nope 40%'), [...unused('b'), 'E0201 unknown upstream `nope`'])
+})
