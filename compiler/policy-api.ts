@@ -24,11 +24,12 @@ export { choice, identifier, keyword, list, name, optional, options, quantity, r
  * How a stage reaches the generated module. `options`: bound once at load as `stages.<kind>(options)` (the
  * options are JSON, inlined as a literal) and called per request. `inline`: straight-line calls on the request
  * context, for stages too small to be worth a call (header edits); `method` must be one of the context methods
- * generated code may call (config/bundle.ts RouteContextApi), the arguments become literals.
+ * generated code may call (compiler/codegen/module.ts CONTEXT_METHODS, all on config/context.ts RequestContext),
+ * the arguments become literals. `setUpstreamHost` takes a host or null (the replica's).
  */
 export type Emission =
   | { options: Json }
-  | { inline: { method: 'setRequestHeader' | 'removeRequestHeader' | 'setResponseHeader' | 'removeResponseHeader'; args: Json[] }[] }
+  | { inline: { method: 'setRequestHeader' | 'removeRequestHeader' | 'setResponseHeader' | 'removeResponseHeader' | 'setUpstreamHost'; args: Json[] }[] }
 
 /** A fact a statement needs an earlier stage of the pipeline to have established (E0403 when none did). */
 export interface Need {
@@ -51,13 +52,20 @@ export interface Cost {
   paid: string
 }
 
-/** What a `gwc explain` step says about one stage for one request. */
+/**
+ * What a `gwc explain` step knows of the request: the bundle, its headers (lower-case names), its query string,
+ * and the path and query it would be sent upstream with so far (normalised; changed by an earlier stage's
+ * `upstreamPath`).
+ */
 export interface ExplainEnv {
   bundle: BundleIR
   headers: Record<string, string>
   /** The request's query string: `?…` or ''. */
   query?: string
+  upstreamPath: string
 }
+/** A `gwc explain` step: its text, a note for this request, and the upstream path after it when the stage changes it. */
+export interface ExplainStep { text: string; note: string | null; upstreamPath?: string }
 
 /** A route's pipeline as lints see it. */
 export interface PipelineView {
@@ -163,7 +171,7 @@ export interface CompilePolicy<S extends { kind: string; span: A.Span } = any, I
   /** `gwc diff`: what makes two stages "the same stage", its text, and the fields that differ. */
   readonly diff: { key(ir: I): string; text?(ir: I): string; changes(o: I, n: I): Change[] }
   /** `gwc explain`: the stage's step for one request. */
-  explain(ir: I, env: ExplainEnv): { text: string; note: string | null }
+  explain(ir: I, env: ExplainEnv): ExplainStep
   /** The statement as canonical .gwp text, one line without indent (`gwc fmt`, `gwc convert`). */
   print(s: S): string
   /** The YAML front end's mapping: a key of a route and the statements it reads from it. */

@@ -28,6 +28,13 @@ export interface RequestContext {
   readonly query: string
   /** The client's address as the gateway trusts it (X-Forwarded-For only through trusted proxies). */
   readonly clientIp: string
+  /** The peer is a trusted proxy (`--trusted-proxies`): its X-Forwarded-* headers may be believed. */
+  readonly peerTrusted: boolean
+  /**
+   * The path and query the proxy sends upstream: the normalised path plus the query as received, until a stage
+   * calls `setUpstreamPath` (policies/rewrite: `rewrite`). Always starts with `/`.
+   */
+  readonly upstreamPath: string
   /** performance.now() by which response headers must be on their way (route timeout): bound a stage's waits by it. */
   readonly deadline: number
   /** Header edits (`headers request|response set|remove`), applied in order when the request is forwarded / the response written. */
@@ -40,4 +47,14 @@ export interface RequestContext {
    * already has: for list-valued fields such as `Vary`, where a set would drop the upstream's own values.
    */
   addResponseHeader(name: string, value: string): void
+  /**
+   * Replaces the path and query sent upstream (`ctx.path`, which routing used, is unchanged). The caller
+   * guarantees `pathAndQuery` is in normal form (config/path.ts) and starts with `/`: the proxy sends it as is.
+   */
+  setUpstreamPath(pathAndQuery: string): void
+  /**
+   * The upstream `Host`: a fixed value, or null for the replica's own `host:port`. Not called: the client's Host
+   * passes through (the default). Recorded as a request header edit, so it costs nothing on routes that do not call it.
+   */
+  setUpstreamHost(host: string | null): void
 }

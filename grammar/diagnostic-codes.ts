@@ -55,6 +55,16 @@ export const CODES = {
   E0477: 'cors is not the first stage',
   E0478: 'cors without origins',
   E0479: 'any-origin `*` listed with other origins',
+  // rewrites and redirects (policies/rewrite, `respond redirect`): E0490–E0499
+  E0490: 'bad rewrite prefix',
+  E0491: 'bad rewrite pattern',
+  E0492: 'rewrite pattern outside the safe subset',
+  E0493: 'bad rewrite replacement',
+  E0494: 'bad upstream host',
+  E0495: 'bad redirect status',
+  E0496: 'unknown placeholder in a redirect target',
+  E0497: 'redirect target can leave the site',
+  E0498: 'malformed redirect target',
   // routing
   E0501: 'two routes match the same requests',
   E0502: 'route shadowed by another',
@@ -87,6 +97,8 @@ export const CODES = {
   W0780: 'CIDR range with host bits set',
   W0781: 'IP list entry covered by another entry of the same list',
   W0782: 'IP list entry made dead by the route\'s other IP list',
+  // rewrites and redirects: W0770–W0779
+  W0770: 'rewrite prefix does not cover the route',
 } as const satisfies Record<`${'E' | 'W'}0${number}`, string>
 
 /** Every diagnostic code there is. */

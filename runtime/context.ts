@@ -30,6 +30,8 @@ export class RequestContext implements StageContext {
   path = ''
   /** `?…` or ''. */
   query = ''
+  /** Path and query sent upstream: readHead sets `path + query`, `setUpstreamPath` replaces it. */
+  upstreamPath = ''
   /** The client's address as the gateway trusts it (X-Forwarded-For only through trusted proxies). */
   clientIp = ''
   /** The peer is a trusted proxy (its X-Forwarded-* are extended rather than replaced). */
@@ -76,4 +78,7 @@ export class RequestContext implements StageContext {
   setResponseHeader(name: string, value: string): void { (this.resEdits ??= []).push(name, value) }
   removeResponseHeader(name: string): void { (this.resEdits ??= []).push(name, null) }
   addResponseHeader(name: string, value: string): void { (this.resEdits ??= []).push(null, name, value) }
+  setUpstreamPath(pathAndQuery: string): void { this.upstreamPath = pathAndQuery }
+  // No Host edit means the client's Host passes through; removing it makes undici send the replica's host:port.
+  setUpstreamHost(host: string | null): void { (this.reqEdits ??= []).push('host', host) }
 }

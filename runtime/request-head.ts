@@ -89,6 +89,8 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   if (path === null) { ctx.reason = 'bad_path'; return false }
   ctx.path = path
   ctx.query = q < 0 ? '' : target.slice(q)
+  // What goes upstream: the target itself when normalising changed nothing (the common case: no concatenation).
+  ctx.upstreamPath = path === rawPath ? target : path + ctx.query
   ctx.host = hostHeader === undefined ? '' : hostOnly(hostHeader)
 
   const cl = headers['content-length']

@@ -144,10 +144,12 @@ function precedence(winner: RouteIR, wr: Rank, loser: RouteIR, lr: Rank, host: s
 
 // ── the chosen route's pipeline ────────────────────────────────────────────────────────────────────
 
-function stageStep(s: StageIR, ir: BundleIR, req: ExplainRequest): Step {
+function stageStep(s: StageIR, ir: BundleIR, req: ExplainRequest, at: { upstreamPath: string }): Step {
   const p = REGISTRY.get(s.kind)
   if (p === undefined) return { kind: s.kind, text: `${s.kind}: a stage this gwc does not know`, note: null }
-  return { kind: s.kind, ...p.explain(s, { bundle: ir, headers: req.headers, query: req.query }) }
+  const { upstreamPath, ...step } = p.explain(s, { bundle: ir, headers: req.headers, query: req.query, upstreamPath: at.upstreamPath })
+  if (upstreamPath !== undefined) at.upstreamPath = upstreamPath
+  return { kind: s.kind, ...step }
 }
 
 function retryNote(r: RouteIR, req: ExplainRequest): string | null {
@@ -171,7 +173,9 @@ function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
     out.push({ kind: 'identity', text: `remove client-sent identity headers ${ir.identityHeaders.join(', ')}`, note: sent.length ? `this request's ${sent.join(', ')} ${sent.length === 1 ? 'is' : 'are'} dropped` : null })
   }
   out.push({ kind: 'limits', text: `timeout ${dur(r.timeoutMs)} to response headers (then 504); request body at most ${formatQty('size', r.maxBodyBytes)} (else 413)`, note: null })
-  for (const s of r.stages) out.push(stageStep(s, ir, req))
+  const sent = normalizePath(req.path) + req.query
+  const at = { upstreamPath: sent }
+  for (const s of r.stages) out.push(stageStep(s, ir, req, at))
   const t = r.terminal
   if (t.kind === 'respond') {
     const body = t.body.length > 60 ? t.body.slice(0, 57) + '…' : t.body
@@ -185,7 +189,8 @@ function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
   const unavailable = `${split ? 'the next upstream of the split, else ' : ''}${t.fallback ? t.fallback.status : 503}`
   const failed = r.retry === null ? '' : `a retry ${split ? 'on the split\'s other upstream, then another replica' : 'on another replica'} (budget and breaker permitting), else `
   const fallback = `; before sending: no replica in rotation (health), bulkhead full or breaker open → ${unavailable}; after a failed attempt: ${failed}502 (connect error, reset), 504 (timeout) or the upstream's 5xx`
-  out.push({ kind: 'proxy', text: `proxy ${targets}${retry}${fallback}`, note: retryNote(r, req) })
+  const path = at.upstreamPath === sent ? '' : ` as ${at.upstreamPath}`
+  out.push({ kind: 'proxy', text: `proxy${path} ${targets}${retry}${fallback}`, note: retryNote(r, req) })
   return out
 }
 

@@ -121,8 +121,10 @@ class ProxyRun {
   constructor(readonly ctx: RequestContext, public up: Upstream, readonly plan: ProxyPlan, private at: number) {
     this.triedUps = 1 << at
     this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripHeaders)
-    // TODO(merge): with ctx.setUpstreamPath (branch rewrite) strip from the upstream path+query it leaves instead
-    this.path = plan.stripQuery === null || ctx.query === '' ? ctx.path + ctx.query : ctx.path + withoutQueryParams(ctx.query, plan.stripQuery)
+    // What a `rewrite` left (readHead's path+query otherwise), without the query parameters an API key came in.
+    const up = ctx.upstreamPath
+    const q = plan.stripQuery === null ? -1 : up.indexOf('?')
+    this.path = q < 0 ? up : up.slice(0, q) + withoutQueryParams(up.slice(q), plan.stripQuery!)
     const req = ctx.req
     this.canRetry = plan.retry !== null && retryableMethod(ctx, plan.retry)
     const cl = req.headers['content-length']

@@ -1,0 +1,51 @@
+// YAML mapping of `rewrite`: `rewrite: { strip: /api }`, `{ prefix: { from: /api/v1, to: /v1 } }`,
+// `{ regex: { pattern: "^/u/([0-9]+)$", replacement: /users/$1 } }`, each with an optional `host: client|replica|NAME`.
+import type { A, YamlEntry, YamlReader } from '../../compiler/policy-api.js'
+import type { RewriteStmt } from './check.js'
+
+export function readRewrite(r: YamlReader, e: YamlEntry): RewriteStmt[] {
+  const f = r.fields(e.value, e.path, ['strip', 'prefix', 'regex', 'host'], e.keySpan)
+  if (f === undefined) return []
+  const out: RewriteStmt[] = []
+  const base = (x: YamlEntry) => ({ kind: 'rewrite' as const, span: e.keySpan, opSpan: x.keySpan })
+  const paths = ['strip', 'prefix', 'regex'].filter(k => f.has(k))
+  if (paths.length > 1) {
+    const second = f.get(paths[1])!
+    r.d.error('E0102', second.keySpan, `\`${e.path}\` rewrites the path twice`, { notes: [{ message: 'first here', span: f.get(paths[0])!.keySpan }], hint: 'keep one of `strip`, `prefix` and `regex`' })
+  }
+  const strip = f.get('strip')
+  if (strip !== undefined) {
+    const v = r.str(strip.value, strip.path, strip.keySpan, 'a path prefix')
+    if (v !== undefined) out.push({ ...base(strip), op: 'strip', from: v })
+  }
+  const pair = (x: YamlEntry, a: string, b: string): [A.StrV, A.StrV] | undefined => {
+    const g = r.fields(x.value, x.path, [a, b], x.keySpan)
+    const ea = g?.get(a), eb = g?.get(b)
+    if (g === undefined) return undefined
+    if (ea === undefined || eb === undefined) {
+      r.d.error('E0104', x.keySpan, `\`${x.path}\` needs \`${a}\` and \`${b}\``, { hint: `write \`${x.key}: { ${a}: …, ${b}: … }\`` })
+      return undefined
+    }
+    const va = r.str(ea.value, ea.path, ea.keySpan), vb = r.str(eb.value, eb.path, eb.keySpan)
+    return va && vb ? [va, vb] : undefined
+  }
+  const prefix = f.get('prefix')
+  if (prefix !== undefined && paths[0] === 'prefix') {
+    const p = pair(prefix, 'from', 'to')
+    if (p) out.push({ ...base(prefix), op: 'prefix', from: p[0], to: p[1] })
+  }
+  const regex = f.get('regex')
+  if (regex !== undefined && paths[0] === 'regex') {
+    const p = pair(regex, 'pattern', 'replacement')
+    if (p) out.push({ ...base(regex), op: 'regex', pattern: p[0], replacement: p[1] })
+  }
+  const host = f.get('host')
+  if (host !== undefined) {
+    const v = r.str(host.value, host.path, host.keySpan, '`client`, `replica` or a host')
+    if (v !== undefined) {
+      const name: A.NameV = v.value === 'client' || v.value === 'replica' ? { kind: 'word', value: v.value, span: v.span } : v
+      out.push({ ...base(host), op: 'host', host: name })
+    }
+  }
+  return out
+}
