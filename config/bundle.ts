@@ -62,12 +62,12 @@ export function verifyBundle(manifestText: string, moduleText: string): BundleMa
 export type RouteHandler = (ctx: RequestContext) => TerminalResult | Promise<TerminalResult>
 
 /** Options of `stages.respond` and of a proxy's `fallback respond …` (the terminal stages are core, not policies). */
-export type RespondOptions = StageOptionsBase & Omit<RespondIR, 'kind' | 'source'>
+export type RespondOptions = StageOptionsBase & Omit<RespondIR, 'kind' | 'source' | 'redirect'> & { redirect?: RespondIR['redirect'] }
 export type ProxyOptions = StageOptionsBase & {
   targets: ProxyTargetIR[]
   timeoutMs: number
   retry: RetryIR | null
-  fallback: Omit<RespondIR, 'kind' | 'source'> | null
+  fallback: Omit<RespondIR, 'kind' | 'source' | 'redirect'> | null
 }
 
 /**

@@ -1,6 +1,8 @@
 // The checked, serialisable IR that gwc lowers a policy set to and the runtime loads from a bundle.
 // Plain JSON data only: no syntax, no functions. Both compiler/ and runtime/ import these types.
 
+import type { LocationPart } from './location.js'
+
 /** Bump when the IR or the generated-module contract changes shape; the loader refuses other values. */
 export const IR_VERSION = 2
 
@@ -148,6 +150,11 @@ export interface RespondIR {
   body: string
   contentType: string
   headers: { name: string; value: string }[]
+  /**
+   * `respond redirect STATUS "TARGET"`: the target as written and its checked parts (config/location.ts), filled
+   * in per request into the Location header; null for a fixed answer.
+   */
+  redirect: { target: string; parts: LocationPart[] } | null
   source: SourceSpan
 }
 

@@ -98,6 +98,8 @@ export interface RespondStmt extends StmtBase {
   headers: { name: NameV; value: StrV; span: Span }[]
   /** Extra bodies written (only one is allowed), reported by the checker. */
   extraBodies: Span[]
+  /** `respond redirect STATUS "TARGET"`: the target (then there is no body and no header). */
+  redirect: { target: StrV; span: Span } | null
 }
 export interface ProxyStmt extends StmtBase {
   kind: 'proxy'

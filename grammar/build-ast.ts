@@ -244,6 +244,11 @@ export class AstBuilder {
         case 'matchStmt': return this.matchStmt(first.node)
         case 'respondStmt': {
           const kw = tok(first.node, 'Respond'), tail = node(first.node, 'respondTail')
+          const redirect = tok(first.node, 'Redirect'), status = tok(first.node, 'Quantity'), target = tok(first.node, 'AnyString')
+          if (kw && redirect) {
+            if (status === undefined || target === undefined) return undefined
+            return { kind: 'respond', status: this.qty(status), body: null, headers: [], extraBodies: [], redirect: { target: this.str(target), span: this.span(redirect) }, span: this.span(kw) }
+          }
           return kw && tail ? this.respondTail(tail, this.span(kw)) : undefined
         }
         case 'proxyStmt': return this.proxyStmt(first.node)
@@ -412,7 +417,7 @@ export class AstBuilder {
   private respondTail(n: CstNode, span: A.Span): A.RespondStmt | undefined {
     const status = tok(n, 'Quantity')
     if (status === undefined) return undefined
-    const r: A.RespondStmt = { kind: 'respond', status: this.qty(status), body: null, headers: [], extraBodies: [], span }
+    const r: A.RespondStmt = { kind: 'respond', status: this.qty(status), body: null, headers: [], extraBodies: [], redirect: null, span }
     const kids = ordered(n)
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i]

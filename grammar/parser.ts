@@ -336,9 +336,13 @@ export class GwpParser extends CstParser {
     ]))
   })
 
+  /** `respond STATUS …`, or `respond redirect STATUS "TARGET"`. */
   respondStmt = this.RULE('respondStmt', () => {
     this.CONSUME(T.Respond)
-    this.SUBRULE(this.respondTail)
+    this.OR([
+      { ALT: () => { this.CONSUME(T.Redirect); this.CONSUME(T.Quantity); this.CONSUME(T.AnyString) } },
+      { ALT: () => this.SUBRULE(this.respondTail) },
+    ])
   })
 
   /** `STATUS [json|text|body "…"] [header NAME "value"]…`, shared by `respond` and `proxy … fallback`. */

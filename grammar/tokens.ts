@@ -113,6 +113,7 @@ export const Json = kw('json')
 export const Text = kw('text')
 export const Proxy = kw('proxy')
 export const Fallback = kw('fallback')
+export const Redirect = kw('redirect')
 
 /** The core's own keywords (declarations, upstream, match, settings, terminals); policies bring theirs. */
 export const KEYWORDS: readonly TokenType[] = keywords

@@ -4,10 +4,12 @@ import type { ProxyIR, ProxyTargetIR, RespondIR } from '../../config/ir.js'
 import { headerValue, unknownName, writableHeader, type CheckContext } from './context.js'
 import { spanOf } from './spans.js'
 import { readQty } from '../values.js'
+import { REDIRECT_STATUSES, readRedirectTarget } from './redirect.js'
 
 const CONTENT_TYPES = { json: 'application/json', text: 'text/plain; charset=utf-8', body: 'text/plain; charset=utf-8' } as const
 
 export function checkRespond(ctx: CheckContext, s: A.RespondStmt): RespondIR | undefined {
+  if (s.redirect !== null) return checkRedirect(ctx, s, s.redirect)
   const status = readQty(s.status, 'count', 'the status code', ctx.d, { min: 100, max: 599 })
   for (const extra of s.extraBodies) ctx.d.error('E0102', extra, 'a response has one body', { label: 'second body', hint: 'keep one of them' })
   let body = '', contentType: string = CONTENT_TYPES.text
@@ -31,7 +33,19 @@ export function checkRespond(ctx: CheckContext, s: A.RespondStmt): RespondIR | u
     ctx.d.error('E0404', s.body!.span, `a ${status} response cannot have a body`, { hint: 'remove the body, or use another status' })
   }
   if (status === undefined) return undefined
-  return { kind: 'respond', status, body, contentType, headers, source: spanOf(s.span) }
+  return { kind: 'respond', status, body, contentType, headers, redirect: null, source: spanOf(s.span) }
+}
+
+/** `respond redirect STATUS "TARGET"`: a redirect status (E0495) and a target that cannot leave the site (E0496–E0498). */
+function checkRedirect(ctx: CheckContext, s: A.RespondStmt, r: { target: A.StrV; span: A.Span }): RespondIR | undefined {
+  const status = readQty(s.status, 'count', 'the redirect status', ctx.d, { min: 100, max: 599 })
+  if (status !== undefined && !REDIRECT_STATUSES.includes(status)) {
+    ctx.d.error('E0495', s.status.span, `\`${status}\` is not a redirect status`, { label: 'not 301, 302, 303, 307 or 308', hint: '308 (permanent) or 307 (temporary) keep the method and body; 301/302 may turn a POST into a GET' })
+    return undefined
+  }
+  const parts = readRedirectTarget(ctx, r.target)
+  if (status === undefined || parts === undefined) return undefined
+  return { kind: 'respond', status, body: '', contentType: CONTENT_TYPES.text, headers: [], redirect: { target: r.target.value, parts }, source: spanOf(s.span) }
 }
 
 export function checkProxy(ctx: CheckContext, s: A.ProxyStmt): ProxyIR | undefined {

@@ -2,8 +2,13 @@
 import type { ProxyIR, RespondIR, RouteIR } from '../../config/ir.js'
 import type { Json } from './js.js'
 
-export const respondOptions = (r: RespondIR): { status: number; body: string; contentType: string; headers: { name: string; value: string }[] } =>
-  ({ status: r.status, body: r.body, contentType: r.contentType, headers: r.headers.map(h => ({ name: h.name, value: h.value })) })
+type RespondJson = { [k: string]: Json } & { status: number; body: string; contentType: string; headers: { name: string; value: string }[] }
+
+export const respondOptions = (r: RespondIR): RespondJson => ({
+  status: r.status, body: r.body, contentType: r.contentType, headers: r.headers.map(h => ({ name: h.name, value: h.value })),
+  // only a redirect carries its target: the options of every other answer read as they always did
+  ...(r.redirect ? { redirect: { target: r.redirect.target, parts: r.redirect.parts as unknown as Json } } : {}),
+})
 
 export const emitRespond = (r: RespondIR, route: string): Json => ({ route, ...respondOptions(r) })
 

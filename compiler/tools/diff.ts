@@ -126,6 +126,7 @@ function terminalChanges(o: RouteIR, n: RouteIR): Change[] {
   return [
     ...fields('respond.', a, br, [['status', 'status'], ['contentType', 'content_type'], ['body', 'body', v => JSON.stringify(v)]]),
     ...valueChange('respond.headers', a.headers.map(h => `${h.name}: ${h.value}`), br.headers.map(h => `${h.name}: ${h.value}`)),
+    ...valueChange('respond.redirect', a.redirect?.target ?? null, br.redirect?.target ?? null, v => (v === null ? 'none' : String(v))),
   ]
 }
 

@@ -6,6 +6,7 @@ import { HOST_HEADER } from '../../config/http.js'
 import { compareRank, EXACT_HOST_RANK, EXACT_PATH_RANK, matchRoute, selectRoute, type MatchFailure, type Rank, type RequestShape } from '../../config/match.js'
 import { normalizePath } from '../../config/path.js'
 import { cookieValue, INVALID, NOT_PRESENT, queryParam } from '../../config/conditions.js'
+import { buildLocation } from '../../config/location.js'
 import { IDEMPOTENT, TOKEN } from '../../config/http.js'
 import { formatQty } from '../values.js'
 import { loadIr, type CommandOutput } from './diff.js'
@@ -177,6 +178,11 @@ function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
   const at = { upstreamPath: sent }
   for (const s of r.stages) out.push(stageStep(s, ir, req, at))
   const t = r.terminal
+  if (t.kind === 'respond' && t.redirect) {
+    const location = buildLocation(t.redirect.parts, req.host, normalizePath(req.path)!, req.query)
+    out.push({ kind: 'respond', text: `redirect ${t.status} to ${t.redirect.target}`, note: location === null ? 'the request has no Host: the gateway answers 400' : `Location: ${location}` })
+    return out
+  }
   if (t.kind === 'respond') {
     const body = t.body.length > 60 ? t.body.slice(0, 57) + '…' : t.body
     out.push({ kind: 'respond', text: `respond ${t.status} ${t.contentType}${body ? ' ' + JSON.stringify(body) : ''}${t.headers.map(h => `; ${h.name}: ${h.value}`).join('')}`, note: null })

@@ -22,7 +22,7 @@ export function describeStage(s: StageIR): string {
 
 export function describeTerminal(r: RouteIR): string {
   const t = r.terminal
-  if (t.kind === 'respond') return `respond ${t.status}`
+  if (t.kind === 'respond') return t.redirect ? `redirect ${t.status} ${t.redirect.target}` : `respond ${t.status}`
   return 'proxy ' + t.targets.map(x => (t.targets.length > 1 ? `${x.upstream} ${x.weight}%` : x.upstream)).join(', ') + (t.fallback ? ` (fallback ${t.fallback.status})` : '')
 }
 

@@ -197,7 +197,7 @@ function readRoute(r: YamlReader, node: YNode, path: string, scope: RouteScope, 
   let terminal: A.ProxyStmt | A.RespondStmt | undefined = proxy
   if (rs !== undefined) {
     if (proxy !== undefined) r.d.error('E0404', rs.keySpan, 'a route either proxies to its `upstream` or answers with `respond`, not both', { notes: [{ message: 'proxied here', span: proxy.span }], hint: 'for an answer when the upstream is down, use `fallback`' })
-    else terminal = readRespond(r, rs)
+    else terminal = readRespond(r, rs, true)
   }
   if (fb !== undefined) {
     if (proxy === undefined) r.d.error('E0404', fb.keySpan, '`fallback` answers for an upstream, and this route has none', { hint: 'add `upstream: NAME`, or use `respond`' })

@@ -5,13 +5,25 @@ import type * as A from '../ast.js'
 import { yamlName as nameOf, type Entry, type YamlReader } from './nodes.js'
 
 
-/** `respond: 204` or `respond: { status, json|text|body, headers }` (also the shape of `fallback`). */
-export function readRespond(r: YamlReader, e: Entry): A.RespondStmt | undefined {
-  const respond = (status: A.QtyV): A.RespondStmt => ({ kind: 'respond', status, body: null, headers: [], extraBodies: [], span: e.keySpan })
+/**
+ * `respond: 204` or `respond: { status, json|text|body, headers }` (also the shape of `fallback`), or
+ * `respond: { status: 308, redirect: "https://{host}{path}?{query}" }` (not for `fallback`).
+ */
+export function readRespond(r: YamlReader, e: Entry, redirect = false): A.RespondStmt | undefined {
+  const respond = (status: A.QtyV): A.RespondStmt => ({ kind: 'respond', status, body: null, headers: [], extraBodies: [], redirect: null, span: e.keySpan })
   if (r.isNumber(e.value)) { const q = r.qty(e.value, e.path, e.keySpan); return q && respond(q) }
-  const f = r.fields(e.value, e.path, ['status', 'json', 'text', 'body', 'headers'], e.keySpan)
+  const f = r.fields(e.value, e.path, ['status', 'json', 'text', 'body', 'headers', ...(redirect ? ['redirect'] : [])], e.keySpan)
   if (f === undefined) return undefined
-  const st = f.get('status')
+  const rd = f.get('redirect'), st = f.get('status')
+  if (rd !== undefined) {
+    const other = [...f.values()].find(x => x.key !== 'status' && x.key !== 'redirect')
+    if (other !== undefined) r.d.error('E0404', other.keySpan, 'a redirect has no body or headers of its own', { notes: [{ message: 'redirect here', span: rd.keySpan }], hint: 'keep `status` and `redirect`' })
+    const target = r.str(rd.value, rd.path, rd.keySpan, 'a redirect target')
+    const status = st === undefined ? undefined : r.qty(st.value, st.path, st.keySpan)
+    if (st === undefined) r.d.error('E0104', e.keySpan, `\`${e.path}\` has no \`status\``, { label: 'status missing', hint: 'write e.g. `{ status: 308, redirect: "https://{host}{path}?{query}" }`' })
+    if (target === undefined || status === undefined || other !== undefined) return undefined
+    return { kind: 'respond', status, body: null, headers: [], extraBodies: [], redirect: { target, span: rd.keySpan }, span: e.keySpan }
+  }
   if (st === undefined) { r.d.error('E0104', e.keySpan, `\`${e.path}\` has no \`status\``, { label: 'status missing', hint: 'write e.g. `{ status: 503, json: { error: busy } }`' }); return undefined }
   const status = r.qty(st.value, st.path, st.keySpan)
   if (status === undefined) return undefined

@@ -1,6 +1,6 @@
 // Compile side of `rewrite`: `rewrite strip "/api"`, `rewrite prefix "/api/v1" "/v1"`,
 // `rewrite regex "^/users/([0-9]+)$" "/u/$1"` and `rewrite host client|replica|"host.example"`.
-import { closest, quote, spanOf, type A, type CheckContext, type StageIR } from '../../compiler/policy-api.js'
+import { closest, inString, spanOf, type A, type CheckContext, type StageIR } from '../../compiler/policy-api.js'
 import { HOST_HEADER } from '../../config/http.js'
 import { normalizePath } from '../../config/path.js'
 import { checkRegex, isProblem } from './regex.js'
@@ -28,19 +28,6 @@ export interface RewriteStageIR extends StageIR {
   hostMode: 'client' | 'replica' | 'fixed' | null
   /** host fixed: the Host value. */
   host: string | null
-}
-
-/**
- * The span of characters `at`…`at+len` of a string's value, inside its literal: exact when the literal is written
- * the canonical way (`quote`: `\\` for a backslash, `\"` for a quote) or as a plain YAML scalar; otherwise the
- * whole string.
- */
-export function inString(v: A.StrV, at: number, len: number): A.Span {
-  const end = Math.min(v.value.length, at + Math.max(1, len))
-  if (v.span.len === v.value.length) return { ...v.span, col: v.span.col + at, offset: v.span.offset + at, len: Math.max(1, end - at) }
-  if (v.span.len !== quote(v.value).length) return v.span
-  const before = quote(v.value.slice(0, at)).length - 1, through = quote(v.value.slice(0, end)).length - 1
-  return { ...v.span, col: v.span.col + before, offset: v.span.offset + before, len: Math.max(1, through - before) }
 }
 
 /** A prefix of `strip`/`prefix`: in normal form, without a trailing `/`; '' for the root. Reports E0490. */
