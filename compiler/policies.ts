@@ -7,6 +7,7 @@ import { policy as cors } from '../policies/cors/compile.js'
 import { policy as headers } from '../policies/headers/compile.js'
 import { policy as ratelimit } from '../policies/ratelimit/compile.js'
 import { policy as ip } from '../policies/ip/compile.js'
+import { policy as redirect } from '../policies/redirect/compile.js'
 import { policy as rewrite } from '../policies/rewrite/compile.js'
 import { Grammar } from '../grammar/index.js'
 import { declarationKeywordsOf, keywordsOf } from '../grammar/syntax.js'
@@ -15,7 +16,7 @@ import type { StageIR } from '../config/ir.js'
 import type { CompilePolicy, PolicyCommand, PolicyDeclaration } from './policy-api.js'
 
 /** Every policy kind this gwc compiles. */
-export const POLICIES: readonly CompilePolicy[] = [auth, ratelimit, headers, cors, ip, rewrite]
+export const POLICIES: readonly CompilePolicy[auth, ratelimit, headers, cors, ip, rewrite, redirect] = [auth, ratelimit, headers, cors, ip, rewrite, redirect]
 
 /** Statement words the core reads itself: a policy kind may not take one. */
 const BESPOKE = new Set(['match', 'use', 'proxy', 'respond', 'timeout', 'max_body', 'retry', 'include', 'upstream', 'policy', 'defaults', 'route'])

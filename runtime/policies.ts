@@ -8,6 +8,7 @@ import { policy as cors } from '../policies/cors/runtime.js'
 import { policy as headers } from '../policies/headers/runtime.js'
 import { policy as ratelimit } from '../policies/ratelimit/runtime.js'
 import { policy as ip } from '../policies/ip/runtime.js'
+import { policy as redirect } from '../policies/redirect/runtime.js'
 import { policy as rewrite } from '../policies/rewrite/runtime.js'
 
 /** The stage kinds that are the core's, not a policy's: a route's terminal stage. */
@@ -23,4 +24,4 @@ function registry(list: readonly RuntimePolicy<StageOptionsBase>[]): ReadonlyMap
 }
 
 /** Runtime halves of the policies, by kind. */
-export const POLICIES = registry([auth, ratelimit, headers, cors, ip, rewrite])
+export const POLICIES = registry([auth, ratelimit, headers, cors, ip, rewrite, redirect])

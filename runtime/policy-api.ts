@@ -4,6 +4,7 @@ import type { StageOptionsBase, Stage } from '../config/stage.js'
 import type { StageEnv } from '../config/stage-env.js'
 
 export { errorReply, replyWith } from './reply.js'
+export { redirectReply } from './respond.js'
 export { redisReady, redisHealthOf, type RedisHealth } from './redis.js'
 
 /**

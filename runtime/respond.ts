@@ -13,14 +13,21 @@ export function respondReply(o: Omit<RespondOptions, keyof StageOptionsBase | 'r
 }
 
 const EMPTY = Buffer.alloc(0)
+const TEXT = 'text/plain; charset=utf-8'
+
+/**
+ * A redirect answer built per request: `status` with `Location: location` and no body. The caller guarantees
+ * `location` is a valid URI reference (config/location.ts buildLocation makes one). HOT PATH (redirects only).
+ */
+export const redirectReply = (status: number, location: string): Reply => new Reply(status, EMPTY, TEXT, ['location', location], null)
 
 export function createRespondStage(o: RespondOptions): TerminalStage {
   if (o.redirect != null) {
-    const parts = o.redirect.parts, status = o.status, type = o.contentType
+    const parts = o.redirect.parts, status = o.status
     return ctx => { // HOT PATH (redirect routes only)
       const location = buildLocation(parts, ctx.host, ctx.path, ctx.query)
       // `{host}` of a request without Host (HTTP/1.0): there is no own host to send the client to
-      return location === null ? REPLIES.badRequest : new Reply(status, EMPTY, type, ['location', location], null)
+      return location === null ? REPLIES.badRequest : redirectReply(status, location)
     }
   }
   const reply = respondReply(o)
