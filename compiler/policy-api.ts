@@ -24,12 +24,11 @@ export { choice, identifier, keyword, list, name, optional, options, quantity, r
  * How a stage reaches the generated module. `options`: bound once at load as `stages.<kind>(options)` (the
  * options are JSON, inlined as a literal) and called per request. `inline`: straight-line calls on the request
  * context, for stages too small to be worth a call (header edits); `method` must be one of the context methods
- * generated code may call (compiler/codegen/module.ts CONTEXT_METHODS, all on config/context.ts RequestContext),
- * the arguments become literals. `setUpstreamHost` takes a host or null (the replica's).
+ * generated code may call (config/bundle.ts RouteContextApi), the arguments become literals.
  */
 export type Emission =
   | { options: Json }
-  | { inline: { method: 'setRequestHeader' | 'removeRequestHeader' | 'setResponseHeader' | 'removeResponseHeader' | 'setUpstreamHost'; args: Json[] }[] }
+  | { inline: { method: 'setRequestHeader' | 'removeRequestHeader' | 'setResponseHeader' | 'removeResponseHeader'; args: Json[] }[] }
 
 /** A fact a statement needs an earlier stage of the pipeline to have established (E0403 when none did). */
 export interface Need {

@@ -43,6 +43,8 @@ export interface TestCase {
     stages?: string[]
     /** The upstream the request would be proxied to (for weighted routes, one of the targets). */
     upstream?: string
+    /** The path and query the upstream would receive (after `rewrite`). */
+    upstream_path?: string
     /** Headers the upstream would receive (value null = must be absent). */
     forwarded?: Record<string, string | null>
     /** Headers on the response. */
@@ -53,7 +55,7 @@ export interface TestCase {
 export interface CaseResult { name: string; ok: boolean; failures: string[]; route: string | null; status: number; stages: string[] }
 export interface SuiteResult { cases: CaseResult[]; passed: number; failed: number; routesTotal: number; routesCovered: string[]; coverage: number }
 
-interface Outcome { status: number; stages: string[]; upstream?: string; forwarded?: string[]; headers: string[] }
+interface Outcome { status: number; stages: string[]; upstream?: string; upstreamPath?: string; forwarded?: string[]; headers: string[] }
 
 /** A request-shaped object, enough for the gateway's head reader and header builder. */
 function fakeRequest(method: string, target: string, headers: Record<string, string>, ip: string): IncomingMessage {
@@ -66,6 +68,7 @@ function fakeRequest(method: string, target: string, headers: Record<string, str
 class Recorder {
   stages: string[] = []
   upstream: string | undefined
+  upstreamPath: string | undefined
   forwarded: string[] | undefined
 }
 
@@ -105,6 +108,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
     proxy: (o, route) => ctx => {
       const r = current
       r.upstream = o.targets.map(t => t.upstream).join('|')
+      r.upstreamPath = ctx.upstreamPath
       r.forwarded = upstreamRequestHeaders(ctx as RequestContext, route.outbound, route.stripHeaders)
       return new Reply(currentCase.upstream_status ?? 200, null, '', [], null)
     },
@@ -142,7 +146,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       const own = typed ? ['content-type', res.contentType, ...res.headers] : [...res.headers]
       const resHeaders = ctx.resEdits === null ? own : applyEdits(own, ctx.resEdits)
       // inline `headers` stages ran before whichever stage came next: listed in policy order
-      out = { status: res.status, stages: orderedStages(hit.r, current.stages, bound.get(hit.r.name) ?? []), upstream: current.upstream, forwarded: current.forwarded, headers: resHeaders }
+      out = { status: res.status, stages: orderedStages(hit.r, current.stages, bound.get(hit.r.name) ?? []), upstream: current.upstream, upstreamPath: current.upstreamPath, forwarded: current.forwarded, headers: resHeaders }
     }
     if (routeName !== null) covered.add(routeName)
     const f: string[] = []
@@ -151,6 +155,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
     if (e.status !== undefined && !statusMatches(e.status, out.status)) f.push(`status: expected ${e.status}, got ${out.status}`)
     if (e.stages !== undefined && e.stages.join(',') !== out.stages.join(',')) f.push(`stages: expected [${e.stages.join(', ')}], got [${out.stages.join(', ')}]`)
     if (e.upstream !== undefined && !(out.upstream ?? '').split('|').includes(e.upstream)) f.push(`upstream: expected ${e.upstream}, got ${out.upstream ?? 'none (not proxied)'}`)
+    if (e.upstream_path !== undefined && e.upstream_path !== out.upstreamPath) f.push(`upstream_path: expected ${e.upstream_path}, got ${out.upstreamPath ?? 'none (not proxied)'}`)
     for (const [k, v] of Object.entries(e.forwarded ?? {})) {
       const got = headerValue(out.forwarded, k)
       if (v === null ? got !== undefined : got !== v) f.push(`forwarded ${k}: expected ${v === null ? 'absent' : JSON.stringify(v)}, got ${got === undefined ? 'absent' : JSON.stringify(got)}`)

@@ -12,8 +12,8 @@ type Step = { kind: 'call'; fn: Name } | { kind: 'inline'; code: Code[] }
 const CTX = new Name('ctx')
 const R = new Name('r')
 
-/** The request-context methods a policy's inline emission may call (config/context.ts RequestContext). */
-const CONTEXT_METHODS = new Set(['setRequestHeader', 'removeRequestHeader', 'setResponseHeader', 'removeResponseHeader', 'setUpstreamHost'])
+/** The request-context methods a policy's inline emission may call (config/bundle.ts RouteContextApi). */
+const CONTEXT_METHODS = new Set(['setRequestHeader', 'removeRequestHeader', 'setResponseHeader', 'removeResponseHeader'])
 
 function bindStage(scope: Scope, binds: Code[], kind: string, opts: Json, where: string): Name {
   const n = scope.name(kind)

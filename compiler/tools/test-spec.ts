@@ -14,7 +14,7 @@ import { REGISTRY } from '../policies.js'
 
 /** The keys of one case, and of its `expect:` map. */
 export const CASE_KEYS = ['name', 'request', 'headers', 'as', 'consumer', 'ip', 'repeat', 'upstream_status', 'expect'] as const
-export const EXPECT_KEYS = ['route', 'status', 'stages', 'upstream', 'forwarded', 'headers'] as const
+export const EXPECT_KEYS = ['route', 'status', 'stages', 'upstream', 'upstream_path', 'forwarded', 'headers'] as const
 /** Stage kinds `expect.stages` may list (what the offline runner records): the registry's policies, then the terminals. */
 export const STAGE_KINDS: readonly string[] = [...REGISTRY.list.map(p => p.kind), 'respond', 'proxy']
 const MAX_REPEAT = 100_000
@@ -195,6 +195,13 @@ function readExpect(r: YamlReader, ex: Entry): TestCase['expect'] | undefined {
   }
   const up = f.get('upstream')
   if (up !== undefined) { const s = r.str(up.value, up.path, up.keySpan, 'an upstream name'); if (s === undefined) ok = false; else e.upstream = s.value }
+  const upath = f.get('upstream_path')
+  if (upath !== undefined) {
+    const s = r.str(upath.value, upath.path, upath.keySpan, 'a path and query like `/v1/users?x=1`')
+    if (s === undefined) ok = false
+    else if (!s.value.startsWith('/')) { r.d.error('E0306', s.span, `\`${s.value}\` is not a path`, { label: 'does not start with `/`', hint: 'write the path (and query) the upstream receives, e.g. `/v1/users?x=1`' }); ok = false }
+    else e.upstream_path = s.value
+  }
   for (const k of ['forwarded', 'headers'] as const) {
     const x = f.get(k)
     if (x === undefined) continue

@@ -1,5 +1,5 @@
-// Emit side of `rewrite`: a path rewrite is bound once as `stages.rewrite({…})`; `rewrite host` is inline
-// (`ctx.setUpstreamHost("api.internal")`, or `(null)` for the replica's; `client` emits nothing).
+// Emit side of `rewrite`: every statement is bound once as `stages.rewrite({…})` (constants inlined). `rewrite
+// host` is a stage too, not inline context calls: `gwc test` then lists it among the stages that ran.
 import type { Emission } from '../../compiler/policy-api.js'
 import { normalizePath } from '../../config/path.js'
 import type { RewriteStageIR } from './check.js'
@@ -7,8 +7,7 @@ import { isTemplateProblem, readTemplate } from './template.js'
 
 export function emitRewrite(s: RewriteStageIR, route: string): Emission {
   if (s.op === 'host') {
-    if (s.hostMode === 'client') return { inline: [] }
-    return { inline: [{ method: 'setUpstreamHost', args: [s.hostMode === 'fixed' ? s.host : null] }] }
+    return { options: { route, op: 'host', host: s.hostMode === 'fixed' ? s.host : null, keep: s.hostMode === 'client' } }
   }
   if (s.op === 'regex') {
     const t = readTemplate(s.replacement!, 9)

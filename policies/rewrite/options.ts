@@ -1,6 +1,5 @@
 // The options of a `rewrite` stage, shared by both halves: what the generated module passes to
-// `stages.rewrite(options)`. `rewrite host …` is emitted inline (`ctx.setUpstreamHost`), so only the path
-// rewrites reach the factory from generated code; the factory still understands `host` (the stage's meaning).
+// `stages.rewrite(options)`.
 import type { StageOptionsBase } from '../../config/stage.js'
 
 export type RewriteOptions = StageOptionsBase & (

@@ -1,6 +1,4 @@
-// The runtime half of `rewrite`: registered in runtime/policies.ts. Path rewrites are a stage (stage.ts);
-// `rewrite host …` is emitted inline as `ctx.setUpstreamHost(…)` and made by the same factory for anything
-// that builds stages from options.
+// The runtime half of `rewrite`: registered in runtime/policies.ts; the stage is stage.ts.
 import type { RuntimePolicy } from '../../runtime/policy-api.js'
 import type { RewriteOptions } from './options.js'
 import { createRewriteStage } from './stage.js'

@@ -50,6 +50,7 @@ function regexStage(pattern: string, lits: string[], refs: number[]): Stage {
 export function createRewriteStage(o: RewriteOptions): Stage {
   if (o.op === 'prefix') return prefixStage(o.from, o.to)
   if (o.op === 'regex') return regexStage(o.pattern, o.lits, o.refs)
-  const host = o.host, keep = o.keep
-  return function rewriteHost(ctx) { if (!keep) ctx.setUpstreamHost(host); return CONTINUE }
+  const host = o.host
+  if (o.keep) return function rewriteHost() { return CONTINUE } // the client's Host passes through anyway
+  return function rewriteHost(ctx) { ctx.setUpstreamHost(host); return CONTINUE }
 }
