@@ -16,7 +16,7 @@ import type { StageIR } from '../config/ir.js'
 import type { CompilePolicy, PolicyCommand, PolicyDeclaration } from './policy-api.js'
 
 /** Every policy kind this gwc compiles. */
-export const POLICIES: readonly CompilePolicy[auth, ratelimit, headers, cors, ip, rewrite, redirect] = [auth, ratelimit, headers, cors, ip, rewrite, redirect]
+export const POLICIES: readonly CompilePolicy[] = [auth, ratelimit, headers, cors, ip, rewrite, redirect]
 
 /** Statement words the core reads itself: a policy kind may not take one. */
 const BESPOKE = new Set(['match', 'use', 'proxy', 'respond', 'timeout', 'max_body', 'retry', 'include', 'upstream', 'policy', 'defaults', 'route'])
