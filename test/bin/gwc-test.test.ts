@@ -118,7 +118,7 @@ test('the spec schema: misplaced keys, bad values and empty expectations are rep
     '6:12 E0306 request `GETT` is not a method and a URL | write `METHOD URL` or `METHOD /path`, e.g. `GET https://api.example.com/v1/users`',
     '7:7 E0306 `1.2.3` is not an IP address | write an IPv4 or IPv6 address, e.g. `203.0.113.7`',
     '8:11 E0303 `cases[1].repeat` must be between 1 and 100000, got `0`',
-    '9:11 E0104 `cases[1].expect` checks nothing | give at least one of `route`, `status`, `stages`, `upstream`, `forwarded`, `headers`',
+    '9:11 E0104 `cases[1].expect` checks nothing | give at least one of `route`, `status`, `stages`, `upstream`, `upstream_path`, `forwarded`, `headers`',
     '10:3 E0104 `cases[2]` has no `expect` | add e.g. `expect: { route: users, status: 200 }`',
   ])
   assert.deepEqual(cases.at(-1), { request: 'GET http://x.test/c', headers: { 'X-Count': '3' }, as: { sub: 'u1' }, expect: { route: null, status: '4xx', headers: { 'X-Gone': null } } })

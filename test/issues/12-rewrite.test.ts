@@ -4,7 +4,9 @@
 // construction, regex results are re-checked (400 rather than a path outside the intended prefix).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { bundleFrom, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { runSuite } from '../../runtime/offline.js'
+import { explainRequest } from '../../compiler/tools/explain.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { req, wireExchange } from '../helpers/wire.js'
 
@@ -93,4 +95,21 @@ test('the upstream Host: the client\'s by default and with `host client`, the re
   const fixed = (await send('/fixed', host)).got!
   assert.equal(fixed.header('host'), 'internal.example:8443')
   assert.equal(fixed.header('x-forwarded-host'), host)
+})
+
+test('gwc test asserts the upstream path and lists rewrite stages; gwc explain shows the rewritten path', () => {
+  const b = bundleFrom(`
+upstream svc { replicas 127.0.0.1:1 }
+route users { match path prefix "/users"; timeout 1s; rewrite regex "^/users/([0-9]+)$" "/u/$1"; rewrite host replica; proxy svc }
+route api { match path prefix "/api"; timeout 1s; rewrite strip "/api"; proxy svc }
+`)
+  const res = runSuite(b.manifest, b.moduleText, [
+    { request: 'GET http://a.example/users/42?x=1', expect: { upstream_path: '/u/42?x=1', stages: ['rewrite', 'rewrite', 'proxy'], forwarded: { host: null } } },
+    { request: 'GET http://a.example/api/%2e%2e/api/v', expect: { upstream_path: '/v' } },
+    { name: 'wrong', request: 'GET http://a.example/api/x', expect: { upstream_path: '/api/x' } },
+  ])
+  assert.deepEqual(res.cases.map(c => c.failures), [[], [], ['upstream_path: expected /api/x, got /x']])
+  const e = explainRequest(b.manifest.ir, { method: 'GET', host: 'a.example', path: '/users/42', query: '?x=1', headers: { host: 'a.example' } })
+  assert.equal(e.steps.find(s => s.kind === 'rewrite')?.note, 'sent upstream as /u/42?x=1')
+  assert.match(e.steps.find(s => s.kind === 'proxy')!.text, /^proxy as \/u\/42\?x=1 svc/)
 })
