@@ -7,7 +7,7 @@ import { checkRegex, isProblem } from './regex.js'
 import { PATH_TEXT, isTemplateProblem, readTemplate } from './template.js'
 
 /** `rewrite OP …` as the parser (or the YAML front end) reads it. */
-export type RewriteStmt = { kind: 'rewrite'; span: A.Span; opSpan: A.Span } & (
+export type RewriteStmt = { kind: 'rewrite'; span: A.Span } & (
   | { op: 'strip'; from: A.StrV }
   | { op: 'prefix'; from: A.StrV; to: A.StrV }
   | { op: 'regex'; pattern: A.StrV; replacement: A.StrV }

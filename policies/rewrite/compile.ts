@@ -28,7 +28,7 @@ export const policy: CompilePolicy<RewriteStmt, RewriteStageIR> = {
     })],
     build: (f, span): RewriteStmt => {
       const c = f.op as OpChoice
-      const base = { kind: 'rewrite' as const, span, opSpan: c.span }
+      const base = { kind: 'rewrite' as const, span }
       switch (c.word) {
         case 'strip': return { ...base, op: 'strip', from: c.from! }
         case 'prefix': return { ...base, op: 'prefix', from: c.from!, to: c.to! }

@@ -7,7 +7,7 @@ export function readRewrite(r: YamlReader, e: YamlEntry): RewriteStmt[] {
   const f = r.fields(e.value, e.path, ['strip', 'prefix', 'regex', 'host'], e.keySpan)
   if (f === undefined) return []
   const out: RewriteStmt[] = []
-  const base = (x: YamlEntry) => ({ kind: 'rewrite' as const, span: e.keySpan, opSpan: x.keySpan })
+  const base = { kind: 'rewrite' as const, span: e.keySpan }
   const paths = ['strip', 'prefix', 'regex'].filter(k => f.has(k))
   if (paths.length > 1) {
     const second = f.get(paths[1])!
@@ -16,7 +16,7 @@ export function readRewrite(r: YamlReader, e: YamlEntry): RewriteStmt[] {
   const strip = f.get('strip')
   if (strip !== undefined) {
     const v = r.str(strip.value, strip.path, strip.keySpan, 'a path prefix')
-    if (v !== undefined) out.push({ ...base(strip), op: 'strip', from: v })
+    if (v !== undefined) out.push({ ...base, op: 'strip', from: v })
   }
   const pair = (x: YamlEntry, a: string, b: string): [A.StrV, A.StrV] | undefined => {
     const g = r.fields(x.value, x.path, [a, b], x.keySpan)
@@ -32,19 +32,19 @@ export function readRewrite(r: YamlReader, e: YamlEntry): RewriteStmt[] {
   const prefix = f.get('prefix')
   if (prefix !== undefined && paths[0] === 'prefix') {
     const p = pair(prefix, 'from', 'to')
-    if (p) out.push({ ...base(prefix), op: 'prefix', from: p[0], to: p[1] })
+    if (p) out.push({ ...base, op: 'prefix', from: p[0], to: p[1] })
   }
   const regex = f.get('regex')
   if (regex !== undefined && paths[0] === 'regex') {
     const p = pair(regex, 'pattern', 'replacement')
-    if (p) out.push({ ...base(regex), op: 'regex', pattern: p[0], replacement: p[1] })
+    if (p) out.push({ ...base, op: 'regex', pattern: p[0], replacement: p[1] })
   }
   const host = f.get('host')
   if (host !== undefined) {
     const v = r.str(host.value, host.path, host.keySpan, '`client`, `replica` or a host')
     if (v !== undefined) {
       const name: A.NameV = v.value === 'client' || v.value === 'replica' ? { kind: 'word', value: v.value, span: v.span } : v
-      out.push({ ...base(host), op: 'host', host: name })
+      out.push({ ...base, op: 'host', host: name })
     }
   }
   return out
