@@ -3,8 +3,11 @@
 
 import type { LocationPart } from './location.js'
 
-/** Bump when the IR or the generated-module contract changes shape; the loader refuses other values. */
-export const IR_VERSION = 2
+/**
+ * Bump when the IR or the generated-module contract changes shape; the loader refuses other values. 3: `respond`
+ * gained `redirect` (a gw of IR 2 would answer a redirect without its Location).
+ */
+export const IR_VERSION = 3
 
 /** Where a construct came from, for diagnostics, `gwc routes` and error logs. 1-based line and column. */
 export interface SourceSpan {
