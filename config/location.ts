@@ -19,19 +19,31 @@ export type LocationPart = { text: string } | { part: 'host' } | { part: 'path' 
 const PATH_SAFE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
 /** What a query may hold literally (pchar, `/`, `?`, `%` of a valid escape). */
 const QUERY_SAFE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/
-const PATH_CHAR = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/
-const QUERY_CHAR = /[A-Za-z0-9\-._~!$&'()*+,;=:@/?]/
+/** ASCII codes a path (1) or a query (1 and 2) may hold literally. */
+const LITERAL = new Uint8Array(128)
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") LITERAL[c.charCodeAt(0)] = 1
+LITERAL[63 /* ? */] = 2
+const HEX = /^[0-9A-Fa-f]{2}$/
 
-function encodeOutside(s: string, ok: RegExp): string {
+/** A character as UTF-8 escapes (a lone surrogate as U+FFFD: encodeURIComponent would throw). */
+function utf8(ch: string): string {
+  try { return encodeURIComponent(ch) } catch { return '%EF%BF%BD' }
+}
+
+/** `s` with every character a path (`query` false) or query may not hold literally percent-encoded. */
+function encodeOutside(s: string, query: boolean): string {
   let out = ''
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]
-    if (c === '%' && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) { out += c; continue }
-    if (ok.test(c)) { out += c; continue }
     const code = s.charCodeAt(i)
+    const lit = code < 128 ? LITERAL[code] : 0
+    if (lit === 1 || (lit === 2 && query) || (code === 37 /* % */ && HEX.test(s.slice(i + 1, i + 3)))) { out += s[i]; continue }
     // Node reads the request target as latin1: one char per byte, so a byte is re-encoded as itself
     if (code <= 0xff) out += '%' + (code < 16 ? '0' : '') + code.toString(16).toUpperCase()
-    else out += encodeURIComponent(c)
+    else {
+      const pair = code >= 0xd800 && code <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+      out += utf8(pair ? s.slice(i, i + 2) : s[i])
+      if (pair) i++
+    }
   }
   return out
 }
@@ -42,13 +54,13 @@ function encodeOutside(s: string, ok: RegExp): string {
  * slashes) is collapsed to `/` anyway, so a path can never read as a scheme-relative `//host`. HOT PATH.
  */
 export function locationPath(path: string): string {
-  const p = PATH_SAFE.test(path) ? path : encodeOutside(path, PATH_CHAR)
+  const p = PATH_SAFE.test(path) ? path : encodeOutside(path, false)
   return p.charCodeAt(1) === 47 /* / */ ? '/' + p.replace(/^\/+/, '') : p
 }
 
 /** The query (without its `?`) as it may appear in a Location: as received when valid, else the rest encoded. HOT PATH. */
 export function locationQuery(query: string): string {
-  return QUERY_SAFE.test(query) ? query : encodeOutside(query, QUERY_CHAR)
+  return QUERY_SAFE.test(query) ? query : encodeOutside(query, true)
 }
 
 /** Fills a checked target in for one request; null when it names `{host}` and the request has none (HTTP/1.0). */

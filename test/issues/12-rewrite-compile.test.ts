@@ -107,7 +107,7 @@ test('Location parts: the path and query are escaped, a leading // is collapsed,
   assert.equal(locationPath('/a/b'), '/a/b')
   assert.equal(locationPath('//evil.example/x'), '/evil.example/x')
   assert.equal(locationPath('/a b/"c"\r\n'), '/a%20b/%22c%22%0D%0A')
-  assert.equal(locationPath('/caf\u00e9/\u20ac'), '/caf%E9/%E2%82%AC')
+  assert.equal(locationPath('/caf\u00e9/\u20ac/\u{1F600}/\ud800'), '/caf%E9/%E2%82%AC/%F0%9F%98%80/%EF%BF%BD')
   assert.equal(locationQuery('a=1&b=%2F'), 'a=1&b=%2F')
   assert.equal(locationQuery('a=\r\nSet-Cookie: x&b=%zz'), 'a=%0D%0ASet-Cookie:%20x&b=%25zz')
   const parts = [{ text: 'https://' }, { part: 'host' as const }, { part: 'path' as const }, { part: 'query' as const, lead: '?' }]
