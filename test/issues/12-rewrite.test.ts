@@ -22,7 +22,8 @@ defaults { timeout 2s }
 route api { match path prefix "/api"; rewrite strip "/api"; proxy svc }
 route legacy { match path prefix "/legacy/v1"; rewrite prefix "/legacy/v1" "/v1"; proxy svc }
 route root { match path prefix "/mount"; rewrite prefix "/mount" "/"; proxy svc }
-route users { match path prefix "/users"; rewrite regex "^/users/([0-9]+)$" "/u/$1"; proxy svc }
+route users { match path prefix "/users"; rewrite regex "^/users/([0-9]+)(/orders)?$" "/u/$1$2"; proxy svc }
+route wide { match path prefix "/w"; rewrite prefix "/w/in" "/x"; proxy svc }
 route files { match path prefix "/f"; rewrite regex "^/f/([^/]*)x$" "/store/$1/end"; proxy svc }
 route glue { match path prefix "/g"; rewrite regex "^/g(.*)$" "/store/$1"; proxy svc }
 route keep { match path prefix "/client"; rewrite host client; proxy svc }
@@ -51,6 +52,10 @@ test('strip and prefix rewrite the path on a segment boundary and keep the query
     assert.equal(got?.target, sent, target)
   }
   assert.equal((await send('/apis/x')).status, 404, '`/apis` is not under `/api`')
+  // a route that also matches paths outside its rewrite prefix (W0770) sends those unchanged
+  for (const [target, sent] of [['/w/in/a', '/x/a'], ['/w/in?q', '/x?q'], ['/w/ou/t', '/w/ou/t'], ['/w/inx', '/w/inx'], ['/w/inx/y', '/w/inx/y'], ['/w', '/w']]) {
+    assert.equal((await send(target)).got?.target, sent, target)
+  }
 })
 
 test('hostile paths are normalised before the rewrite: no dot-segment, empty segment or encoded slash reaches the upstream', async () => {
@@ -72,7 +77,8 @@ test('hostile paths are normalised before the rewrite: no dot-segment, empty seg
 })
 
 test('a regex rewrite whose result is not in normal form is refused with 400, never forwarded', async () => {
-  assert.equal((await send('/users/42')).got?.target, '/u/42')
+  assert.equal((await send('/users/42')).got?.target, '/u/42', 'a group that took no part is empty')
+  assert.equal((await send('/users/42/orders?x')).got?.target, '/u/42/orders?x')
   assert.equal((await send('/users/4x')).got?.target, '/users/4x', 'no match: unchanged')
   assert.equal((await send('/f/abx')).got?.target, '/store/ab/end')
   for (const target of ['/f/..x', '/f/%2E%2Ex', '/f/.x', '/g/x', '/g//x']) {
