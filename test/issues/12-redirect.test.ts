@@ -85,5 +85,31 @@ test('redirect https: plain HTTP is redirected; X-Forwarded-Proto counts only fr
   const proxyHttp = await get(trusting, '/p', 'app.example.com', 'X-Forwarded-Proto: http')
   assert.deepEqual([proxyHttp.status, proxyHttp.location], [308, ['https://app.example.com/p']])
   assert.equal((await get(trusting, '/p', 'app.example.com', 'X-Forwarded-Proto: http, https')).status, 308, 'the first value counts')
+  assert.equal((await get(trusting, '/p', 'app.example.com', 'X-Forwarded-Proto: https, http')).status, 200, 'the first value counts')
+  assert.equal((await get(trusting, '/p', 'app.example.com', 'X-Forwarded-Proto: HTTPS , http')).status, 200, 'case and spaces around it do not matter')
+  const none = await get(trusting, '/p', 'app.example.com')
+  assert.deepEqual([none.status, none.location], [308, ['https://app.example.com/p']], 'a trusted peer that says nothing: plain HTTP')
   assert.equal((await get(gw, '/p', 'tmp.example.com')).status, 307)
+})
+
+test('a request without Host (HTTP/1.0) to a `{host}` redirect gets 400, never a Location without a host', async () => {
+  for (const [target, status] of [['/go/x', 400], ['/rel/x', 302]] as const) {
+    // HTTP/1.0 may leave Host out; `/go` needs it only through its route's host match, so route by path here
+    const res = await wireExchange(gw.running.address.port, req(`GET ${target} HTTP/1.0`))
+    if (target === '/rel/x') { assert.equal(res.status, status); assert.deepEqual(res.all('location'), ['/rel/x/index.html?from=gw']); continue }
+    assert.equal(res.status, 404, 'the host-matched route is not reached without Host')
+  }
+  const noHost = await startGateway(`
+upstream svc { replicas ${up.addrs} }
+defaults { timeout 2s }
+route own { match path prefix "/"; respond redirect 308 "https://{host}{path}" }
+route https_only { match path prefix "/s"; redirect https; proxy svc }
+`)
+  try {
+    for (const target of ['/x', '/s/x']) {
+      const res = await wireExchange(noHost.running.address.port, req(`GET ${target} HTTP/1.0`))
+      assert.equal(res.status, 400, target)
+      assert.deepEqual(res.all('location'), [], target)
+    }
+  } finally { await noHost.close() }
 })
