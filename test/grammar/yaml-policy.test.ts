@@ -256,7 +256,7 @@ routes:
   }
   const r = check(files)
   assert.deepEqual(r.diagnostics.filter(d => d.severity === 'error'), [])
-  assert.deepEqual({ ...route(r, 'ping').terminal, source: undefined }, { kind: 'respond', status: 200, body: '{"ok":true}', contentType: 'application/json', headers: [{ name: 'x-pong', value: '1' }], source: undefined })
+  assert.deepEqual({ ...route(r, 'ping').terminal, source: undefined }, { kind: 'respond', status: 200, body: '{"ok":true}', contentType: 'application/json', headers: [{ name: 'x-pong', value: '1' }], redirect: null, source: undefined })
   const gone = route(r, 'gone').terminal
   assert.equal(gone.kind === 'respond' ? gone.status : undefined, 410)
   const split = route(r, 'split').terminal

@@ -32,10 +32,10 @@ function inlineWafBundle(): { manifest: BundleManifest; moduleText: string } {
   return { manifest, moduleText: b.moduleText }
 }
 
-const REFUSAL = /route "limited" uses a stage of kind "waf", which this gateway does not have \(it has auth, ratelimit, headers, cors, ip, proxy, respond\); rebuild the bundle with the gwc that matches this gw/
+const REFUSAL = /route "limited" uses a stage of kind "waf", which this gateway does not have \(it has auth, ratelimit, headers, cors, ip, rewrite, redirect, proxy, respond\); rebuild the bundle with the gwc that matches this gw/
 
 test('the registry lists every policy kind and the core terminal stages', () => {
-  assert.deepEqual([...STAGE_KINDS], ['auth', 'ratelimit', 'headers', 'cors', 'ip', 'proxy', 'respond'])
+  assert.deepEqual([...STAGE_KINDS], ['auth', 'ratelimit', 'headers', 'cors', 'ip', 'rewrite', 'redirect', 'proxy', 'respond'])
 })
 
 test('the gateway refuses such a bundle at first load, and on reload keeps serving the one it has', async () => {

@@ -131,12 +131,12 @@ route f { match path "/f"; timeout 1s; respond 200 json "[]" }
 `)
   const text = 'text/plain; charset=utf-8'
   assert.deepEqual(ir.routes.map(r => noSource(r.terminal as never)), [
-    { kind: 'respond', status: 201, body: '{"ok":true}', contentType: 'application/vnd.x+json', headers: [{ name: 'x-a', value: '1' }] },
-    { kind: 'respond', status: 200, body: 'hi', contentType: text, headers: [] },
-    { kind: 'respond', status: 204, body: '', contentType: text, headers: [] },
-    { kind: 'respond', status: 200, body: 'raw', contentType: text, headers: [] },
-    { kind: 'respond', status: 204, body: '', contentType: text, headers: [] },
-    { kind: 'respond', status: 200, body: '[]', contentType: 'application/json', headers: [] },
+    { kind: 'respond', status: 201, body: '{"ok":true}', contentType: 'application/vnd.x+json', headers: [{ name: 'x-a', value: '1' }], redirect: null },
+    { kind: 'respond', status: 200, body: 'hi', contentType: text, headers: [], redirect: null },
+    { kind: 'respond', status: 204, body: '', contentType: text, headers: [], redirect: null },
+    { kind: 'respond', status: 200, body: 'raw', contentType: text, headers: [], redirect: null },
+    { kind: 'respond', status: 204, body: '', contentType: text, headers: [], redirect: null },
+    { kind: 'respond', status: 200, body: '[]', contentType: 'application/json', headers: [], redirect: null },
   ])
   assert.deepEqual(errors(`
 route a { match path "/a"; timeout 1s; respond 99 }
@@ -178,7 +178,7 @@ route close { match path "/5"; timeout 1s; proxy a 60%, b 40.0000001% }
     { kind: 'proxy', targets: [{ upstream: 'a', weight: 100 }], fallback: null },
     {
       kind: 'proxy', targets: [{ upstream: 'a', weight: 33.3333 }, { upstream: 'b', weight: 33.3333 }, { upstream: 'c', weight: 33.3333 }],
-      fallback: { kind: 'respond', status: 503, body: 'later', contentType: 'text/plain; charset=utf-8', headers: [], source: { file: 'p.gwp', line: 7, col: 89 } },
+      fallback: { kind: 'respond', status: 503, body: 'later', contentType: 'text/plain; charset=utf-8', headers: [], redirect: null, source: { file: 'p.gwp', line: 7, col: 89 } },
     },
     { kind: 'proxy', targets: [{ upstream: 'a', weight: 0 }, { upstream: 'b', weight: 100 }], fallback: null },
     { kind: 'proxy', targets: [{ upstream: 'a', weight: 60 }, { upstream: 'b', weight: 40 }], fallback: null },
