@@ -122,9 +122,9 @@ class ProxyRun {
     this.triedUps = 1 << at
     this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripHeaders)
     // What a `rewrite` left (readHead's path+query otherwise), without the query parameters an API key came in.
-    const up = ctx.upstreamPath
-    const q = plan.stripQuery === null ? -1 : up.indexOf('?')
-    this.path = q < 0 ? up : up.slice(0, q) + withoutQueryParams(up.slice(q), plan.stripQuery!)
+    const target = ctx.upstreamPath
+    const q = plan.stripQuery === null ? -1 : target.indexOf('?')
+    this.path = q < 0 ? target : target.slice(0, q) + withoutQueryParams(target.slice(q), plan.stripQuery!)
     const req = ctx.req
     this.canRetry = plan.retry !== null && retryableMethod(ctx, plan.retry)
     const cl = req.headers['content-length']
