@@ -47,6 +47,7 @@ export const STAGES: readonly StageDef[] = [
   { id: 'rl-redis', label: '+ ratelimit by ip, redis', path: '/rl-redis', auth: false, needsRedis: true, stages: 'ratelimit by ip 1000000000 per 1s redis', upstream: 'users' },
   { id: 'headers', label: '+ headers (2 request edits, 1 response)', path: '/headers', auth: false, stages: 'headers request set X-Env "bench", remove X-Debug\n  headers response set X-Served-By "gw"', upstream: 'users' },
   { id: 'cors', label: '+ cors (allowed origin echoed, credentials)', path: '/cors', auth: false, stages: 'cors origins "https://app.bench.test" credentials', upstream: 'users', headers: { origin: 'https://app.bench.test' } },
+  { id: 'rewrite', label: '+ rewrite (strip a prefix, the replica\'s Host)', path: '/rewrite', auth: false, stages: 'rewrite strip "/rewrite"\n  rewrite host replica', upstream: 'users' },
   { id: 'breaker', label: '+ breaker', path: '/breaker', auth: false, stages: '', upstream: 'users_b' },
   // the load generator connects from loopback: the last of three entries admits it (issue 12, policies/ip)
   { id: 'ip', label: '+ ip allow (3 CIDRs, v4 and v6)', path: '/ip', auth: false, stages: 'ip allow "10.0.0.0/8", "2001:db8::/32", "127.0.0.0/8"', upstream: 'users' },
