@@ -61,7 +61,7 @@ test('headers: routes line, diff key/text/changes, explain step, canonical print
     field: 'ops', old: ['set x-a "1"', 'remove x-b', 'remove x-c'], new: ['set x-q "v"'], text: 'set x-a "1", remove x-b, remove x-c → set x-q "v"',
   }])
   assert.deepEqual(headers.diff.changes(h.ir, h.ir), [])
-  assert.deepEqual(headers.explain(h.ir, { bundle: h.bundle, headers: {} }), { text: 'headers response: set x-a: 1, remove x-b, remove x-c', note: null })
+  assert.deepEqual(headers.explain(h.ir, { bundle: h.bundle, headers: {}, upstreamPath: '/' }), { text: 'headers response: set x-a: 1, remove x-b, remove x-c', note: null })
   assert.equal(headers.print(h.ast), 'headers response set X-A "1", remove X-B X-C', 'names as written, one remove with its names')
   assert.equal(headers.print(q.ast), 'headers set x-q "v"', 'no target written: none printed')
   assert.equal(headers.canWait(h.ir), false)
@@ -82,15 +82,15 @@ test('auth: routes line, cost, waits, provides identity, diff, explain with and 
   const full = 'auth idp: bearer JWT from https://id.example.com/ (RS256, ES256), audience api, web; forwards claim sub as x-user, claim tid as x-tenant; no valid token → 401, wrong audience → 403'
   const verified = 'the token is verified at run time (not checked here)'
   const none = 'this request has no `Authorization: Bearer` header: the gateway would answer 401 here'
-  const explain = (authorization?: string) => auth.explain(a.ir, { bundle: a.bundle, headers: authorization === undefined ? {} : { authorization } })
+  const explain = (authorization?: string) => auth.explain(a.ir, { bundle: a.bundle, headers: authorization === undefined ? {} : { authorization }, upstreamPath: '/' })
   assert.deepEqual(explain('Bearer x'), { text: full, note: verified })
   assert.equal(explain('bearer  x').note, verified, 'any case, any run of spaces')
   assert.equal(explain('BEARER\tx.y').note, verified)
   for (const h of [undefined, '', 'Bearer', 'Bearer  ', 'Basic bearer x', 'Bearerx']) assert.equal(explain(h).note, none, String(h))
-  assert.deepEqual(auth.explain(b.ir, { bundle: b.bundle, headers: {} }), {
+  assert.deepEqual(auth.explain(b.ir, { bundle: b.bundle, headers: {}, upstreamPath: '/' }), {
     text: 'auth bare: bearer JWT from https://bare.example.com/ (RS256, ES256, EdDSA), audience not checked; no valid token → 401', note: none,
   })
-  assert.equal(auth.explain(a.ir, { bundle: { ...a.bundle, declarations: [] }, headers: {} }).text,
+  assert.equal(auth.explain(a.ir, { bundle: { ...a.bundle, declarations: [] }, headers: {}, upstreamPath: '/' }).text,
     'auth idp: bearer JWT from ? (?), audience api, web; no valid token → 401, wrong audience → 403', 'a bundle without the provider')
   assert.equal(auth.print(a.ast), 'auth idp audience "api" "web"')
   assert.equal(auth.print(b.ast), 'auth bare')
@@ -117,7 +117,7 @@ test('ratelimit: routes line, cost, waits, diff key, twin key, explain and its n
   for (const [stmt, want] of cases) {
     const st = stagesOf(stmt)[0]
     const ir = st.ir.at(-1), ast = st.ast.at(-1) as never
-    const explain = (h: Record<string, string>) => ratelimit.explain(ir, { bundle: st.bundle, headers: h })
+    const explain = (h: Record<string, string>) => ratelimit.explain(ir, { bundle: st.bundle, headers: h, upstreamPath: '/' })
     assert.deepEqual({
       describe: ratelimit.describe(ir), cost: ratelimit.cost!(ir), canWait: ratelimit.canWait(ir), key: ratelimit.diff.key(ir), twin: ratelimit.twin!.key(ir),
       explain: explain({}).text, note: explain({}).note, print: ratelimit.print(ast), rank: ratelimit.yaml!.rank(ast),
