@@ -4,7 +4,7 @@
 // "did you mean" from the checker instead of a bare syntax error. The rules for match, use, proxy, respond,
 // settings and the blocks are written here; a policy stage's rule is made from its syntax declaration
 // (grammar/syntax.ts) with Chevrotain's indexed DSL methods, so rules can come from data.
-import { CstParser, EOF, EMPTY_ALT, type CstNode, type IToken, type TokenType } from 'chevrotain'
+import { CstParser, EOF, EMPTY_ALT, type CstNode, type IOrAlt, type IToken, type TokenType } from 'chevrotain'
 import * as T from './tokens.js'
 import { createErrorMessageProvider } from './parse-errors.js'
 import { declarationKeywordsOf, declRule, declStmtRule, keywordsOf, type DeclarationSyntax, type Piece, type StatementSyntax } from './syntax.js'
@@ -33,6 +33,12 @@ export class GwpParser extends CstParser {
   private readonly declRules: Rule[] = []
   /** The leading keyword of each policy statement, in the same order (for "did you mean"). */
   readonly stmtKeywords: TokenType[]
+  /**
+   * The route statement's alternatives, built once: an `OR` written as a literal allocates its array and one
+   * object and closure per alternative on every call, which the core's handful affords but a list mapped from
+   * the policies would repeat on every statement of every route (bench/compiler/compile.bench.ts).
+   */
+  private routeStmtAlts: IOrAlt<unknown>[] = []
 
   constructor(readonly syntaxes: readonly StatementSyntax[], readonly tokens: TokenType[], kw: Map<string, TokenType>, readonly declarations: readonly DeclarationSyntax[] = []) {
     const lead = syntaxes.map(s => kw.get(s.keyword)!)
@@ -40,6 +46,17 @@ export class GwpParser extends CstParser {
     this.stmtKeywords = lead
     for (const s of syntaxes) this.policyRules.push(this.policyRule(s, kw))
     for (const d of declarations) this.declRules.push(this.declarationRule(d, kw))
+    this.routeStmtAlts = [
+      { ALT: () => this.SUBRULE(this.matchStmt) },
+      // the policy stages, read from their syntax declarations
+      ...this.policyRules.map((rule, i) => ({ ALT: () => this.subrule(i + 10, rule) })),
+      { ALT: () => { this.CONSUME(T.Timeout); this.CONSUME(T.Quantity) } },
+      { ALT: () => { this.CONSUME(T.MaxBody); this.CONSUME1(T.Quantity) } },
+      { ALT: () => { this.CONSUME(T.Retry); this.CONSUME2(T.Quantity); this.SUBRULE1(this.optionList) } },
+      { ALT: () => this.SUBRULE(this.respondStmt) },
+      { ALT: () => this.SUBRULE(this.proxyStmt) },
+      { ALT: () => { this.CONSUME(T.Use); this.CONSUME1(T.Word) } },
+    ]
     this.performSelfAnalysis()
   }
 
@@ -291,17 +308,7 @@ export class GwpParser extends CstParser {
 
   /** One line of a route or policy: the match, a pipeline stage, or a route setting. */
   routeStmt = this.RULE('routeStmt', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.matchStmt) },
-      // the policy stages, read from their syntax declarations
-      ...this.policyRules.map((rule, i) => ({ ALT: () => this.subrule(i + 10, rule) })),
-      { ALT: () => { this.CONSUME(T.Timeout); this.CONSUME(T.Quantity) } },
-      { ALT: () => { this.CONSUME(T.MaxBody); this.CONSUME1(T.Quantity) } },
-      { ALT: () => { this.CONSUME(T.Retry); this.CONSUME2(T.Quantity); this.SUBRULE1(this.optionList) } },
-      { ALT: () => this.SUBRULE(this.respondStmt) },
-      { ALT: () => this.SUBRULE(this.proxyStmt) },
-      { ALT: () => { this.CONSUME(T.Use); this.CONSUME1(T.Word) } },
-    ])
+    this.OR(this.routeStmtAlts) // built in the constructor: see routeStmtAlts
     this.SUBRULE(this.end)
   })
 
