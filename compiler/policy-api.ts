@@ -18,7 +18,7 @@ export { inString, spanOf } from './check/spans.js'
 export { dur, fields, pct, plain, setChange, valueChange } from './tools/diff-values.js'
 export { printName, printOptions, printValue, quote, words } from './tools/print-values.js'
 export { isWord, yamlName } from '../grammar/yaml/nodes.js'
-export { choice, identifier, keyword, list, name, optional, options, quantity, repeat, string, word, type Choice } from '../grammar/syntax.js'
+export { choice, identifier, keyword, list, name, optional, options, quantity, repeat, string, word, type Choice, type LexHint } from '../grammar/syntax.js'
 
 /**
  * How a stage reaches the generated module. `options`: bound once at load as `stages.<kind>(options)` (the

@@ -7,7 +7,7 @@ import { AstBuilder } from './build-ast.js'
 import { Diagnostics } from './diagnostic.js'
 import { HINT_SEP, quantityMistake } from './parse-errors.js'
 import { GwpParser, keywordTokens, stmtRule, type ParseOutput } from './parser.js'
-import type { DeclarationSyntax, StatementSyntax } from './syntax.js'
+import { lexHintsOf, type DeclarationSyntax, type LexHint, type StatementSyntax } from './syntax.js'
 import { createLexer, tokensWith } from './tokens.js'
 
 export type { Diagnostic, Severity } from './diagnostic.js'
@@ -15,7 +15,7 @@ export { Diagnostics } from './diagnostic.js'
 export { CODES, isDiagnosticCode, type DiagnosticCode, type ErrorCode, type WarningCode } from './diagnostic-codes.js'
 export * as ast from './ast.js'
 export { closest, editDistance } from './suggest.js'
-export type { DeclarationSyntax, StatementSyntax } from './syntax.js'
+export type { DeclarationSyntax, LexHint, StatementSyntax } from './syntax.js'
 
 /** The span of end of file: just past the last character. */
 function eofSpan(file: string, text: string): Span {
@@ -24,29 +24,20 @@ function eofSpan(file: string, text: string): Span {
   return { file, line: last, col: (lines[last - 1] ?? '').length + 1, len: 1, offset: text.length }
 }
 
-/** Rate windows people write after `/` (`50/s`), as the language writes them. */
-const RATE_WINDOWS: [RegExp, string][] = [[/^(s|secs?|seconds?)$/i, '1s'], [/^(m|mins?|minutes?)$/i, '1m'], [/^(h|hrs?|hours?)$/i, '1h'], [/^ms$/i, '1ms']]
-
 /**
- * What to do about characters no token starts with, read in their context: `->` in a `forward` line, `/`
- * in a rate (`50/s`), or the generic advice. `known` says the hint names the fix, so a parse error on the
- * token right after the characters is only a consequence of them and is not reported as well.
+ * What to do about characters no token starts with, read in their context: a policy statement's own hint (its
+ * syntax declaration's `lexHints`: `->` in a `forward` line, `/` in a rate), or the generic advice. `known` says
+ * the hint names the fix, so a parse error on the token right after the characters is only a consequence of them
+ * and is not reported as well.
  */
-function lexHint(bad: string, text: string, offset: number): { hint: string; known: boolean } {
+function lexHint(bad: string, text: string, offset: number, hints: readonly LexHint[]): { hint: string; known: boolean } {
   const ch = bad[0] ?? ''
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1
   const before = text.slice(lineStart, offset)
   const after = text.slice(offset + bad.length)
-  if ((bad === '->' || bad === '=>' || bad === '=' || bad === ':') && /(^|[\s{;,])(forward\s+)?claim\s+\S+\s*$/.test(before)) {
-    const claim = /claim\s+(\S+)\s*$/.exec(before)![1]
-    const header = /^\s*([A-Za-z0-9_-]+)/.exec(after)?.[1] ?? 'X-Header'
-    return { hint: `a claim is forwarded \`as\` a header: \`claim ${claim} as ${header}\``, known: true }
-  }
-  if (ch === '/' && /\d$/.test(before)) {
-    const num = /(\d+(?:\.\d+)?)$/.exec(before)![1]
-    const word = /^([A-Za-z]+)/.exec(after)?.[1]
-    const win = word === undefined ? undefined : RATE_WINDOWS.find(([re]) => re.test(word))?.[1]
-    if (win !== undefined) return { hint: `a rate is written \`N per WINDOW\`: \`${num} per ${win}\``, known: true }
+  for (const h of hints) {
+    const hint = h(bad, before, after)
+    if (hint !== undefined) return { hint, known: true }
   }
   if (ch === "'") return { hint: 'strings use double quotes: `"…"`', known: false }
   if (ch === '.' || ch === '/' || ch === '*') return { hint: 'hosts, paths and URLs are strings: put them in double quotes', known: false }
@@ -104,6 +95,8 @@ export class Grammar {
   readonly declKeywords: ReadonlySet<string>
   /** The lexicon, policy keywords included (the YAML front end asks it what a bare name is). */
   readonly tokens: TokenType[]
+  /** The policy statements' hints for characters no token starts with. */
+  readonly lexHints: readonly LexHint[]
 
   constructor(readonly syntaxes: readonly StatementSyntax[], readonly declarations: readonly DeclarationSyntax[] = []) {
     const kw = keywordTokens(syntaxes, declarations)
@@ -112,6 +105,7 @@ export class Grammar {
     this.parser = new GwpParser(syntaxes, this.tokens, kw, declarations)
     this.byRule = new Map(syntaxes.map(s => [stmtRule(s.keyword), s]))
     this.declKeywords = new Set([...CORE_DECL_KEYWORDS, ...declarations.map(d => kw.get(d.keyword)!.name)])
+    this.lexHints = lexHintsOf(syntaxes, declarations)
   }
 
   /** Lex and parse one file's text. Never throws on bad input: errors are returned with positions. */
@@ -137,13 +131,13 @@ export class Grammar {
   }
 }
 
-function parseWith(out: ParseOutput, text: string, file: string, diags: Diagnostics, g: { byRule: Map<string, StatementSyntax>; declKeywords: ReadonlySet<string>; declarations: readonly DeclarationSyntax[] }): { ast: FileAst; diagnostics: Diagnostics } {
+function parseWith(out: ParseOutput, text: string, file: string, diags: Diagnostics, g: { byRule: Map<string, StatementSyntax>; declKeywords: ReadonlySet<string>; declarations: readonly DeclarationSyntax[]; lexHints: readonly LexHint[] }): { ast: FileAst; diagnostics: Diagnostics } {
   const DECL_KEYWORDS = g.declKeywords
   /** Offsets of tokens whose parse error only follows from a lexer error already reported with its fix. */
   const consequences = new Set<number>()
   for (const e of out.lexErrors) {
     const ch = text.slice(e.offset, e.offset + Math.max(1, e.length))
-    const { hint, known } = lexHint(ch, text, e.offset)
+    const { hint, known } = lexHint(ch, text, e.offset, g.lexHints)
     if (known) consequences.add(e.offset + ch.length + (/^[ \t]*/.exec(text.slice(e.offset + ch.length))?.[0].length ?? 0))
     diags.error('E0001', { file, line: e.line, col: e.column, len: Math.max(1, e.length), offset: e.offset },
       `unexpected character${ch.length > 1 ? 's' : ''} \`${ch.replace(/`/g, "'")}\``, { hint })

@@ -46,7 +46,21 @@ export interface StatementSyntax {
   keyword: string
   pieces: Piece[]
   build(f: Fields, span: A.Span): { kind: string; span: A.Span }
+  /** What to tell an author who wrote characters the language has no token for in this statement (E0001). */
+  lexHints?: LexHint[]
 }
+
+/**
+ * A fix for characters no token starts with (`->` in `claim sub -> X-User`, `/` in `50/s`), given the characters
+ * (`bad`), the line before them and the text after them: the hint that names the fix, or undefined when the
+ * characters are not this statement's mistake. A hint that names the fix also silences the parse error on the
+ * token right after the characters, which only follows from them.
+ */
+export type LexHint = (bad: string, before: string, after: string) => string | undefined
+
+/** Every lexer hint of a set of syntax declarations (statements first, then the declarations' statements). */
+export const lexHintsOf = (syntaxes: readonly StatementSyntax[], declarations: readonly DeclarationSyntax[]): LexHint[] =>
+  [...syntaxes, ...declarations.flatMap(d => d.statements)].flatMap(s => s.lexHints ?? [])
 
 /**
  * A top-level declaration a policy kind adds to the language: `KEYWORD NAME { statements }` (`jwt idp { … }`),

@@ -3,13 +3,23 @@
 // front end (`jwt:`) handle it.
 import {
   choice, dur, fields, identifier, keyword, list, name, options, printName, printOptions, quantity, quote, repeat, setChange, string,
-  valueChange, words, type A, type Choice, type PolicyDeclaration, type StatementSyntax,
+  valueChange, words, type A, type Choice, type LexHint, type PolicyDeclaration, type StatementSyntax,
 } from '../../compiler/policy-api.js'
 import { checkJwtProvider, type JwtDecl, type JwtStmt } from './check.js'
 import type { JwtProviderIR } from './options.js'
 import { readJwts } from './yaml.js'
 
-const stmt = (kw: string, pieces: StatementSyntax['pieces'], build: (f: Record<string, unknown>, span: A.Span) => JwtStmt): StatementSyntax => ({ keyword: kw, pieces, build })
+const stmt = (kw: string, pieces: StatementSyntax['pieces'], build: (f: Record<string, unknown>, span: A.Span) => JwtStmt, lexHints?: LexHint[]): StatementSyntax =>
+  ({ keyword: kw, pieces, build, ...(lexHints ? { lexHints } : {}) })
+
+/** `claim sub -> X-User-Id` (E0001 at the arrow, or at `=>`, `=`, `:`): a claim is forwarded `as` a header. */
+const claimArrow: LexHint = (bad, before, after) => {
+  if (bad !== '->' && bad !== '=>' && bad !== '=' && bad !== ':') return undefined
+  const claim = /(?:^|[\s{;,])(?:forward\s+)?claim\s+(\S+)\s*$/.exec(before)?.[1]
+  if (claim === undefined) return undefined
+  const header = /^\s*([A-Za-z0-9_-]+)/.exec(after)?.[1] ?? 'X-Header'
+  return `a claim is forwarded \`as\` a header: \`claim ${claim} as ${header}\``
+}
 
 /** The statements of a `jwt` block, in the order parse errors list them. */
 const STATEMENTS: StatementSyntax[] = [
@@ -24,7 +34,7 @@ const STATEMENTS: StatementSyntax[] = [
     kind: 'forward',
     pairs: (f.pairs as { pair: Choice & { claim: A.NameV; header: A.NameV } }[]).map(({ pair }) => ({ claim: pair.claim, header: pair.header, span: pair.span })),
     span,
-  })),
+  }), [claimArrow]),
 ]
 
 function print(s: JwtStmt): string {

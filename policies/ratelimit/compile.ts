@@ -2,7 +2,7 @@
 // [local|redis] [fail_open|fail_closed]`. Checking is check.ts, the options emit.ts, the YAML mapping yaml.ts.
 import {
   choice, dur, fields, formatQty, keyword, name, options, printName, printOptions, quantity, valueChange, words,
-  type A, type Choice, type CompilePolicy,
+  type A, type Choice, type CompilePolicy, type LexHint,
 } from '../../compiler/policy-api.js'
 import { checkRatelimitStage, type RatelimitStmt } from './check.js'
 import { emitRatelimit } from './emit.js'
@@ -14,6 +14,17 @@ const keyText = (k: RateLimitKeyIR): string => (k.kind === 'header' ? `header ${
 const describe = (s: RateLimitStageIR): string =>
   `ratelimit ${keyText(s.key)} ${s.limit}/${formatQty('duration', s.windowMs)}${s.burst > 0 ? ` burst ${s.burst}` : ''}${s.store === 'redis' ? ` redis ${s.failOpen ? 'fail_open' : 'fail_closed'}` : ''}`
 
+/** Rate windows people write after `/` (`50/s`), as the language writes them. */
+const RATE_WINDOWS: [RegExp, string][] = [[/^(s|secs?|seconds?)$/i, '1s'], [/^(m|mins?|minutes?)$/i, '1m'], [/^(h|hrs?|hours?)$/i, '1h'], [/^ms$/i, '1ms']]
+
+/** `50/s` (E0001 at the `/`): a rate is `N per WINDOW`. */
+const rateWithSlash: LexHint = (bad, before, after) => {
+  const num = bad[0] === '/' ? /(\d+(?:\.\d+)?)$/.exec(before)?.[1] : undefined
+  const word = num === undefined ? undefined : /^([A-Za-z]+)/.exec(after)?.[1]
+  const win = word === undefined ? undefined : RATE_WINDOWS.find(([re]) => re.test(word))?.[1]
+  return win === undefined ? undefined : `a rate is written \`N per WINDOW\`: \`${num} per ${win}\``
+}
+
 const isRedis = (s: RatelimitStmt): boolean => s.options.some(o => o.name.value === 'redis')
 
 export const policy: CompilePolicy<RatelimitStmt, RateLimitStageIR> = {
@@ -24,6 +35,7 @@ export const policy: CompilePolicy<RatelimitStmt, RateLimitStageIR> = {
       keyword('by'), choice('key', { user: [], consumer: [], ip: [], header: [name('name')], claim: [name('name')] }),
       quantity('limit'), keyword('per'), quantity('window'), options('options'),
     ],
+    lexHints: [rateWithSlash],
     build: (f, span): RatelimitStmt => {
       const key = f.key as Choice & { name?: A.NameV }
       return {
