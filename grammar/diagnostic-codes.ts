@@ -17,7 +17,7 @@ export const CODES = {
   E0104: 'required statement missing',
   // references
   E0201: 'unknown upstream',
-  E0202: 'unknown jwt provider',
+  E0202: 'unknown provider',
   E0203: 'unknown policy',
   E0204: 'policy uses itself',
   E0205: 'unknown option',

@@ -156,7 +156,7 @@ export function checkAuthStage(ctx: CheckContext, s: AuthStmt): AuthStageIR | un
     const d = ctx.symbols.declarations.get(w.value)
     if (d === undefined || !PROVIDER_KINDS.includes(d.kind as unknown as string)) {
       const known = [...ctx.symbols.declarations.values()].filter(x => PROVIDER_KINDS.includes(x.kind as unknown as string)).map(x => x.name.value)
-      unknownName(ctx, 'E0202', 'jwt provider', w, known, 'jwt')
+      unknownName(ctx, 'E0202', 'provider', w, known, 'jwt')
       broken = true
       continue
     }

@@ -4,6 +4,8 @@
 // and a policy registered only here gets its own hint.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { compile } from '../../compiler/compile.js'
+import { memoryHost } from '../../compiler/sources.js'
 import { Diagnostics } from '../../grammar/index.js'
 import { POLICIES, PolicyRegistry, REGISTRY } from '../../compiler/policies.js'
 import { string, type CompilePolicy } from '../../compiler/policy-api.js'
@@ -42,4 +44,10 @@ test('a policy registered only here gets its own hint for characters its stateme
   const text = 'route r {\n  match path prefix "/"\n  stamp @v1\n  respond 200\n}\n'
   assert.equal(lexError(new PolicyRegistry([...POLICIES, stamp]), text)?.hint, 'a stamp is a string: `stamp "v1"`')
   assert.equal(lexError(REGISTRY, text)?.hint, 'remove it, or put it inside a string')
+})
+
+test('E0202 says "unknown provider": `auth` names `keys` providers as well as `jwt` ones', () => {
+  const text = 'keys partners {\n  file "keys.json"\n}\n\nroute r {\n  match path prefix "/"\n  auth partnerz\n  respond 200\n}\n'
+  const e = compile(['p.gwp'], { host: memoryHost({ 'p.gwp': text }) }).diagnostics.find(d => d.code === 'E0202')
+  assert.deepEqual([e?.message, e?.label, e?.hint], ['unknown provider `partnerz`', 'no provider of this name is declared', 'did you mean `partners`?'])
 })

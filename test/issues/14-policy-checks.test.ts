@@ -419,9 +419,9 @@ route r5 { match path "/5"; auth dd; timeout 1s; respond 200 }
     'E0303 13:117+3 `timeout` must be between 10ms and 1m, got `5ms` [out of range]',
     // d: refresh_ahead half the interval and max_stale exactly one interval are fine; only the URL is wrong
     'E0306 14:35+6 the JWKS address `nope` is not a URL [not a URL] (write an absolute http(s) URL)',
-    'E0202 15:42+2 unknown jwt provider `zz` [no jwt provider of this name is declared] (declare it with `jwt zz { … }`)',
+    'E0202 15:42+2 unknown provider `zz` [no provider of this name is declared] (declare it with `jwt zz { … }`)',
     'E0301 17:45+2 `audience` takes strings, got `5s` (put the value in double quotes)',
-    'E0202 19:34+2 unknown jwt provider `dd` [no jwt provider of this name is declared] (did you mean `d`?)',
+    'E0202 19:34+2 unknown provider `dd` [no provider of this name is declared] (did you mean `d`?)',
   ])
   // a provider only `auth` names counts as used
   assert.deepEqual(diags(`
