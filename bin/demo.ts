@@ -1,6 +1,6 @@
 // `gw demo [PATH…]`: the gateway on the example policies (default examples/demo.gwp) with everything it needs
 // started in the same process: stub upstreams on the ports the policy's upstreams name, and a mock identity
-// provider on the port of each loopback jwt issuer. Prints curl lines to try; Ctrl-C stops everything.
+// provider on the port of each loopback token issuer. Prints curl lines to try; Ctrl-C stops everything.
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { startIdp, type Idp } from '../testkit/idp/index.js'
@@ -26,10 +26,11 @@ export async function demo(args: string[]): Promise<void> {
   }
   const ir = r.ir
 
-  // Identity providers whose issuer is on this machine get a mock IdP on that port.
+  // Declarations naming a token issuer on this machine (an identity provider) get a mock IdP on that port. Read
+  // by the field, not by the declaration's kind: the core names no policy.
   const idps = new Map<string, Idp>()
-  for (const p of ir.declarations as { kind: string; issuer?: string }[]) {
-    if (p.kind !== 'jwt' || p.issuer === undefined) continue
+  for (const p of ir.declarations as { issuer?: unknown }[]) {
+    if (typeof p.issuer !== 'string') continue
     const u = new URL(p.issuer)
     if (!LOOPBACK.has(u.hostname) || idps.has(u.host)) continue
     idps.set(u.host, await startIdp({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port), issuer: p.issuer, algorithms: ['RS256', 'ES256', 'EdDSA'] }))
