@@ -132,21 +132,6 @@ export interface StageIR {
   source: SourceSpan
 }
 
-// Two option shapes config/bundle.ts still names (its StageFactories); the stage IR types live with their policies.
-export type RateLimitKeyIR =
-  | { kind: 'ip' }
-  | { kind: 'user' }
-  | { kind: 'consumer' }
-  | { kind: 'claim'; claim: string }
-  | { kind: 'header'; header: string }
-
-export interface HeaderOpIR {
-  op: 'set' | 'remove'
-  /** Lower-case header name. */
-  name: string
-  value: string | null
-}
-
 export interface RespondIR {
   kind: 'respond'
   status: number

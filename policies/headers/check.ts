@@ -1,6 +1,7 @@
 // Compile side of header rewriting: `headers [request|response] set NAME "value", remove NAME …`.
 import { headerValue, spanOf, writableHeader, type A, type CheckContext } from '../../compiler/policy-api.js'
-import type { HeaderOpIR, StageIR } from '../../config/ir.js'
+import type { StageIR } from '../../config/ir.js'
+import type { HeaderOpIR } from './options.js'
 
 /** One edit of a `headers` statement: `set NAME "v"` or `remove NAME …`. */
 export interface HeaderOpAst { op: 'set' | 'remove'; names: A.NameV[]; value: A.StrV | null; span: A.Span }

@@ -1,7 +1,8 @@
 // Compile side of rate limiting: `ratelimit by user|consumer|ip|header NAME|claim NAME N per WINDOW [burst N]
 // [local|redis] [fail_open|fail_closed]`.
 import { headerName, optFlag, optNum, readOptions, readQty, spanOf, type A, type CheckContext } from '../../compiler/policy-api.js'
-import type { RateLimitKeyIR, StageIR } from '../../config/ir.js'
+import type { StageIR } from '../../config/ir.js'
+import type { RateLimitKeyIR } from './options.js'
 import type { RatelimitOptions } from './options.js'
 
 /** `ratelimit by KEY N per WINDOW [options]`, as the parser (or the YAML front end) reads it. */

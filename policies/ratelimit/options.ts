@@ -1,6 +1,13 @@
 // What the generated module passes to `stages.ratelimit(…)`. Shared by both halves of the policy.
-import type { RateLimitKeyIR } from '../../config/ir.js'
 import type { StageOptionsBase } from '../../config/stage.js'
+
+/** What a limiter counts by: `ratelimit by ip|user|consumer|claim NAME|header NAME`. */
+export type RateLimitKeyIR =
+  | { kind: 'ip' }
+  | { kind: 'user' }
+  | { kind: 'consumer' }
+  | { kind: 'claim'; claim: string }
+  | { kind: 'header'; header: string }
 
 export interface RatelimitOptions extends StageOptionsBase {
   /**
