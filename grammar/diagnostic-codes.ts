@@ -35,7 +35,7 @@ export const CODES = {
   // pipeline
   E0401: 'route without a terminal stage',
   E0402: 'stage after the terminal stage',
-  E0403: 'rate limit by identity before any auth',
+  E0403: 'a stage before the stage that provides what it needs',
   E0404: 'statement not allowed here',
   E0405: 'upstream without replicas',
   E0406: 'retries cannot complete within the route timeout',
