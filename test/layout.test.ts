@@ -109,6 +109,7 @@ test('runtime/policies.ts is the only runtime module importing policies/; polici
 const CORE_WORDS: Record<string, string> = {
   headers: 'HTTP headers: `respond`\'s `headers:` YAML key and RespondIR field, gwc test\'s `headers` case and expectation keys',
   ip: 'the client address: gwc test\'s `ip:` case key',
+  redirect: 'the core terminal\'s answer `respond redirect STATUS "TARGET"` (its keyword, YAML key and RespondIR field); the `redirect https` stage is the policy',
 }
 
 test('the core names no policy: no string literal in grammar/, compiler/, runtime/, config/ or bin/ is a policy kind or a policy\'s declaration keyword (the registries excepted)', () => {
