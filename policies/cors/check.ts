@@ -1,7 +1,7 @@
 // Checks a `cors` statement: origins (exact, `https://*.example.com` wildcards, `*`), methods, allowed and exposed
 // headers, credentials and max_age, into the stage IR. Every refusal has its own code (E0470–E0479, W0760–W0762).
 import { headerName, readQty, spanOf, type A, type CheckContext, type StageIR } from '../../compiler/policy-api.js'
-import { matchesWildcard, splitWildcard } from './options.js'
+import { matchesWildcard, splitWildcard, type CorsOptions } from './options.js'
 
 /** One clause of the statement, as written: `origins "a", "b"`, `methods GET, POST`, `credentials`, `max_age 10m`. */
 export interface CorsClause {
@@ -14,15 +14,9 @@ export interface CorsClause {
 }
 export interface CorsStmt { kind: 'cors'; clauses: CorsClause[]; span: A.Span }
 
-export interface CorsStageIR extends StageIR {
+/** The stage's IR is its options (options.ts, where each field is described) less the route. */
+export interface CorsStageIR extends StageIR, Omit<CorsOptions, 'route'> {
   kind: 'cors'
-  origins: string[]
-  wildcards: string[]
-  methods: string[]
-  headers: string[]
-  expose: string[]
-  credentials: boolean
-  maxAgeS: number | null
 }
 
 /** Methods a preflight may ask for when the statement names none: the CORS-safelisted ones. */
