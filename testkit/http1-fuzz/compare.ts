@@ -54,9 +54,10 @@ function view(m: Message, withBody: boolean): unknown {
   return [m.method, m.target, m.status, m.versionMajor, m.versionMinor, m.rawHeaders, m.upgrade, m.keepAlive, withBody ? m.body : '', m.complete, m.headers]
 }
 
-export function compareCase(c: Case): Verdict {
+/** `eof`: the input ends the connection (default); false compares a prefix (a head whose body never comes). */
+export function compareCase(c: Case, eof = true): Verdict {
   const input = pieces(c.bytes, c.splits)
-  const opts = { requestMethod: c.requestMethod, eof: true }
+  const opts = { requestMethod: c.requestMethod, eof }
   const gw = gwParse(c.type, input, { maxHeadBytes: c.maxHeaderSize, maxHeaders: LIMITS_COUNT }, opts)
   const ll = llhttpParse(c.type, input, c.maxHeaderSize, opts)
   // llhttp refuses bytes after a message that closes the connection; gw stops reading there (the engine closes).

@@ -1,9 +1,11 @@
 // The differential fuzzer's command: N generated cases (seeded, deterministic) through gw's codec and llhttp,
 // a tally by verdict, and the first disagreements in full. Exit 1 when any case disagrees.
-//   node dist/testkit/http1-fuzz/run.js --cases 1000000 --seed 1 [--type request|response|both] [--show 10]
+//   node dist/testkit/http1-fuzz/run.js --cases 1000000 --seed 1 [--type request|response|both] [--show 10] [--from I]
+//   node dist/testkit/http1-fuzz/run.js --cases 2000 --seed 3 --undici     (responses through undici over a socket)
 import { parseArgs } from 'node:util'
 import { compareCase, show } from './compare.js'
 import { generateCase } from './gen.js'
+import { RawResponder, compareUndici } from './undici.js'
 
 export interface Tally { cases: number; byKind: Map<string, number>; byShape: Map<string, number>; disagreements: string[] }
 
@@ -24,10 +26,32 @@ export function runCases(seed: number, n: number, type: 'request' | 'response', 
   return t
 }
 
+/** Response cases [from, from + n) through undici over a socket and through gw's codec. */
+async function runUndici(seed: number, n: number, from: number, keep: number): Promise<number> {
+  const responder = new RawResponder()
+  const port = await responder.listen()
+  const byKind = new Map<string, number>()
+  const shown: string[] = []
+  const t0 = performance.now()
+  try {
+    for (let i = from; i < from + n; i++) {
+      const c = generateCase(seed, i, 'response')
+      const v = await compareUndici(port, responder, c)
+      byKind.set(v.kind, (byKind.get(v.kind) ?? 0) + 1)
+      if (v.kind === 'disagree' && shown.length < keep) shown.push(`case ${i}: ${v.why}\n  input ${JSON.stringify(c.bytes.toString('latin1'))} (${c.requestMethod})`)
+    }
+  } finally { await responder.close() }
+  process.stdout.write(`responses through undici: ${n} cases, seed ${seed}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
+  for (const [k, c] of [...byKind].sort()) process.stdout.write(`  ${k.padEnd(36)} ${c}\n`)
+  for (const d of shown) process.stdout.write(d + '\n')
+  return byKind.get('disagree') ?? 0
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, type: { type: 'string', default: 'both' }, show: { type: 'string', default: '10' }, from: { type: 'string', default: '0' } } })
+  const { values } = parseArgs({ options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, type: { type: 'string', default: 'both' }, show: { type: 'string', default: '10' }, from: { type: 'string', default: '0' }, undici: { type: 'boolean', default: false } } })
   const n = Number(values.cases)
   const seed = Number(values.seed)
+  if (values.undici === true) return (await runUndici(seed, n, Number(values.from), Number(values.show))) === 0 ? 0 : 1
   const types = values.type === 'both' ? ['request', 'response'] as const : [values.type as 'request' | 'response']
   let bad = 0
   for (const type of types) {
