@@ -95,7 +95,12 @@ export type HeaderMap = Record<string, string | string[] | undefined>
  * everything else with ', '. The object is a plain {} as node's is (so `__proto__` is dropped as node drops it).
  */
 export function addField(dest: HeaderMap, lower: string, value: string): void { // HOT PATH
-  const kind = foldKind(lower)
+  fold(dest, lower, value, -1)
+}
+
+/** addField with the fold kind known (-1: look it up). */
+function fold(dest: HeaderMap, lower: string, value: string, known: number): void { // HOT PATH
+  const kind = known < 0 ? foldKind(lower) : known
   if (kind === JOIN || kind === COOKIE) {
     const prev = dest[lower]
     if (typeof prev === 'string') dest[lower] = prev + (kind === JOIN ? ', ' : '; ') + value
@@ -144,8 +149,11 @@ export const C_UPGRADE = 4
 
 /** What the field section said about framing and the connection. One per parser module, reset per head. */
 export class FieldScan {
-  rawHeaders: string[] = []
-  headers: HeaderMap = {}
+  /** Per field, 4 offsets into the buffer: name start, name end, value start, value end (OWS trimmed). */
+  offsets = new Int32Array(4 * 64)
+  count = 0
+  /** Per field, the KNOWN entry of its name, or -1 (set by scanFields: saves building and lower-casing it). */
+  known = new Int16Array(64)
   /** -1 when absent. */
   contentLength = -1
   /** A Transfer-Encoding field was seen. */
@@ -160,9 +168,9 @@ export class FieldScan {
   conn = 0
   upgradeField = false
   expectContinue = false
+
   reset(): void {
-    this.rawHeaders = []
-    this.headers = {}
+    this.count = 0
     this.contentLength = -1
     this.te = false
     this.chunked = false
@@ -171,6 +179,125 @@ export class FieldScan {
     this.conn = 0
     this.upgradeField = false
     this.expectContinue = false
+  }
+
+  private grow(): void {
+    const o = new Int32Array(this.offsets.length * 2)
+    o.set(this.offsets)
+    this.offsets = o
+    const k = new Int16Array(this.known.length * 2)
+    k.set(this.known)
+    this.known = k
+  }
+
+  add(n0: number, n1: number, v0: number, v1: number, known: number): void {
+    if (this.count === this.known.length) this.grow()
+    const i = this.count++
+    const o = this.offsets
+    o[4 * i] = n0
+    o[4 * i + 1] = n1
+    o[4 * i + 2] = v0
+    o[4 * i + 3] = v1
+    this.known[i] = known
+  }
+}
+
+/**
+ * Field names common enough to keep as constant strings: the lower-case form (the `headers` key: a literal, so
+ * already internalized, which a property store wants) and the usual spelling (`rawHeaders`), so a browser's head
+ * builds no name strings and lower-cases nothing. Recognised on the bytes, case-insensitively.
+ */
+const KNOWN: ReadonlyArray<readonly [string, string]> = [
+  ['host', 'Host'], ['connection', 'Connection'], ['user-agent', 'User-Agent'], ['accept', 'Accept'],
+  ['accept-encoding', 'Accept-Encoding'], ['accept-language', 'Accept-Language'], ['accept-ranges', 'Accept-Ranges'],
+  ['cookie', 'Cookie'], ['set-cookie', 'Set-Cookie'], ['referer', 'Referer'], ['origin', 'Origin'],
+  ['content-type', 'Content-Type'], ['content-length', 'Content-Length'], ['content-encoding', 'Content-Encoding'],
+  ['transfer-encoding', 'Transfer-Encoding'], ['authorization', 'Authorization'], ['cache-control', 'Cache-Control'],
+  ['pragma', 'Pragma'], ['upgrade', 'Upgrade'], ['expect', 'Expect'], ['x-forwarded-for', 'X-Forwarded-For'],
+  ['x-forwarded-proto', 'X-Forwarded-Proto'], ['x-forwarded-host', 'X-Forwarded-Host'], ['x-real-ip', 'X-Real-IP'],
+  ['x-request-id', 'X-Request-Id'], ['traceparent', 'traceparent'], ['tracestate', 'tracestate'], ['sec-ch-ua', 'sec-ch-ua'],
+  ['sec-ch-ua-mobile', 'sec-ch-ua-mobile'], ['sec-ch-ua-platform', 'sec-ch-ua-platform'], ['sec-fetch-site', 'Sec-Fetch-Site'],
+  ['sec-fetch-mode', 'Sec-Fetch-Mode'], ['sec-fetch-dest', 'Sec-Fetch-Dest'], ['sec-fetch-user', 'Sec-Fetch-User'],
+  ['upgrade-insecure-requests', 'Upgrade-Insecure-Requests'], ['if-none-match', 'If-None-Match'],
+  ['if-modified-since', 'If-Modified-Since'], ['range', 'Range'], ['via', 'Via'], ['forwarded', 'Forwarded'], ['date', 'Date'],
+  ['server', 'Server'], ['etag', 'ETag'], ['last-modified', 'Last-Modified'], ['expires', 'Expires'], ['vary', 'Vary'],
+  ['location', 'Location'], ['keep-alive', 'Keep-Alive'], ['age', 'Age'], ['access-control-allow-origin', 'Access-Control-Allow-Origin'],
+  ['strict-transport-security', 'Strict-Transport-Security'], ['x-content-type-options', 'X-Content-Type-Options'],
+  ['priority', 'Priority'], ['dnt', 'DNT'], ['te', 'TE'], ['trailer', 'Trailer'], ['proxy-connection', 'Proxy-Connection'],
+  ['sec-websocket-key', 'Sec-WebSocket-Key'], ['sec-websocket-version', 'Sec-WebSocket-Version'],
+  ['sec-websocket-extensions', 'Sec-WebSocket-Extensions'], ['sec-websocket-accept', 'Sec-WebSocket-Accept'],
+  ['sec-websocket-protocol', 'Sec-WebSocket-Protocol'], ['content-security-policy', 'Content-Security-Policy'],
+  ['x-frame-options', 'X-Frame-Options'], ['www-authenticate', 'WWW-Authenticate'], ['link', 'Link'], ['server-timing', 'Server-Timing'],
+  ['if-match', 'If-Match'], ['if-unmodified-since', 'If-Unmodified-Since'], ['from', 'From'],
+  ['max-forwards', 'Max-Forwards'], ['retry-after', 'Retry-After'], ['proxy-authorization', 'Proxy-Authorization'],
+]
+const KNOWN_LOWER: string[] = KNOWN.map(k => k[0])
+const KNOWN_SPELLING: string[] = KNOWN.map(k => k[1])
+const KNOWN_LOWER_BYTES: Uint8Array[] = KNOWN.map(k => Buffer.from(k[0], 'latin1'))
+const KNOWN_SPELLING_BYTES: Uint8Array[] = KNOWN.map(k => Buffer.from(k[1], 'latin1'))
+const K_CONTENT_LENGTH = KNOWN_LOWER.indexOf('content-length')
+const K_TRANSFER_ENCODING = KNOWN_LOWER.indexOf('transfer-encoding')
+const K_CONNECTION = KNOWN_LOWER.indexOf('connection')
+const K_PROXY_CONNECTION = KNOWN_LOWER.indexOf('proxy-connection')
+const K_UPGRADE = KNOWN_LOWER.indexOf('upgrade')
+const K_EXPECT = KNOWN_LOWER.indexOf('expect')
+/** (length, first, last letter) → KNOWN index; -1 none, -2 several (then the entries of that length are tried). */
+const KNOWN_SLOT = new Int16Array(32 * 32 * 32).fill(-1)
+const slotOf = (len: number, first: number, last: number): number => ((len & 31) << 10) | ((first & 31) << 5) | (last & 31)
+const KNOWN_BY_LENGTH: number[][] = []
+for (let i = 0; i < KNOWN.length; i++) {
+  const b = KNOWN_LOWER_BYTES[i]
+  const slot = slotOf(b.length, b[0], b[b.length - 1])
+  KNOWN_SLOT[slot] = KNOWN_SLOT[slot] === -1 ? i : -2
+  ;(KNOWN_BY_LENGTH[b.length] ??= []).push(i)
+}
+/** How node:http folds each KNOWN field (foldKind of its lower-case name). */
+const KNOWN_FOLD = Uint8Array.from(KNOWN_LOWER, l => foldKind(l))
+
+function matchesLower(buf: Buffer, n0: number, i: number): boolean {
+  const b = KNOWN_LOWER_BYTES[i]
+  for (let k = 0; k < b.length; k++) if ((buf[n0 + k] | 0x20) !== b[k]) return false
+  return true
+}
+
+/** The KNOWN entry whose name buf[n0, n1) spells in any case, or -1. */
+function knownName(buf: Buffer, n0: number, n1: number): number { // HOT PATH
+  const len = n1 - n0
+  if (len > 31) return -1
+  const slot = KNOWN_SLOT[slotOf(len, buf[n0] | 0x20, buf[n1 - 1] | 0x20)]
+  if (slot >= 0) return KNOWN_LOWER_BYTES[slot].length === len && matchesLower(buf, n0, slot) ? slot : -1
+  if (slot === -1) return -1
+  const cands = KNOWN_BY_LENGTH[len]
+  for (let k = 0; k < cands.length; k++) if (matchesLower(buf, n0, cands[k])) return cands[k]
+  return -1
+}
+
+/** Whether buf[n0, ...) is exactly `b`. */
+function bytesEqual(buf: Buffer, n0: number, b: Uint8Array): boolean {
+  for (let k = 0; k < b.length; k++) if (buf[n0 + k] !== b[k]) return false
+  return true
+}
+
+/**
+ * Builds rawHeaders and headers from a scan: `head` is the head's latin1 text (one native call for all of it)
+ * and `base` the buffer offset of its first character; every string is a slice of it or a constant.
+ */
+export function fieldStrings(buf: Buffer, head: string, base: number, scan: FieldScan, rawHeaders: string[], headers: HeaderMap): void { // HOT PATH
+  const o = scan.offsets
+  const knownAt = scan.known
+  for (let i = 0; i < scan.count; i++) {
+    const n0 = o[4 * i]
+    const k = knownAt[i]
+    const value = head.slice(o[4 * i + 2] - base, o[4 * i + 3] - base)
+    if (k >= 0) {
+      const lower = KNOWN_LOWER[k]
+      rawHeaders.push(bytesEqual(buf, n0, KNOWN_SPELLING_BYTES[k]) ? KNOWN_SPELLING[k] : bytesEqual(buf, n0, KNOWN_LOWER_BYTES[k]) ? lower : head.slice(n0 - base, o[4 * i + 1] - base), value)
+      fold(headers, lower, value, KNOWN_FOLD[k])
+    } else {
+      const name = head.slice(n0 - base, o[4 * i + 1] - base)
+      rawHeaders.push(name, value)
+      fold(headers, name.toLowerCase(), value, -1)
+    }
   }
 }
 
@@ -181,8 +308,6 @@ export class FieldScan {
  * (no bare CR or LF), no obs-fold, at most one Content-Length made of digits.
  */
 export function scanFields(buf: Buffer, p: number, limit: number, maxHeaders: number, more: HeadFailure | null, scan: FieldScan): number | HeadFailure | null { // HOT PATH
-  const rawHeaders = scan.rawHeaders
-  const headers = scan.headers
   let count = 0
   for (;;) {
     if (p >= limit) return more
@@ -215,12 +340,11 @@ export function scanFields(buf: Buffer, p: number, limit: number, maxHeaders: nu
     p += 2
     if (++count > maxHeaders) return F_TOO_MANY
 
-    const name = latin1(buf, n0, n1)
-    const value = latin1(buf, v0, v1)
-    rawHeaders.push(name, value)
-    const nlen = n1 - n0
-    // The fields that frame the message or the connection, recognised on bytes.
-    if (nlen === 14 && bytesEqualLower(buf, n0, 'content-length')) {
+    const known = knownName(buf, n0, n1)
+    scan.add(n0, n1, v0, v1, known)
+    // The fields that frame the message or the connection, recognised on bytes (all of them are KNOWN names).
+    if (known < 0) continue
+    if (known === K_CONTENT_LENGTH) {
       if (scan.contentLength !== -1) return F_CL_DUP
       if (v1 === v0) return F_CL
       let n = 0
@@ -231,10 +355,10 @@ export function scanFields(buf: Buffer, p: number, limit: number, maxHeaders: nu
       // Past 2^53 a Number no longer counts bytes exactly (llhttp goes to 2^64 - 1).
       if (n > Number.MAX_SAFE_INTEGER) return F_CL
       scan.contentLength = n
-    } else if (nlen === 17 && bytesEqualLower(buf, n0, 'transfer-encoding')) {
+    } else if (known === K_TRANSFER_ENCODING) {
       // llhttp ignores an empty one altogether; the request parser refuses it.
       // For responses it still counts as present (Content-Length conflict, read until close), as in llhttp.
-      if (v1 === v0) { scan.teEmpty = true; scan.te = true; addField(headers, 'transfer-encoding', value); continue }
+      if (v1 === v0) { scan.teEmpty = true; scan.te = true; continue }
       if (scan.chunked) scan.teBad = true // a coding after chunked, in a later field
       scan.te = true
       // Elements split on ','; the last one decides; chunked anywhere but last is refused in requests (llhttp too).
@@ -252,14 +376,13 @@ export function scanFields(buf: Buffer, p: number, limit: number, maxHeaders: nu
         s = e + 1
       }
       scan.chunked = last
-    } else if ((nlen === 10 && bytesEqualLower(buf, n0, 'connection')) || (nlen === 16 && bytesEqualLower(buf, n0, 'proxy-connection'))) {
+    } else if (known === K_CONNECTION || known === K_PROXY_CONNECTION) {
       // llhttp reads Proxy-Connection as Connection (a client's "close" there is honoured).
       scan.conn |= tokenFlags(buf, v0, ve, CONNECTION_TOKENS)
-    } else if (nlen === 7 && bytesEqualLower(buf, n0, 'upgrade')) {
+    } else if (known === K_UPGRADE) {
       if (v1 > v0) scan.upgradeField = true // llhttp ignores an empty Upgrade
-    } else if (nlen === 6 && v1 - v0 === 12 && bytesEqualLower(buf, n0, 'expect') && bytesEqualLower(buf, v0, '100-continue')) {
+    } else if (known === K_EXPECT && v1 - v0 === 12 && bytesEqualLower(buf, v0, '100-continue')) {
       scan.expectContinue = true
     }
-    addField(headers, name.toLowerCase(), value)
   }
 }

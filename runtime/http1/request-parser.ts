@@ -3,7 +3,7 @@
 // Where it refuses what llhttp accepts, docs/operations.md ("HTTP/1.1 parser: deliberate stricter refusals") says so.
 import {
   C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, CR, F_CL_TE, F_METHOD, F_TARGET, F_TE, F_TE_EMPTY, F_TE_HTTP10, F_TOO_LARGE, F_VERSION,
-  FieldScan, HeadFailure, LF, SP, TARGET_BYTE, TOKEN_BYTE, latin1, scanFields,
+  FieldScan, HeadFailure, LF, SP, TARGET_BYTE, TOKEN_BYTE, fieldStrings, latin1, scanFields, type HeaderMap,
 } from './fields.js'
 
 export { HeadFailure }
@@ -67,9 +67,10 @@ function authorityOk(buf: Buffer, p: number, e: number): boolean {
  * authority (or a path); else an absolute URI `scheme://authority[/path][?query]`, the scheme letters only.
  */
 function targetShapeOk(buf: Buffer, s: number, e: number, connect: boolean): boolean {
+  // llhttp reads a CONNECT target as an authority from its first byte ('*' is an authority byte there)
+  if (connect) return authorityOk(buf, s, e)
   const c = buf[s]
   if (c === 0x2f /* / */ || c === 0x2a /* * */) return true
-  if (connect) return authorityOk(buf, s, e)
   let p = s
   while (p < e && (buf[p] | 0x20) >= 0x61 && (buf[p] | 0x20) <= 0x7a) p++
   return p > s && e - p >= 3 && buf[p] === 0x3a && buf[p + 1] === 0x2f && buf[p + 2] === 0x2f && authorityOk(buf, p + 3, e)
@@ -108,7 +109,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   if (buf[p] !== SP || p === t0) return F_TARGET
   const connect = method === 'CONNECT'
   if (!targetShapeOk(buf, t0, p, connect)) return F_TARGET
-  const target = latin1(buf, t0, p)
+  const t1 = p
   while (p < limit && buf[p] === SP) p++
 
   // HTTP-version CRLF: only 1.0 and 1.1 (llhttp also takes 0.9 and 2.0; gw does not).
@@ -133,8 +134,13 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
     if (scan.teBad || !chunked) return F_TE
   }
   const conn = scan.conn
+  // Every string of the head is a slice of one latin1 copy of it (one native call rather than two per field).
+  const text = latin1(buf, start, done)
+  const rawHeaders: string[] = []
+  const headers: HeaderMap = {}
+  fieldStrings(buf, text, start, scan, rawHeaders, headers)
   return {
-    method, target, versionMajor: 1, versionMinor, rawHeaders: scan.rawHeaders, headers: scan.headers,
+    method, target: text.slice(t0 - start, t1 - start), versionMajor: 1, versionMinor, rawHeaders, headers,
     // RFC 9110 §9.3.6: CONNECT has no content; what follows the head belongs to the tunnel (llhttp too).
     body: connect ? 'none' : chunked ? 'chunked' : contentLength >= 0 ? 'length' : 'none',
     contentLength: connect ? -1 : contentLength,

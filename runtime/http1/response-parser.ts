@@ -2,7 +2,7 @@
 // (fields.ts), and decides how its body is framed given the request it answers.
 import {
   C_CLOSE, C_KEEP_ALIVE, CR, DIGIT_BYTE, F_204_CL, F_CL_TE, F_STATUS, F_SWITCH, F_TOO_LARGE, F_VERSION, FieldScan, HeadFailure,
-  LF, SP, VALUE_BYTE, latin1, scanFields,
+  LF, SP, VALUE_BYTE, fieldStrings, latin1, scanFields, type HeaderMap,
 } from './fields.js'
 import type { HeadLimits } from './request-parser.js'
 
@@ -64,7 +64,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
   if (buf[p] !== CR) return F_STATUS
   if (p + 1 >= limit) return more
   if (buf[p + 1] !== LF) return F_STATUS
-  const reason = latin1(buf, r0, p)
+  const r1 = p
   p += 2
 
   scan.reset()
@@ -87,8 +87,12 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
   else if (contentLength >= 0) framed = 'length'
   else framed = 'close'
   const body = requestMethod === 'HEAD' ? 'none' : framed
+  const text = latin1(buf, start, done)
+  const rawHeaders: string[] = []
+  const headers: HeaderMap = {}
+  fieldStrings(buf, text, start, scan, rawHeaders, headers)
   return {
-    status, reason, versionMinor, rawHeaders: scan.rawHeaders, headers: scan.headers,
+    status, reason: text.slice(r0 - start, r1 - start), versionMinor, rawHeaders, headers,
     body, contentLength: body === 'length' ? contentLength : -1,
     // ... which also decides keep-alive after a HEAD (as llhttp, node:http and undici: a HEAD answer without
     // a length closes the connection, in case the server sends a body anyway).

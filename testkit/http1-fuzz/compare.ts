@@ -27,6 +27,8 @@ export const STRICTER: Array<{ name: string; test: (m: Message, err: string, c: 
   // llhttp ignores an empty Transfer-Encoding (no body, and no conflict with Content-Length); gw refuses it.
   { name: 'empty-transfer-encoding', test: (m, err) => /Transfer-Encoding|unsupported_transfer_coding/.test(err) && fieldValues(m, 'transfer-encoding').includes('') },
   { name: 'chunk-size-range', test: (_m, err) => err.includes('chunk size too large') },
+  // llhttp takes a chunk extension without a name when '=' follows the ';' (";=v"); RFC 9112 §7.1.1 wants a token.
+  { name: 'chunk-extension-empty-name', test: (_m, err, c) => err.includes('invalid chunk extension') && c.bytes.includes(';=') },
   { name: 'status-range', test: (m, err) => err.includes('status line') && m.status < 100 },
   { name: 'reason-phrase-ctl', test: (m, err) => err.includes('status line') && /[\x00-\x08\x0a-\x1f\x7f]/.test(m.reason) },
   { name: 'http10-transfer-encoding', test: (_m, err) => err.startsWith('http10_transfer_encoding') },

@@ -54,6 +54,7 @@ const PINNED: Array<[string, string, number?]> = [
   ['upgrade-framing', 'GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nTransfer-Encoding: gzip\r\n\r\n'],
   ['upgrade-framing', 'CONNECT a:443 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n'],
   ['chunk-size-range', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n20000000000000\r\n'],
+  ['chunk-extension-empty-name', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;=b\r\nx\r\n0\r\n\r\n'],
   ['not-http', 'OPTIONS /music RTSP/1.0\r\nHost: a\r\n\r\n'],
   // 142 bytes of head against a limit of 128; llhttp counts 118 of them (target, names, values)
   ['head-size', `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(110)}\r\n\r\n`, 128],

@@ -103,7 +103,7 @@ test('refusals of the request line → 400 malformed', () => {
     'GARBAGE\r\n\r\n', 'GET / HTTP/1.2\r\n\r\n', 'GET / HTTP/2.0\r\n\r\n', 'GET / HTTP/0.9\r\n\r\n', 'GET /\r\n\r\n', 'GET / http/1.1\r\n\r\n',
     'GET / HTTP/1.1 \r\n\r\n', 'GET / HTTP/1.1\n\r\n', 'GET / HTTP/1.1\r\r\n', 'GET / RTSP/1.0\r\n\r\n', 'GET /a b HTTP/1.1\r\n\r\n',
     'GET /\x01 HTTP/1.1\r\n\r\n', 'GET /\x7f HTTP/1.1\r\n\r\n', 'GET /\xe9 HTTP/1.1\r\n\r\n', 'GET abc HTTP/1.1\r\n\r\n', 'GET http:/x HTTP/1.1\r\n\r\n',
-    'GET 1http://x HTTP/1.1\r\n\r\n', 'GET http://a"b/ HTTP/1.1\r\n\r\n', 'GET http://a@@b/ HTTP/1.1\r\n\r\n', 'CONNECT a|b:1 HTTP/1.1\r\n\r\n',
+    'GET 1http://x HTTP/1.1\r\n\r\n', 'GET http://a"b/ HTTP/1.1\r\n\r\n', 'GET http://a@@b/ HTTP/1.1\r\n\r\n', 'CONNECT a|b:1 HTTP/1.1\r\n\r\n', 'CONNECT *\\ HTTP/1.1\r\n\r\n',
     'GET  HTTP/1.1\r\n\r\n',
   ]) refusal(s)
 })
