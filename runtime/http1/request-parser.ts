@@ -30,20 +30,24 @@ export interface RequestHead {
 }
 
 /** The methods llhttp knows for HTTP (node:http's METHODS): any other token is refused, as llhttp does. */
-const METHODS = new Set([
-  'ACL', 'BIND', 'CHECKOUT', 'CONNECT', 'COPY', 'DELETE', 'GET', 'HEAD', 'LINK', 'LOCK', 'M-SEARCH', 'MERGE',
-  'MKACTIVITY', 'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY', 'OPTIONS', 'PATCH', 'POST', 'PROPFIND', 'PROPPATCH', 'PURGE',
-  'PUT', 'QUERY', 'REBIND', 'REPORT', 'SEARCH', 'SOURCE', 'SUBSCRIBE', 'TRACE', 'UNBIND', 'UNLINK', 'UNLOCK', 'UNSUBSCRIBE',
-])
+const METHODS = [
+  'GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'ACL', 'BIND', 'CHECKOUT', 'CONNECT', 'COPY', 'LINK', 'LOCK',
+  'M-SEARCH', 'MERGE', 'MKACTIVITY', 'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY', 'PROPFIND', 'PROPPATCH', 'PURGE', 'QUERY',
+  'REBIND', 'REPORT', 'SEARCH', 'SOURCE', 'SUBSCRIBE', 'TRACE', 'UNBIND', 'UNLINK', 'UNLOCK', 'UNSUBSCRIBE',
+]
+const METHODS_BY_LENGTH: string[][] = []
+for (const m of METHODS) (METHODS_BY_LENGTH[m.length] ??= []).push(m)
 
-/** The common methods as constant strings (no slice), the rest through the set. */
+/** The method buf[s, e) names, as a constant string (no slice), or undefined. */
 function methodOf(buf: Buffer, s: number, e: number): string | undefined { // HOT PATH
-  const n = e - s
-  const c = buf[s]
-  if (n === 3 && c === 0x47 && buf[s + 1] === 0x45 && buf[s + 2] === 0x54) return 'GET'
-  if (n === 4 && c === 0x50 && buf[s + 1] === 0x4f && buf[s + 2] === 0x53 && buf[s + 3] === 0x54) return 'POST'
-  const m = latin1(buf, s, e)
-  return METHODS.has(m) ? m : undefined
+  const cands = METHODS_BY_LENGTH[e - s]
+  if (cands === undefined) return undefined
+  next: for (let k = 0; k < cands.length; k++) {
+    const m = cands[k]
+    for (let i = 0; i < m.length; i++) if (buf[s + i] !== m.charCodeAt(i)) continue next
+    return m
+  }
+  return undefined
 }
 
 /** Bytes of an authority (host, port, userinfo) as llhttp takes them: unreserved, sub-delims, '%', ':', '[', ']'. */
