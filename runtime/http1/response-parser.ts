@@ -31,6 +31,8 @@ const VERSION_PREFIX = Buffer.from('HTTP/1.', 'latin1')
  * the request it answers (HEAD and CONNECT change the framing). Returns the head, a HeadFailure, or null when
  * the head is not complete yet and fewer than `limits.maxHeadBytes` bytes have been seen. Never throws.
  * A 1xx other than 101 is a head of its own: parse again from `start + size` for the final response.
+ * A HeadFailure's reason and detail say what was wrong (`malformed`, `headers_too_large`, `too_many_headers`);
+ * its status is the one a request would get: for an upstream's answer the client gets 502 (bad_gateway).
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, limits: HeadLimits, requestMethod: string): ResponseHead | HeadFailure | null { // HOT PATH
   const limit = end - start > limits.maxHeadBytes ? start + limits.maxHeadBytes : end
