@@ -35,6 +35,7 @@ const METHODS = [
   'M-SEARCH', 'MERGE', 'MKACTIVITY', 'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY', 'PROPFIND', 'PROPPATCH', 'PURGE', 'QUERY',
   'REBIND', 'REPORT', 'SEARCH', 'SOURCE', 'SUBSCRIBE', 'TRACE', 'UNBIND', 'UNLINK', 'UNLOCK', 'UNSUBSCRIBE',
 ]
+const MAX_METHOD_LENGTH = Math.max(...METHODS.map(m => m.length))
 const METHODS_BY_LENGTH: string[][] = []
 for (const m of METHODS) (METHODS_BY_LENGTH[m.length] ??= []).push(m)
 
@@ -100,6 +101,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   // method SP
   const m0 = p
   while (p < limit && TOKEN_BYTE[buf[p]] === 1) p++
+  if (p - m0 > MAX_METHOD_LENGTH) return F_METHOD // no need to wait for the rest of a token no method is
   if (p >= limit) return more
   if (buf[p] !== SP || p === m0) return F_METHOD
   const method = methodOf(buf, m0, p)

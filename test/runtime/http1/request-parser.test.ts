@@ -106,6 +106,9 @@ test('refusals of the request line → 400 malformed', () => {
     'GET 1http://x HTTP/1.1\r\n\r\n', 'GET http://a"b/ HTTP/1.1\r\n\r\n', 'GET http://a@@b/ HTTP/1.1\r\n\r\n', 'CONNECT a|b:1 HTTP/1.1\r\n\r\n', 'CONNECT *\\ HTTP/1.1\r\n\r\n',
     'GET  HTTP/1.1\r\n\r\n',
   ]) refusal(s)
+  // A token longer than any method is refused before its end arrives (not left to grow to the size limit)
+  assert.equal((parse('UNSUBSCRIBE') as RequestHead | null), null)
+  assert.equal((parse('UNSUBSCRIBEX') as HeadFailure).detail, 'invalid or unknown method')
 })
 
 test('refusals of the fields → 400 malformed: names, values, bare CR/LF, obs-fold', () => {
