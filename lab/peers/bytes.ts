@@ -347,6 +347,7 @@ class Client {
     this.up = up
     up.client = this
     up.reusable = !this.close // a Connection: close passed upstream closes that connection too, whatever the answer says
+    if (up.socket.isPaused()) up.socket.resume() // paused by the last client's window when its answer ended
     up.socket.write(first)
     this.socket.resume()
   }
