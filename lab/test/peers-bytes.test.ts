@@ -13,6 +13,7 @@ import { rawConnect } from '../harness/raw-http.js'
 import { deadPort } from '../../test/helpers/dead-address.js'
 
 let upstream: http.Server
+const BIG = Buffer.alloc(4 * 1024 * 1024, 'z')
 let proxy: { url: string; port: number; close(): Promise<void> }
 /** Upstream TCP connections accepted, and the requests they carried. */
 let upstreamConnections = 0
@@ -26,6 +27,7 @@ before(async () => {
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, bytes, connection: req.headers.connection })
       if (req.url === '/chunked') { res.writeHead(200, { 'content-type': 'text/plain' }); res.write('hello, '); setTimeout(() => res.end('world'), 20); return }
+      if (req.url === '/big') { res.writeHead(200, { 'content-length': BIG.length }); res.end(BIG); return }
       if (req.url === '/empty') { res.writeHead(204); res.end(); return }
       if (req.url === '/close') { res.writeHead(200, { connection: 'close', 'content-length': '2' }); res.end('ok'); return }
       const body = JSON.stringify({ method: req.method, url: req.url, bytes })
@@ -182,6 +184,22 @@ test('more concurrent requests than pooled connections wait for one; none fails'
     assert.deepEqual(rs.map((r) => JSON.parse(r.body).bytes), Array.from({ length: 12 }, (_, i) => 1000 * i))
   } finally { wide.destroy() }
   assert.ok(upstreamConnections - before <= 2, `a pool of 2 opened ${upstreamConnections - before}`)
+})
+
+test('a slow reader of a large answer: the upstream connection it paused serves the next request', async () => {
+  const one = await startBytesProxy({ listen: { host: '127.0.0.1', port: 0 }, upstreams: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }], connections: 1 })
+  const c = await rawConnect('127.0.0.1', one.port)
+  try {
+    c.socket.pause() // read nothing for a while: the proxy's writes back up and it pauses the upstream socket
+    await c.write('GET /big HTTP/1.1\r\nhost: a\r\n\r\n')
+    await new Promise((r) => setTimeout(r, 300))
+    c.socket.resume()
+    const r = await c.next(5000)
+    assert.equal(r.bodyBytes, BIG.length)
+    // the one pooled connection is the one that was paused
+    await c.write('GET /after-big HTTP/1.1\r\nhost: a\r\n\r\n')
+    assert.equal((await c.next(3000)).status, 200)
+  } finally { c.close(); await one.close() }
 })
 
 test('a down upstream is a 502 with Connection: close', async () => {
