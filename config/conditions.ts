@@ -1,67 +1,37 @@
 // How a route's query-parameter and cookie conditions read a request: one implementation, used by the
 // reference matcher (config/match.ts, hence the compiler's conflict analysis, `gwc explain` and `gwc test`)
-// and by the runtime router. Both readers allocate nothing unless a value is percent-encoded.
+// and by the runtime router. Both readers allocate nothing unless a value is percent-encoded. Query strings
+// are read by the one scanner in config/query.ts, under the rules `match query` documents.
+import { ABSENT, decodeQueryPiece, findQueryParam, FORM_RULES, queryPieceIs, queryValueEnd } from './query.js'
 
 /** Which value a query parameter or cookie has: the string, or NOT_PRESENT / INVALID. */
 export const NOT_PRESENT = 0
 /** The first occurrence's value has an invalid percent escape (or is not UTF-8): no value condition holds. */
 export const INVALID = 1
 
-function decode(raw: string): string | typeof INVALID {
-  try { return decodeURIComponent(raw.indexOf('+') < 0 ? raw : raw.replace(/\+/g, ' ')) } catch { return INVALID }
-}
-
-/** Whether `query.slice(from, to)`, decoded, is `name` (no allocation unless the piece is encoded). */
-function nameIs(query: string, from: number, to: number, name: string): boolean {
-  for (let i = from; i < to; i++) {
-    const c = query.charCodeAt(i)
-    if (c === 37 /* % */ || c === 43 /* + */) return decode(query.slice(from, to)) === name
-  }
-  return to - from === name.length && query.startsWith(name, from)
-}
-
-// Where the last find put the value it found: [from, to) of the string searched. One request is read at a time.
-let from = 0
-let to = 0
-
-/** Finds the first parameter named `name`: its raw value is then query[from, to). */
-function findParam(query: string, name: string): boolean {
-  const n = query.length
-  let i = n > 0 && query.charCodeAt(0) === 63 /* ? */ ? 1 : 0
-  while (i <= n) {
-    let end = query.indexOf('&', i)
-    if (end < 0) end = n
-    let eq = query.indexOf('=', i)
-    if (eq < 0 || eq > end) eq = end
-    if (end > i && nameIs(query, i, eq, name)) { from = eq === end ? end : eq + 1; to = end; return true }
-    i = end + 1
-  }
-  return false
-}
-
-const encoded = (s: string, a: number, b: number): boolean => {
-  for (let j = a; j < b; j++) { const c = s.charCodeAt(j); if (c === 37 || c === 43) return true }
-  return false
-}
-
 /**
  * The first value of query parameter `name` in a raw query string (`?a=1&b=2`, the leading `?` optional), or
- * NOT_PRESENT, or INVALID. Parameters are separated by `&`; a parameter without `=` has the value ''; names
- * and values are percent-decoded, `+` read as a space (application/x-www-form-urlencoded, what browsers
- * send); a piece whose name does not decode is nobody's; the first occurrence of a repeated name decides.
+ * NOT_PRESENT, or INVALID. Read by the one query scanner (config/query.ts) under FORM_RULES: parameters are
+ * separated by `&`; a parameter without `=` has the value ''; names and values are percent-decoded, `+` read as
+ * a space (application/x-www-form-urlencoded, what browsers send); a piece whose name does not decode is
+ * nobody's; the first occurrence of a repeated name decides.
  */
 export function queryParam(query: string, name: string): string | typeof NOT_PRESENT | typeof INVALID {
-  if (!findParam(query, name)) return NOT_PRESENT
-  return encoded(query, from, to) ? decode(query.slice(from, to)) : query.slice(from, to)
+  const at = findQueryParam(query, name, FORM_RULES)
+  if (at === ABSENT) return NOT_PRESENT
+  return decodeQueryPiece(query, at, queryValueEnd(query, at), FORM_RULES) ?? INVALID
 }
 
 /** Whether `queryParam(query, name)` is present (`value` null) or equals `value`, without allocating for a plain value. */
-export function queryMatches(query: string, name: string, value: string | null): boolean {
-  if (!findParam(query, name)) return false
-  if (value === null) return true
-  if (encoded(query, from, to)) return decode(query.slice(from, to)) === value
-  return to - from === value.length && query.startsWith(value, from)
+export function queryMatches(query: string, name: string, value: string | null): boolean { // HOT PATH (the router)
+  const at = findQueryParam(query, name, FORM_RULES)
+  if (at === ABSENT) return false
+  return value === null || queryPieceIs(query, at, queryValueEnd(query, at), value, FORM_RULES)
 }
+
+// Where the last findCookie put the value it found: [from, to) of the header searched. One request is read at a time.
+let from = 0
+let to = 0
 
 const isOws = (c: number) => c === 32 || c === 9
 

@@ -106,24 +106,50 @@ for (const h of HOP_BY_HOP) HOP_LENGTHS[h.length] = 1
  * Applies flat [name, value|null] edits (null = remove) to flat headers (either direction); names lower-case.
  * An edit whose name slot is null is an add, the triple [null, name, value]: the line is appended and the
  * lines of that name already there are kept (ctx.addResponseHeader).
+ *
+ * The result is that of applying the edits one after another (a set removes every line of its name, in any
+ * case, and appends one; a remove removes them; an add appends), computed in one pass: a line already in
+ * `headers` stays unless some set or remove names it, and a line an edit appends stays unless a later set or
+ * remove names it; kept lines keep their order and case, appended ones follow in edit order. `headers` is
+ * edited in place and returned (every caller passes a list it has just built). HOT PATH: no allocation, no
+ * lower-cased copies (names are compared case-insensitively in place, lengths first).
  */
 export function applyEdits(headers: string[], edits: readonly (string | null)[]): string[] {
-  let out = headers
-  for (let e = 0; e < edits.length; e += 2) {
-    if (edits[e] === null) {
-      out = out === headers ? out.slice() : out
-      out.push(edits[e + 1] as string, edits[e + 2] as string)
-      e++
-      continue
-    }
-    const name = edits[e] as string
-    const next: string[] = []
-    for (let i = 0; i < out.length; i += 2) if (out[i].toLowerCase() !== name) next.push(out[i], out[i + 1])
-    const v = edits[e + 1]
-    if (v !== null) next.push(name, v)
-    out = next
+  let w = 0
+  for (let i = 0; i < headers.length; i += 2) {
+    if (clearedFrom(edits, 0, headers[i])) continue
+    if (w !== i) { headers[w] = headers[i]; headers[w + 1] = headers[i + 1] }
+    w += 2
   }
-  return out
+  headers.length = w
+  for (let e = 0; e < edits.length; e += 2) {
+    const add = edits[e] === null
+    const name = (add ? edits[e + 1] : edits[e]) as string
+    const value = add ? edits[e + 2] : edits[e + 1]
+    if (add) e++
+    if (value !== null && !clearedFrom(edits, e + 2, name)) headers.push(name, value)
+  }
+  return headers
+}
+
+/** Whether a set or remove among edits[from…] names `name` (any case; edit names are lower-case). */
+function clearedFrom(edits: readonly (string | null)[], from: number, name: string): boolean {
+  for (let e = from; e < edits.length; e += 2) {
+    const n = edits[e]
+    if (n === null) { e++; continue }
+    if (n.length === name.length && equalsLower(name, n)) return true
+  }
+  return false
+}
+
+/** name, ASCII-lower-cased, equals `lower` (same length checked by the caller). */
+function equalsLower(name: string, lower: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i)
+    if (c >= 65 && c <= 90) c += 32
+    if (c !== lower.charCodeAt(i)) return false
+  }
+  return true
 }
 
 /** Gateway headers on every response: request id, timing, via, then the route's response edits. */

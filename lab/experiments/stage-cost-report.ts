@@ -16,6 +16,8 @@ import type { StageCostResult } from './stage-cost.js'
 
 export interface StageRow {
   stage: string
+  /** The row the differences are taken over (passthrough unless the stage says otherwise). */
+  base: string
   rounds: number
   rps: number
   p50: number
@@ -32,14 +34,19 @@ export interface StageRow {
 
 const heapOf = (r: RunRecord): number | null => r.proxy?.heapBytesPerRequest ?? null
 
-export function summarizeStages(runs: RunRecord[], order: string[], base = 'pass'): StageRow[] {
+/** A row's baseline: one for all, or per stage. */
+export type Baseline = string | ((stage: string) => string)
+const baseFor = (b: Baseline, stage: string): string => (typeof b === 'string' ? b : b(stage))
+
+export function summarizeStages(runs: RunRecord[], order: string[], baseline: Baseline = 'pass'): StageRow[] {
   const sc = 'stage-cost'
   return order.filter((s) => runs.some((r) => r.target === s)).map((stage) => {
+    const base = baseFor(baseline, stage)
     const rs = runs.filter((r) => r.target === stage)
     const d = (f: (r: RunRecord) => number | null) => paired(byRound(runs, sc, stage, f), byRound(runs, sc, base, f), diff)
     const p99 = d(METRICS.p99)
     return {
-      stage, rounds: rs.length,
+      stage, base, rounds: rs.length,
       rps: median(rs.map(METRICS.rps)), p50: median(rs.map(METRICS.p50)), p99: median(rs.map(METRICS.p99)),
       cpuUsPerRequest: median(rs.map((r) => METRICS.cpu(r) ?? NaN)), heapBytesPerRequest: median(rs.map((r) => heapOf(r) ?? NaN)),
       addedP99: p99.median, addedP99Rounds: p99.perRound, addedCpuUs: d(METRICS.cpu).median, addedHeapBytes: d(heapOf).median,
@@ -72,7 +79,7 @@ export interface RunWindow { stage: string; route: string; round: number; from: 
  * upstreamMs` (gw's share: everything but waiting for the upstream's headers), over the lines of the run's route
  * written inside its window; then the median over rounds and the difference over `base` paired per round.
  */
-export function gwSideLatency(lines: readonly AccessLine[], windows: readonly RunWindow[], order: string[], base = 'pass'):
+export function gwSideLatency(lines: readonly AccessLine[], windows: readonly RunWindow[], order: string[], baseline: Baseline = 'pass'):
   { stage: string; p99: number; ownP99: number; addedP99: number; addedOwnP99: number; lines: number }[] {
   const per = new Map<string, Map<number, { p99: number; own: number; n: number }>>()
   for (const w of windows) {
@@ -84,10 +91,10 @@ export function gwSideLatency(lines: readonly AccessLine[], windows: readonly Ru
     if (m === undefined) per.set(w.stage, m = new Map())
     m.set(w.round, { p99: quantile(ms, 0.99), own: quantile(own, 0.99), n: mine.length })
   }
-  const b = per.get(base)
   const pick = (m: Map<number, { p99: number; own: number }>, k: 'p99' | 'own'): Map<number, number> => new Map([...m].map(([r, v]) => [r, v[k]]))
   return order.filter((st) => per.has(st)).map((stage) => {
     const m = per.get(stage)!
+    const b = per.get(baseFor(baseline, stage))
     return {
       stage, p99: median([...m.values()].map((v) => v.p99)), ownP99: median([...m.values()].map((v) => v.own)),
       addedP99: b === undefined ? NaN : paired(pick(m, 'p99'), pick(b, 'p99'), diff).median,
@@ -164,9 +171,9 @@ export function stageMarkdown(r: StageCostResult, charts: { name: string; file: 
   const out = headerMarkdown(r, 'gwp marginal cost per stage', [
     `One gw, one route per stage, all to the same 3 stub replicas (answering at once). Open model at ${c.rate} req/s, ${c.durationMs / 1000} s per run after ` +
     `${c.warmupMs / 1000} s of unrecorded warm-up, routes interleaved over ${c.rounds} rounds (lab/harness/measure with the probe preloaded in gw). Figures are medians ` +
-    'over rounds; "added" is the difference from passthrough paired within each round, then the median. CPU and heap are gw\'s, per request. ' +
+    'over rounds; "added" is the difference from passthrough (for a row that names another baseline, from that row) paired within each round, then the median. CPU and heap are gw\'s, per request. ' +
     `Auth uses ${c.tokens} pre-signed ES256/RS256/EdDSA tokens, each verified once while priming, so every timed request is a verified-token cache hit. ` +
-    'The redis limiter talks to a redis-server started for the run. Every request carries a traceparent and an `X-Debug` header (removed by the headers stage).',
+    'The API-key row presents one key made for the run with `gwc keys add` (X-Api-Key). The redis limiter talks to a redis-server started for the run. Every request carries a traceparent and an `X-Debug` header (removed by the headers stage).',
   ])
   out.push('## Checks', '', mdTable(['check', 'result', 'measured'], r.checks.map((k) => [k.what, k.verdict, k.measured]), ['l', 'l', 'l']), '')
   out.push('## Per stage', '')
@@ -209,5 +216,5 @@ export function stageCharts(r: StageCostResult): { name: string; spec: TopLevelS
       { group: x.stage, measure: 'added heap (B/req)', value: x.addedHeapBytes })
   }
   const order = r.rows.map((x) => x.stage).filter((s) => s !== 'pass')
-  return [{ name: 'stages', spec: barsSpec(rows, `marginal cost per stage over passthrough (${r.config.rate} req/s, paired per round)`, order, ['added gw own p99 (µs)', 'added CPU (µs/req)', 'added heap (B/req)']) }]
+  return [{ name: 'stages', spec: barsSpec(rows, `marginal cost per stage over its baseline, passthrough unless labelled (${r.config.rate} req/s, paired per round)`, order, ['added gw own p99 (µs)', 'added CPU (µs/req)', 'added heap (B/req)']) }]
 }

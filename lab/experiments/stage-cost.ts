@@ -38,7 +38,15 @@ const CONFIGS: Record<Flavour, StageCostConfig> = {
   full: { rounds: 5, primeMs: 3000, warmupMs: 2000, durationMs: 8000, rate: 2000, tokens: 1000, microTimeMs: 500 },
 }
 
-export interface StageDef { id: string; label: string; path: string; auth: boolean; needsRedis?: boolean; stages: string; upstream: 'users' | 'users_b'; headers?: Record<string, string> }
+export interface StageDef {
+  id: string; label: string; path: string; auth: boolean; needsRedis?: boolean; stages: string; upstream: 'users' | 'users_b'; headers?: Record<string, string>
+  /** The request presents the run's API key (made with `gwc keys add`) in X-Api-Key. */
+  apiKey?: boolean
+  /** The route ends with this terminal instead of `proxy UPSTREAM`. */
+  terminal?: string
+  /** The row its differences are taken over (paired per round); default passthrough. */
+  base?: string
+}
 
 export const STAGES: readonly StageDef[] = [
   { id: 'pass', label: 'passthrough', path: '/pass', auth: false, stages: '', upstream: 'users' },
@@ -51,6 +59,12 @@ export const STAGES: readonly StageDef[] = [
   { id: 'breaker', label: '+ breaker', path: '/breaker', auth: false, stages: '', upstream: 'users_b' },
   // the load generator connects from loopback: the last of three entries admits it (issue 12, policies/ip)
   { id: 'ip', label: '+ ip allow (3 CIDRs, v4 and v6)', path: '/ip', auth: false, stages: 'ip allow "10.0.0.0/8", "2001:db8::/32", "127.0.0.0/8"', upstream: 'users' },
+  // issue 12's API keys: one key in a keys file (gwc keys add), presented in X-Api-Key; a SHA-256 and a Map lookup
+  { id: 'keys', label: '+ auth (API key in a header, keys file)', path: '/keys', auth: false, apiKey: true, stages: 'auth partners', upstream: 'users' },
+  // `redirect https` answers a plain-HTTP request itself (308, no upstream): its baseline is a route that answers
+  // the same status with a fixed Location, not passthrough (which pays for the upstream exchange the redirect skips)
+  { id: 'respond', label: 'respond 308 with a fixed Location (over passthrough: no upstream)', path: '/respond', auth: false, stages: '', upstream: 'users', terminal: 'respond 308 header Location "https://api.bench.test/fixed"' },
+  { id: 'redirect', label: '+ redirect https (plain HTTP → 308), over the respond row', path: '/redirect', auth: false, stages: 'redirect https', upstream: 'users', base: 'respond' },
   { id: 'all', label: 'all: auth + ratelimit local + headers + breaker', path: '/all', auth: true, stages: 'auth idp\n  ratelimit by user 1000000000 per 1s\n  headers request set X-Env "bench", remove X-Debug', upstream: 'users_b' },
 ]
 
@@ -59,7 +73,7 @@ export function stagePolicy(stages: readonly StageDef[], ports: number[], jwksUr
   match path prefix ${JSON.stringify(s.path)}
   timeout 5s
   ${s.stages}
-  proxy ${s.upstream}
+  ${s.terminal ?? `proxy ${s.upstream}`}
 }`).join('\n\n')
   return `# written by lab/experiments/stage-cost.ts
 upstream users {
@@ -79,9 +93,17 @@ jwt idp {
   audience "bench-api"
 }
 
+keys partners {
+  file "keys.txt"
+  header X-Api-Key
+}
+
 ${routes}
 `
 }
+
+/** Each row's baseline: its `base`, else passthrough. */
+export const baseOf = (stages: readonly StageDef[]) => (id: string): string => stages.find((s) => s.id === id)?.base ?? 'pass'
 
 /** A free loopback port (listen on 0, read it, close): Redis cannot pick its own and report it. */
 async function freePort(): Promise<number> {
@@ -135,9 +157,11 @@ export async function runStageCost(o: ExperimentOptions): Promise<StageCostResul
     // The access log goes to a file (not /dev/null as in the tax run): gw's own time per request, per route.
     const accessFile = join(dir, 'access.log')
     args.push('--log-destination', accessFile)
+    // the keys file beside the policy (its `file "keys.txt"` is relative to it), one key made as a user makes one
+    const apiKey = execFileSync(process.execPath, [distFile('bin/gwc.js'), 'keys', 'add', join(dir, 'keys.txt'), 'bench-consumer'], { encoding: 'utf8' }).trim()
     const gw = await startGwPolicy(sup, dir, 'stages', stagePolicy(stages, groupPorts(stub.ports, 'users'), idp.jwksUrl, issuer), { args })
     const mixOf = (s: StageDef): MixEntry[] => {
-      const base: MixEntry = { method: 'GET', path: `${s.path}/42`, headers: { traceparent: TRACEPARENT, 'x-debug': '1', ...s.headers } }
+      const base: MixEntry = { method: 'GET', path: `${s.path}/42`, headers: { traceparent: TRACEPARENT, 'x-debug': '1', ...s.headers, ...(s.apiKey === true ? { 'x-api-key': apiKey } : {}) } }
       return s.auth ? tokens.map((t) => ({ ...base, headers: { ...base.headers, authorization: `Bearer ${t}` } })) : [base]
     }
     const targets = new Map<string, MeasureTarget>(stages.map((s) => [s.id, { name: s.id, url: gw.url, mix: mixOf(s), probe: gw.probe, gwAdminUrl: gw.adminUrl }]))
@@ -168,10 +192,10 @@ export async function runStageCost(o: ExperimentOptions): Promise<StageCostResul
       micro.push(...microFigures(out.result!, file))
     }
     await gw.child.stop(10_000) // SIGTERM: gw flushes its access log on the way out
-    const gwSide = gwSideLatency(parseAccessLog(readFileSync(accessFile, 'utf8')), windows, stages.map((s) => s.id))
+    const gwSide = gwSideLatency(parseAccessLog(readFileSync(accessFile, 'utf8')), windows, stages.map((s) => s.id), baseOf(stages))
     return { stages, runs, micro, gwSide }
   })
-  const rows = summarizeStages(value.runs, value.stages.map((s) => s.id))
+  const rows = summarizeStages(value.runs, value.stages.map((s) => s.id), baseOf(value.stages))
   const result: StageCostResult = {
     ...header, config: c, stages: value.stages, rows, gwSide: value.gwSide, micro: value.micro, tax: latestTaxFigures(), runs: value.runs,
     checks: stageChecks(rows, value.micro, value.gwSide),

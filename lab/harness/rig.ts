@@ -95,7 +95,7 @@ export async function startGw(sup: Supervisor, policy: string, o: GwStartOptions
   return { child, url: m[1], adminUrl: m[2], probe: nodeProbe(child) }
 }
 
-export type PeerName = 'floor' | 'fastify-proxy' | 'nginx'
+export type PeerName = 'floor' | 'fastify-proxy' | 'nginx' | 'bytes'
 
 export type PeerProcess =
   | { skipped: false; name: PeerName; child: Child; url: string; probe: ProbeDriver }
@@ -103,7 +103,7 @@ export type PeerProcess =
 
 /**
  * Starts a peer proxy (lab/peers) in front of `upstreams` with `connections` keep-alive connections per replica.
- * floor and fastify are probed in-process; nginx (started by its Node wrapper, pinned with it) through /proc.
+ * floor, fastify and bytes are probed in-process; nginx (started by its Node wrapper, pinned with it) through /proc.
  */
 export async function startPeer(sup: Supervisor, name: PeerName, upstreams: HostPort[], connections: number): Promise<PeerProcess> {
   const isNginx = name === 'nginx'

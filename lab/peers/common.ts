@@ -93,7 +93,7 @@ export function parsePeerLine(line: string): PeerLine | undefined {
 export const PEER_LINE_RE = /^gwp-peer (ready|skipped) /
 
 /** Absolute path of a compiled peer script: peerScript('floor') → …/dist/lab/peers/floor.js. */
-export function peerScript(name: 'floor' | 'fastify-proxy' | 'nginx'): string {
+export function peerScript(name: 'floor' | 'fastify-proxy' | 'nginx' | 'bytes'): string {
   return fileURLToPath(new URL(`./${name}.js`, import.meta.url))
 }
 

@@ -42,7 +42,7 @@ const ALL: TargetId[] = TARGETS.map((t) => t.id)
 export const FLAVOURS: Record<Flavour, TaxConfig> = {
   quick: {
     flavour: 'quick', rounds: 3, primeMs: 1000, disturbedLagMs: 20, rerunBudget: 6, warmupMs: 500, durationMs: 1500, concurrency: 64,
-    fixedRates: [2500, 5000], fixedRateTargets: ['direct', 'floor', 'gw-pass', 'gw-full', 'fastify'],
+    fixedRates: [2500, 5000], fixedRateTargets: ['direct', 'floor', 'bytes', 'gw-pass', 'gw-full', 'fastify'],
     mixRate: 600, mixProbeRate: 200, mixRounds: 2, mixDurationMs: 3000,
     tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 3000,
   },

@@ -57,7 +57,7 @@ export function taxMarkdown(r: TaxResult, charts: { name: string; file: string; 
     out.push(`## ${s.title}`, '')
     out.push(scenarioTable(s.summary), '')
     if (s.ratios.length > 0) {
-      const refs = ['direct', 'floor', 'fastify', 'nginx'].filter((x) => s.summary.some((t) => t.target === x))
+      const refs = ['direct', 'floor', 'bytes', 'fastify', 'nginx'].filter((x) => s.summary.some((t) => t.target === x))
       const proxies = refs.filter((x) => x !== 'direct')
       // Added p99 ratios only for the open model: a closed run's latency is its own queue, not what the proxy adds.
       const p99s = s.spec.model === 'open' ? proxies : []

@@ -150,7 +150,7 @@ async function startRig(sup: Supervisor, dir: string, c: TaxConfig, wanted: Set<
   // Peers get the pool size gw's topology gives each replica, so no side wins on connection count.
   const poolSize = Number(/pool connections (\d+)/.exec(topo.gwp)?.[1] ?? 64)
   const peers = new Map<TargetId, PeerProcess>()
-  for (const [id, name] of [['floor', 'floor'], ['fastify', 'fastify-proxy'], ['nginx', 'nginx']] as const) {
+  for (const [id, name] of [['floor', 'floor'], ['bytes', 'bytes'], ['fastify', 'fastify-proxy'], ['nginx', 'nginx']] as const) {
     if (!wanted.has(id)) continue
     log(`starting ${name}…`)
     const p = await startPeer(sup, name, users, poolSize)
@@ -251,7 +251,7 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
       scenarios.push({
         id: p.id, title: p.title, spec: p.spec, targets: p.targets,
         summary: summarize(records, p.id, order),
-        ratios: ratios(records, p.id, order.filter((t) => t.startsWith('gw-')), ['direct', 'floor', 'fastify', 'nginx']),
+        ratios: ratios(records, p.id, order.filter((t) => t.startsWith('gw-')), ['direct', 'floor', 'bytes', 'fastify', 'nginx']),
       })
     }
 
@@ -262,7 +262,7 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
     writeFileSync(gwEarlyPolicy, tinyGwp({ replicas: rig.users.map((u) => `${u.host}:${u.port}`), timeout: '10s' }))
     const gwEarly = await startGw(sup, gwEarlyPolicy, { name: 'gw-early' })
     const earlyTargets: [string, string][] = [['direct', targets.get('direct')!.url], ['gw', gwEarly.url]]
-    for (const id of ['floor', 'fastify', 'nginx'] as const) { const t = targets.get(id); if (t !== undefined) earlyTargets.push([id, t.url]) }
+    for (const id of ['floor', 'bytes', 'fastify', 'nginx'] as const) { const t = targets.get(id); if (t !== undefined) earlyTargets.push([id, t.url]) }
     for (const [id, url] of earlyTargets) {
       const r = await earlyCheck(id, url, c.earlyAttempts)
       early.push(r)

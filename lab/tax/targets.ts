@@ -3,9 +3,9 @@
 import type { MixEntry } from '../../testkit/load/index.js'
 import type { Sidecar, SidecarRoute } from '../../testkit/topology/sidecar.js'
 
-export type TargetId = 'direct' | 'floor' | 'gw-pass' | 'gw-auth' | 'gw-ratelimit' | 'gw-breaker' | 'gw-full' | 'fastify' | 'nginx'
+export type TargetId = 'direct' | 'floor' | 'bytes' | 'gw-pass' | 'gw-auth' | 'gw-ratelimit' | 'gw-breaker' | 'gw-full' | 'fastify' | 'nginx'
 
-export type ServedBy = 'stub' | 'floor' | 'gw' | 'fastify-proxy' | 'nginx'
+export type ServedBy = 'stub' | 'floor' | 'bytes' | 'gw' | 'fastify-proxy' | 'nginx'
 
 export interface TargetDef {
   id: TargetId
@@ -22,6 +22,8 @@ export interface TargetDef {
 export const TARGETS: readonly TargetDef[] = [
   { id: 'direct', label: 'direct to upstream', servedBy: 'stub', scenario: 'passthrough', auth: false },
   { id: 'floor', label: 'floor (node:http + undici)', servedBy: 'floor', scenario: 'passthrough', auth: false },
+  // issue 13 item 6: what Node can do with nothing checked (lab/peers/bytes.ts: node:net both sides, heads passed as is)
+  { id: 'bytes', label: 'byte-level limit (node:net both sides, no rules)', servedBy: 'bytes', scenario: 'passthrough', auth: false },
   { id: 'gw-pass', label: 'gw passthrough', servedBy: 'gw', scenario: 'passthrough', auth: false },
   { id: 'gw-auth', label: 'gw + auth (JWT)', servedBy: 'gw', scenario: 'auth', auth: true },
   { id: 'gw-ratelimit', label: 'gw + ratelimit', servedBy: 'gw', scenario: 'ratelimit', auth: false },

@@ -181,6 +181,14 @@ test('stage differences over passthrough are paired within each round', () => {
   assert.equal(auth.addedCpuUs, 10)
   assert.equal(auth.addedHeapBytes, 400)
   assert.equal(auth.p99, 1.5)
+  assert.equal(auth.base, 'pass')
+  // a row may name another baseline (the redirect answer over a fixed respond answer), still paired per round
+  const more = [...runs, run('respond', 0, 0.5, 30, 3000), run('redirect', 0, 0.6, 31, 3300), run('respond', 1, 0.5, 32, 3000), run('redirect', 1, 0.5, 34, 3100)]
+  const [, , respond, redirect] = summarizeStages(more, ['pass', 'auth', 'respond', 'redirect'], (s) => (s === 'redirect' ? 'respond' : 'pass'))
+  assert.equal(redirect.base, 'respond')
+  assert.equal(redirect.addedCpuUs, 1.5, 'median of +1 and +2, over the respond row')
+  assert.equal(redirect.addedHeapBytes, 200)
+  assert.equal(respond.addedCpuUs, -20, 'the respond row itself over passthrough')
 })
 
 test('gw\'s access log gives each stage\'s own p99 per run window, paired with passthrough per round', () => {

@@ -39,7 +39,7 @@ test('peer arguments parse, with defaults', () => {
   assert.match(conf, /proxy_set_header Connection "";/)
 })
 
-for (const name of ['floor', 'fastify-proxy'] as const) {
+for (const name of ['floor', 'fastify-proxy', 'bytes'] as const) {
   test(`${name}: runs as a process, prints its ready line, serves, and stops on SIGTERM`, async () => {
     const c = spawn(process.execPath, [peerScript(name), '--listen', '127.0.0.1:0', '--upstream', up, '--connections', '4'], { stdio: ['ignore', 'pipe', 'inherit'] })
     try {

@@ -1,4 +1,4 @@
-// lab/test/peers-proxy.test.ts: each peer proxy (floor, fastify, nginx when installed) proxies end to end:
+// lab/test/peers-proxy.test.ts: each peer proxy (floor, bytes, fastify, nginx when installed) proxies end to end:
 // status and body, hop-by-hop headers dropped both ways, bodies streamed both ways, round-robin, 5xx when the
 // upstream is down. The same checks for every peer, so the tax table compares proxies that do the same job.
 import { test, before, after } from 'node:test'
@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { startFloor } from '../peers/floor.js'
 import { startFastifyProxy } from '../peers/fastify-proxy.js'
+import { startBytesProxy } from '../peers/bytes.js'
 import { startNginx, findNginx } from '../peers/nginx.js'
 import type { HostPort } from '../peers/common.js'
 import { deadPort } from '../../test/helpers/dead-address.js'
@@ -81,12 +82,14 @@ interface PeerCase {
 // every name listed in Connection, both ways. @fastify/reply-from strips Connection-listed request headers
 // but forwards TE and Proxy-Authorization, and passes the upstream's Connection/Keep-Alive and the headers
 // they list back to the client. nginx strips its fixed list (Keep-Alive, TE, …) and ignores Connection tokens.
+// The byte-level limit case (bytes) passes heads through as sent: it strips nothing.
 const ALL_REQUEST = ['x-client-secret', 'keep-alive', 'te', 'proxy-authorization', 'proxy-connection']
 const ALL_RESPONSE = ['x-upstream-secret', 'proxy-authenticate', 'trailer']
 const peers: PeerCase[] = [
   { name: 'floor', requestDropped: ALL_REQUEST, responseDropped: ALL_RESPONSE },
   { name: 'fastify', requestDropped: ['x-client-secret', 'keep-alive'], responseDropped: [] },
   { name: 'nginx', requestDropped: ['keep-alive', 'te'], responseDropped: [] },
+  { name: 'bytes', requestDropped: [], responseDropped: [] },
 ]
 
 before(async () => {
@@ -102,6 +105,7 @@ before(async () => {
   const ng = await startNginx({ listen, upstreams: addrs, connections: 4 })
   if (ng.skipped) peers[2].skip = ng.reason
   else peers[2].peer = ng
+  peers[3].peer = await startBytesProxy({ listen, upstreams: addrs, connections: 4 })
 })
 
 after(async () => {
