@@ -175,7 +175,10 @@ export class Connection implements BodySource, ResponseSink {
   close(): void {
     this.state = DONE
     const s = this.socket
-    if (s.writable) { s.end(); if (!s.writableFinished) s.once('finish', destroySoon) else s.destroy() } else s.destroy()
+    if (!s.writable) { s.destroy(); return }
+    s.end()
+    if (s.writableFinished) s.destroy()
+    else s.once('finish', destroySoon)
   }
 
   backpressure(on: boolean): void { if (on) this.pause(PAUSE_BODY); else this.resume(PAUSE_BODY) }

@@ -153,7 +153,7 @@ function writeHeadAnd(socket: Socket, head: string, body: Buffer, cb: ((err?: Er
   if (body.length <= COPY_MAX) {
     const n = head.length
     const out = Buffer.allocUnsafe(n + body.length)
-    out.latin1Write(head, 0, n)
+    ;(out as unknown as { latin1Write(s: string, o: number, n: number): number }).latin1Write(head, 0, n)
     body.copy(out, n)
     return cb === null ? socket.write(out) : socket.write(out, cb)
   }

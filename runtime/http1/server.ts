@@ -5,7 +5,7 @@
 // node:http's connectionsCheckingInterval does: no timer per request or connection.
 import { Server as NetServer, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { Settings } from '../config/settings.js'
+import type { Settings } from '../../config/settings.js'
 import type { RefusalCode } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { refuse } from '../server.js'
