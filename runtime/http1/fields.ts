@@ -41,8 +41,8 @@ export function bytesEqualLower(buf: Buffer, start: number, lower: string): bool
 }
 
 /**
- * Walks the comma-separated elements of a field value in buf[start, end) (OWS around each trimmed, empty
- * elements skipped) and returns the bit set of the ones named in `names` (matched case-insensitively).
+ * Walks the comma-separated elements of a field value in buf[start, end) (OWS before each and SP after each
+ * trimmed, as llhttp does: "close\t" is no close; empty elements skipped) and returns the bit set of the ones named in `names` (matched case-insensitively).
  * Used for Connection (close, keep-alive, upgrade). No allocation.
  */
 export function tokenFlags(buf: Buffer, start: number, end: number, names: readonly string[]): number {
@@ -53,7 +53,7 @@ export function tokenFlags(buf: Buffer, start: number, end: number, names: reado
     const s = p
     while (p < end && buf[p] !== 0x2c) p++
     let e = p
-    while (e > s && (buf[e - 1] === SP || buf[e - 1] === HT)) e--
+    while (e > s && buf[e - 1] === SP) e--
     const len = e - s
     for (let i = 0; i < names.length; i++) {
       if (names[i].length === len && bytesEqualLower(buf, s, names[i])) flags |= 1 << i
@@ -106,5 +106,155 @@ export function addField(dest: HeaderMap, lower: string, value: string): void { 
     else dest['set-cookie'] = [value]
   } else if (dest[lower] === undefined) {
     dest[lower] = value
+  }
+}
+
+/** A refusal: `reason` is the string that goes to ctx.reason / gw_rejected_requests_total (today's names:
+ *  'malformed', 'headers_too_large', 'too_many_headers', ...), `status` the answer (400, 431, 501, 505).
+ *  Declared here so both head parsers share it; request-parser.ts re-exports it (DESIGN-13's name). */
+export class HeadFailure {
+  constructor(readonly reason: string, readonly status: number, readonly detail: string) {}
+}
+
+const malformed = (detail: string): HeadFailure => new HeadFailure('malformed', 400, detail)
+// Refusals are preallocated: a hostile peer costs no allocation per refusal.
+export const F_TOO_LARGE = new HeadFailure('headers_too_large', 431, 'head larger than the limit')
+export const F_TOO_MANY = new HeadFailure('too_many_headers', 431, 'more header fields than the limit')
+export const F_METHOD = malformed('invalid or unknown method')
+export const F_TARGET = malformed('invalid request-target')
+export const F_VERSION = malformed('invalid or unsupported HTTP version')
+export const F_STATUS = malformed('invalid status line')
+export const F_NAME = malformed('invalid header field name')
+export const F_VALUE = malformed('invalid header field value')
+export const F_CRLF = malformed('bare CR or LF')
+export const F_FOLD = malformed('obs-fold or whitespace before a field name')
+export const F_CL = malformed('invalid Content-Length')
+export const F_CL_DUP = malformed('duplicate Content-Length')
+export const F_CL_TE = malformed('Content-Length with Transfer-Encoding')
+export const F_TE = malformed('Transfer-Encoding whose final coding is not chunked')
+export const F_TE_EMPTY = new HeadFailure('unsupported_transfer_coding', 501, 'empty Transfer-Encoding')
+export const F_TE_HTTP10 = new HeadFailure('http10_transfer_encoding', 400, 'Transfer-Encoding in an HTTP/1.0 request')
+
+const CONNECTION_TOKENS = ['close', 'keep-alive', 'upgrade'] as const
+export const C_CLOSE = 1
+export const C_KEEP_ALIVE = 2
+export const C_UPGRADE = 4
+
+/** What the field section said about framing and the connection. One per parser module, reset per head. */
+export class FieldScan {
+  rawHeaders: string[] = []
+  headers: HeaderMap = {}
+  /** -1 when absent. */
+  contentLength = -1
+  /** A Transfer-Encoding field was seen. */
+  te = false
+  /** The last Transfer-Encoding field's final coding is chunked. */
+  chunked = false
+  /** chunked appeared before another coding (in one field or across fields). */
+  teBad = false
+  /** The last Transfer-Encoding field was empty. */
+  teEmpty = false
+  /** C_CLOSE | C_KEEP_ALIVE | C_UPGRADE from Connection. */
+  conn = 0
+  upgradeField = false
+  expectContinue = false
+  reset(): void {
+    this.rawHeaders = []
+    this.headers = {}
+    this.contentLength = -1
+    this.te = false
+    this.chunked = false
+    this.teBad = false
+    this.teEmpty = false
+    this.conn = 0
+    this.upgradeField = false
+    this.expectContinue = false
+  }
+}
+
+/**
+ * Scans the field section from buf[p] (the byte after the start line's CRLF) to its final CRLF, within
+ * buf[..limit). Fills `scan` (reset by the caller) and returns where the section ended (after its final CRLF),
+ * `more` when the bytes ran out (null: wait; F_TOO_LARGE: the limit is reached), or the refusal. Field names are tokens, values VALUE_BYTE with OWS trimmed, lines end in CRLF
+ * (no bare CR or LF), no obs-fold, at most one Content-Length made of digits.
+ */
+export function scanFields(buf: Buffer, p: number, limit: number, maxHeaders: number, more: HeadFailure | null, scan: FieldScan): number | HeadFailure | null { // HOT PATH
+  const rawHeaders = scan.rawHeaders
+  const headers = scan.headers
+  let count = 0
+  for (;;) {
+    if (p >= limit) return more
+    const c = buf[p]
+    if (c === CR) {
+      if (p + 1 >= limit) return more
+      if (buf[p + 1] !== LF) return F_CRLF
+      return p + 2
+    }
+    if (c === SP || c === HT) return F_FOLD
+    // field-name ":"
+    const n0 = p
+    while (p < limit && TOKEN_BYTE[buf[p]] === 1) p++
+    if (p >= limit) return more
+    if (buf[p] !== 0x3a || p === n0) return buf[p] === LF ? F_CRLF : F_NAME
+    const n1 = p++
+    // OWS field-value OWS CRLF
+    while (p < limit && (buf[p] === SP || buf[p] === HT)) p++
+    const v0 = p
+    while (p < limit && VALUE_BYTE[buf[p]] === 1) p++
+    if (p >= limit) return more
+    if (buf[p] !== CR) return buf[p] === LF ? F_CRLF : F_VALUE
+    if (p + 1 >= limit) return more
+    if (buf[p + 1] !== LF) return F_CRLF
+    // rawHeaders trims SP and HTAB at the end; the framing fields below see the untrimmed end `ve`, where
+    // llhttp lets only SP follow a token ("chunked\t" is not chunked, "1\t" no length).
+    const ve = p
+    let v1 = p
+    while (v1 > v0 && (buf[v1 - 1] === SP || buf[v1 - 1] === HT)) v1--
+    p += 2
+    if (++count > maxHeaders) return F_TOO_MANY
+
+    const name = latin1(buf, n0, n1)
+    const value = latin1(buf, v0, v1)
+    rawHeaders.push(name, value)
+    const nlen = n1 - n0
+    // The fields that frame the message or the connection, recognised on bytes.
+    if (nlen === 14 && bytesEqualLower(buf, n0, 'content-length')) {
+      if (scan.contentLength !== -1) return F_CL_DUP
+      if (v1 === v0) return F_CL
+      let n = 0
+      let i = v0
+      for (; i < ve && DIGIT_BYTE[buf[i]] === 1; i++) n = n * 10 + (buf[i] - 0x30)
+      while (i < ve && buf[i] === SP) i++
+      if (i !== ve) return F_CL
+      // Past 2^53 a Number no longer counts bytes exactly (llhttp goes to 2^64 - 1).
+      if (n > Number.MAX_SAFE_INTEGER) return F_CL
+      scan.contentLength = n
+    } else if (nlen === 17 && bytesEqualLower(buf, n0, 'transfer-encoding')) {
+      if (scan.chunked) scan.teBad = true // a coding after chunked, in a later field
+      scan.te = true
+      // Elements split on ','; the last one decides; chunked anywhere but last is refused in requests (llhttp too).
+      let s = v0
+      let last = false
+      scan.teEmpty = v1 === v0
+      while (s <= ve) {
+        let e = s
+        while (e < ve && buf[e] !== 0x2c) e++
+        let a = s
+        let b = e
+        while (a < b && (buf[a] === SP || buf[a] === HT)) a++
+        while (b > a && buf[b - 1] === SP) b--
+        if (last) scan.teBad = true
+        last = b - a === 7 && bytesEqualLower(buf, a, 'chunked')
+        s = e + 1
+      }
+      scan.chunked = last
+    } else if (nlen === 10 && bytesEqualLower(buf, n0, 'connection')) {
+      scan.conn |= tokenFlags(buf, v0, ve, CONNECTION_TOKENS)
+    } else if (nlen === 7 && bytesEqualLower(buf, n0, 'upgrade')) {
+      if (v1 > v0) scan.upgradeField = true // llhttp ignores an empty Upgrade
+    } else if (nlen === 6 && v1 - v0 === 12 && bytesEqualLower(buf, n0, 'expect') && bytesEqualLower(buf, v0, '100-continue')) {
+      scan.expectContinue = true
+    }
+    addField(headers, name.toLowerCase(), value)
   }
 }

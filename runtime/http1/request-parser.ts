@@ -2,21 +2,17 @@
 // lenient flags: one pass over the bytes with lookup tables, latin1 slices for the strings, no I/O.
 // Where it refuses what llhttp accepts, docs/operations.md ("HTTP/1.1 parser: deliberate stricter refusals") says so.
 import {
-  CR, DIGIT_BYTE, HT, LF, SP, TARGET_BYTE, TOKEN_BYTE, VALUE_BYTE, addField, bytesEqualLower, latin1, tokenFlags,
-  type HeaderMap,
+  C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, CR, F_CL_TE, F_METHOD, F_TARGET, F_TE, F_TE_EMPTY, F_TE_HTTP10, F_TOO_LARGE, F_VERSION,
+  FieldScan, HeadFailure, LF, SP, TARGET_BYTE, TOKEN_BYTE, latin1, scanFields,
 } from './fields.js'
+
+export { HeadFailure }
 
 export interface HeadLimits {
   /** Largest head accepted, in bytes from the first byte to the final CRLF CRLF included. */
   maxHeadBytes: number
   /** Most header fields accepted; one more is refused with 431 `too_many_headers`. */
   maxHeaders: number
-}
-
-/** A refusal: `reason` is the string that goes to ctx.reason / gw_rejected_requests_total (today's names:
- *  'malformed', 'headers_too_large', 'too_many_headers', ...), `status` the answer (400, 431, 501, 505). */
-export class HeadFailure {
-  constructor(readonly reason: string, readonly status: number, readonly detail: string) {}
 }
 
 export interface RequestHead {
@@ -26,30 +22,12 @@ export interface RequestHead {
   /** Lower-case names, folded exactly as node:http folds duplicates (IncomingMessage.headers semantics:
    *  set-cookie an array, the drop-duplicate list first-wins, cookie joined '; ', others ', '). */
   headers: Record<string, string | string[] | undefined>
-  /** 'length' whenever Content-Length is present (also `Content-Length: 0`). */
+  /** 'length' whenever Content-Length is present (also `Content-Length: 0`); always 'none' for CONNECT. */
   body: 'none' | 'length' | 'chunked'; contentLength: number // -1 when not 'length'
   keepAlive: boolean; upgrade: boolean; expectContinue: boolean
   /** Bytes the head took, final CRLF CRLF included (and the empty lines llhttp skips before a request line). */
   size: number
 }
-
-const malformed = (detail: string): HeadFailure => new HeadFailure('malformed', 400, detail)
-// Refusals are preallocated: a hostile client costs no allocation per refusal.
-export const F_TOO_LARGE = new HeadFailure('headers_too_large', 431, 'request head larger than the limit')
-export const F_TOO_MANY = new HeadFailure('too_many_headers', 431, 'more header fields than the limit')
-export const F_METHOD = malformed('invalid or unknown method')
-export const F_TARGET = malformed('invalid request-target')
-export const F_VERSION = malformed('invalid or unsupported HTTP version')
-export const F_LINE = malformed('bad request line')
-export const F_NAME = malformed('invalid header field name')
-export const F_VALUE = malformed('invalid header field value')
-export const F_CRLF = malformed('bare CR or LF')
-export const F_FOLD = malformed('obs-fold or whitespace before a field name')
-export const F_CL = malformed('invalid Content-Length')
-export const F_CL_DUP = malformed('duplicate Content-Length')
-export const F_CL_TE = malformed('Content-Length with Transfer-Encoding')
-export const F_TE = malformed('Transfer-Encoding whose final coding is not chunked')
-export const F_TE_EMPTY = new HeadFailure('unsupported_transfer_coding', 501, 'empty Transfer-Encoding')
 
 /** The methods llhttp knows for HTTP (node:http's METHODS): any other token is refused, as llhttp does. */
 const METHODS = new Set([
@@ -68,23 +46,19 @@ function methodOf(buf: Buffer, s: number, e: number): string | undefined { // HO
   return METHODS.has(m) ? m : undefined
 }
 
-const CONNECTION_TOKENS = ['close', 'keep-alive', 'upgrade'] as const
-const C_CLOSE = 1
-const C_KEEP_ALIVE = 2
-const C_UPGRADE = 4
-
 /**
- * Checks a request-target that does not start with '/' the way llhttp's URL states do: `*` (OPTIONS *),
- * the authority of CONNECT, or an absolute URI `scheme://authority[path]` (scheme letters only, as llhttp).
+ * Checks the shape of a request-target as llhttp's URL states do, coarsely: origin-form (`/…`), `*…`, anything
+ * for CONNECT (authority-form), else an absolute URI `scheme://…` with a scheme of letters only (as llhttp).
  */
 function targetShapeOk(buf: Buffer, s: number, e: number, connect: boolean): boolean {
   const c = buf[s]
   if (c === 0x2f /* / */ || c === 0x2a /* * */ || connect) return true
   let p = s
-  while (p < e && ((buf[p] | 0x20) >= 0x61 && (buf[p] | 0x20) <= 0x7a)) p++
-  if (p === s || e - p < 3 || buf[p] !== 0x3a || buf[p + 1] !== 0x2f || buf[p + 2] !== 0x2f) return false
-  return true
+  while (p < e && (buf[p] | 0x20) >= 0x61 && (buf[p] | 0x20) <= 0x7a) p++
+  return p > s && e - p >= 3 && buf[p] === 0x3a && buf[p + 1] === 0x2f && buf[p + 2] === 0x2f
 }
+
+const scan = new FieldScan()
 
 /**
  * Parses the request head starting at buf[start] and ending before buf[end].
@@ -121,123 +95,37 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   while (p < limit && buf[p] === SP) p++
 
   // HTTP-version CRLF: only 1.0 and 1.1 (llhttp also takes 0.9 and 2.0; gw does not).
-  if (limit - p < 10) {
-    // Not all there: refuse early if what is there cannot become a version.
-    const want = 'HTTP/1.'
-    for (let i = 0; p + i < limit && i < 7; i++) if (buf[p + i] !== want.charCodeAt(i)) return F_VERSION
-    if (p + 7 < limit && buf[p + 7] !== 0x30 && buf[p + 7] !== 0x31) return F_VERSION
-    if (p + 8 < limit && buf[p + 8] !== CR) return F_VERSION
-    return more
+  for (let i = 0; i < 10; i++) {
+    if (p + i >= limit) return more
+    const b = buf[p + i]
+    if (i === 7 ? b !== 0x30 && b !== 0x31 : b !== VERSION_LINE[i]) return F_VERSION
   }
-  if (buf[p] !== 0x48 || buf[p + 1] !== 0x54 || buf[p + 2] !== 0x54 || buf[p + 3] !== 0x50 || buf[p + 4] !== 0x2f ||
-      buf[p + 5] !== 0x31 || buf[p + 6] !== 0x2e) return F_VERSION
-  const minorByte = buf[p + 7]
-  if (minorByte !== 0x30 && minorByte !== 0x31) return F_VERSION
-  if (buf[p + 8] !== CR || buf[p + 9] !== LF) return F_VERSION
-  const versionMinor: 0 | 1 = minorByte === 0x31 ? 1 : 0
+  const versionMinor: 0 | 1 = buf[p + 7] === 0x31 ? 1 : 0
   p += 10
 
-  const rawHeaders: string[] = []
-  const headers: HeaderMap = {}
-  let count = 0
-  let contentLength = -1
-  let te = false // a Transfer-Encoding field was seen
-  let chunked = false // ... and the last one's final coding is chunked
-  let teBad = false // chunked was not the final coding somewhere
-  let teEmpty = false
-  let conn = 0
-  let upgradeField = false
-  let expectContinue = false
+  scan.reset()
+  const done = scanFields(buf, p, limit, limits.maxHeaders, more, scan)
+  if (typeof done !== 'number') return done
 
-  for (;;) {
-    if (p >= limit) return more
-    const c = buf[p]
-    if (c === CR) {
-      if (p + 1 >= limit) return more
-      if (buf[p + 1] !== LF) return F_CRLF
-      p += 2
-      break
-    }
-    if (c === SP || c === HT) return F_FOLD
-    // field-name ":"
-    const n0 = p
-    while (p < limit && TOKEN_BYTE[buf[p]] === 1) p++
-    if (p >= limit) return more
-    if (buf[p] !== 0x3a || p === n0) return buf[p] === LF ? F_CRLF : F_NAME
-    const n1 = p++
-    // OWS field-value OWS CRLF
-    while (p < limit && (buf[p] === SP || buf[p] === HT)) p++
-    const v0 = p
-    while (p < limit && VALUE_BYTE[buf[p]] === 1) p++
-    if (p >= limit) return more
-    if (buf[p] !== CR) return buf[p] === LF ? F_CRLF : F_VALUE
-    if (p + 1 >= limit) return more
-    if (buf[p + 1] !== LF) return F_CRLF
-    let v1 = p
-    while (v1 > v0 && (buf[v1 - 1] === SP || buf[v1 - 1] === HT)) v1--
-    p += 2
-    if (++count > limits.maxHeaders) return F_TOO_MANY
-
-    const name = latin1(buf, n0, n1)
-    const value = latin1(buf, v0, v1)
-    rawHeaders.push(name, value)
-    const nlen = n1 - n0
-    // The fields that frame the message or the connection, recognised on bytes.
-    if (nlen === 14 && bytesEqualLower(buf, n0, 'content-length')) {
-      if (contentLength !== -1) return F_CL_DUP
-      if (v1 === v0) return F_CL
-      let n = 0
-      for (let i = v0; i < v1; i++) {
-        const d = buf[i]
-        if (DIGIT_BYTE[d] !== 1) return F_CL
-        n = n * 10 + (d - 0x30)
-      }
-      // Past 2^53 a Number no longer counts bytes exactly (llhttp goes to 2^64 - 1).
-      if (n > Number.MAX_SAFE_INTEGER) return F_CL
-      contentLength = n
-    } else if (nlen === 17 && bytesEqualLower(buf, n0, 'transfer-encoding')) {
-      if (chunked) teBad = true // a coding after chunked (in this field or a later one)
-      te = true
-      chunked = false
-      // Elements split on ','; the last one decides; `chunked` anywhere but last is refused (llhttp too).
-      let s = v0
-      let last = false
-      teEmpty = v1 === v0
-      while (s <= v1) {
-        let e = s
-        while (e < v1 && buf[e] !== 0x2c) e++
-        let a = s
-        let b = e
-        while (a < b && (buf[a] === SP || buf[a] === HT)) a++
-        while (b > a && (buf[b - 1] === SP || buf[b - 1] === HT)) b--
-        const isChunked = b - a === 7 && bytesEqualLower(buf, a, 'chunked')
-        if (last) teBad = true
-        last = isChunked
-        s = e + 1
-      }
-      chunked = last
-    } else if (nlen === 10 && bytesEqualLower(buf, n0, 'connection')) {
-      conn |= tokenFlags(buf, v0, v1, CONNECTION_TOKENS)
-    } else if (nlen === 7 && bytesEqualLower(buf, n0, 'upgrade')) {
-      upgradeField = true
-    } else if (nlen === 6 && v1 - v0 === 12 && bytesEqualLower(buf, n0, 'expect') && bytesEqualLower(buf, v0, '100-continue')) {
-      expectContinue = true
-    }
-    addField(headers, nlen === 4 && bytesEqualLower(buf, n0, 'host') ? 'host' : name.toLowerCase(), value)
-  }
-
-  if (te) {
+  const { contentLength, chunked } = scan
+  if (scan.te) {
+    // RFC 9112 §6.1: faulty framing (readHead refuses it with the same reason; llhttp takes it).
+    if (versionMinor === 0) return F_TE_HTTP10
     if (contentLength !== -1) return F_CL_TE // RFC 9112 §6.3: a smuggling shape; llhttp refuses it too
-    if (teBad || !chunked) return teEmpty && !teBad ? F_TE_EMPTY : F_TE
+    if (scan.teBad || !chunked) return scan.teEmpty && !scan.teBad ? F_TE_EMPTY : F_TE
   }
-  const keepAlive = versionMinor === 1 ? (conn & C_CLOSE) === 0 : (conn & C_KEEP_ALIVE) !== 0
+  const conn = scan.conn
   return {
-    method, target, versionMajor: 1, versionMinor, rawHeaders, headers,
-    body: chunked ? 'chunked' : contentLength >= 0 ? 'length' : 'none',
-    contentLength,
-    keepAlive,
-    upgrade: connect || (upgradeField && (conn & C_UPGRADE) !== 0),
-    expectContinue,
-    size: p - start,
+    method, target, versionMajor: 1, versionMinor, rawHeaders: scan.rawHeaders, headers: scan.headers,
+    // RFC 9110 §9.3.6: CONNECT has no content; what follows the head belongs to the tunnel (llhttp too).
+    body: connect ? 'none' : chunked ? 'chunked' : contentLength >= 0 ? 'length' : 'none',
+    contentLength: connect ? -1 : contentLength,
+    keepAlive: versionMinor === 1 ? (conn & C_CLOSE) === 0 : (conn & C_KEEP_ALIVE) !== 0,
+    upgrade: connect || (scan.upgradeField && (conn & C_UPGRADE) !== 0),
+    expectContinue: scan.expectContinue,
+    size: done - start,
   }
 }
+
+/** "HTTP/1.x\r\n" (x checked apart). */
+const VERSION_LINE = Buffer.from('HTTP/1.x\r\n', 'latin1')
