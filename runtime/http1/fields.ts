@@ -124,6 +124,7 @@ export const F_METHOD = malformed('invalid or unknown method')
 export const F_TARGET = malformed('invalid request-target')
 export const F_VERSION = malformed('invalid or unsupported HTTP version')
 export const F_STATUS = malformed('invalid status line')
+export const F_SWITCH = malformed('101 without Upgrade')
 export const F_NAME = malformed('invalid header field name')
 export const F_VALUE = malformed('invalid header field value')
 export const F_CRLF = malformed('bare CR or LF')
@@ -152,7 +153,7 @@ export class FieldScan {
   chunked = false
   /** chunked appeared before another coding (in one field or across fields). */
   teBad = false
-  /** The last Transfer-Encoding field was empty. */
+  /** An empty Transfer-Encoding field was seen (it sets te, leaves chunked and teBad alone). */
   teEmpty = false
   /** C_CLOSE | C_KEEP_ALIVE | C_UPGRADE from Connection. */
   conn = 0
@@ -230,12 +231,14 @@ export function scanFields(buf: Buffer, p: number, limit: number, maxHeaders: nu
       if (n > Number.MAX_SAFE_INTEGER) return F_CL
       scan.contentLength = n
     } else if (nlen === 17 && bytesEqualLower(buf, n0, 'transfer-encoding')) {
+      // llhttp ignores an empty one altogether; the request parser refuses it.
+      // For responses it still counts as present (Content-Length conflict, read until close), as in llhttp.
+      if (v1 === v0) { scan.teEmpty = true; scan.te = true; addField(headers, 'transfer-encoding', value); continue }
       if (scan.chunked) scan.teBad = true // a coding after chunked, in a later field
       scan.te = true
       // Elements split on ','; the last one decides; chunked anywhere but last is refused in requests (llhttp too).
       let s = v0
       let last = false
-      scan.teEmpty = v1 === v0
       while (s <= ve) {
         let e = s
         while (e < ve && buf[e] !== 0x2c) e++

@@ -46,16 +46,33 @@ function methodOf(buf: Buffer, s: number, e: number): string | undefined { // HO
   return METHODS.has(m) ? m : undefined
 }
 
+/** Bytes of an authority (host, port, userinfo) as llhttp takes them: unreserved, sub-delims, '%', ':', '[', ']'. */
+const AUTHORITY_BYTE = new Uint8Array(256)
+for (const c of "-_.!~*'()%;:&=+$,[]") AUTHORITY_BYTE[c.charCodeAt(0)] = 1
+for (let c = 0; c < 256; c++) if (TOKEN_BYTE[c] === 1 && ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a || (c >= 0x30 && c <= 0x39))) AUTHORITY_BYTE[c] = 1
+
+/** An authority from buf[p] up to the first '/' or '?' (the path or query after it are VCHARs, checked already). */
+function authorityOk(buf: Buffer, p: number, e: number): boolean {
+  for (; p < e; p++) {
+    const b = buf[p]
+    if (b === 0x2f /* / */ || b === 0x3f /* ? */) return true
+    if (b === 0x40 /* @ */) { if (buf[p + 1] === 0x40) return false; continue } // llhttp: "Double @"
+    if (AUTHORITY_BYTE[b] !== 1) return false
+  }
+  return true
+}
+
 /**
- * Checks the shape of a request-target as llhttp's URL states do, coarsely: origin-form (`/…`), `*…`, anything
- * for CONNECT (authority-form), else an absolute URI `scheme://…` with a scheme of letters only (as llhttp).
+ * Checks the shape of a request-target as llhttp's URL states do: origin-form (`/…`) or `*…`; for CONNECT an
+ * authority (or a path); else an absolute URI `scheme://authority[/path][?query]`, the scheme letters only.
  */
 function targetShapeOk(buf: Buffer, s: number, e: number, connect: boolean): boolean {
   const c = buf[s]
-  if (c === 0x2f /* / */ || c === 0x2a /* * */ || connect) return true
+  if (c === 0x2f /* / */ || c === 0x2a /* * */) return true
+  if (connect) return authorityOk(buf, s, e)
   let p = s
   while (p < e && (buf[p] | 0x20) >= 0x61 && (buf[p] | 0x20) <= 0x7a) p++
-  return p > s && e - p >= 3 && buf[p] === 0x3a && buf[p + 1] === 0x2f && buf[p + 2] === 0x2f
+  return p > s && e - p >= 3 && buf[p] === 0x3a && buf[p + 1] === 0x2f && buf[p + 2] === 0x2f && authorityOk(buf, p + 3, e)
 }
 
 const scan = new FieldScan()
@@ -108,11 +125,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
   if (typeof done !== 'number') return done
 
   const { contentLength, chunked } = scan
+  if (scan.teEmpty) return F_TE_EMPTY // llhttp ignores it: neither body nor conflict; readHead answered 501
   if (scan.te) {
     // RFC 9112 §6.1: faulty framing (readHead refuses it with the same reason; llhttp takes it).
     if (versionMinor === 0) return F_TE_HTTP10
     if (contentLength !== -1) return F_CL_TE // RFC 9112 §6.3: a smuggling shape; llhttp refuses it too
-    if (scan.teBad || !chunked) return scan.teEmpty && !scan.teBad ? F_TE_EMPTY : F_TE
+    if (scan.teBad || !chunked) return F_TE
   }
   const conn = scan.conn
   return {

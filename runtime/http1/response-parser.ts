@@ -1,7 +1,7 @@
 // Parses an HTTP/1.1 response head from an upstream (RFC 9112 §4, §6.3), with the same field rules as requests
 // (fields.ts), and decides how its body is framed given the request it answers.
 import {
-  C_CLOSE, C_KEEP_ALIVE, C_UPGRADE, CR, DIGIT_BYTE, F_CL_TE, F_STATUS, F_TOO_LARGE, F_VERSION, FieldScan, HeadFailure,
+  C_CLOSE, C_KEEP_ALIVE, CR, DIGIT_BYTE, F_CL_TE, F_STATUS, F_SWITCH, F_TOO_LARGE, F_VERSION, FieldScan, HeadFailure,
   LF, SP, VALUE_BYTE, latin1, scanFields,
 } from './fields.js'
 import type { HeadLimits } from './request-parser.js'
@@ -17,7 +17,7 @@ export interface ResponseHead {
   body: 'none' | 'length' | 'chunked' | 'close'; contentLength: number // -1 when not 'length'
   /** The connection may carry another request (false whenever body is 'close'). */
   keepAlive: boolean
-  /** 101 with Connection: upgrade and an Upgrade field, or a 2xx to CONNECT: the bytes after the head are a tunnel. */
+  /** 101 (which must carry Upgrade), or a 2xx to CONNECT: the bytes after the head are a tunnel. */
   upgrade: boolean
   /** Bytes the head took, final CRLF CRLF included. */
   size: number
@@ -73,17 +73,23 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
 
   const { contentLength, conn } = scan
   if (scan.te && contentLength !== -1) return F_CL_TE // llhttp refuses it for responses too
-  const connectOk = requestMethod === 'CONNECT' && status >= 200 && status < 300
-  const upgrade = connectOk || (status === 101 && scan.upgradeField && (conn & C_UPGRADE) !== 0)
-  let body: ResponseHead['body']
-  if (upgrade || requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) body = 'none'
-  else if (scan.te) body = scan.chunked && !scan.teBad ? 'chunked' : 'close' // RFC 9112 §6.3 rule 4
-  else if (contentLength >= 0) body = 'length'
-  else body = 'close'
+  // RFC 9110 §15.2.2: a 101 names the protocol switched to. llhttp stops parsing at any 101; gw refuses one
+  // that does not say what comes next.
+  if (status === 101 && !scan.upgradeField) return F_SWITCH
+  const upgrade = status === 101 || (requestMethod === 'CONNECT' && status >= 200 && status < 300)
+  // How the body would be framed were the request not HEAD (RFC 9112 §6.3 rules 4-7)...
+  let framed: ResponseHead['body']
+  if (upgrade || status < 200 || status === 204 || status === 304) framed = 'none'
+  else if (scan.te) framed = scan.chunked ? 'chunked' : 'close' // the last coding decides (llhttp too)
+  else if (contentLength >= 0) framed = 'length'
+  else framed = 'close'
+  const body = requestMethod === 'HEAD' ? 'none' : framed
   return {
     status, reason, versionMinor, rawHeaders: scan.rawHeaders, headers: scan.headers,
     body, contentLength: body === 'length' ? contentLength : -1,
-    keepAlive: body !== 'close' && (versionMinor === 1 ? (conn & C_CLOSE) === 0 : (conn & C_KEEP_ALIVE) !== 0),
+    // ... which also decides keep-alive after a HEAD (as llhttp, node:http and undici: a HEAD answer without
+    // a length closes the connection, in case the server sends a body anyway).
+    keepAlive: framed !== 'close' && (versionMinor === 1 ? (conn & C_CLOSE) === 0 : (conn & C_KEEP_ALIVE) !== 0),
     upgrade,
     size: done - start,
   }

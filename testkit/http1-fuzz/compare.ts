@@ -32,6 +32,9 @@ const STRICTER: Array<{ name: string; test: (m: Message, err: string, c: Case) =
   { name: 'http10-transfer-encoding', test: (_m, err) => err.startsWith('http10_transfer_encoding') },
   // llhttp skips its Transfer-Encoding checks for CONNECT and Upgrade requests; gw does not.
   { name: 'upgrade-framing', test: (m, err) => m.upgrade && /Transfer-Encoding/.test(err) },
+  { name: 'switching-without-upgrade', test: (m, err) => err.includes('101 without Upgrade') && m.status === 101 },
+  // llhttp takes "\r\r" as the end of a status line; gw wants CRLF there as everywhere.
+  { name: 'status-line-bare-cr', test: (_m, err, c) => err.includes('status line') && /^[^\n]*\r\r/.test(c.bytes.toString('latin1').replace(/^[\r\n]+/, '')) },
   { name: 'head-size', test: (_m, err) => err.startsWith('headers_too_large') || err.startsWith('trailers_too_large') },
 ]
 
@@ -54,8 +57,13 @@ export function compareCase(c: Case): Verdict {
   const gw = gwParse(c.type, input, { maxHeadBytes: c.maxHeaderSize, maxHeaders: LIMITS_COUNT }, opts)
   const ll = llhttpParse(c.type, input, c.maxHeaderSize, opts)
   // llhttp refuses bytes after a message that closes the connection; gw stops reading there (the engine closes).
-  const last = ll.messages[ll.messages.length - 1]
-  const llErr = ll.error === 'HPE_CLOSED_CONNECTION' && last !== undefined && last.complete && !last.keepAlive ? null : ll.error
+  // llhttp stops at any 101 (node's client then hands the socket over): for the comparison that is an upgrade.
+  for (const m of ll.messages) if (m.status === 101) m.upgrade = true
+  // After a complete message without keep-alive gw stops reading (the connection closes); llhttp refuses more
+  // requests there (HPE_CLOSED_CONNECTION) or parses on (responses). Neither is compared.
+  const closing = ll.messages.findIndex(m => m.complete && !m.keepAlive)
+  const llOut: Outcome = closing < 0 ? ll : { messages: ll.messages.slice(0, closing + 1), error: null }
+  const llErr = llOut.error
   const v = (kind: string, why?: string): Verdict => ({ kind, gw, llhttp: ll, why })
   // After an upgrade head the bytes belong to the tunnel (how much of a body llhttp reads first is its own
   // affair: node's 'upgrade' gets what it left): heads are compared up to it, nothing after it.
@@ -65,7 +73,7 @@ export function compareCase(c: Case): Verdict {
     return [o.messages.slice(0, u + 1).map((m, i) => i === u ? { ...m, body: '', complete: true } : m), null]
   }
   const [gwMessages, gwError] = cutAtUpgrade(gw, gw.error)
-  const [llMessages, llError] = cutAtUpgrade(ll, llErr)
+  const [llMessages, llError] = cutAtUpgrade(llOut, llErr)
   const a0: Outcome = { messages: gwMessages, error: gwError }
   const b0: Outcome = { messages: llMessages, error: llError }
 
