@@ -251,7 +251,8 @@ export function scanFields(buf: Buffer, p: number, limit: number, maxHeaders: nu
         s = e + 1
       }
       scan.chunked = last
-    } else if (nlen === 10 && bytesEqualLower(buf, n0, 'connection')) {
+    } else if ((nlen === 10 && bytesEqualLower(buf, n0, 'connection')) || (nlen === 16 && bytesEqualLower(buf, n0, 'proxy-connection'))) {
+      // llhttp reads Proxy-Connection as Connection (a client's "close" there is honoured).
       scan.conn |= tokenFlags(buf, v0, ve, CONNECTION_TOKENS)
     } else if (nlen === 7 && bytesEqualLower(buf, n0, 'upgrade')) {
       if (v1 > v0) scan.upgradeField = true // llhttp ignores an empty Upgrade

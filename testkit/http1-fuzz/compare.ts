@@ -35,6 +35,8 @@ const STRICTER: Array<{ name: string; test: (m: Message, err: string, c: Case) =
   { name: 'switching-without-upgrade', test: (m, err) => err.includes('101 without Upgrade') && m.status === 101 },
   // llhttp takes "\r\r" as the end of a status line; gw wants CRLF there as everywhere.
   { name: 'status-line-bare-cr', test: (_m, err, c) => err.includes('status line') && /^[^\n]*\r\r/.test(c.bytes.toString('latin1').replace(/^[\r\n]+/, '')) },
+  // llhttp also parses RTSP/1.x and ICE/1.x messages (and RTSP's methods with them); gw speaks HTTP only.
+  { name: 'not-http', test: (_m, _err, c) => /^[\r\n]*[^\r\n]*\b(RTSP|ICE)\/\d/.test(c.bytes.toString('latin1')) },
   { name: 'head-size', test: (_m, err) => err.startsWith('headers_too_large') || err.startsWith('trailers_too_large') },
 ]
 
