@@ -1,7 +1,7 @@
 // Parses an HTTP/1.1 response head from an upstream (RFC 9112 §4, §6.3), with the same field rules as requests
 // (fields.ts), and decides how its body is framed given the request it answers.
 import {
-  C_CLOSE, C_KEEP_ALIVE, CR, DIGIT_BYTE, F_CL_TE, F_STATUS, F_SWITCH, F_TOO_LARGE, F_VERSION, FieldScan, HeadFailure,
+  C_CLOSE, C_KEEP_ALIVE, CR, DIGIT_BYTE, F_204_CL, F_CL_TE, F_STATUS, F_SWITCH, F_TOO_LARGE, F_VERSION, FieldScan, HeadFailure,
   LF, SP, VALUE_BYTE, latin1, scanFields,
 } from './fields.js'
 import type { HeadLimits } from './request-parser.js'
@@ -73,6 +73,9 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, limit
 
   const { contentLength, conn } = scan
   if (scan.te && contentLength !== -1) return F_CL_TE // llhttp refuses it for responses too
+  // RFC 9110 §8.6: no Content-Length in a 204. One announcing bytes may be followed by them, which would be
+  // read as the next response: undici refuses it (llhttp alone would not), so does gw.
+  if (status === 204 && contentLength > 0) return F_204_CL
   // RFC 9110 §15.2.2: a 101 names the protocol switched to. llhttp stops parsing at any 101; gw refuses one
   // that does not say what comes next.
   if (status === 101 && !scan.upgradeField) return F_SWITCH

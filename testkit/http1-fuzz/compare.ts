@@ -20,7 +20,7 @@ export interface Verdict {
  * (test/runtime/http1/differential-requests.test.ts, differential-responses.test.ts). `m` is the message
  * llhttp accepted at the position gw refused; `err` gw's refusal.
  */
-const STRICTER: Array<{ name: string; test: (m: Message, err: string, c: Case) => boolean }> = [
+export const STRICTER: Array<{ name: string; test: (m: Message, err: string, c: Case) => boolean }> = [
   // HTTP/0.9 (a request line without a version: "GET /a#fragHTTP/1.1" is one) and HTTP/2.0 in an HTTP/1 parser.
   { name: 'version', test: m => !(m.versionMajor === 1 && m.versionMinor <= 1) },
   { name: 'content-length-range', test: (m, err) => err.includes('Content-Length') && fieldValues(m, 'content-length').some(v => /^\d+$/.test(v) && Number(v) > Number.MAX_SAFE_INTEGER) },
@@ -37,6 +37,7 @@ const STRICTER: Array<{ name: string; test: (m: Message, err: string, c: Case) =
   { name: 'status-line-bare-cr', test: (_m, err, c) => err.includes('status line') && /^[^\n]*\r\r/.test(c.bytes.toString('latin1').replace(/^[\r\n]+/, '')) },
   // llhttp also parses RTSP/1.x and ICE/1.x messages (and RTSP's methods with them); gw speaks HTTP only.
   { name: 'not-http', test: (_m, _err, c) => /^[\r\n]*[^\r\n]*\b(RTSP|ICE)\/\d/.test(c.bytes.toString('latin1')) },
+  { name: 'no-content-length', test: (m, err) => err.includes('204 with a non-zero Content-Length') && m.status === 204 },
   { name: 'head-size', test: (_m, err) => err.startsWith('headers_too_large') || err.startsWith('trailers_too_large') },
 ]
 
@@ -109,3 +110,6 @@ export function compareCase(c: Case): Verdict {
 
 /** A case as a one-line JSON string (bytes as latin1 text), for reports and pinned tests. */
 export const show = (c: Case): string => JSON.stringify({ type: c.type, text: c.bytes.toString('latin1'), splits: c.splits, requestMethod: c.requestMethod, maxHeaderSize: c.maxHeaderSize })
+
+/** The names of the deliberate stricter refusals (each has a docs/operations.md entry). */
+export const STRICTER_CLASSES: readonly string[] = [...STRICTER.map(s => s.name)]
