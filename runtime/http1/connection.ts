@@ -221,16 +221,14 @@ export class Connection implements BodySource, ResponseSink {
     if (res != null && res.needDrain && !res.destroyed) { res.needDrain = false; res.emit('drain') }
   }
 
-  // The client closed its side. Between requests: close ours. A head cut short: malformed (node:http answers
-  // 400). A request being served: it is abandoned (node:http destroys it; the response could not be sent on a
-  // connection the client considers finished).
+  // The client closed its side. Between requests: close ours. A head or a body cut short: malformed (node:http
+  // answers its parse error at end of input with 400, unless a response is already on its way). A request read
+  // whole and being served: abandoned (node:http ends the socket; the response has nowhere to go).
   private readonly onEnd = (): void => {
-    if (this.state === DONE) return
-    if (this.state === HEAD && this.res === null) {
-      if (this.start < this.end) { this.server.refuseMalformed(this); return }
-      this.close()
-      return
-    }
+    const st = this.state
+    if (st === DONE) return
+    if (st === BODY || (st === HEAD && this.start < this.end)) { this.server.refuseMalformed(this); return }
+    if (st === HEAD && this.res === null) { this.close(); return }
     this.socket.destroy()
   }
 

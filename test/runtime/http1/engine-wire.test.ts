@@ -41,10 +41,11 @@ after(async () => { await node.close(); await http1.close(); await up.close() })
 const port = (g: TestGateway): number => g.running.address.port
 
 /** Sends `bytes` on a fresh connection and reads `n` responses; also whether the server closed after them. */
-async function exchange(g: TestGateway, bytes: string, n = 1, head = false): Promise<{ responses: WireResponse[]; closed: boolean }> {
+async function exchange(g: TestGateway, bytes: string, n = 1, head = false, halfClose = false): Promise<{ responses: WireResponse[]; closed: boolean }> {
   const c = await WireConnection.open(port(g))
   try {
     await c.write(bytes)
+    if (halfClose) c.socket.end()
     const responses: WireResponse[] = []
     for (let i = 0; i < n; i++) responses.push(await c.read({ head }))
     await Promise.race([c.closed, new Promise(r => setTimeout(r, 150))])
@@ -57,9 +58,9 @@ const view = (x: { responses: WireResponse[]; closed: boolean }) => ({
   closed: x.closed,
 })
 
-async function same(bytes: string, n = 1, head = false) {
-  const a = view(await exchange(node, bytes, n, head))
-  const b = view(await exchange(http1, bytes, n, head))
+async function same(bytes: string, n = 1, head = false, halfClose = false) {
+  const a = view(await exchange(node, bytes, n, head, halfClose))
+  const b = view(await exchange(http1, bytes, n, head, halfClose))
   assert.deepEqual(b, a, `http1 differs from node for ${JSON.stringify(bytes)}`)
   return b
 }
@@ -116,4 +117,12 @@ test('pipelined requests are answered in order, each after the one before, on on
   }
   const r = await same(bytes, 3)
   assert.equal(r.closed, false)
+})
+
+test('a client that closes its side in the middle of a head or a body gets the same 400; after a whole request, nothing', async () => {
+  for (const bytes of ['GET /own HTTP/1.1\r\nHo', 'POST /fixed HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabcde']) {
+    const r = await same(bytes, 1, false, true)
+    assert.match(r.responses[0].head, /^HTTP\/1\.1 400 Bad Request\r\n/)
+  }
+  await same(req('GET /fixed HTTP/1.1', 'Host: a'), 0, false, true)
 })
