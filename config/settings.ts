@@ -181,7 +181,7 @@ export function trustedProxyList(cidrs: string[]): BlockList {
 export function loadSettings(file: string | undefined, overrides: Record<string, unknown> = {}): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS }
   const env = process.env.GW_ENGINE
-  if (env !== undefined && env !== '') s.engine = engine('environment: GW_ENGINE', env)
+  s.engine = env === undefined || env === '' ? 'node' : engine('environment: GW_ENGINE', env)
   const apply = (src: Record<string, unknown>, where: string) => {
     for (const [k, v] of Object.entries(src)) {
       if (v === undefined) continue
