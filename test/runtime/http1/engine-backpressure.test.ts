@@ -2,7 +2,7 @@
 // direction when one side does not keep up. A client that does not read a large response stops the upstream
 // (gw writes only what the client's socket takes); an upstream that does not read a large upload stops the
 // client (gw stops reading the client's socket once the request's queue is full). Then everything flows and
-// arrives whole.
+// arrives whole. A client pipelining behind a request still being served cannot make gw buffer its pipeline.
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
@@ -21,6 +21,8 @@ let downWritten = 0
 /** Set while the upload handler must not read. */
 let holdUpload: Promise<void> = Promise.resolve()
 let uploadReceived = 0
+/** When the answer to /hold may go. */
+let holdAnswer: Promise<void> = Promise.resolve()
 
 function download(res: ServerResponse): void {
   const chunk = Buffer.alloc(MiB, 'd')
@@ -45,7 +47,11 @@ async function upload(req: IncomingMessage, res: ServerResponse): Promise<void> 
 }
 
 before(async () => {
-  upstream = createServer((req, res) => { if (req.url === '/down') download(res); else void upload(req, res) })
+  upstream = createServer((req, res) => {
+    if (req.url === '/down') download(res)
+    else if (req.url === '/hold') void holdAnswer.then(() => res.end('held'))
+    else void upload(req, res)
+  })
   await new Promise<void>(r => upstream.listen(0, '127.0.0.1', r))
   const port = (upstream.address() as AddressInfo).port
   gw = await startGateway(`
@@ -116,4 +122,30 @@ test('an upstream that does not read a large upload holds back the client; the b
   assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/)
   assert.ok(answer.endsWith('\r\n\r\n' + TOTAL), answer.slice(-200))
   s.destroy()
+})
+
+test('a pipeline behind a request still being served is read no further than one head past it', async () => {
+  let release!: () => void
+  holdAnswer = new Promise(r => { release = r })
+  const s = await open(gw.running.address.port)
+  s.on('data', () => {})
+  s.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n')
+  // 64 MiB of small pipelined requests: unbounded read-ahead would hold them all in gw
+  const block = Buffer.from('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(Math.floor(MiB / 32)), 'latin1')
+  let sent = 0
+  let stop = false
+  const writer = (async () => {
+    while (sent < TOTAL && !stop) {
+      sent += block.length
+      if (!s.write(block)) await new Promise(r => { s.once('drain', r); s.once('close', r) })
+    }
+  })()
+  await sleep(1500)
+  const accepted = sent
+  stop = true
+  s.destroy()
+  release()
+  await writer
+  // measured: 4 MiB (the two sockets' kernel buffers) with the bound, 13 MiB and growing without it
+  assert.ok(accepted < 8 * MiB, `the client could pipeline ${accepted} bytes behind a pending request`)
 })
