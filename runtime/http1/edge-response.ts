@@ -138,7 +138,6 @@ export class Http1Response extends EventEmitter implements EdgeResponse, HeadSta
   flushed(): void {
     if (this.destroyed) return
     this.writableFinished = true
-    this.emit('finish')
     this.closed()
   }
 
