@@ -135,6 +135,7 @@ export class Connection implements BodySource, ResponseSink {
 
   private bodyDone(): void {
     this.req!.finish()
+    if (this.state === DONE) return // answered with Connection: close while the last bytes were delivered
     if (this.res!.finished) this.next(false) // answered early: the body was read (and dropped) to reach the next head
     else this.state = WAIT
   }
@@ -142,7 +143,7 @@ export class Connection implements BodySource, ResponseSink {
   /** The current response ended: go on with the next request once the body has been read. */
   ended(res: Http1Response): void {
     this.finishing.push(res)
-    if (res !== this.res) return
+    if (res !== this.res || this.state === DONE) return
     if (res.last) { this.close(); return }
     const req = this.req!
     // The rest of the body is read before the next head; dropped here unless someone reads it (node:http dumps
@@ -165,10 +166,11 @@ export class Connection implements BodySource, ResponseSink {
 
   readonly written = (err?: Error | null): void => {
     const r = this.finishing.shift()
-    if (r === undefined || err != null) return
+    if (r === undefined) return
     const s = this.socket as SocketWithMessage
     if (s._httpMessage === r) s._httpMessage = null
-    r.flushed()
+    if (err != null) r.closed() // the socket failed first: 'close' with writableFinished false
+    else r.flushed()
   }
 
   /** Close after what was written: FIN once written, then the socket is destroyed (node:http's destroySoon). */

@@ -70,7 +70,7 @@ export class Http1Response extends EventEmitter implements EdgeResponse, HeadSta
   private bodyless = false
 
   writeContinue(): void {
-    if (this.destroyed) return
+    if (this.destroyed || !this.sink.socket.writable) return
     this.sent100 = true
     this.sink.socket.write(CONTINUE, 'latin1')
   }
@@ -79,6 +79,7 @@ export class Http1Response extends EventEmitter implements EdgeResponse, HeadSta
     if (this.finished || this.destroyed) return false
     if (!this.headersSent) this.writeHead(this.statusCode, [])
     const socket = this.sink.socket
+    if (!socket.writable) return false // closed, or ended by a refusal: 'close' comes with the socket's
     if (this.bodyless || chunk.length === 0) {
       if (this.head !== '') { const h = this.head; this.head = ''; return this.track(socket.write(h, 'latin1')) }
       return true
@@ -104,6 +105,7 @@ export class Http1Response extends EventEmitter implements EdgeResponse, HeadSta
     if (!this.headersSent) this.writeHead(this.statusCode, [])
     this.finished = true
     const socket = this.sink.socket
+    if (!socket.writable) { this.sink.ended(this); return this } // 'close' comes with the socket's
     const data = chunk === undefined || this.bodyless ? EMPTY : typeof chunk === 'string' ? Buffer.from(chunk) : chunk
     const done = this.sink.written
     if (this.chunked) {
