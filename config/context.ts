@@ -1,6 +1,6 @@
 // The per-request context as stages see it: the request, where the gateway routed it, the typed slots stages
 // hand to later stages, and the header edits of `headers` stages. runtime/context.ts implements it.
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 
 /** An identity header the proxy injects from verified claims. */
 export interface IdentityHeader { header: string; value: string }
@@ -15,8 +15,21 @@ export interface RequestState {
   consumer: string | null
 }
 
+/**
+ * The client request as stages may read it (runtime/edge.ts's EdgeRequest, which either engine serves, is a
+ * superset): method, target, headers, and the connection's address.
+ */
+export interface StageRequest {
+  readonly method?: string
+  readonly url?: string
+  readonly headers: IncomingHttpHeaders
+  /** [name, value, name, value, …] as received. */
+  readonly rawHeaders: string[]
+  readonly socket: { readonly remoteAddress?: string; readonly encrypted?: boolean }
+}
+
 export interface RequestContext {
-  readonly req: IncomingMessage
+  readonly req: StageRequest
   readonly state: RequestState
   /** Request id: the client's when sane, else generated. */
   readonly id: string

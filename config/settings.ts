@@ -38,6 +38,19 @@ export interface Settings {
   drainTimeoutMs: number
   /** Watch the bundle/policy path and reload on change. */
   watch: boolean
+  /**
+   * The client listener: `node` (node:http) or `http1` (gw's own HTTP/1.1 engine on node:net, runtime/http1/).
+   * Default `node`, or the environment's `GW_ENGINE` when set (so a test suite can run on either).
+   */
+  engine: Engine
+}
+
+export type Engine = 'node' | 'http1'
+const ENGINES: readonly Engine[] = ['node', 'http1']
+
+function engine(k: string, v: unknown): Engine {
+  if (typeof v !== 'string' || !(ENGINES as readonly string[]).includes(v)) throw new SettingsError(`${k}: expected one of ${ENGINES.join(', ')}, got ${JSON.stringify(v)}`)
+  return v as Engine
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -58,6 +71,9 @@ export const DEFAULT_SETTINGS: Settings = {
   workers: 1,
   drainTimeoutMs: 10_000,
   watch: false,
+  // GW_ENGINE=http1 runs a whole test suite (and gw children, which inherit it) on the new engine; an invalid
+  // value is refused by loadSettings.
+  engine: process.env.GW_ENGINE === 'http1' ? 'http1' : 'node',
 }
 
 export class SettingsError extends Error {
@@ -130,6 +146,7 @@ const KEYS: Record<string, (key: string, v: unknown) => unknown> = {
   },
   drainTimeoutMs: duration,
   watch: (k, v) => bool(k, v),
+  engine,
 }
 
 function bool(k: string, v: unknown): boolean {
@@ -163,6 +180,8 @@ export function trustedProxyList(cidrs: string[]): BlockList {
 /** Settings from an optional YAML file, then overrides (flags); unknown keys are errors. */
 export function loadSettings(file: string | undefined, overrides: Record<string, unknown> = {}): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS }
+  const env = process.env.GW_ENGINE
+  s.engine = env === undefined || env === '' ? 'node' : engine('environment: GW_ENGINE', env)
   const apply = (src: Record<string, unknown>, where: string) => {
     for (const [k, v] of Object.entries(src)) {
       if (v === undefined) continue

@@ -6,6 +6,10 @@
 //   git worktree add /tmp/gw-old <commit> && (cd /tmp/gw-old && npm ci && npm run build)
 //   node dist/lab/side-by-side.js --gw old=/tmp/gw-old --gw new=. [--rate 3000] [--rounds 5] [--duration 4s]
 //
+// A build may name its client engine (settings `engine`, passed as GW_ENGINE): one build, both engines:
+//
+//   node dist/lab/side-by-side.js --gw node=.@node --gw http1=.@http1
+//
 // Each gw runs `route r { match path prefix "/"; timeout 5s; proxy u }` with its access log on (to /dev/null).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -23,7 +27,11 @@ const { values: v } = parseArgs({
     concurrency: { type: 'string' }, 'no-floor': { type: 'boolean' },
   },
 })
-const builds = (v.gw ?? ['gw=.']).map(s => { const [name, dir] = s.includes('=') ? s.split('=') : ['gw', s]; return { name, dir: resolve(dir) } })
+const builds = (v.gw ?? ['gw=.']).map(s => {
+  const [name, spec] = s.includes('=') ? s.split('=') : ['gw', s]
+  const at = spec.lastIndexOf('@')
+  return { name, dir: resolve(at < 0 ? spec : spec.slice(0, at)), engine: at < 0 ? undefined : spec.slice(at + 1) }
+})
 const rate = Number(v.rate ?? 3000)
 const rounds = Number(v.rounds ?? 5)
 const durationMs = parseDuration(v.duration ?? '4s')
@@ -46,7 +54,7 @@ if (v['no-floor'] !== true) {
 }
 for (const b of builds) {
   const p = port++, a = port++
-  targets.push({ name: b.name, url: `http://127.0.0.1:${p}`, proc: spawnProbed(node, [join(b.dir, 'dist/bin/gw.js'), 'run', join(dir, 'p.gwp'), '--listen', `127.0.0.1:${p}`, '--admin', `127.0.0.1:${a}`, '--log-destination', '/dev/null'], { ready: /serving/ }) })
+  targets.push({ name: b.name, url: `http://127.0.0.1:${p}`, proc: spawnProbed(node, [join(b.dir, 'dist/bin/gw.js'), 'run', join(dir, 'p.gwp'), '--listen', `127.0.0.1:${p}`, '--admin', `127.0.0.1:${a}`, '--log-destination', '/dev/null'], { ready: /serving/, env: b.engine === undefined ? process.env : { ...process.env, GW_ENGINE: b.engine } }) })
 }
 const stopAll = () => { for (const t of targets) t.proc.kill(); upstream.kill() }
 process.once('SIGINT', () => { stopAll(); process.exit(130) })

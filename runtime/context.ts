@@ -1,8 +1,8 @@
 // The per-request context: one fixed-shape object per request, created by the server and passed through the
 // route's generated handler. It implements the interface stages program against (config/context.ts, where the
 // slots stages write are declared with the stage that writes them) and holds what the gateway keeps besides.
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { IdentityHeader, RequestContext as StageContext, RequestState as StageState } from '../config/context.js'
+import type { EdgeRequest, EdgeResponse } from './edge.js'
 import type { RefusalCode } from './errors.js'
 import type { TraceContext } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
@@ -69,7 +69,7 @@ export class RequestContext implements StageContext {
   /** The bundle snapshot serving this request (it stays alive until the request is done). */
   snapshot: unknown = null
 
-  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, now: number) {
+  constructor(readonly req: EdgeRequest, readonly res: EdgeResponse, now: number) {
     this.start = now
   }
 

@@ -2,9 +2,8 @@
 // drain says `Connection: close` (and Node closes its connection after it); a connection that is idle is
 // given a short grace for a request already on the wire, then half-closed (FIN) while gw keeps reading, so a
 // request that still arrives is read and dropped (counted, never forwarded), never answered by a reset.
-import type { Server } from 'node:http'
-import type { ServerResponse } from 'node:http'
 import { Server as NetServer, type Socket } from 'node:net'
+import type { EdgeResponse } from './edge.js'
 import { closingSockets } from './reply.js'
 
 /** How long a connection must be idle during a drain before gw half-closes it. A request the client sent
@@ -29,7 +28,7 @@ export class ClientConnections {
   /** Idle connections half-closed during the drain. */
   halfClosedCount = 0
 
-  constructor(private readonly server: Server) {
+  constructor(private readonly server: NetServer) {
     const open = this.open
     const gone = function (this: Socket) { open.delete(this) }
     server.on('connection', (s: Socket) => { open.add(s); s.on('close', gone) }) // on, not once: no wrapper per connection
@@ -101,7 +100,7 @@ export class ClientConnections {
 }
 
 /** The response a server connection is busy with, or null when it is idle. */
-function current(s: Socket): ServerResponse | null {
-  const res = (s as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+function current(s: Socket): EdgeResponse | null {
+  const res = (s as Socket & { _httpMessage?: EdgeResponse | null })._httpMessage
   return res === undefined || res === null || res.writableFinished ? null : res
 }

@@ -1,7 +1,6 @@
 // The gateway: turns a verified bundle into a live snapshot (upstreams, stages, handlers, router), serves
 // requests with the snapshot that was active when they arrived, and swaps snapshots atomically on reload.
 // A snapshot that fails to build never goes live; the old one keeps serving.
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BlockList } from 'node:net'
 import type { Logger } from 'pino'
 import type { BundleManifest } from '../config/bundle.js'
@@ -11,6 +10,7 @@ import { trustedProxyList, type Settings } from '../config/settings.js'
 import type { AccessLog, RawRefusal } from './access-log.js'
 import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
+import type { EdgeRequest, EdgeResponse } from './edge.js'
 import { halfClosed } from './drain.js'
 import { GatewayMetrics, type CounterChild } from './metrics.js'
 import type { RedisLike } from './redis.js'
@@ -26,7 +26,7 @@ import { Upstream } from './upstream/upstream.js'
 export interface BundleText { manifest: BundleManifest; moduleText: string }
 
 const kCtx = Symbol('gwp.ctx')
-type ServerResponseWithCtx = ServerResponse & { [kCtx]?: RequestContext }
+type ServerResponseWithCtx = EdgeResponse & { [kCtx]?: RequestContext }
 
 /** Everything one bundle version needs to serve a request. Immutable once live. */
 export class Snapshot {
@@ -91,7 +91,7 @@ export class Gateway {
     this.trusted = o.settings.trustedProxies.length > 0 ? trustedProxyList(o.settings.trustedProxies) : null
     this.inFlightAll = this.metrics.inFlight.child()
     const gw = this
-    this.onClose = function (this: ServerResponse) {
+    this.onClose = function (this: EdgeResponse) {
       const ctx = (this as ServerResponseWithCtx)[kCtx]!
       gw.done(ctx, ctx.snapshot as Snapshot)
     }
@@ -185,7 +185,7 @@ export class Gateway {
   }
 
   /** The request handler for the client listener. */
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => { // HOT PATH
+  readonly handle = (req: EdgeRequest, res: EdgeResponse): void => { // HOT PATH
     if (closingSockets.has(req.socket)) {
       if (halfClosed.has(req.socket)) this.drainCounts.unanswered++
       else this.reject('after_refusal')
@@ -237,7 +237,7 @@ export class Gateway {
   }
 
   /** The 'close' listener every response shares (Node calls it with the response as `this`). */
-  private readonly onClose: (this: ServerResponse) => void
+  private readonly onClose: (this: EdgeResponse) => void
 
   private done(ctx: RequestContext, snap: Snapshot): void {
     const res = ctx.res

@@ -3,7 +3,7 @@
 // come from is injected (bin/gw compiles .gwp sources in-process or reads a built bundle), so the runtime
 // never depends on the compiler.
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server as NetServer } from 'node:net'
 import type { Logger } from 'pino'
 import { splitHostPort, type Settings } from '../config/settings.js'
 import { createAdminServer, gatewayView, type ReloadCause, type ReloadResult } from './admin.js'
@@ -11,6 +11,7 @@ import { AccessLog, createLogger, flushLogger } from './access-log.js'
 import { Gateway, type BundleText } from './gateway.js'
 import { createRedis } from './redis.js'
 import { ClientConnections } from './drain.js'
+import { createHttp1Server } from './http1/server.js'
 import { createClientServer } from './server.js'
 import { createReloads } from './reloads.js'
 import type { WatchSet } from './watch.js'
@@ -22,9 +23,12 @@ export interface BundleSource {
   watchSet?(): WatchSet
 }
 
+/** The client listener: node:http's server, or the http1 engine's (settings `engine`). */
+export type ClientServer = NetServer & { closeAllConnections(): void }
+
 export interface Running {
   gateway: Gateway
-  server: Server
+  server: ClientServer
   /** Null when this process has no admin listener (a cluster worker: the primary serves admin). */
   admin: Server | null
   /** Bound addresses (useful when listening on port 0). */
@@ -44,7 +48,7 @@ export interface Running {
  * never forwarded); reset: connections destroyed at the deadline with a request in progress. */
 export interface DrainResult { drained: number; aborted: number; late: number; unanswered: number; reset: number }
 
-const listen = (server: Server, addr: string): Promise<{ host: string; port: number }> => new Promise((resolve, reject) => {
+const listen = (server: NetServer, addr: string): Promise<{ host: string; port: number }> => new Promise((resolve, reject) => {
   const { host, port } = splitHostPort(addr)
   server.once('error', reject)
   server.listen(port, host, () => {
@@ -75,7 +79,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   const apply = (b: BundleText): Promise<ReloadResult> => swap(async () => b, { trigger: 'primary' })
   if (settings.watch) reloads.watch(files => { reload({ trigger: 'watch', files }).catch(() => undefined) })
 
-  const server = createClientServer(gateway, settings)
+  const server: ClientServer = settings.engine === 'http1' ? createHttp1Server(gateway, settings) : createClientServer(gateway, settings)
   const connections = new ClientConnections(server)
   const admin = opts.admin === false ? null : createAdminServer(gatewayView(gateway, reload))
   const address = await listen(server, settings.listen)

@@ -5,6 +5,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Settings } from '../config/settings.js'
+import type { EdgeRequest } from './edge.js'
 import { ERROR_REPLIES, errorBody, type RefusalCode } from './errors.js'
 import type { Gateway } from './gateway.js'
 import { newRequestId, saneRequestId } from './ids.js'
@@ -14,8 +15,9 @@ import { newRequestId, saneRequestId } from './ids.js'
  * it timed out, it asked for an upgrade or CONNECT) the way every gateway error is answered: the JSON body
  * with the request id, X-Request-Id, Connection: close, and an access-log line. `req` is there for upgrades
  * and CONNECT (the client's sane X-Request-Id is kept, as for any request); the parser's refusals have none.
+ * The http1 engine (runtime/http1/server.ts) answers its refusals with it too.
  */
-function refuse(gw: Gateway, socket: Duplex, reason: string, code: RefusalCode, req?: IncomingMessage): void {
+export function refuse(gw: Gateway, socket: Duplex, reason: string, code: RefusalCode, req?: EdgeRequest): void {
   const status = ERROR_REPLIES[code].status
   const rid = req?.headers['x-request-id']
   const id = typeof rid === 'string' && saneRequestId(rid) ? rid : newRequestId()

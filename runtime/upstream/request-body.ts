@@ -4,8 +4,8 @@
 // written; and until undici has read anything the attempt can be retried with a fresh one (a connection
 // refused never consumed the body). It also counts bytes against the route's max_body for bodies of
 // unknown length.
-import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
+import type { EdgeRequest } from '../edge.js'
 import { GatewayError } from '../errors.js'
 
 export class RequestBody extends Readable {
@@ -20,7 +20,7 @@ export class RequestBody extends Readable {
   private readonly onEnd = (): void => { this.detach(); this.push(null) }
   private readonly onError = (err: Error): void => { this.detach(); this.destroy(err) }
 
-  constructor(private readonly req: IncomingMessage, private readonly max: number) { super() }
+  constructor(private readonly req: EdgeRequest, private readonly max: number) { super() }
 
   override _read(): void {
     if (!this.started) {
