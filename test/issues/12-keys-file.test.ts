@@ -2,11 +2,14 @@
 // die in a second: the format (comments, blank lines, CRLF, upper-case hex, consumer ids), the error naming the
 // first bad line and never its text, the identity header made per consumer at load, and the watcher: a change
 // of the same size is seen, a read that changes nothing on disk is not a change (one reload, one log line, not
-// a loop), a broken edit keeps the loaded keys and logs why, overlapping reloads read again, stop() stops.
+// a loop), a change of size or inode under the same mtime is, a broken edit keeps the loaded keys and logs
+// why, overlapping reloads read again, stop() stops, and the poll never keeps a process alive.
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { after, test } from 'node:test'
 import type { Logger } from 'pino'
 import { KeysFile, keyHash, parseKeysFile } from '../../policies/auth/keys-file.js'
@@ -78,7 +81,7 @@ test('KeysFile: lookup, size, reloadNow; a same-size change is seen; reading the
     // first write: within one coarse tick the file's times would not move and the poll could not see the edit)
     await sleep(50)
     writeFileSync(path, `${line(B, 'bcme')}\n`)
-    await until(() => f.lookup(B) !== undefined, 5000, 'the same-size change to be read')
+    await until(() => f.lookup(B) !== undefined, 2000, 'the same-size change to be read (polled every 20 ms)')
     assert.equal(f.lookup(A), undefined)
     // the reload read the file (its atime may move), and a chmod moves its ctime: neither changes the keys, and
     // neither is a reload (the poll reports a change of any stat field; only mtime, size and inode are edits)
@@ -125,15 +128,51 @@ test('KeysFile.reload: a broken edit keeps the loaded keys and logs why; reloads
   } finally { f.stop() }
 })
 
-test('KeysFile.stop: the file is no longer watched', async () => {
+test('KeysFile.stop: the file is no longer watched (a watcher still on the same file sees the change)', async () => {
   const path = join(dir, 'k3.txt')
   writeFileSync(path, `${line(A, 'acme')}\n`)
   const { lines, log } = recorder()
   const f = new KeysFile(path, null, log, 20)
-  f.stop()
-  writeFileSync(path, `${line(B, 'bcme')}\n${line(C, 'c')}\n`)
-  await sleep(400)
-  assert.equal(f.lookup(A)!.consumer, 'acme')
-  assert.equal(f.lookup(B), undefined)
-  assert.deepEqual(lines, [])
+  const control = new KeysFile(path, null, recorder().log, 20)
+  try {
+    f.stop()
+    await sleep(50)
+    writeFileSync(path, `${line(B, 'bcme')}\n${line(C, 'c')}\n`)
+    await until(() => control.lookup(B) !== undefined, 3000, 'the control watcher to read the change')
+    await sleep(200)
+    assert.equal(f.lookup(A)!.consumer, 'acme')
+    assert.equal(f.lookup(B), undefined)
+    assert.deepEqual(lines, [])
+  } finally { control.stop() }
+})
+
+test('an edit is an mtime, size or inode change: a different size under the same mtime, a rename-into-place of the same size and mtime', async () => {
+  const path = join(dir, 'k4.txt')
+  const T = 1_700_000_000 // whole seconds: the times set below compare equal to the first ones exactly
+  writeFileSync(path, `${line(A, 'acme')}\n`)
+  utimesSync(path, T, T)
+  const f = new KeysFile(path, null, recorder().log, 20)
+  try {
+    await sleep(50)
+    writeFileSync(path, `${line(A, 'acme')}\n${line(B, 'bcme')}\n`)
+    utimesSync(path, T, T)
+    await until(() => f.lookup(B) !== undefined, 2000, 'a change of size alone to be read')
+    await sleep(50)
+    const tmp = join(dir, 'k4.new')
+    writeFileSync(tmp, `${line(A, 'acme')}\n${line(C, 'ccme')}\n`)
+    utimesSync(tmp, T, T)
+    renameSync(tmp, path)
+    await until(() => f.lookup(C) !== undefined, 2000, 'a file renamed into place (same size and mtime) to be read')
+    assert.equal(f.lookup(B), undefined)
+  } finally { f.stop() }
+})
+
+test('the watcher does not keep a process alive: a gateway process can exit with a keys file loaded', () => {
+  const path = join(dir, 'k5.txt')
+  writeFileSync(path, `${line(A, 'acme')}\n`)
+  const mod = fileURLToPath(new URL('../../policies/auth/keys-file.js', import.meta.url))
+  const code = `import(${JSON.stringify(pathToFileURL(mod).href)}).then(m => { const f = new m.KeysFile(${JSON.stringify(path)}, null, { info() {}, error() {} }, 20); if (f.size !== 1) process.exit(3) })`
+  const r = spawnSync(process.execPath, ['-e', code], { timeout: 15_000, stdio: 'ignore' })
+  assert.equal(r.signal, null, 'the process did not exit by itself')
+  assert.equal(r.status, 0)
 })
