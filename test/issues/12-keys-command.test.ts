@@ -4,7 +4,7 @@
 // code and message, the file left as it was: bad usage, a bad consumer id, a file the gateway would not load
 // (a line that is not a hash line, a bad consumer id in it, a key listed twice in any case of hex).
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -80,4 +80,12 @@ test('refusals: exit code, message, and the file untouched (or not created)', ()
   const ok = join(dir, 'ok.txt')
   writeFileSync(ok, `# c\n\n  sha256:${H.toUpperCase()} acme  \r\n`)
   assert.equal(keysCommand.run(['add', ok, 'b']).code, 0)
+})
+
+test('the file is closed after the key is added (no descriptor left open in the process)', { skip: existsSync('/proc/self/fd') ? false : 'no /proc/self/fd' }, () => {
+  const open = () => readdirSync('/proc/self/fd').length
+  const file = join(dir, 'fds.txt')
+  const before = open()
+  for (let i = 0; i < 5; i++) assert.equal(keysCommand.run(['add', file, `c${i}`]).code, 0)
+  assert.equal(open(), before)
 })
