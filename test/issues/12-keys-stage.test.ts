@@ -6,7 +6,7 @@
 // Redis not answering refused at the route's deadline when it comes before the Redis timeout, and the offline stage's refusals.
 import assert from 'node:assert/strict'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -184,4 +184,35 @@ cases:
   assert.deepEqual(spec.diagnostics, [])
   const res = runSuite(b.manifest, b.moduleText, spec.cases)
   assert.deepEqual(res.cases.map(c => [c.ok, c.status, c.failures]), [[true, 200, []], [true, 401, []], [true, 401, []], [true, 401, []], [true, 200, []]])
+})
+
+test('a bundle load re-reads the keys file at once, even an edit the poll cannot see (same size, mtime and inode)', async () => {
+  const file = join(dir, 'reload.txt')
+  const T = 1_700_000_000
+  const OLD = 'gwk_reload-old-0000', NEW = 'gwk_reload-new-0000'
+  writeFileSync(file, `sha256:${keyHash(OLD)} first\n`)
+  utimesSync(file, T, T)
+  const policy = (extra: string) => `
+upstream web { replicas 127.0.0.1:${(upstream.address() as { port: number }).port} }
+keys k { file "${file}" }
+route r { match path prefix "/"; auth k; timeout 2s; proxy web }
+${extra}`
+  const g = await startGateway(policy(''))
+  try {
+    assert.equal((await get(g, '/x', OLD)).status, 200)
+    writeFileSync(file, `sha256:${keyHash(NEW)} first\n`)
+    utimesSync(file, T, T)
+    const r = await g.reload(policy('route other { match path prefix "/other"; respond 204 }'))
+    assert.equal(r.changed, true)
+    assert.equal((await get(g, '/x', NEW)).status, 200)
+    assert.equal((await get(g, '/x', OLD)).status, 401)
+  } finally { await g.close() }
+})
+
+test('keys kept in Redis without --redis: the gateway refuses to load, naming the route and the provider', async () => {
+  await assert.rejects(startGateway(`
+upstream web { replicas 127.0.0.1:9 }
+keys fleet { redis "h" }
+route r { match path prefix "/"; auth fleet; timeout 1s; proxy web }
+`), { message: /auth of route "r" reads keys from Redis \(keys "fleet"\), but no redisUrl is configured \(--redis\)/ })
 })
