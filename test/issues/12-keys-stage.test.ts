@@ -36,6 +36,8 @@ before(async () => {
 upstream web { replicas 127.0.0.1:${port} }
 keys fwd { file "${keysFile}"; forward consumer as X-Consumer-Id }
 keys bare { file "${keysFile}" }
+keys partner { file "${keysFile}"; forward consumer as X-Partner }
+route partner { match path prefix "/partner"; auth partner; timeout 2s; proxy web }
 route fwd { match path prefix "/fwd"; auth fwd; timeout 2s; proxy web }
 route bare { match path prefix "/bare"; auth bare; timeout 2s; proxy web }
 `)
@@ -160,4 +162,21 @@ upstream web { replicas 127.0.0.1:9 }
 keys fleet { redis "h" }
 route r { match path prefix "/"; auth fleet; timeout 1s; proxy web }
 `), { message: /auth of route "r" reads keys from Redis \(keys "fleet"\), but no redisUrl is configured \(--redis\)/ })
+})
+
+test('providers reading the same file with different forwarded headers each forward their own', async () => {
+  assert.equal((await get(gw, '/partner/x', PLAIN)).status, 200)
+  assert.equal(seen.at(-1)!.headers['x-partner'], 'plain')
+  assert.equal(seen.at(-1)!.headers['x-consumer-id'], undefined)
+  assert.equal((await get(gw, '/fwd/x', PLAIN)).status, 200)
+  assert.equal(seen.at(-1)!.headers['x-consumer-id'], 'plain')
+  assert.equal(seen.at(-1)!.headers['x-partner'], undefined)
+})
+
+test('only the key header counts: a header of the same length with another name is neither the key nor a duplicate', async () => {
+  const other = await send(ua, gw.url + '/bare/x', { headers: { 'x-api-kex': PLAIN } })
+  assert.equal(other.status, 401)
+  assert.equal(other.headers['www-authenticate'], 'ApiKey')
+  const both = await send(ua, gw.url + '/bare/x', { headers: { 'x-api-key': PLAIN, 'x-api-kex': 'something else' } })
+  assert.equal(both.status, 200)
 })
