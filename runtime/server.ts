@@ -59,8 +59,9 @@ export function createClientServer(gw: Gateway, s: Settings): Server {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') { refuse(gw, socket, 'request_timeout', 'GW_ERR_REQUEST_TIMEOUT'); return }
     refuse(gw, socket, 'malformed', 'GW_ERR_BAD_REQUEST')
   })
-  // WebSocket and other upgrades are refused, never half-proxied (docs/operations.md says why).
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => { refuse(gw, socket, 'upgrade', 'GW_ERR_UPGRADE_NOT_SUPPORTED', req) })
+  // WebSocket and other upgrades: routed, checked by the route's stages and tunnelled where the route says
+  // `upgrade` (Gateway.handleUpgrade; docs/operations.md, "WebSocket and other upgrades").
+  server.on('upgrade', gw.handleUpgrade)
   server.on('connect', (req: IncomingMessage, socket: Duplex) => { refuse(gw, socket, 'connect', 'GW_ERR_METHOD_NOT_ALLOWED', req) })
   return server
 }
