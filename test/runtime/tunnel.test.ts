@@ -6,36 +6,17 @@
 // the gateway headers on the 101, metrics and the access line.
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
-import { connect, type AddressInfo, type Socket } from 'node:net'
-import { WebSocket, WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { nextMessage, noTunnels, openWs, rawExchange, wsUpstream, type Upstream } from '../helpers/tunnel.js'
 import { deadAddress } from '../helpers/dead-address.js'
+import { accessLine } from '../helpers/access-log.js'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
-interface Upstream { server: Server; wss: WebSocketServer; port: number; handshakes: { url: string; headers: Record<string, string | string[] | undefined> }[] }
-
-/** A `ws` upstream that echoes every message (text stays text, binary stays binary) and records each handshake. */
-export async function wsUpstream(opts: { refuse?: (url: string) => number | null } = {}): Promise<Upstream> {
-  const handshakes: Upstream['handshakes'] = []
-  const server = createServer((_req, res) => { res.writeHead(426); res.end() })
-  const wss = new WebSocketServer({ noServer: true })
-  server.on('upgrade', (req, socket, head) => {
-    handshakes.push({ url: req.url!, headers: req.headers })
-    const refuse = opts.refuse?.(req.url!) ?? null
-    if (refuse !== null) {
-      socket.end(`HTTP/1.1 ${refuse} Nope\r\ncontent-type: text/plain\r\ncontent-length: 7\r\nx-upstream: said-no\r\n\r\nnot you`)
-      return
-    }
-    wss.handleUpgrade(req, socket, head, ws => {
-      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }))
-    })
-  })
-  server.listen(0, '127.0.0.1')
-  await new Promise(r => server.once('listening', r))
-  return { server, wss, port: (server.address() as AddressInfo).port, handshakes }
-}
-
-export const policy = (port: number, extra = ''): string => `
+const policy = (port: number, extra = ''): string => `
 upstream chat { replicas 127.0.0.1:${port} }
 upstream down { replicas ${deadAddress(1)} }
 route ws {
@@ -64,46 +45,32 @@ route dead {
 }
 ${extra}`
 
-/** Opens a `ws` client; resolves once open, or rejects with the HTTP status of a refused handshake. */
-export function openWs(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers })
-    ws.once('open', () => resolve(ws))
-    ws.once('unexpected-response', (_req, res) => { reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode, headers: res.headers })); res.resume() })
-    ws.once('error', reject)
-  })
-}
-
-const nextMessage = (ws: WebSocket): Promise<{ data: Buffer; binary: boolean }> =>
-  new Promise(r => ws.once('message', (data, binary) => r({ data: data as Buffer, binary })))
-
-/** Sends raw bytes, returns everything read until the server closes (or `ms`). */
-export function rawExchange(port: number, data: string, ms = 2000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s: Socket = connect(port, '127.0.0.1')
-    let out = ''
-    s.setEncoding('latin1')
-    s.on('data', d => { out += d })
-    s.on('error', reject)
-    s.on('close', () => resolve(out))
-    s.write(data)
-    setTimeout(() => { s.destroy(); resolve(out) }, ms).unref()
-  })
-}
-
 const wsHead = (path: string, extra = ''): string =>
   `GET ${path} HTTP/1.1\r\nHost: chat.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`
 
-/** Until the gateway has no tunnel open (closes are asynchronous). */
-export async function noTunnels(g: TestGateway): Promise<void> {
-  for (let i = 0; i < 200 && g.running.gateway.tunnels.size > 0; i++) await new Promise(r => setTimeout(r, 10))
-  assert.equal(g.running.gateway.tunnels.size, 0, 'tunnels still open')
+const KEY = 'k-tunnel-test-0123456789abcdef'
+const dir = mkdtempSync(join(tmpdir(), 'gwp-tunnel-'))
+const keysFile = join(dir, 'keys.txt')
+const logFile = join(dir, 'access.log')
+writeFileSync(keysFile, `sha256:${createHash('sha256').update(KEY).digest('hex')} partner-7\n`)
+const keyed = `
+keys partners {
+  file "${keysFile}"
+  header X-Api-Key
+  forward consumer as X-Consumer-Id
 }
+route keyed {
+  match path prefix "/keyed" method GET
+  auth partners
+  timeout 2s
+  upgrade websocket
+  proxy chat
+}`
 
 let up: Upstream, gw: TestGateway, wsBase = ''
 before(async () => {
   up = await wsUpstream({ refuse: url => (url.startsWith('/ws/forbidden') ? 403 : null) })
-  gw = await startGateway(policy(up.port))
+  gw = await startGateway(policy(up.port, keyed), { accessLog: true, logDestination: logFile })
   wsBase = `ws://127.0.0.1:${gw.running.address.port}`
 })
 after(async () => { await gw.close(); up.wss.close(); up.server.close() })
@@ -222,4 +189,45 @@ test('metrics: tunnels open, bytes each way and closes by reason, per route', as
   const after = await (await fetch(`${gw.adminUrl}/metrics`)).text()
   assert.equal(metric(after, 'gw_tunnels_open', { route: 'ws' }), 0)
   assert.equal((metric(after, 'gw_tunnels_closed_total', { route: 'ws', reason: 'closed' }) ?? 0) - closed0, 1)
+})
+
+test('auth runs on the upgrade request: no key → 401 on the bare socket, never upstream; a key → tunnel, the key stripped and the consumer forwarded', async () => {
+  const seen = up.handshakes.length
+  const out = await rawExchange(gw.running.address.port, wsHead('/keyed/room', 'X-Request-Id: keyed-401\r\n'))
+  assert.match(out, /^HTTP\/1\.1 401 Unauthorized\r\n/)
+  assert.match(out, /"error":"unauthorized"/)
+  assert.match(out, /\r\nconnection: close\r\n/)
+  assert.equal(up.handshakes.length, seen)
+  const ws = await openWs(`${wsBase}/keyed/room`, { 'x-api-key': KEY, 'x-consumer-id': 'spoofed' })
+  const h = up.handshakes.at(-1)!
+  assert.equal(h.headers['x-api-key'], undefined)
+  assert.equal(h.headers['x-consumer-id'], 'partner-7')
+  ws.send('hi')
+  assert.equal((await nextMessage(ws)).data.toString(), 'hi')
+  ws.close()
+  // the refusal has its access line like any answer
+  const line = await accessLine(logFile, 'keyed-401')
+  assert.equal(line?.status, 401)
+  assert.equal(line?.route, 'keyed')
+})
+
+test('a tunnel that ends has an access line: status 101, bytes each way, how long it was open and why it closed', async () => {
+  const ws = await openWs(`${wsBase}/ws/logged`, { 'x-request-id': 'tunnel-logged' })
+  ws.send('12345')
+  await nextMessage(ws)
+  await new Promise(r => setTimeout(r, 50))
+  const closed = new Promise(r => ws.once('close', r))
+  ws.close(1000)
+  await closed
+  const line = await accessLine(logFile, 'tunnel-logged')
+  assert.ok(line !== undefined, 'no access line for the tunnel')
+  assert.equal(line.status, 101)
+  assert.equal(line.route, 'ws')
+  assert.equal(line.path, '/ws/logged')
+  const t = line.tunnel as { ms: number; up: number; down: number; reason: string }
+  assert.equal(t.reason, 'closed')
+  // 5-byte text frame masked (2 + 4 + 5) and a close frame with code 1000 masked (2 + 4 + 2) up; the echo (2 + 5) and the close reply (2 + 2) down
+  assert.equal(t.up, 11 + 8)
+  assert.equal(t.down, 7 + 4)
+  assert.ok(t.ms >= 50, `tunnel open ${t.ms} ms`)
 })
