@@ -6,11 +6,17 @@ import { connect, type AddressInfo, type Socket } from 'node:net'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { TestGateway } from './gateway.js'
 
-export interface Upstream { server: Server; wss: WebSocketServer; port: number; handshakes: { url: string; headers: Record<string, string | string[] | undefined> }[] }
+export interface Upstream {
+  server: Server; wss: WebSocketServer; port: number
+  handshakes: { url: string; headers: Record<string, string | string[] | undefined> }[]
+  /** Close codes the upstream's WebSockets received (a close frame from the client side, or 1006 without one). */
+  closes: number[]
+}
 
 /** A `ws` upstream that echoes every message (text stays text, binary stays binary) and records each handshake. */
 export async function wsUpstream(opts: { refuse?: (url: string) => number | null } = {}): Promise<Upstream> {
   const handshakes: Upstream['handshakes'] = []
+  const closes: number[] = []
   const server = createServer((_req, res) => { res.writeHead(426); res.end() })
   const wss = new WebSocketServer({ noServer: true })
   server.on('upgrade', (req, socket, head) => {
@@ -22,11 +28,12 @@ export async function wsUpstream(opts: { refuse?: (url: string) => number | null
     }
     wss.handleUpgrade(req, socket, head, ws => {
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }))
+      ws.on('close', code => closes.push(code))
     })
   })
   server.listen(0, '127.0.0.1')
   await new Promise(r => server.once('listening', r))
-  return { server, wss, port: (server.address() as AddressInfo).port, handshakes }
+  return { server, wss, port: (server.address() as AddressInfo).port, handshakes, closes }
 }
 
 /** Opens a `ws` client; resolves once open, or rejects with the HTTP status of a refused handshake. */
