@@ -29,6 +29,7 @@ export async function wsUpstream(opts: { refuse?: (url: string) => number | null
     wss.handleUpgrade(req, socket, head, ws => {
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }))
       ws.on('close', code => closes.push(code))
+      wss.emit('connection', ws, req)
     })
   })
   server.listen(0, '127.0.0.1')
