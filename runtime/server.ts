@@ -1,6 +1,6 @@
 // The client listener: node:http with edge-safe limits, JSON answers for requests Node's parser refuses
-// (malformed → 400, header block too large → 431, too slow → 408), and a clear refusal for protocol
-// upgrades and CONNECT, which gw does not proxy.
+// (malformed → 400, header block too large → 431, too slow → 408), upgrades handed to Gateway.handleUpgrade
+// (tunnels where the route says `upgrade`, runtime/tunnel/), and a clear refusal for CONNECT, which gw does not proxy.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'

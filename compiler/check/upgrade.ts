@@ -13,7 +13,8 @@ export const UPGRADE_DEFAULTS = { maxOpen: 1000, idleMs: 300_000, lifetimeMs: 86
 const SCHEMA = {
   max_open: { kind: 'count', range: { min: 1, max: 1_000_000 } },
   idle: { kind: 'duration', range: { min: 1000, max: 86_400_000 } },
-  lifetime: { kind: 'duration', range: { min: 1000, max: 30 * 86_400_000 } },
+  // at most 7 days: a Node timer holds at most 2^31 - 1 ms (24.8 days)
+  lifetime: { kind: 'duration', range: { min: 1000, max: 7 * 86_400_000 } },
 } as const
 
 /** Reads an `upgrade` statement; undefined after reporting why it cannot be one. */
