@@ -63,9 +63,10 @@ const readAll = (s: Socket, first: Buffer = Buffer.alloc(0)): Promise<Buffer> =>
   s.resume()
 })
 /** Until the client socket is closed (a half-open client ends its side when gw ends the other). */
-const closeOf = (s: Socket): Promise<void> => new Promise(r => {
+const closeOf = (s: Socket, withinMs = 10_000): Promise<void> => new Promise((r, reject) => {
   if (s.destroyed) { r(); return }
-  s.once('close', () => r())
+  const timer = setTimeout(() => reject(new Error(`the tunnel was not closed within ${withinMs} ms`)), withinMs)
+  s.once('close', () => { clearTimeout(timer); r() })
   if (s.readableEnded) s.end(); else s.once('end', () => s.end())
 })
 const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
@@ -152,7 +153,7 @@ test('idle: a tunnel with no byte either way for `idle` is closed (both sides), 
   s.resume()
   const t0 = performance.now()
   s.write('one byte burst') // activity, then silence
-  await closeOf(s)
+  await closeOf(s, 4000)
   const ms = performance.now() - t0
   assert.ok(ms >= 900 && ms < 3000, `closed after ${ms} ms (idle 1s)`)
   await noTunnels(gw)
@@ -165,8 +166,7 @@ test('lifetime: a busy tunnel is still closed at its lifetime, reason lifetime',
   s.resume()
   const t0 = performance.now()
   const ticker = setInterval(() => { if (!s.destroyed) s.write('tick') }, 100)
-  await closeOf(s)
-  clearInterval(ticker)
+  await closeOf(s, 5000).finally(() => clearInterval(ticker))
   const ms = performance.now() - t0
   assert.ok(ms >= 1400 && ms < 3500, `closed after ${ms} ms (lifetime 1500ms)`)
   await noTunnels(gw)

@@ -101,3 +101,53 @@ test('frame boundaries: a close frame is only ever put between frames, whatever 
   const key = upf.subarray(2, 6)
   assert.equal(((upf[6] ^ key[0]) << 8) | (upf[7] ^ key[1]), 1001)
 })
+
+test('a shutdown in the middle of a frame: the frame is finished first, then the close frame follows it', async () => {
+  const { Tunnel } = await import('../../runtime/tunnel/tunnel.js')
+  const { CounterChild } = await import('../../runtime/metrics.js')
+  // two loopback socket pairs: test client ↔ gw client side, gw upstream side ↔ test upstream
+  const pair = async (): Promise<[Socket, Socket]> => {
+    const srv = createServer({ allowHalfOpen: true })
+    srv.listen(0, '127.0.0.1')
+    await new Promise(r => srv.once('listening', r))
+    const accepted = new Promise<Socket>(r => srv.once('connection', r))
+    const c = connect({ port: (srv.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true })
+    const a = await accepted
+    srv.close()
+    return [c, a]
+  }
+  const [testClient, gwClient] = await pair()
+  const [gwUpstream, testUpstream] = await pair()
+  let ended = false
+  const t = new Tunnel(gwClient, gwUpstream, { websocket: true, idleMs: 60_000, lifetimeMs: 60_000, up: new CounterChild(), down: new CounterChild(), onEnd: () => { ended = true } })
+  t.start(Buffer.alloc(0))
+  const got: Buffer[] = []
+  testClient.on('data', d => got.push(d))
+  testClient.on('end', () => testClient.end())
+  const upstreamGot: Buffer[] = []
+  testUpstream.on('data', d => upstreamGot.push(d))
+  // a 1000-byte binary frame from the upstream, of which only the header and 400 bytes are sent before the shutdown
+  const frame = Buffer.concat([Buffer.from([0x82, 126, 0x03, 0xe8]), Buffer.alloc(1000, 5)])
+  testUpstream.write(frame.subarray(0, 404))
+  await new Promise(r => setTimeout(r, 100))
+  t.shutdown()
+  await new Promise(r => setTimeout(r, 100))
+  assert.equal(Buffer.concat(got).length, 404, 'nothing is put inside the frame')
+  testUpstream.write(frame.subarray(404)) // the rest of the frame, then more that must not be relayed
+  testUpstream.end(Buffer.from([0x81, 0x02, 0x68, 0x69]))
+  await new Promise(r => testClient.once('close', r))
+  const all = Buffer.concat(got)
+  assert.deepEqual(all.subarray(0, frame.length), frame, 'the frame in progress arrives whole')
+  const close = all.subarray(frame.length)
+  assert.equal(close[0], 0x88, 'then a close frame')
+  assert.equal(close.readUInt16BE(2), 1001)
+  assert.equal(close.length, 2 + close[1], 'and nothing after it')
+  for (let i = 0; i < 100 && !ended; i++) await new Promise(r => setTimeout(r, 10))
+  assert.equal(t.reason, 'shutdown')
+  // the upstream got a masked close frame 1001 (nothing was in flight that way)
+  const toUp = Buffer.concat(upstreamGot)
+  assert.equal(toUp[0], 0x88)
+  assert.equal(toUp[1] & 0x80, 0x80)
+  assert.equal(((toUp[6] ^ toUp[2]) << 8) | (toUp[7] ^ toUp[3]), 1001)
+  testUpstream.destroy()
+})
