@@ -254,6 +254,7 @@ class Handshake {
   }
 
   onError(err: Error): void {
+    this.abortFn = null // undici ended the request itself: nothing to abort
     const code = (err as { code?: string }).code ?? ''
     this.fail(err, CONNECT_ERRORS.has(code) ? 'connect_error' : 'reset')
   }
