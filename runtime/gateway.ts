@@ -273,7 +273,8 @@ export class Gateway {
     // does not take that apart; WebSocket handshakes have none.
     if (ctx.hasBody) { refuse(REPLIES.badRequest, 'upgrade_with_body'); return }
     const route = snap.router.find(ctx.host, ctx.path, req.method ?? 'GET', req.headers as Record<string, string | undefined>, ctx.query)
-    if (route === undefined) { refuse(REPLIES.noRoute, 'no_route'); return }
+    // no route: nothing here tunnels it, so 501 as for a route without `upgrade` (what gw has always answered)
+    if (route === undefined) { refuse(UPGRADE_REFUSED, 'upgrade'); return }
     ctx.route = route
     ctx.deadline = now + route.timeoutMs
     const limits = route.ir.upgrade ?? null
