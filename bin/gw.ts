@@ -57,7 +57,7 @@ options (flags override the settings file; defaults in brackets):
 class Usage extends Error {}
 
 /** The last line gw prints (docs/operations.md, "Reload and shutdown"; lab/experiments/rolling.ts parses it). */
-const shutdownLine = (r: DrainResult): string => `gw: drained ${r.drained}, aborted ${r.aborted}, late ${r.late}, unanswered ${r.unanswered}, reset ${r.reset}\n`
+const shutdownLine = (r: DrainResult): string => `gw: drained ${r.drained}, aborted ${r.aborted}, late ${r.late}, unanswered ${r.unanswered}, reset ${r.reset}, tunnels ${r.tunnels}\n`
 
 /** Compiles policy sources into an in-memory bundle, or reads a built one; both are verified the same way. */
 function bundleSource(paths: string[]): BundleSource {

@@ -197,6 +197,22 @@ export interface FailoverIR {
   retry: 'none' | 'replica' | 'split'
 }
 
+/**
+ * `upgrade PROTOCOL… [max_open N] [idle D] [lifetime D]`: requests on the route asking to switch to one of
+ * `protocols` (their `Upgrade` header) become byte tunnels to the upstream once it answers 101
+ * (runtime/tunnel/). Without it, gw answers every upgrade with 501.
+ */
+export interface UpgradeIR {
+  /** Lower-case protocol names (tokens, RFC 9110 §7.8), without versions; `websocket` is the one gw knows by name. */
+  protocols: string[]
+  /** Tunnels of this route open at once (per gateway process); over it, 503. */
+  maxOpen: number
+  /** A tunnel with no byte either way for this long is closed. */
+  idleMs: number
+  /** A tunnel is closed this long after it opened, busy or not. */
+  lifetimeMs: number
+}
+
 export interface RouteIR {
   name: string
   match: MatchIR
@@ -206,6 +222,8 @@ export interface RouteIR {
   /** Hard deadline for the whole request, measured from arrival to response headers. */
   timeoutMs: number
   retry: RetryIR | null
+  /** Upgrades the route tunnels (null: none, every upgrade gets 501). Bundles written before it have no field: read as null. */
+  upgrade: UpgradeIR | null
   /** Max request body bytes; larger bodies get 413. */
   maxBodyBytes: number
   envelope: EnvelopeIR

@@ -90,6 +90,13 @@ export interface MatchStmt extends StmtBase {
 export interface TimeoutStmt extends StmtBase { kind: 'timeout'; value: QtyV }
 export interface MaxBodyStmt extends StmtBase { kind: 'max_body'; value: QtyV }
 export interface RetryStmt extends StmtBase { kind: 'retry'; count: QtyV; options: OptionAst[] }
+/**
+ * `upgrade websocket [max_open N] [idle D] [lifetime D]`: the route may turn requests asking for one of these
+ * protocols (`Upgrade:`) into tunnels. `protocols` as written (at least one); `options` the limits.
+ */
+export interface UpgradeStmt extends StmtBase { kind: 'upgrade'; protocols: WordV[]; options: OptionAst[] }
+/** The option names of `upgrade` (any other valueless word after it is a protocol). */
+export const UPGRADE_OPTIONS: readonly string[] = ['max_open', 'idle', 'lifetime']
 export interface RespondBody { as: 'json' | 'text' | 'body'; value: StrV; span: Span }
 export interface RespondStmt extends StmtBase {
   kind: 'respond'
@@ -124,4 +131,4 @@ export interface PolicyStmt extends StmtBase { kind: PolicyKind }
 /** The kind of any statement, as the string it is. */
 export const kindOf = (s: { kind: unknown }): string => s.kind as string
 
-export type RouteStmt = MatchStmt | TimeoutStmt | MaxBodyStmt | RetryStmt | RespondStmt | ProxyStmt | UseStmt | PolicyStmt
+export type RouteStmt = MatchStmt | TimeoutStmt | MaxBodyStmt | RetryStmt | UpgradeStmt | RespondStmt | ProxyStmt | UseStmt | PolicyStmt

@@ -3,6 +3,7 @@
 // already reported), and reports string-literal problems (unterminated, bad escapes).
 import type { CstNode, IToken } from 'chevrotain'
 import type * as A from './ast.js'
+import { UPGRADE_OPTIONS } from './ast.js'
 import type { Diagnostics } from './diagnostic.js'
 import { listRule } from './parser.js'
 import { declRule, declStmtRule, type DeclarationSyntax, type Fields, type Piece, type StatementSyntax } from './syntax.js'
@@ -264,6 +265,13 @@ export class AstBuilder {
       case 'max_body': return q ? { kind: 'max_body', value: this.qty(q), span } : undefined
       case 'retry': return q ? { kind: 'retry', count: this.qty(q), options: this.optionList(node(s, 'optionList')), span } : undefined
       case 'use': return w[0] ? { kind: 'use', policy: this.word(w[0]), span } : undefined
+      case 'upgrade': {
+        if (w[0] === undefined) return undefined
+        const opts = this.optionList(node(s, 'optionList'))
+        // a valueless word that is not one of upgrade's options names another protocol (`upgrade websocket mqtt`)
+        const extra = opts.filter(o => o.values.length === 0 && !UPGRADE_OPTIONS.includes(o.name.value))
+        return { kind: 'upgrade', protocols: [this.word(w[0]), ...extra.map(o => o.name)], options: opts.filter(o => !extra.includes(o)), span }
+      }
     }
     return undefined
   }

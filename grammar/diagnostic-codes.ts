@@ -73,6 +73,9 @@ export const CODES = {
   E0510: 'not an IP address or CIDR range',
   E0511: 'CIDR prefix length out of range',
   E0512: 'IP rules that refuse every client',
+  // upgrades and tunnels (`upgrade`, compiler/check/upgrade.ts): E0520–E0529, W0790–W0799
+  E0520: 'upgrade on a route that does not proxy',
+  E0521: 'protocol that cannot be tunnelled',
   // includes
   E0601: 'include cycle',
   E0602: 'cannot read file',
@@ -97,6 +100,8 @@ export const CODES = {
   W0780: 'CIDR range with host bits set',
   W0781: 'IP list entry covered by another entry of the same list',
   W0782: 'IP list entry made dead by the route\'s other IP list',
+  W0790: 'tunnel idle timeout that never fires',
+  W0791: 'WebSocket upgrade on a route that takes no GET',
   // rewrites and redirects: W0770–W0779
   W0770: 'rewrite prefix does not cover the route',
 } as const satisfies Record<`${'E' | 'W'}0${number}`, string>

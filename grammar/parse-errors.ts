@@ -90,7 +90,7 @@ const UPSTREAM_STMTS = [T.Replicas, T.Balance, T.Health, T.Pool, T.Bulkhead, T.B
  */
 export function createErrorMessageProvider(policyStmts: readonly TokenType[], declarations: readonly DeclarationTokens[] = []): IParserErrorMessageProvider {
   /** Statement keywords each kind of block accepts, for "did you mean" on an unknown statement. */
-  const ROUTE_STMTS = [T.Match, ...policyStmts, T.Timeout, T.MaxBody, T.Retry, T.Respond, T.Proxy, T.Use]
+  const ROUTE_STMTS = [T.Match, ...policyStmts, T.Timeout, T.MaxBody, T.Retry, T.Upgrade, T.Respond, T.Proxy, T.Use]
   const BLOCK_STMTS: Record<string, [string, TokenType[]]> = {
     upstreamDecl: ['an upstream statement', UPSTREAM_STMTS],
     // a policy's declaration (`jwt NAME { … }`): its statements' keywords

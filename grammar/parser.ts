@@ -53,6 +53,9 @@ export class GwpParser extends CstParser {
       { ALT: () => { this.CONSUME(T.Timeout); this.CONSUME(T.Quantity) } },
       { ALT: () => { this.CONSUME(T.MaxBody); this.CONSUME1(T.Quantity) } },
       { ALT: () => { this.CONSUME(T.Retry); this.CONSUME2(T.Quantity); this.SUBRULE1(this.optionList) } },
+      // `upgrade PROTOCOL [PROTOCOL…] [max_open N] [idle D] [lifetime D]`: the first protocol, then an option list
+      // (the AST builder reads its valueless words that are not option names as further protocols)
+      { ALT: () => { this.CONSUME(T.Upgrade); this.CONSUME2(T.Word); this.SUBRULE2(this.optionList) } },
       { ALT: () => this.SUBRULE(this.respondStmt) },
       { ALT: () => this.SUBRULE(this.proxyStmt) },
       { ALT: () => { this.CONSUME(T.Use); this.CONSUME1(T.Word) } },

@@ -87,6 +87,15 @@ export class AccessLog {
   }
 
   /**
+   * Record a tunnel that ended: its upgrade request's line (status 101, time since the request arrived) with
+   * the bytes relayed each way, how long the tunnel was open and why it closed.
+   */
+  tunnel(ctx: RequestContext, ms: number, t: { bytesUp: number; bytesDown: number; openedAt: number; reason: string }): void {
+    if (this.backlog > MAX_BACKLOG) { this.dropped++; return }
+    this.append(`${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":101,"ms":${round3(ms)},"ip":${str(ctx.clientIp)},"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","tunnel":{"ms":${round3(performance.now() - t.openedAt)},"up":${t.bytesUp},"down":${t.bytesDown},"reason":"${t.reason}"}}\n`)
+  }
+
+  /**
    * Record a request refused before it became a request (Node's parser refused it, it timed out, or it
    * asked for an upgrade or CONNECT): same line shape, no route, what is known of method, host and path.
    */

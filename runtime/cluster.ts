@@ -163,8 +163,8 @@ export async function runPrimary(settings: Settings, source: BundleSource, worke
     reloads.close()
     log.info({ reason, workers: ready.size }, 'draining workers')
     const answers = await broadcast({ type: 'gwp:shutdown' }, 'gwp:drained', settings.drainTimeoutMs + 5000).catch(() => [])
-    const total = answers.reduce((a, m) => ({ drained: a.drained + m.drained, aborted: a.aborted + m.aborted, late: a.late + m.late, unanswered: a.unanswered + m.unanswered, reset: a.reset + m.reset }),
-      { drained: 0, aborted: 0, late: 0, unanswered: 0, reset: 0 })
+    const total = answers.reduce((a, m) => ({ drained: a.drained + m.drained, aborted: a.aborted + m.aborted, late: a.late + m.late, unanswered: a.unanswered + m.unanswered, reset: a.reset + m.reset, tunnels: a.tunnels + (m.tunnels ?? 0) }),
+      { drained: 0, aborted: 0, late: 0, unanswered: 0, reset: 0, tunnels: 0 })
     for (const w of Object.values(cluster.workers ?? {})) w?.kill()
     admin.close()
     log.info(total, 'shutdown complete')

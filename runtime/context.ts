@@ -6,6 +6,7 @@ import type { EdgeRequest, EdgeResponse } from './edge.js'
 import type { RefusalCode } from './errors.js'
 import type { TraceContext } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
+import type { TunnelRequest } from './tunnel/tunnels.js'
 
 /** Data stages hand to later stages (the slots are declared, with their writers, in config/context.ts). */
 export class RequestState implements StageState {
@@ -66,6 +67,11 @@ export class RequestContext implements StageContext {
   reason = ''
   /** The upstream exchange in progress, told when the client goes away (one 'close' listener per request). */
   upstream: { clientGone(): void } | null = null
+  /**
+   * Set by Gateway.handleUpgrade on a request asking for an upgrade the route allows: the `proxy` terminal
+   * opens a tunnel with it (runtime/tunnel/) instead of forwarding. Null for every other request.
+   */
+  tunnel: TunnelRequest | null = null
   /** The bundle snapshot serving this request (it stays alive until the request is done). */
   snapshot: unknown = null
 

@@ -15,6 +15,12 @@ export const HALF_CLOSED_LINGER_MS = 1000
 /** Per-connection drain state, only created once the drain begins. */
 interface Watch { bytesRead: number; idleSince: number; finAt: number }
 
+/**
+ * Client sockets handed over for an upgrade (runtime/tunnel/): no longer HTTP connections, so the drain
+ * leaves them alone; the tunnels are closed at the drain deadline (Tunnels.shutdownAll) before the rest.
+ */
+export const upgradedSockets = new WeakSet<object>()
+
 /** Connections gw half-closed during a drain: a request read on one is dropped and counted, not served. */
 export const halfClosed = new WeakSet<object>()
 
@@ -60,6 +66,7 @@ export class ClientConnections {
    */
   sweep(now: number): void {
     for (const s of this.open) {
+      if (upgradedSockets.has(s)) continue
       let w = this.watch.get(s)
       if (w === undefined) { w = { bytesRead: s.bytesRead, idleSince: -1, finAt: -1 }; this.watch.set(s, w) }
       if (w.finAt >= 0) {
@@ -90,6 +97,7 @@ export class ClientConnections {
   destroyAll(): number {
     let reset = 0
     for (const s of this.open) {
+      if (upgradedSockets.has(s)) { s.destroy(); continue } // a tunnel (closed before this) or its handshake
       const w = this.watch.get(s)
       // on a half-closed connection whatever arrived was read and dropped (counted as unanswered)
       if (w === undefined || w.finAt < 0) { if (current(s) !== null || (w !== undefined && s.bytesRead !== w.bytesRead)) reset++ }

@@ -20,6 +20,8 @@ export const ERROR_REPLIES = {
   GW_ERR_BAD_GATEWAY: { status: 502, error: 'bad_gateway' },
   GW_ERR_POOL_EXHAUSTED: { status: 503, error: 'upstream_pool_exhausted' },
   GW_ERR_UPGRADE_NOT_SUPPORTED: { status: 501, error: 'upgrade_not_supported' },
+  /** The route's `upgrade … max_open N` tunnels are all open (runtime/tunnel/). */
+  GW_ERR_TUNNELS_FULL: { status: 503, error: 'tunnels_full' },
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, error: 'method_not_allowed' },
   GW_ERR_TRANSFER_CODING: { status: 501, error: 'unsupported_transfer_coding' },
   GW_ERR_TOO_MANY_HEADERS: { status: 431, error: 'too_many_headers' },

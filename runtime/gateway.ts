@@ -2,6 +2,7 @@
 // requests with the snapshot that was active when they arrived, and swaps snapshots atomically on reload.
 // A snapshot that fails to build never goes live; the old one keeps serving.
 import type { BlockList } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { BundleManifest } from '../config/bundle.js'
 import { BundleError } from '../config/bundle.js'
@@ -11,10 +12,10 @@ import type { AccessLog, RawRefusal } from './access-log.js'
 import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
 import type { EdgeRequest, EdgeResponse } from './edge.js'
-import { halfClosed } from './drain.js'
+import { halfClosed, upgradedSockets } from './drain.js'
 import { GatewayMetrics, type CounterChild } from './metrics.js'
 import type { RedisLike } from './redis.js'
-import { REPLIES, Reply, closingSockets, headRefusal, writeReply } from './reply.js'
+import { REPLIES, Reply, closingSockets, errorReply, headRefusal, writeReply } from './reply.js'
 import { readHead } from './request-head.js'
 import { newRequestId } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
@@ -22,6 +23,13 @@ import { Router } from './router.js'
 import { createStageEnv } from './stage-env.js'
 import { createBuildDeps, upstreamProxy } from './stages.js'
 import { Upstream } from './upstream/upstream.js'
+import { RawResponse } from './tunnel/raw-response.js'
+import type { Tunnel } from './tunnel/tunnel.js'
+import { TunnelRequest, Tunnels, upgradeOffer } from './tunnel/tunnels.js'
+
+const ignore = (): void => undefined
+/** 501 for an upgrade the route does not tunnel (the protocol asked, or no `upgrade` at all). */
+const UPGRADE_REFUSED = errorReply('GW_ERR_UPGRADE_NOT_SUPPORTED')
 
 export interface BundleText { manifest: BundleManifest; moduleText: string }
 
@@ -81,6 +89,8 @@ export class Gateway {
   private readonly retiring = new Set<Snapshot>()
   private readonly inFlightAll
   private readonly rejected: Record<string, CounterChild> = {}
+  /** Open tunnels and their per-route limits and metrics (runtime/tunnel/). */
+  readonly tunnels: Tunnels
 
   constructor(o: GatewayOptions) {
     this.settings = o.settings
@@ -91,6 +101,10 @@ export class Gateway {
     this.trusted = o.settings.trustedProxies.length > 0 ? trustedProxyList(o.settings.trustedProxies) : null
     this.inFlightAll = this.metrics.inFlight.child()
     const gw = this
+    this.tunnels = new Tunnels(this.metrics, o.settings.via, {
+      answered: (ctx, tunnel) => this.upgradeAnswered(ctx, tunnel),
+      released: (ctx, tunnel) => this.upgradeReleased(ctx, tunnel),
+    })
     this.onClose = function (this: EdgeResponse) {
       const ctx = (this as ServerResponseWithCtx)[kCtx]!
       gw.done(ctx, ctx.snapshot as Snapshot)
@@ -218,6 +232,94 @@ export class Gateway {
     if (r === undefined) return
     if (r instanceof Reply) { writeReply(ctx, r, via, performance.now()); return }
     ;(r as Promise<unknown>).then(v => { if (v instanceof Reply) writeReply(ctx, v, via, performance.now()) }, e => this.fail(ctx, e))
+  }
+
+  /**
+   * The 'upgrade' handler of the client listener (any engine): an upgrade request is read and routed like any
+   * request, and its route's stages run on it (auth, ip rules, rate limits: a stage's answer is written on the
+   * bare socket, with Connection: close); a route without `upgrade` for the protocol asked answers 501; the
+   * route's `proxy` then opens a tunnel (runtime/tunnel/). The request's snapshot stays in use until its
+   * tunnel ends: a reload never cuts a tunnel. Never throws.
+   */
+  readonly handleUpgrade = (req: EdgeRequest, socket: Duplex, head: Buffer): void => {
+    // The listener took its own listeners off the socket: hold its bytes until a tunnel relays them, and
+    // keep a reset from becoming an uncaught 'error'.
+    socket.pause()
+    socket.on('error', ignore)
+    upgradedSockets.add(socket)
+    const now = performance.now()
+    const snap = this.active
+    const ctx = new RequestContext(req, new RawResponse(socket) as unknown as EdgeResponse, now)
+    const via = this.settings.via
+    if (snap === null || this.draining) {
+      this.reject(snap === null ? 'not_ready' : 'draining')
+      ctx.id = newRequestId()
+      writeReply(ctx, REPLIES.unavailable, via, now)
+      this.access?.log(ctx, 0, false)
+      return
+    }
+    snap.inFlight++
+    this.inFlightAll.inc()
+    ctx.snapshot = snap
+    const refuse = (reply: Reply, reason: string): void => {
+      this.reject(reason)
+      if (ctx.reason === '') ctx.reason = reason
+      writeReply(ctx, reply, via, performance.now())
+      this.upgradeAnswered(ctx, null)
+      this.upgradeReleased(ctx, null)
+    }
+    if (!readHead(ctx, { trusted: this.trusted })) { if (ctx.id === '') ctx.id = newRequestId(); refuse(headRefusal(ctx.reason), ctx.reason); return }
+    // An upgrade request's body would come before the tunnel's bytes on the same stream (RFC 9110 §7.8): gw
+    // does not take that apart; WebSocket handshakes have none.
+    if (ctx.hasBody) { refuse(REPLIES.badRequest, 'upgrade_with_body'); return }
+    const route = snap.router.find(ctx.host, ctx.path, req.method ?? 'GET', req.headers as Record<string, string | undefined>, ctx.query)
+    // no route: nothing here tunnels it, so 501 as for a route without `upgrade` (what gw has always answered)
+    if (route === undefined) { refuse(UPGRADE_REFUSED, 'upgrade'); return }
+    ctx.route = route
+    ctx.deadline = now + route.timeoutMs
+    const limits = route.ir.upgrade ?? null
+    const offer = upgradeOffer(limits, req.headers.upgrade)
+    if (limits === null || offer === null || route.ir.terminal.kind !== 'proxy') { refuse(UPGRADE_REFUSED, 'upgrade'); return }
+    ctx.tunnel = new TunnelRequest(socket, head, offer, limits, this.tunnels)
+    let r: unknown
+    try { r = route.handler(ctx) } catch (e) { this.upgradeFailed(ctx, e); return }
+    if (r === undefined) return // the tunnels took it over
+    if (r instanceof Reply) { this.upgradeReply(ctx, r); return }
+    ;(r as Promise<unknown>).then(v => { if (v instanceof Reply) this.upgradeReply(ctx, v) }, e => this.upgradeFailed(ctx, e))
+  }
+
+  /** A stage (or the terminal) answered an upgrade request itself. */
+  private upgradeReply(ctx: RequestContext, r: Reply): void {
+    writeReply(ctx, r, this.settings.via, performance.now())
+    this.upgradeAnswered(ctx, null)
+    this.upgradeReleased(ctx, null)
+  }
+
+  private upgradeFailed(ctx: RequestContext, e: unknown): void {
+    ctx.reason = 'internal'
+    this.log.error({ id: ctx.id, route: ctx.route?.name, err: (e as Error)?.stack ?? String(e) }, 'upgrade request failed inside the gateway')
+    this.upgradeReply(ctx, REPLIES.internal)
+  }
+
+  /** An upgrade request is answered (refused, or 101 and `tunnel` opened): request metrics, and the access line of a refusal. */
+  private upgradeAnswered(ctx: RequestContext, tunnel: Tunnel | null): void {
+    const ms = performance.now() - ctx.start
+    const route = ctx.route
+    if (ctx.status === 0) ctx.status = 499
+    if (route !== null) {
+      const cls = (ctx.status / 100) | 0
+      route.metrics.byClass[cls >= 1 && cls <= 5 ? cls - 1 : 4].inc()
+      route.metrics.duration.observe(ms / 1000)
+    }
+    this.inFlightAll.dec()
+    if (tunnel === null) this.access?.log(ctx, ms, ctx.status === 499)
+  }
+
+  /** The upgrade request's snapshot may go (its tunnel, if any, has ended): a tunnel's access line. */
+  private upgradeReleased(ctx: RequestContext, tunnel: Tunnel | null): void {
+    const snap = ctx.snapshot as Snapshot
+    if (tunnel !== null) this.access?.tunnel(ctx, performance.now() - ctx.start, tunnel)
+    if (--snap.inFlight === 0 && snap.retired && this.retiring.has(snap)) this.finishRetire(snap)
   }
 
   /**

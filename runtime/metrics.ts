@@ -150,6 +150,9 @@ export class GatewayMetrics {
   readonly stageRejects = new FastCounter('gw_stage_rejects_total', 'Requests a stage answered itself (401, 403, 429…)', ['stage', 'route', 'code'])
   readonly bundleInfo = new FastGauge('gw_bundle_info', 'The active bundle (value 1)', ['version'], 'max')
   readonly reloads = reloadsCounter()
+  readonly tunnelsOpen = new FastGauge('gw_tunnels_open', 'Tunnels (WebSocket and other upgrades) open now, by route', ['route'])
+  readonly tunnelBytes = new FastCounter('gw_tunnel_bytes_total', 'Bytes relayed through tunnels, by route and direction (up: client to upstream, down: upstream to client)', ['route', 'direction'])
+  readonly tunnelsClosed = new FastCounter('gw_tunnels_closed_total', 'Tunnels closed, by route and reason (closed, client_error, upstream_error, idle, lifetime, shutdown)', ['route', 'reason'])
   readonly drained = new FastCounter('gw_shutdown_requests_total', 'Shutdown: requests in flight at the signal that completed (drained), arrived during the drain and completed (late), were cut at the deadline (aborted), or were read on a connection already half-closed and dropped (unanswered)', ['result'])
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

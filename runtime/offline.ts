@@ -19,6 +19,7 @@ import { REPLIES, Reply, headRefusal } from './reply.js'
 import { Router } from './router.js'
 import { createStageEnv } from './stage-env.js'
 import { createBuildDeps } from './stages.js'
+import { upgradeOffer } from './tunnel/tunnels.js'
 
 export interface TestCase {
   name?: string
@@ -33,7 +34,7 @@ export interface TestCase {
   ip?: string
   /** Send the request this many times (virtual clock frozen); expectations apply to the last. */
   repeat?: number
-  /** What the upstream answers, when proxied (default 200). */
+  /** What the upstream answers, when proxied (default 200; 101 for an upgrade request the route tunnels). */
   upstream_status?: number
   expect: {
     route?: string | null
@@ -65,6 +66,12 @@ function fakeRequest(method: string, target: string, headers: Record<string, str
   return { method, url: target, headers: lower, rawHeaders: raw, httpVersionMajor: 1, httpVersionMinor: 1, complete: true, socket: { remoteAddress: ip } } as unknown as IncomingMessage
 }
 
+/** Whether a request asks to switch protocols (node:http emits 'upgrade' for it, not 'request'). */
+function asksUpgrade(req: IncomingMessage): boolean {
+  const c = req.headers.connection
+  return req.headers.upgrade !== undefined && typeof c === 'string' && c.split(',').some(t => t.trim().toLowerCase() === 'upgrade')
+}
+
 class Recorder {
   stages: string[] = []
   upstream: string | undefined
@@ -89,6 +96,8 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
   const ir = manifest.ir
   let current = new Recorder()
   let currentCase: TestCase = cases[0]
+  /** The Upgrade offer the current request's route tunnels (Gateway.handleUpgrade's check), or null. */
+  let offer: string | null = null
   const clock = 1_000_000 // frozen: `repeat` sends a burst, so rate limits trip deterministically
   const shared = new Map<string, unknown>()
   const env = createStageEnv(ir, {
@@ -110,7 +119,9 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       r.upstream = o.targets.map(t => t.upstream).join('|')
       r.upstreamPath = ctx.upstreamPath
       r.forwarded = upstreamRequestHeaders(ctx as RequestContext, route.outbound, route.stripHeaders)
-      return new Reply(currentCase.upstream_status ?? 200, null, '', [], null)
+      // an upgrade goes out with the hop-by-hop pair the tunnel keeps (runtime/tunnel/tunnels.ts), and a 101 comes back
+      if (offer !== null) r.forwarded.push('connection', 'upgrade', 'upgrade', offer)
+      return new Reply(currentCase.upstream_status ?? (offer !== null ? 101 : 200), null, '', [], null)
     },
     wrap: (kind, stage, route) => {
       bound.set(route, [...(bound.get(route) ?? []), kind])
@@ -137,6 +148,13 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       const hit = router.find(ctx.host, ctx.path, req.method!, req.headers as Record<string, string>, ctx.query)
       if (hit === undefined) { out = { status: REPLIES.noRoute.status, stages: [], headers: [] }; routeName = null; continue }
       routeName = hit.r.name
+      // an upgrade request (Connection: upgrade + Upgrade): 501 unless the route tunnels a protocol it offers
+      offer = null
+      if (asksUpgrade(req)) {
+        offer = upgradeOffer(hit.r.upgrade, req.headers.upgrade)
+        if (offer === null || hit.r.terminal.kind !== 'proxy') { out = { status: 501, stages: [], headers: [] }; continue }
+        if (ctx.hasBody) { out = { status: 400, stages: [], headers: [] }; continue }
+      }
       ctx.route = { index: 0, name: hit.r.name, ir: hit.r, handler: hit.h, timeoutMs: hit.r.timeoutMs, maxBodyBytes: hit.r.maxBodyBytes, metrics: null as never }
       const res = hit.h(ctx)
       if (!(res instanceof Reply)) throw new Error(res instanceof Promise ? 'an offline stage returned a promise' : 'an offline route answered nothing')

@@ -45,8 +45,9 @@ export interface Running {
 
 /** drained: in flight at the signal and completed; late: arrived during the drain and completed; aborted:
  * still running at the deadline (cut); unanswered: read on a connection gw had already half-closed (dropped,
- * never forwarded); reset: connections destroyed at the deadline with a request in progress. */
-export interface DrainResult { drained: number; aborted: number; late: number; unanswered: number; reset: number }
+ * never forwarded); reset: connections destroyed at the deadline with a request in progress; tunnels: tunnels still
+ * open at the deadline, closed then (WebSocket ones with close frames 1001 both ways). */
+export interface DrainResult { drained: number; aborted: number; late: number; unanswered: number; reset: number; tunnels: number }
 
 const listen = (server: NetServer, addr: string): Promise<{ host: string; port: number }> => new Promise((resolve, reject) => {
   const { host, port } = splitHostPort(addr)
@@ -101,6 +102,10 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
       connections.sweep(performance.now())
     }
     const aborted = gateway.inFlight
+    // Tunnels last until the deadline; then each gets its close (WebSocket: a 1001 frame each way, at a frame
+    // boundary), given a moment to be written before what is left is destroyed.
+    const tunnels = gateway.tunnels.shutdownAll()
+    for (let i = 0; i < 60 && gateway.tunnels.size > 0; i++) await new Promise(r => setTimeout(r, 20))
     const reset = connections.destroyAll()
     const { drained, late, unanswered } = gateway.drainCounts
     gateway.metrics.drained.child('drained').inc(drained)
@@ -113,9 +118,9 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
     admin?.close() // last: /healthz says "draining" for as long as the drain lasts
     if (redis !== null) redis.disconnect()
     await accessLog?.close()
-    log.info({ drained, late, aborted, unanswered, halfClosed: connections.halfClosedCount, reset, accessLinesDropped: accessLog?.dropped ?? 0, accessWriteErrors: accessLog?.writeErrors ?? 0 }, 'shutdown complete')
+    log.info({ drained, late, aborted, unanswered, tunnels, halfClosed: connections.halfClosedCount, reset, accessLinesDropped: accessLog?.dropped ?? 0, accessWriteErrors: accessLog?.writeErrors ?? 0 }, 'shutdown complete')
     flushLogger(log)
-    return { drained, aborted, late, unanswered, reset }
+    return { drained, aborted, late, unanswered, reset, tunnels }
   })()
 
   return { gateway, server, admin, address, adminAddress, log, reload, apply, shutdown }

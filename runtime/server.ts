@@ -1,6 +1,6 @@
 // The client listener: node:http with edge-safe limits, JSON answers for requests Node's parser refuses
-// (malformed → 400, header block too large → 431, too slow → 408), and a clear refusal for protocol
-// upgrades and CONNECT, which gw does not proxy.
+// (malformed → 400, header block too large → 431, too slow → 408), upgrades handed to Gateway.handleUpgrade
+// (tunnels where the route says `upgrade`, runtime/tunnel/), and a clear refusal for CONNECT, which gw does not proxy.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -61,8 +61,9 @@ export function createClientServer(gw: Gateway, s: Settings): Server {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') { refuse(gw, socket, 'request_timeout', 'GW_ERR_REQUEST_TIMEOUT'); return }
     refuse(gw, socket, 'malformed', 'GW_ERR_BAD_REQUEST')
   })
-  // WebSocket and other upgrades are refused, never half-proxied (docs/operations.md says why).
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => { refuse(gw, socket, 'upgrade', 'GW_ERR_UPGRADE_NOT_SUPPORTED', req) })
+  // WebSocket and other upgrades: routed, checked by the route's stages and tunnelled where the route says
+  // `upgrade` (Gateway.handleUpgrade; docs/operations.md, "WebSocket and other upgrades").
+  server.on('upgrade', gw.handleUpgrade)
   server.on('connect', (req: IncomingMessage, socket: Duplex) => { refuse(gw, socket, 'connect', 'GW_ERR_METHOD_NOT_ALLOWED', req) })
   return server
 }

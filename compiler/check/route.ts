@@ -3,10 +3,11 @@
 // to RouteIR (envelope later). Policy stages are checked by their kinds' descriptors (compiler/policies.ts).
 import { kindOf } from '../../grammar/ast.js'
 import type * as A from '../../grammar/ast.js'
-import type { MatchIR, RetryIR, RouteIR, StageIR } from '../../config/ir.js'
+import type { MatchIR, RetryIR, RouteIR, StageIR, UpgradeIR } from '../../config/ir.js'
 import type { CompilePolicy } from '../policy-api.js'
 import { checkProxy, checkRespond } from './terminal.js'
 import { checkRetry } from './upstream-retry.js'
+import { checkUpgrade } from './upgrade.js'
 import { readQty } from '../values.js'
 import { unknownName, type CheckContext } from './context.js'
 import { checkMatch } from './match.js'
@@ -20,7 +21,7 @@ export interface RouteDefaults { timeout?: A.TimeoutStmt; maxBody?: A.MaxBodyStm
 /** A statement after `use` expansion, with the policies it came through (for messages). */
 interface Item { stmt: A.RouteStmt; via: string[] }
 
-const isSetting = (s: A.RouteStmt): boolean => s.kind === 'timeout' || s.kind === 'max_body' || s.kind === 'retry'
+const isSetting = (s: A.RouteStmt): boolean => s.kind === 'timeout' || s.kind === 'max_body' || s.kind === 'retry' || s.kind === 'upgrade'
 const isTerminal = (s: A.RouteStmt): boolean => s.kind === 'proxy' || s.kind === 'respond'
 
 /**
@@ -100,6 +101,7 @@ export function checkPolicyBody(ctx: CheckContext, p: A.PolicyDecl): void {
     switch (s.kind) {
       case 'match': case 'proxy': case 'respond': case 'use': break
       case 'timeout': case 'max_body': case 'retry': checkRouteDefaults(ctx, { [s.kind === 'max_body' ? 'maxBody' : s.kind]: s } as RouteDefaults); break
+      case 'upgrade': checkUpgrade(ctx, s); break
       default: policyOf(ctx, s, from(it))?.check(ctx, s, p.name.value)
     }
   })
@@ -215,10 +217,31 @@ export function checkRoute(ctx: CheckContext, r: A.RouteDecl, defaults: RouteDef
     if (!retryFromDefaults) ctx.d.warn('W0703', retryStmt!.span, `${where} answers with \`respond\`, so \`retry\` never fires`, { hint: 'remove the `retry`' })
     retry = null
   }
+  const upgradeItem = settings.get('upgrade')
+  let upgrade: UpgradeIR | null = null
+  if (upgradeItem !== undefined) {
+    const s = upgradeItem.stmt as A.UpgradeStmt
+    const u = checkUpgrade(ctx, s)
+    if (u === undefined) broken = true
+    else upgrade = u
+    if (terminal?.kind === 'respond') {
+      ctx.d.error('E0520', s.span, `${where} answers with \`respond\`, so it has nothing to tunnel to${from(upgradeItem)}`, {
+        label: 'an upgrade needs an upstream', notes: [{ message: 'the route answers here', span: terminalItem!.stmt.span }],
+        hint: 'end the route with `proxy UPSTREAM` (the upstream that speaks the protocol), or remove `upgrade`',
+      })
+      broken = true
+    }
+    // RFC 6455 §4.1: the opening handshake is a GET; a route that takes no GET never sees one
+    if (u !== undefined && u.protocols.includes('websocket') && match !== undefined && match.methods.length > 0 && !match.methods.includes('GET')) {
+      ctx.d.warn('W0791', s.span, `${where} accepts only ${match.methods.map(m => '`' + m + '`').join(', ')}, but a WebSocket handshake is a \`GET\``, {
+        label: 'no WebSocket can open on this route', notes: [{ message: 'the route\'s methods', span: matchStmt!.span }], hint: 'add `GET` to the route\'s `method` list, or move `upgrade` to a route that takes GET',
+      })
+    }
+  }
   if (broken || match === undefined || terminal === undefined || timeoutMs === undefined || maxBodyBytes === undefined) return undefined
   const consumes = consumedBy(ctx, stages)
   return {
-    ir: { name: r.name.value, match, stages, terminal, timeoutMs, retry, maxBodyBytes, source: spanOf(r.span), ...(consumes === null ? {} : { consumes }) },
+    ir: { name: r.name.value, match, stages, terminal, timeoutMs, retry, upgrade, maxBodyBytes, source: spanOf(r.span), ...(consumes === null ? {} : { consumes }) },
     decl: r,
     matchSpan: matchStmt!.span,
     retryStmt: retryStmt ?? null,

@@ -11,7 +11,7 @@ import { FRONT_ENDS } from '../front-ends.js'
 import { REGISTRY } from '../policies.js'
 import { change, dur, fields, optional, pct, setChange, size, valueChange, type Change } from './diff-values.js'
 export type { Change } from './diff-values.js'
-import { describeFailover, describeMatch, describeStage, describeTerminal } from './routes.js'
+import { describeFailover, describeMatch, describeStage, describeTerminal, describeUpgrade } from './routes.js'
 
 
 export interface StageChange {
@@ -33,7 +33,7 @@ export interface RouteDiff {
   summary: string | null
   match: Change[]
   stages: StageChange[]
-  /** timeout, max_body, retry. */
+  /** timeout, max_body, retry, upgrade. */
   settings: Change[]
   terminal: Change[]
   envelope: Change[]
@@ -139,6 +139,7 @@ function routeChanges(o: RouteIR, n: RouteIR, renamed: boolean): RouteDiff | und
       ...valueChange('timeout', o.timeoutMs, n.timeoutMs, dur),
       ...valueChange('max_body', o.maxBodyBytes, n.maxBodyBytes, size),
       ...optional('retry', o.retry, n.retry, [['count', 'count'], ['methods', 'methods'], ['budget', 'budget', pct], ['perTryMs', 'per_try', dur], ['backoffMs', 'backoff', dur]], retryText),
+      ...optional('upgrade', o.upgrade ?? null, n.upgrade ?? null, [['protocols', 'protocols', v => (v as string[]).join(' ')], ['maxOpen', 'max_open'], ['idleMs', 'idle', dur], ['lifetimeMs', 'lifetime', dur]], describeUpgrade),
     ],
     terminal: terminalChanges(o, n),
     envelope: [

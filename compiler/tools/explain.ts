@@ -10,7 +10,7 @@ import { buildLocation } from '../../config/location.js'
 import { IDEMPOTENT, TOKEN } from '../../config/http.js'
 import { formatQty } from '../values.js'
 import { loadIr, type CommandOutput } from './diff.js'
-import { describeMatch } from './routes.js'
+import { describeMatch, describeUpgrade } from './routes.js'
 import { REGISTRY } from '../policies.js'
 
 export interface ExplainRequest {
@@ -167,6 +167,15 @@ function upstreamText(u: UpstreamIR | undefined, name: string): string {
   return `${name} [${u.replicas.map(x => `${x.host}:${x.port}`).join(' ')}; ${u.balance}${u.breaker ? '; breaker' : ''}]`
 }
 
+/** The protocol a request asks to switch to (its first `Upgrade` token, lower-case, version dropped), or null. */
+function upgradeAsked(req: ExplainRequest): string | null {
+  const u = req.headers.upgrade
+  if (u === undefined || !/(^|,)\s*upgrade\s*(,|$)/i.test(req.headers.connection ?? '')) return null
+  const first = u.split(',')[0].trim().toLowerCase()
+  const slash = first.indexOf('/')
+  return first === '' ? null : slash < 0 ? first : first.slice(0, slash)
+}
+
 function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
   const out: Step[] = []
   if (ir.identityHeaders.length > 0) {
@@ -196,6 +205,16 @@ function steps(r: RouteIR, ir: BundleIR, req: ExplainRequest): Step[] {
   const failed = r.retry === null ? '' : `a retry ${split ? 'on the split\'s other upstream, then another replica' : 'on another replica'} (budget and breaker permitting), else `
   const fallback = `; before sending: no replica in rotation (health), bulkhead full or breaker open → ${unavailable}; after a failed attempt: ${failed}502 (connect error, reset), 504 (timeout) or the upstream's 5xx`
   const path = at.upstreamPath === sent ? '' : ` as ${at.upstreamPath}`
+  const asked = upgradeAsked(req)
+  if (r.upgrade !== null && r.upgrade !== undefined) {
+    const u = r.upgrade
+    const note = asked === null ? 'this request asks for no upgrade: proxied as a normal request'
+      : u.protocols.includes(asked) ? `this request asks for \`${asked}\`: tunnelled once the upstream answers 101 (503 when ${u.maxOpen} are open)`
+      : `this request asks for \`${asked}\`, which the route does not tunnel: 501`
+    out.push({ kind: 'upgrade', text: `${describeUpgrade(u)}: a request asking for it becomes a byte tunnel to the upstream after its 101`, note })
+  } else if (asked !== null) {
+    out.push({ kind: 'upgrade', text: 'no `upgrade` on this route', note: `this request asks for \`${asked}\`: the gateway answers 501` })
+  }
   out.push({ kind: 'proxy', text: `proxy${path} ${targets}${retry}${fallback}`, note: retryNote(r, req) })
   return out
 }

@@ -54,6 +54,7 @@ export function printStmt(s: A.UpstreamStmt | A.RouteStmt): string {
     case 'match': return match(s)
     case 'timeout': case 'max_body': return `${s.kind} ${s.value.raw}`
     case 'retry': return words('retry', s.count.raw, options(s.options))
+    case 'upgrade': return words('upgrade', s.protocols.map(p => p.value), options(s.options))
     case 'respond': return s.redirect ? `respond redirect ${s.status.raw} ${quote(s.redirect.target.value)}` : `respond ${respondTail(s)}`
     case 'proxy':
       return words('proxy', s.targets.map(t => (t.weight ? `${t.upstream.value} ${t.weight.raw}` : t.upstream.value)).join(', '), s.fallback && `fallback respond ${respondTail(s.fallback)}`)

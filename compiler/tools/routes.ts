@@ -1,6 +1,6 @@
 // `gwc routes`: the route table — match, stages in order, upstream, the static worst-case envelope and where
 // a request fails over to.
-import type { BundleIR, FailoverIR, MatchIR, RouteIR, StageIR } from '../../config/ir.js'
+import type { BundleIR, FailoverIR, MatchIR, RouteIR, StageIR, UpgradeIR } from '../../config/ir.js'
 import { formatQty } from '../values.js'
 import { REGISTRY } from '../policies.js'
 import { textTable } from './table.js'
@@ -23,8 +23,13 @@ export function describeStage(s: StageIR): string {
 export function describeTerminal(r: RouteIR): string {
   const t = r.terminal
   if (t.kind === 'respond') return t.redirect ? `redirect ${t.status} ${t.redirect.target}` : `respond ${t.status}`
-  return 'proxy ' + t.targets.map(x => (t.targets.length > 1 ? `${x.upstream} ${x.weight}%` : x.upstream)).join(', ') + (t.fallback ? ` (fallback ${t.fallback.status})` : '')
+  return 'proxy ' + t.targets.map(x => (t.targets.length > 1 ? `${x.upstream} ${x.weight}%` : x.upstream)).join(', ') + (t.fallback ? ` (fallback ${t.fallback.status})` : '') +
+    (r.upgrade ? ` (${describeUpgrade(r.upgrade)})` : '')
 }
+
+/** `upgrade websocket max_open 1000 idle 5m lifetime 24h`: the route's tunnels as `gwc routes` and `gwc diff` show them. */
+export const describeUpgrade = (u: UpgradeIR): string =>
+  `upgrade ${u.protocols.join(' ')} max_open ${u.maxOpen} idle ${formatQty('duration', u.idleMs)} lifetime ${formatQty('duration', u.lifetimeMs)}`
 
 /**
  * Where a request goes when its upstream cannot serve it: `-` nowhere; `replica` a retry tries another

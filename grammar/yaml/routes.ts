@@ -3,7 +3,7 @@
 // rejects first: headers, ratelimit by ip/header, auth, ratelimit by user/claim), timeout/max_body/retry, and
 // proxy or respond last. The stage mappings come from the policies (compiler/front-ends.ts passes them in).
 import type * as A from '../ast.js'
-import { readRespond, readRetry } from './stages.js'
+import { readRespond, readRetry, readUpgrade } from './stages.js'
 import { readBreaker } from './upstreams.js'
 import { type Entry, type YNode, type YamlReader } from './nodes.js'
 
@@ -39,7 +39,7 @@ export interface RouteScope {
   breakers: Map<string, { key: string; span: A.Span }>
 }
 
-const ROUTE_KEYS = ['name', 'match', 'upstream', 'upstreams', 'fallback', 'respond', 'timeout', 'max_body', 'retries', 'breaker'] as const
+const ROUTE_KEYS = ['name', 'match', 'upstream', 'upstreams', 'fallback', 'respond', 'timeout', 'max_body', 'retries', 'upgrade', 'breaker'] as const
 
 const word = (value: string, span: A.Span): A.WordV => ({ kind: 'word', value, span })
 
@@ -191,6 +191,9 @@ function readRoute(r: YamlReader, node: YNode, path: string, scope: RouteScope, 
   if (mb && mq) settings.push({ kind: 'max_body', value: mq, span: mb.keySpan })
   const retry = rt && readRetry(r, rt)
   if (retry) settings.push(retry)
+  const up = f.get('upgrade')
+  const upgrade = up && readUpgrade(r, up)
+  if (upgrade) settings.push(upgrade)
 
   const proxy = readProxy(r, f)
   const rs = f.get('respond'), fb = f.get('fallback')

@@ -85,3 +85,37 @@ export function readRetry(r: YamlReader, e: Entry): A.RetryStmt | undefined {
   }
   return count && { kind: 'retry', count, options, span: e.keySpan }
 }
+
+/**
+ * `upgrade: websocket`, `upgrade: [websocket, mqtt]` or `upgrade: { protocols: …, max_open, idle, lifetime }`
+ * → `upgrade websocket max_open N idle D lifetime D`. Protocol names are checked by the checker (E0521).
+ */
+export function readUpgrade(r: YamlReader, e: Entry): A.UpgradeStmt | undefined {
+  const readProtocols = (x: Entry): A.WordV[] | undefined => {
+    const items = r.list(x, 'a protocol name or a list of them')
+    if (items === undefined) return undefined
+    const out: A.WordV[] = []
+    for (const it of items) {
+      const s = r.str(it.node, it.path, x.keySpan, 'a protocol name')
+      if (s !== undefined) out.push({ kind: 'word', value: s.value, span: s.span })
+    }
+    return out
+  }
+  const v = r.resolve(e.value)
+  if (r.scalarText(e.value) !== undefined || r.isList(e.value) || v === undefined || v === null) {
+    const protocols = readProtocols(e)
+    return protocols && protocols.length > 0 ? { kind: 'upgrade', protocols, options: [], span: e.keySpan } : undefined
+  }
+  const f = r.fields(e.value, e.path, ['protocols', 'max_open', 'idle', 'lifetime'], e.keySpan)
+  if (f === undefined) return undefined
+  const p = f.get('protocols')
+  if (p === undefined) { r.d.error('E0104', e.keySpan, `\`${e.path}\` has no \`protocols\``, { label: 'which upgrades?', hint: 'write e.g. `upgrade: { protocols: [websocket], max_open: 1000 }`' }); return undefined }
+  const protocols = readProtocols(p)
+  const options: A.OptionAst[] = []
+  for (const x of f.values()) {
+    if (x.key === 'protocols') continue
+    const q = r.qty(x.value, x.path, x.keySpan)
+    if (q) options.push(r.option(x.key, x.keySpan, [q]))
+  }
+  return protocols && protocols.length > 0 ? { kind: 'upgrade', protocols, options, span: e.keySpan } : undefined
+}

@@ -1,10 +1,9 @@
 // The client listener of the http1 engine (settings `engine: http1`): gw's own HTTP/1.1 server on node:net.
-// It serves the same callbacks as runtime/server.ts (gw.handle for requests, gw.handleUpgrade when the gateway
-// has it) and answers what never becomes a request the same way (refuse(): JSON body, X-Request-Id,
+// It serves the same callbacks as runtime/server.ts (gw.handle for requests, gw.handleUpgrade for upgrades)
+// and answers what never becomes a request the same way (refuse(): JSON body, X-Request-Id,
 // Connection: close, an access-log line). Timeouts are checked by one sweep over the connections, as
 // node:http's connectionsCheckingInterval does: no timer per request or connection.
 import { Server as NetServer, type Socket } from 'node:net'
-import type { Duplex } from 'node:stream'
 import type { Settings } from '../../config/settings.js'
 import type { RefusalCode } from '../errors.js'
 import type { Gateway } from '../gateway.js'
@@ -14,9 +13,6 @@ import { BODY, Connection, DONE, HEAD } from './connection.js'
 import { Http1Request } from './edge-request.js'
 import type { Http1Response } from './edge-response.js'
 import type { HeadFailure, HeadLimits, RequestHead } from './request-parser.js'
-
-/** Gateway.handleUpgrade (issue 13's tunnels), called when the gateway has it; else upgrades are refused (501). */
-type UpgradeHandler = (req: Http1Request, socket: Duplex, head: Buffer) => void
 
 /** The sweep never runs less often than this (node:http's connectionsCheckingInterval as gw sets it). */
 const CHECK_MAX_MS = 1000
@@ -51,14 +47,12 @@ export class Http1Server extends NetServer {
     this.gw.handle(req, res)
   }
 
-  /** An Upgrade or CONNECT request: handed to the gateway's tunnel entry point, or refused as runtime/server.ts does. */
+  /** An Upgrade or CONNECT request: CONNECT is refused as runtime/server.ts does; an upgrade goes to the gateway's tunnel entry point. */
   upgrade(conn: Connection, head: RequestHead, rest: Buffer): void {
     const req = new Http1Request(head, conn.socket, conn)
     if (head.method === 'CONNECT') { refuse(this.gw, conn.socket, 'connect', 'GW_ERR_METHOD_NOT_ALLOWED', req); return }
-    const handler = (this.gw as unknown as { handleUpgrade?: UpgradeHandler }).handleUpgrade
-    if (handler === undefined) { refuse(this.gw, conn.socket, 'upgrade', 'GW_ERR_UPGRADE_NOT_SUPPORTED', req); return }
     conn.detach()
-    handler.call(this.gw, req, conn.socket, rest)
+    this.gw.handleUpgrade(req, conn.socket, rest)
   }
 
   /** The parser refused a head. */

@@ -40,7 +40,7 @@ export interface SplitTarget {
   failovers: CounterChild[]
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
+export const CONNECT_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'])
 
 class AttemptTimeout extends Error { constructor(readonly total: boolean) { super(total ? 'route timeout' : 'per-try timeout') } }
 class ClientGone extends Error { constructor() { super('client went away') } }
@@ -53,7 +53,7 @@ class SendTimeout extends Error { constructor() { super('client stopped reading 
  * first, a yes followed by "no replica" or "bulkhead full" would spend a probe that is never sent, and with
  * all probes spent that way the breaker would stay half-open, refusing everything.
  */
-function admit(up: Upstream, now: number): Replica | null { // HOT PATH
+export function admit(up: Upstream, now: number): Replica | null { // HOT PATH
   const replica = up.pick(0, now)
   if (replica === null) return null
   if (up.bulkhead !== null && !up.bulkhead.acquire()) { up.metrics.rejectedBulkhead.inc(); return null }

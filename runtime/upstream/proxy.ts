@@ -43,7 +43,8 @@ export function createProxyStage(o: ProxyOptions, deps: ProxyDeps): (ctx: Reques
   }
   if (ups.length === 1) {
     const up = ups[0]
-    return ctx => proxyRequest(ctx, up, plan) // HOT PATH
+    // an upgrade request the route tunnels (ctx.tunnel, runtime/tunnel/) is handed to the tunnels instead
+    return ctx => ctx.tunnel === null ? proxyRequest(ctx, up, plan) : ctx.tunnel.tunnels.open(ctx, up, plan, 0) // HOT PATH
   }
   // Weighted split (canary): cumulative percentages, one random draw per request.
   const cum: number[] = []
@@ -53,6 +54,6 @@ export function createProxyStage(o: ProxyOptions, deps: ProxyDeps): (ctx: Reques
     const x = Math.random() * acc
     let i = 0
     while (i < cum.length - 1 && x >= cum[i]) i++
-    return proxyRequest(ctx, ups[i], plan, i)
+    return ctx.tunnel === null ? proxyRequest(ctx, ups[i], plan, i) : ctx.tunnel.tunnels.open(ctx, ups[i], plan, i)
   }
 }

@@ -72,7 +72,7 @@ test('keep-alive clients (undici Pool) in flight at SIGTERM get Connection: clos
     const outcomes = await run
     assert.equal(await exited, 0)
     checkInFlight(outcomes, killAt, 8)
-    assert.match(gw.stderr(), /gw: drained 8, aborted 0, late 0, unanswered 0, reset 0\n/)
+    assert.match(gw.stderr(), /gw: drained 8, aborted 0, late 0, unanswered 0, reset 0, tunnels 0\n/)
     // the log line says the same, with the connections the drain half-closed (none were idle here)
     const done = gw.stderr().split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as Record<string, unknown>).find(l => l.msg === 'shutdown complete')
     assert.ok(done !== undefined, gw.stderr())
@@ -96,7 +96,7 @@ test('--workers 2: keep-alive clients (undici Agent) in flight at SIGTERM get Co
     assert.equal(await exited, 0)
     checkInFlight(outcomes, killAt, 8)
     // the primary adds up both workers' counts
-    assert.match(gw.stderr(), /gw: drained 8, aborted 0, late 0, unanswered 0, reset 0\n/)
+    assert.match(gw.stderr(), /gw: drained 8, aborted 0, late 0, unanswered 0, reset 0, tunnels 0\n/)
   } finally {
     await agent.destroy()
     await gw.stop()

@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { startIdp, type Idp } from '../../testkit/idp/index.js'
 import { ERROR_REPLIES, type RefusalCode } from '../../runtime/errors.js'
 import { rawRequest, replicaAddrs, startRig, waitFor, type Rig } from '../runtime/fixtures.js'
@@ -18,6 +19,9 @@ import { accessLine as readAccessLine } from '../helpers/access-log.js'
 
 let rig: Rig
 let idp: Idp
+/** An upstream that accepts connections and never answers: an upgrade handshake to it stays under way. */
+const silent = createTcpServer(s => { silentConnections++; s.on('data', () => undefined); s.on('error', () => undefined) })
+let silentConnections = 0
 /** Tokens signed in before(): one for the route's audience, one for another. */
 const tokens = { ok: '', otherAudience: '' }
 const logFile = join(mkdtempSync(join(tmpdir(), 'gwp-refusals-')), 'access.log')
@@ -26,6 +30,8 @@ before(async () => {
   idp = await startIdp({ algorithms: ['RS256'] })
   tokens.ok = await idp.sign({}, { subject: 'alice', audience: 'shop-api' })
   tokens.otherAudience = await idp.sign({}, { subject: 'alice', audience: 'other-api' })
+  silent.listen(0, '127.0.0.1')
+  await new Promise(r => silent.once('listening', r))
   rig = await startRig({ name: 'web', count: 1, rules: [{ path: '/slow', latency: 2000 }, { path: '/hold', latency: 1500 }] }, s => `
 upstream web { replicas ${replicaAddrs(s)} }
 upstream single { replicas ${replicaAddrs(s)}; pool connections 1 }
@@ -45,11 +51,14 @@ route redis_down { match host "shop.test" path prefix "/redis-down"; ratelimit b
 route hold { match host "shop.test" path prefix "/hold"; timeout 5s; proxy single }
 route queued { match host "shop.test" path prefix "/queued"; timeout 300ms; proxy single }
 route all { match host "shop.test" path prefix "/"; timeout 3s; proxy web }
+upstream silent { replicas 127.0.0.1:${(silent.address() as AddressInfo).port} }
+route tunnels { match host "shop.test" path prefix "/ws-full" method GET; timeout 3s; upgrade websocket max_open 1; proxy silent }
 `, { accessLog: true, logDestination: logFile, headersTimeoutMs: 500, drainTimeoutMs: 1000, redisUrl: `redis://${deadAddress(2)}` })
 })
-after(async () => { await rig.close(); await idp.close() })
+after(async () => { await rig.close(); await idp.close(); silent.close() })
 
 const H = 'Host: shop.test\r\n'
+const WS = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`
 
 interface Row {
   what: string
@@ -104,6 +113,14 @@ const ROWS: Row[] = [
       await waitFor(() => rig.stub.stats().inFlight >= 1, 3000, 'the held request to reach the upstream')
     },
     raw: `GET /queued HTTP/1.1\r\n${H}\r\n`, status: 503, error: 'upstream_pool_exhausted', code: 'GW_ERR_POOL_EXHAUSTED',
+  },
+  {
+    what: 'upgrade on a route whose max_open tunnels are taken (one handshake under way)',
+    setup: async () => {
+      void rawRequest(rig.port, WS('/ws-full/a'), { waitMs: 4000 })
+      await waitFor(() => silentConnections >= 1, 3000, 'the first handshake to reach the upstream')
+    },
+    raw: WS('/ws-full/b', 'X-Request-Id: client-id-5\r\n'), status: 503, error: 'tunnels_full', code: 'GW_ERR_TUNNELS_FULL', id: 'client-id-5', reason: 'tunnels_full',
   },
 ]
 

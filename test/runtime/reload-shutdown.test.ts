@@ -78,7 +78,7 @@ test('SIGTERM drains in-flight requests, reports drained vs aborted, and exits 0
     assert.notEqual(late, 'served')
     assert.deepEqual(await Promise.all(inflight), Array(10).fill(200), 'every in-flight request completed')
     assert.equal(await exited, 0)
-    assert.match(gw.stderr(), /drained 10, aborted 0, late 0, unanswered 0, reset 0\n/)
+    assert.match(gw.stderr(), /drained 10, aborted 0, late 0, unanswered 0, reset 0, tunnels 0\n/)
   } finally {
     await agent.destroy()
     await gw.stop()
@@ -100,7 +100,7 @@ test('requests still running at the drain deadline are aborted and counted', asy
     assert.ok(performance.now() - t0 < 3000, 'the drain deadline bounds shutdown')
     assert.deepEqual(await Promise.all(inflight), ['cut', 'cut', 'cut'])
     // each cut request's connection is destroyed with the request in progress: counted as reset
-    assert.match(gw.stderr(), /drained 0, aborted 3, late 0, unanswered 0, reset 3\n/)
+    assert.match(gw.stderr(), /drained 0, aborted 3, late 0, unanswered 0, reset 3, tunnels 0\n/)
   } finally {
     await agent.destroy()
     await gw.stop()
