@@ -16,10 +16,14 @@ import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { req, wireExchange, type WireResponse } from '../helpers/wire.js'
 
+// Blocked in Atomics.wait the thread runs no event loop, so nothing is accepted; it wakes each second only to
+// exit once its parent is gone (a test process that died without its after hook) or after two minutes.
 const BLOCKED = `const s = require('node:net').createServer()
 s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
   process.stdout.write(s.address().port + '\\n')
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
+  const parent = process.ppid, cell = new Int32Array(new SharedArrayBuffer(4))
+  for (let i = 0; i < 120 && process.ppid === parent; i++) Atomics.wait(cell, 0, 0, 1000)
+  process.exit(0)
 })`
 
 let hang: ChildProcess
