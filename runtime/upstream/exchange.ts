@@ -161,7 +161,7 @@ class ProxyRun {
   clientGone(): void {
     this.clientIsGone = true
     if (this.current !== null) this.current.abort(new ClientGone())
-    else if (this.buffering) this.release() // left while the body was being collected
+    else this.release() // no attempt under way: left while the body was collected or a retry's backoff ran
   }
 
   dispatch(replica: Replica): void {
