@@ -5,19 +5,16 @@
 // (.ci/run installs it).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { browserSkip, openBrowser, type Browser } from '../helpers/browser.js'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium; .ci/run installs it): the CORS browser test needs a real browser`
+const skip = browserSkip('the CORS browser test')
 
 const seen: { method: string; url: string; trace: string | undefined }[] = []
-let upstream: Server, site: Server, gw: TestGateway, context: BrowserContext, page: Page, profile: string
+let upstream: Server, site: Server, gw: TestGateway, browser: Browser, page: Page
 let api = ''
 
 const listen = async (s: Server): Promise<number> => { s.listen(0, '127.0.0.1'); await new Promise(r => s.once('listening', r)); return (s.address() as AddressInfo).port }
@@ -54,22 +51,15 @@ route denied {
 `)
   // the gateway on another origin: another host name for the same loopback address
   api = `http://localhost:${gw.running.address.port}`
-  profile = mkdtempSync(join(tmpdir(), 'gwp-chromium-'))
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-  page = context.pages()[0] ?? await context.newPage()
-  await page.goto(`${page0}/`)
+  browser = await openBrowser(`${page0}/`)
+  page = browser.page
 })
 
 after(async () => {
   if (skip) return
-  await context?.close()
+  await browser?.close()
   await gw?.close()
   upstream?.close(); site?.close()
-  if (profile) rmSync(profile, { recursive: true, force: true })
 })
 
 /** A fetch from the page: its status, body and the headers the page may read, or the error the browser raised. */

@@ -5,19 +5,16 @@
 // browser sees the handshake fail). Skips only when /usr/bin/chromium is absent (.ci/run installs it).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { browserSkip, openBrowser, type Browser } from '../helpers/browser.js'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { wsUpstream, type Upstream } from '../helpers/tunnel.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium; .ci/run installs it): the WebSocket browser test needs a real browser`
+const skip = browserSkip('the WebSocket browser test')
 
-let up: Upstream, site: Server, gw: TestGateway, context: BrowserContext, page: Page, profile: string
+let up: Upstream, site: Server, gw: TestGateway, browser: Browser, page: Page
 let wsUrl = ''
 
 before(async () => {
@@ -44,22 +41,15 @@ route plain {
 }
 `)
   wsUrl = `ws://localhost:${gw.running.address.port}`
-  profile = mkdtempSync(join(tmpdir(), 'gwp-chromium-'))
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-  page = context.pages()[0] ?? await context.newPage()
-  await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`)
+  browser = await openBrowser(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`)
+  page = browser.page
 })
 
 after(async () => {
   if (skip) return
-  await context?.close()
+  await browser?.close()
   await gw?.close()
   up?.wss.close(); up?.server.close(); site?.close()
-  if (profile) rmSync(profile, { recursive: true, force: true })
 })
 
 test('the page opens a WebSocket through gw: text and binary messages echo, and it sees the close the upstream chose', { skip }, async () => {
