@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { RetryIR } from '../../config/ir.js'
 import type { RequestContext } from '../../runtime/context.js'
-import { backoffDelay, retryableMethod } from '../../runtime/upstream/retry.js'
+import { RetryBudget, backoffDelay, retryableMethod } from '../../runtime/upstream/retry.js'
 
 const rule = (methods: RetryIR['methods'], backoffMs = 100): RetryIR => ({ count: 1, methods, budget: null, perTryMs: null, backoffMs })
 const request = (method: string | undefined, headers: Record<string, string> = {}): RequestContext =>
@@ -33,4 +33,16 @@ test('backoff: the configured wait with ±50% jitter, never past the time left',
   random.mock.mockImplementation(() => 0.99)
   assert.equal(backoffDelay(rule('idempotent', 100), 1000), 149)
   assert.equal(backoffDelay(rule('idempotent', 100), 30), 30)
+})
+
+test('the retry budget on its default clock (performance.now) forgets a window once it has passed', (t) => {
+  let now = 5_000
+  t.mock.method(performance, 'now', () => now)
+  const budget = new RetryBudget()
+  for (let i = 0; i < 100; i++) budget.request()
+  let allowed = 0
+  while (budget.tryRetry(0.1)) allowed++
+  assert.equal(allowed, 10) // 10% of 100 requests
+  now += 20_000 // two windows later: nothing of the burst is left, the floor of 3 applies again
+  assert.equal(budget.tryRetry(0.1), true)
 })
