@@ -38,7 +38,6 @@ class PathRouter<T> {
 
   /** Registers the tree nodes; call once after every add. */
   seal(): void {
-    this.extra = this.entries.some(e => e.match.query != null || e.match.cookie != null)
     // Paths go through `tree()` on both sides (see there); a literal `:` is then written `::` so find-my-way
     // does not read it as a parameter.
     const pattern = (p: string) => tree(p).replace(/:/g, '::')
@@ -84,15 +83,10 @@ class PathRouter<T> {
     return out.sort((a, b) => b.order[0] - a.order[0] || b.order[1] - a.order[1] || b.order[2] - a.order[2] || b.order[3] - a.order[3])
   }
 
-  /** Whether some route of this tree has a query or cookie condition (set by seal). */
-  private extra = false
-
   find(path: string, method: string, headers: Record<string, string | string[] | undefined>, query: string): T | undefined { // HOT PATH
     const hit = this.fmw.find('GET', path.indexOf('%') < 0 && path.indexOf('*') < 0 ? path : tree(path))
     if (hit === null) return undefined
     const group = hit.store as Candidate<T>[]
-    // a tree without query or cookie conditions runs the loop it always ran: they cost it nothing
-    if (this.extra) return findExtra(group, method, headers, query)
     for (let i = 0; i < group.length; i++) {
       const c = group[i]
       if (c.methods !== null && !c.methods.has(method)) continue
@@ -100,25 +94,12 @@ class PathRouter<T> {
         const v = headers[c.header.name]
         if (v === undefined || (c.header.value !== null && v !== c.header.value)) continue
       }
+      // a route without query or cookie conditions pays one null check for them
+      if (c.extra !== null && !extraHolds(c.extra, query, headers)) continue
       return c.value
     }
     return undefined
   }
-}
-
-/** PathRouter.find's loop for a tree where some route has a query or cookie condition. */
-function findExtra<T>(group: Candidate<T>[], method: string, headers: Record<string, string | string[] | undefined>, query: string): T | undefined { // HOT PATH
-  for (let i = 0; i < group.length; i++) {
-    const c = group[i]
-    if (c.methods !== null && !c.methods.has(method)) continue
-    if (c.header !== null) {
-      const v = headers[c.header.name]
-      if (v === undefined || (c.header.value !== null && v !== c.header.value)) continue
-    }
-    if (c.extra !== null && !extraHolds(c.extra, query, headers)) continue
-    return c.value
-  }
-  return undefined
 }
 
 /**
