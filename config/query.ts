@@ -77,23 +77,39 @@ export function queryPieceIs(query: string, a: number, b: number, s: string, rul
  * which reads on past the first occurrence). HOT PATH: no allocation unless a name is encoded.
  */
 export function findQueryParam(query: string, name: string, rules: QueryRules): number {
-  const n = query.length
-  let i = n > 0 && query.charCodeAt(0) === 63 /* ? */ ? 1 : 0
   let found = ABSENT
-  while (i <= n) {
-    let end = query.indexOf('&', i)
-    if (end < 0) end = n
-    let eq = query.indexOf('=', i)
-    if (eq < 0 || eq > end) eq = end
-    if (end > i && queryPieceIs(query, i, eq, name, rules)) {
-      const at = eq === end ? end : eq + 1
-      if (rules.repeated === 'first') return at
+  for (let ok = firstPiece(query, at); ok; ok = nextPiece(query, at)) {
+    if (at.end > at.start && queryPieceIs(query, at.start, at.eq, name, rules)) {
+      const v = at.eq === at.end ? at.end : at.eq + 1
+      if (rules.repeated === 'first') return v
       if (found !== ABSENT) return REPEATED
-      found = at
+      found = v
     }
-    i = end + 1
   }
   return found
+}
+
+/** Where one `&`-separated piece of a query sits: [start, end), its `=` at eq (eq = end without one). */
+interface Piece { start: number; eq: number; end: number }
+/** The one cursor both scans move (they never nest, and nothing else runs while one scans). */
+const at: Piece = { start: 0, eq: 0, end: 0 }
+
+/** Moves `p` to the first piece of `query` (after a leading `?`); false when there is none. */
+function firstPiece(query: string, p: Piece): boolean {
+  return pieceAt(query, query.length > 0 && query.charCodeAt(0) === 63 /* ? */ ? 1 : 0, p)
+}
+/** Moves `p` to the piece after it; false past the end. */
+const nextPiece = (query: string, p: Piece): boolean => pieceAt(query, p.end + 1, p)
+
+function pieceAt(query: string, i: number, p: Piece): boolean {
+  const n = query.length
+  if (i > n) return false
+  let end = query.indexOf('&', i)
+  if (end < 0) end = n
+  let eq = query.indexOf('=', i)
+  if (eq < 0 || eq > end) eq = end
+  p.start = i; p.eq = eq; p.end = end
+  return true
 }
 
 /** Where the raw value that starts at `from` (a findQueryParam result) ends. */
@@ -123,23 +139,17 @@ export function queryParam(query: string, name: string): string | null | undefin
 export function withoutQueryParams(query: string, names: readonly string[], rules: QueryRules = KEY_RULES): string {
   let out: string | null = null // the kept pieces once something was removed
   let keptFrom = query.length > 0 && query.charCodeAt(0) === 63 ? 1 : 0 // the start of the kept run not yet copied
-  const n = query.length
-  let i = keptFrom
-  while (i <= n) {
-    let end = query.indexOf('&', i)
-    if (end < 0) end = n
-    let eq = query.indexOf('=', i)
-    if (eq < 0 || eq > end) eq = end
+  for (let ok = firstPiece(query, at); ok; ok = nextPiece(query, at)) {
+    if (at.end === at.start) continue
     let drop = false
-    if (end > i) for (let k = 0; k < names.length; k++) if (queryPieceIs(query, i, eq, names[k], rules)) { drop = true; break }
+    for (let k = 0; k < names.length; k++) if (queryPieceIs(query, at.start, at.eq, names[k], rules)) { drop = true; break }
     if (drop) {
-      out = appendPieces(out ?? '', query, keptFrom, i)
-      keptFrom = end + 1
+      out = appendPieces(out ?? '', query, keptFrom, at.start)
+      keptFrom = at.end + 1
     }
-    i = end + 1
   }
   if (out === null) return query
-  out = appendPieces(out, query, keptFrom, n)
+  out = appendPieces(out, query, keptFrom, query.length)
   return out === '' ? '' : '?' + out
 }
 
