@@ -9,15 +9,16 @@ import { parseArgs } from 'node:util'
 import { parseDuration } from '../testkit/load/duration.js'
 import { runTax } from './tax/run-tax.js'
 import { runReuse } from './reuse/run-reuse.js'
-import { TARGETS, type TargetId } from './tax/targets.js'
+import { expandTargets, parseEngines, ENGINES, TARGETS, type Engine } from './tax/targets.js'
 import type { TaxConfig } from './tax/config.js'
 import { EXPERIMENTS, findExperiment } from './experiments/index.js'
 
 const USAGE = `usage: npm run lab -- EXPERIMENT... [options]     (or, once built: node dist/lab/run.js EXPERIMENT... [options])
 
 experiments:
-  tax      the tax table: direct, floor, gw (passthrough, +auth, +ratelimit, +breaker, full chain), fastify, nginx;
-           ceiling, half-ceiling, 2,500 and 5,000 req/s, the topology mix, the early-answer check, goals PASS/MISS
+  tax      the tax table: direct, floor, bytes, gw on both engines (passthrough, +auth, +ratelimit, +breaker, full
+           chain), fastify, nginx; ceiling, half-ceiling, 2,500 and 5,000 req/s, 1 MiB transfers and slow readers,
+           the topology mix, the early-answer check, CPU profiles, goals PASS/MISS (issue 13's and the earlier ones)
   reuse    connection reuse: keep-alive on, off (upstream Connection: close), and a pool of 2 for 50 concurrent
 
 resilience experiments (lab/experiments):
@@ -33,7 +34,10 @@ options:
   --rounds N           rounds of interleaved runs (tax)
   --duration D         measured window per run, e.g. 2s (tax, reuse)
   --warmup D           unrecorded warm-up before each run (tax)
-  --targets A,B        tax targets to run (${TARGETS.map((t) => t.id).join(', ')}); direct always runs
+  --targets A,B        tax targets to run (${[...new Set(TARGETS.map((t) => t.base))].join(', ')}; a gw target on one
+                       engine as gw-pass@http1); direct always runs
+  --engines A,B        gw's engines (${ENGINES.join(', ')}; default both): node = node:http + undici (before),
+                       http1 = gw's own HTTP/1.1 engine (after), each its own gw process (GW_ENGINE)
   --soak D             sustained run at the ceiling with fd/heap checks, e.g. 10m (0 = none)
   --no-profile         skip the CPU-profile phase
   --no-pin             do not pin processes to CPUs (same as GWP_NO_PIN=1)
@@ -54,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         quick: { type: 'boolean' }, full: { type: 'boolean' }, name: { type: 'string' }, out: { type: 'string' },
         rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, targets: { type: 'string' },
-        soak: { type: 'string' }, 'no-profile': { type: 'boolean' }, 'no-pin': { type: 'boolean' }, 'no-wait': { type: 'boolean' },
+        soak: { type: 'string' }, engines: { type: 'string' }, 'no-profile': { type: 'boolean' }, 'no-pin': { type: 'boolean' }, 'no-wait': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -88,16 +92,19 @@ async function main(argv: string[]): Promise<void> {
   const soak = dur('soak', v.soak)
   if (soak !== undefined) overrides.soakMs = soak
   if (v['no-profile'] === true) overrides.profileMs = 0
-  let targets: TargetId[] | undefined
+  let engines: Engine[] | undefined
+  if (v.engines !== undefined) {
+    try { engines = parseEngines(v.engines) } catch (e) { usage((e as Error).message) }
+  }
+  let targets: string[] | undefined
   if (v.targets !== undefined) {
-    const known = new Set(TARGETS.map((t) => t.id as string))
-    targets = v.targets.split(',').map((s) => s.trim()).filter(Boolean) as TargetId[]
-    for (const t of targets) if (!known.has(t)) usage(`unknown target ${JSON.stringify(t)}`)
+    targets = v.targets.split(',').map((s) => s.trim()).filter(Boolean)
+    try { expandTargets(targets, engines ?? ENGINES) } catch (e) { usage((e as Error).message) }
   }
 
   const common = { flavour, name: v.name, outDir: v.out, noWait: v['no-wait'] === true } as const
   for (const id of ids) {
-    if (id === 'tax') await runTax({ ...common, overrides, targets })
+    if (id === 'tax') await runTax({ ...common, overrides, targets, engines })
     else if (id === 'reuse') await runReuse({ ...common, durationMs: d, soakMs: soak })
     else await findExperiment(id)!.run(common)
   }

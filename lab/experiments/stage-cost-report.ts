@@ -127,12 +127,15 @@ export function latestTaxFigures(dir = RESULTS_DIR): TaxFigures | null {
       const doc = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { kind?: string; scenarios?: { id: string; summary: TaxSummaryRow[] }[] }
       if (doc.kind !== 'gwp-bench-tax') continue
       const s = doc.scenarios?.find((x) => x.id === 'rate-2500') ?? doc.scenarios?.find((x) => x.id === 'half-ceiling')
-      const pass = s?.summary.find((x) => x.target === 'gw-pass')
+      // Tax results since both engines ran name gw targets by engine (`gw-pass@node`); stage-cost's gw runs the default engine.
+      const engine = process.env.GW_ENGINE === 'http1' ? '@http1' : '@node'
+      const pass = s?.summary.find((x) => x.target === `gw-pass${engine}`) ?? s?.summary.find((x) => x.target === 'gw-pass')
       if (s === undefined || pass === undefined) continue
+      const suffix = pass.target.includes('@') ? engine : ''
       const sub = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b)
       return {
         file, scenario: s.id,
-        rows: s.summary.filter((x) => x.target.startsWith('gw-')).map((x) => ({
+        rows: s.summary.filter((x) => x.target.startsWith('gw-') && (suffix === '' ? !x.target.includes('@') : x.target.endsWith(suffix))).map((x) => ({
           target: x.target, p99: x.p99, cpu: x.cpuUsPerRequest, heap: x.heapBytesPerRequest, addedP99OverPass: x.p99 - pass.p99,
           addedCpuOverPass: sub(x.cpuUsPerRequest, pass.cpuUsPerRequest), addedHeapOverPass: sub(x.heapBytesPerRequest, pass.heapBytesPerRequest),
         })),

@@ -29,8 +29,11 @@ export function areaOf(url: string, fn: string): string {
   if (url.startsWith('node:')) return 'node internals'
   if (url.includes('/node_modules/undici/')) return 'undici'
   if (url.includes('/node_modules/')) return 'other node_modules'
+  // gw's own HTTP/1.1 engine (parser, writer, listener, upstream pool) apart from the rest of its runtime.
+  if (url.includes('/dist/runtime/http1/')) return 'gw runtime/http1/'
   for (const a of ['runtime', 'policies', 'config']) if (url.includes(`/dist/${a}/`)) return `gw ${a}/`
   if (url.includes('/dist/bench/')) return 'bench/ (peer proxy code)'
+  if (url.includes('/dist/lab/peers/')) return 'lab/peers (peer proxy code)'
   if (url.startsWith('data:') || url.includes('bundle')) return 'generated bundle'
   return 'other'
 }
@@ -98,4 +101,18 @@ export function summarizeProfileDir(dir: string, n = 15, window?: ProfileWindow)
   if (last === undefined) return undefined
   const file = join(dir, last)
   return summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, file, n, window)
+}
+
+/**
+ * The top `n` functions of a summary with their share of the samples, one per line
+ * ("  12.3%  writev  (native)"), for the run's console output.
+ */
+export function formatTop(s: ProfileSummary, n = 10): string[] {
+  const rows = s.top.slice(0, n)
+  return rows.map((t) => `${(t.selfShare * 100).toFixed(1).padStart(6)}%  ${t.fn}${t.where === '' ? '' : `  ${t.where}`}`)
+}
+
+/** The areas of a summary with their share, on one line ("node internals 21.2%, undici 13.5%, …"). */
+export function formatAreas(s: ProfileSummary, n = 8): string {
+  return s.byArea.slice(0, n).map((a) => `${a.area} ${(a.share * 100).toFixed(1)}%`).join(', ')
 }

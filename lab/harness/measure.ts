@@ -21,6 +21,8 @@ export interface LoadSpec {
   /** A separate, unrecorded run at the same load before the cost windows open. */
   warmupMs: number
   timeoutMs?: number
+  /** Sample the proxy's RSS (and V8 heap) every this many ms in the window and record their peaks (transfers). */
+  peakEveryMs?: number
 }
 
 export interface MeasureTarget {
@@ -64,6 +66,8 @@ export interface LoadDigest {
   /** Open model: p99 of how late the generator sent against its schedule (its own stalls, not the target's). */
   scheduleLagP99Ms: number | null
   clientConnectionsOpened: number
+  /** Body bytes the generator sent and received in the measured window (older records: absent). */
+  bytes?: { sent: number; received: number }
   warnings: string[]
   series: SecondSample[]
 }
@@ -84,6 +88,10 @@ export interface ProxyCost {
   rssEndBytes: number
   /** V8 used heap at the end of the window (soak checks). */
   heapUsedEndBytes: number | null
+  /** RSS at the start of the window, and the peaks of RSS and V8 used heap over it (sampled runs only). */
+  rssStartBytes?: number
+  rssPeakBytes?: number | null
+  heapPeakBytes?: number | null
 }
 
 export interface RunRecord {
@@ -128,6 +136,7 @@ export function digestLoad(r: LoadResult): LoadDigest {
     generatorCpuShare: r.generator.cpuShare,
     scheduleLagP99Ms: r.schedule?.lagMs.p99 ?? null,
     clientConnectionsOpened: r.connections.opened,
+    bytes: { sent: r.bytes.sent, received: r.bytes.received },
     warnings: r.warnings,
     series: r.series,
   }
@@ -142,12 +151,14 @@ export function proxyCost(p: ProbeResult | TreeProbeResult, completed: number): 
       kind: 'node', cpuUsPerRequest: r1(p.cpu.totalUs / n), cpuShare: p.cpu.share,
       heapBytesPerRequest: Math.round(p.heap.allocatedBytes / n), gcShare: p.gc.share, gcCount: p.gc.count,
       eventLoopDelayP99Ms: p.eventLoopDelayMs.p99, eventLoopDelayMaxMs: p.eventLoopDelayMs.max, fdsStart: p.fds.start, fdsEnd: p.fds.end, rssEndBytes: p.rssBytes.end,
-      heapUsedEndBytes: p.heap.usedEndBytes,
+      heapUsedEndBytes: p.heap.usedEndBytes, rssStartBytes: p.rssBytes.start,
+      ...(p.peak === undefined ? {} : { rssPeakBytes: p.peak.rssBytes, heapPeakBytes: p.peak.heapUsedBytes }),
     }
   }
   return {
     kind: 'tree', cpuUsPerRequest: r1(p.cpu.totalUs / n), cpuShare: p.cpu.share, heapBytesPerRequest: null, gcShare: null, gcCount: null,
     eventLoopDelayP99Ms: null, eventLoopDelayMaxMs: null, fdsStart: p.fds.start, fdsEnd: p.fds.end, rssEndBytes: p.rssBytes.end, heapUsedEndBytes: null,
+    rssStartBytes: p.rssBytes.start, ...(p.peak === undefined ? {} : { rssPeakBytes: p.peak.rssBytes, heapPeakBytes: null }),
   }
 }
 
@@ -179,7 +190,7 @@ export async function measure(scenario: string, round: number, target: MeasureTa
     const [stub, gw] = await Promise.all([
       stubTotals(ctx.stubControlUrl),
       target.gwAdminUrl === undefined ? null : scrapeGw(target.gwAdminUrl).then((s) => gwUpstreamCounters(s)),
-      target.probe?.start(),
+      target.probe?.start(spec.peakEveryMs === undefined ? undefined : { peakEveryMs: spec.peakEveryMs }),
       ctx.upstreamProbe?.start(),
     ])
     opened = true

@@ -18,19 +18,20 @@ import { parseListening } from './topology.js'
 export interface ProbeDriver {
   kind: 'node' | 'tree'
   pid: number
-  start(): Promise<void>
+  /** `peakEveryMs`: also sample RSS (and, in Node, the V8 used heap) and report their peaks over the window. */
+  start(opts?: { peakEveryMs?: number }): Promise<void>
   stop(): Promise<ProbeResult | TreeProbeResult>
 }
 
 export function nodeProbe(child: Child): ProbeDriver {
   const p = child.probe
   if (p === undefined) throw new Error(`${child.name} was not started with the probe`)
-  return { kind: 'node', pid: child.pid, start: () => p.start(), stop: () => p.stop() }
+  return { kind: 'node', pid: child.pid, start: (o) => p.start(o?.peakEveryMs === undefined ? {} : { peakEveryMs: o.peakEveryMs }), stop: () => p.stop() }
 }
 
 export function treeProbe(pid: number): ProbeDriver {
   const t = createTreeProbe(pid)
-  return { kind: 'tree', pid, start: async () => { t.start() }, stop: async () => t.stop() }
+  return { kind: 'tree', pid, start: async (o) => { t.start(o?.peakEveryMs === undefined ? {} : { peakEveryMs: Math.max(50, o.peakEveryMs) }) }, stop: async () => t.stop() }
 }
 
 export interface StubProcess {
@@ -79,6 +80,8 @@ export interface GwStartOptions {
   args?: string[]
   /** Write a V8 CPU profile into this directory when gw exits. */
   cpuProfDir?: string
+  /** The engine (`GW_ENGINE` in gw's environment; config/settings.ts `engine`). Default: inherited from ours. */
+  engine?: 'node' | 'http1'
 }
 
 /** `gw run FILE --listen 127.0.0.1:0 --admin 127.0.0.1:0 --log-destination /dev/null` (access log on), probed. */
@@ -86,6 +89,7 @@ export async function startGw(sup: Supervisor, policy: string, o: GwStartOptions
   const prof = o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`]
   const child = await sup.start({
     name: o.name ?? 'gw', cmd: process.execPath, role: 'proxy', probe: true, readyTimeoutMs: 30_000,
+    ...(o.engine === undefined ? {} : { env: { ...process.env, GW_ENGINE: o.engine } }),
     args: [...prof, GW_BIN, 'run', policy, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log-destination', '/dev/null',
       '--drain-timeout', '1s', ...(o.args ?? [])],
     ready: /serving bundle \S+ on http:\/\//,

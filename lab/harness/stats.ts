@@ -51,8 +51,11 @@ export interface GoalSpec {
   text: string
   op: GoalOp
   threshold: number
-  unit: 'x' | 'ms'
+  unit: GoalUnit
 }
+
+/** A goal's unit: a ratio, milliseconds, CPU microseconds, mebibytes. */
+export type GoalUnit = 'x' | 'ms' | 'µs' | 'MiB'
 
 export interface GoalResult extends GoalSpec {
   value: number
@@ -68,7 +71,8 @@ export interface GoalResult extends GoalSpec {
   note?: string
 }
 
-const fmtUnit = (v: number, unit: 'x' | 'ms'): string => unit === 'x' ? `${v.toFixed(2)}×` : `${v.toFixed(2)} ms`
+const fmtUnit = (v: number, unit: GoalUnit): string =>
+  unit === 'x' ? `${v.toFixed(2)}×` : unit === 'ms' ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ${unit}`
 
 /** Checks a measured value against a goal and words the gap. */
 export function checkGoal(spec: GoalSpec, value: number, perRound?: number[], note?: string): GoalResult {

@@ -4,7 +4,7 @@
 // Two ways to drive it; both may be active at once:
 //  - IPC (preferred; what spawnProbed uses): when the process has an IPC channel (spawned with 'ipc' in stdio)
 //    and is not a cluster worker, it answers tagged messages. Parent → child: { gwpProbe: 'start', id,
-//    countRequests? } / { gwpProbe: 'stop', id } / { gwpProbe: 'ping', id }. Child → parent: { gwpProbe:
+//    countRequests?, peakEveryMs? } / { gwpProbe: 'stop', id } / { gwpProbe: 'ping', id }. Child → parent: { gwpProbe:
 //    'started' | 'result' | 'pong' | 'error', id, pid, result?, message? }. Other messages are ignored, and the
 //    probe never speaks first, so a parent that does not know the protocol sees nothing.
 //  - Signal + file: when GWP_PROBE_FILE is set, each SIGUSR2 toggles start/stop, and the state is written to
@@ -18,7 +18,7 @@
 import { renameSync, writeFileSync } from 'node:fs'
 import { createProcessProbe } from './process-probe.js'
 
-interface ProbeCommand { gwpProbe: 'start' | 'stop' | 'ping'; id?: number; countRequests?: boolean }
+interface ProbeCommand { gwpProbe: 'start' | 'stop' | 'ping'; id?: number; countRequests?: boolean; peakEveryMs?: number }
 
 const probe = createProcessProbe()
 
@@ -31,7 +31,7 @@ function onMessage(m: unknown): void {
   const id = m.id ?? 0
   try {
     if (m.gwpProbe === 'start') {
-      probe.start({ countRequests: m.countRequests === true })
+      probe.start({ countRequests: m.countRequests === true, ...(typeof m.peakEveryMs === 'number' ? { peakEveryMs: m.peakEveryMs } : {}) })
       process.send({ gwpProbe: 'started', id, pid: process.pid })
     } else if (m.gwpProbe === 'stop') {
       const result = probe.stop()

@@ -12,6 +12,11 @@ export interface ProbeStartOptions {
    * subscriber makes node:http build one small message object per request, which the heap figure would include.
    */
   countRequests?: boolean
+  /**
+   * Sample RSS and V8 used heap every this many ms and report their peaks over the window (`peak`). Off by default
+   * (the sampling timer wakes the process): the transfer and slow-reader runs of the tax table ask for it.
+   */
+  peakEveryMs?: number
 }
 
 /** Counts the process's open file descriptors (minus the one readdir itself holds). */
@@ -39,6 +44,17 @@ export function createProcessProbe(): { start(opts?: ProbeStartOptions): void; s
   let eld: IntervalHistogram | null = null
   let requests = -1
   const onRequest = (): void => { requests++ }
+  let sampler: NodeJS.Timeout | null = null
+  let peakRss = 0
+  let peakHeap = 0
+  let peakSamples = 0
+  const samplePeak = (): void => {
+    const rss = process.memoryUsage.rss()
+    const heap = getHeapStatistics().used_heap_size
+    if (rss > peakRss) peakRss = rss
+    if (heap > peakHeap) peakHeap = heap
+    peakSamples++
+  }
 
   return {
     get running() { return running },
@@ -49,6 +65,12 @@ export function createProcessProbe(): { start(opts?: ProbeStartOptions): void; s
       if (opts.countRequests) { requests = 0; subscribe('http.server.request.start', onRequest) }
       fds0 = countFds()
       rss0 = process.memoryUsage.rss()
+      peakRss = 0; peakHeap = 0; peakSamples = 0
+      if (opts.peakEveryMs !== undefined && opts.peakEveryMs > 0) {
+        samplePeak()
+        sampler = setInterval(samplePeak, opts.peakEveryMs)
+        sampler.unref()
+      }
       eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
       eld.enable()
       gc = new GCProfiler()
@@ -66,6 +88,8 @@ export function createProcessProbe(): { start(opts?: ProbeStartOptions): void; s
       const used1 = getHeapStatistics().used_heap_size
       const profile = gc.stop()
       eld.disable()
+      const sampled = sampler !== null
+      if (sampler !== null) { clearInterval(sampler); sampler = null; samplePeak() }
       running = false
       if (requests >= 0) unsubscribe('http.server.request.start', onRequest)
       // Heap bytes allocated in the window, by conservation: every byte allocated in the window is either
@@ -104,6 +128,7 @@ export function createProcessProbe(): { start(opts?: ProbeStartOptions): void; s
         fds: { start: fds0, end: countFds() },
         rssBytes: { start: rss0, end: process.memoryUsage.rss() },
         ...(requests >= 0 ? { requests } : {}),
+        ...(sampled ? { peak: { rssBytes: peakRss, heapUsedBytes: peakHeap, samples: peakSamples } } : {}),
       }
       gc = null
       eld = null

@@ -26,7 +26,7 @@ export interface ProbedProcess {
   /** The matching ready line; rejects if the child exits or the timeout passes first. */
   ready: Promise<string>
   /** Opens a measurement window in the child; resolves once the child has taken its baselines. */
-  start(opts?: { countRequests?: boolean }): Promise<void>
+  start(opts?: { countRequests?: boolean; peakEveryMs?: number }): Promise<void>
   /** Closes the window and returns the child's cost over it. */
   stop(): Promise<ProbeResult>
   /** SIGTERM (or `signal`), then SIGKILL after 3 s; resolves with the exit code (null if a signal ended it) once the child is gone. */
@@ -91,7 +91,7 @@ export function spawnProbed(cmd: string, args: string[], opts: SpawnProbedOption
     proc,
     ready,
     output,
-    async start(o = {}) { await ask({ gwpProbe: 'start', countRequests: o.countRequests === true }) },
+    async start(o = {}) { await ask({ gwpProbe: 'start', countRequests: o.countRequests === true, ...(o.peakEveryMs === undefined ? {} : { peakEveryMs: o.peakEveryMs }) }) },
     async stop() { return (await ask({ gwpProbe: 'stop' })).result as ProbeResult },
     async kill(signal = 'SIGTERM') {
       if (!exited) {

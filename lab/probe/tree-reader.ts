@@ -74,12 +74,26 @@ function snapshot(root: number): Snapshot {
  * parent's cutime only once reaped; nginx workers live as long as the master, so this does not arise there).
  * Resolution is one clock tick (10 ms at 100 Hz): use windows of seconds.
  */
-export function createTreeProbe(rootPid: number): { start(): void; stop(): TreeProbeResult } {
+export function createTreeProbe(rootPid: number): { start(opts?: { peakEveryMs?: number }): void; stop(): TreeProbeResult } {
   let first: Snapshot | null = null
+  let sampler: NodeJS.Timeout | null = null
+  let peakRss = 0
+  let peakSamples = 0
+  const treeRss = (): number => processTree(rootPid).reduce((n, p) => n + p.rssPages * PAGE, 0)
   return {
-    start() { first = snapshot(rootPid) },
+    start(opts = {}) {
+      first = snapshot(rootPid)
+      peakRss = first.rss; peakSamples = 1
+      // Peaks from outside: the tree's summed RSS every `peakEveryMs` (a /proc scan each: use ≥ 50 ms).
+      if (opts.peakEveryMs !== undefined && opts.peakEveryMs > 0) {
+        sampler = setInterval(() => { peakRss = Math.max(peakRss, treeRss()); peakSamples++ }, opts.peakEveryMs)
+        sampler.unref()
+      }
+    },
     stop() {
       if (first === null) throw new Error('tree probe: stop() without start()')
+      const sampled = sampler !== null
+      if (sampler !== null) { clearInterval(sampler); sampler = null }
       const last = snapshot(rootPid)
       const hz = clockTicks()
       let u = 0
@@ -98,6 +112,7 @@ export function createTreeProbe(rootPid: number): { start(): void; stop(): TreeP
         cpu: { userUs, systemUs, totalUs: userUs + systemUs, share: Math.round(((userUs + systemUs) / 1000 / Math.max(wallMs, 1e-3)) * 1000) / 1000, clkTck: hz },
         fds: { start: first.fds, end: last.fds },
         rssBytes: { start: first.rss, end: last.rss },
+        ...(sampled ? { peak: { rssBytes: Math.max(peakRss, last.rss), samples: peakSamples + 1 } } : {}),
       }
       first = null
       return result

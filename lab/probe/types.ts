@@ -17,6 +17,8 @@ export interface ProbeResult {
   rssBytes: { start: number; end: number }
   /** Requests node:http started in the window, only when counting was asked for. */
   requests?: number
+  /** Highest RSS and V8 used heap seen over the window (sampled), only when asked for (`peakEveryMs`). */
+  peak?: { rssBytes: number; heapUsedBytes: number; samples: number }
 }
 
 /** The cost of a tree of (non-Node) processes read from /proc, e.g. nginx master + workers. */
@@ -29,6 +31,8 @@ export interface TreeProbeResult {
   cpu: { userUs: number; systemUs: number; totalUs: number; share: number; clkTck: number }
   fds: { start: number; end: number }
   rssBytes: { start: number; end: number }
+  /** Highest summed RSS of the tree seen over the window (sampled), only when asked for. */
+  peak?: { rssBytes: number; samples: number }
 }
 
 /** What the tax table wants per request. */

@@ -1,7 +1,7 @@
 // lab/tax/config.ts: the two flavours of the tax run (quick: minutes, for a fresh clone and CI; full: rounds
 // long enough to trust, plus the ≥ 10-minute soak) and the scenarios each runs, in order.
 import type { LoadSpec } from '../harness/measure.js'
-import { TARGETS, type TargetId } from './targets.js'
+import { TARGETS, type Engine, type TargetId } from './targets.js'
 
 export type Flavour = 'quick' | 'full'
 
@@ -20,8 +20,12 @@ export interface TaxConfig {
   concurrency: number
   /** The fixed rates the goals name. */
   fixedRates: number[]
-  /** Targets of the fixed-rate scenarios (the half-ceiling one always runs every target). */
+  /** Targets of the fixed-rate scenarios (`fixedRates`), unless `rateTargets` names others for a rate. */
   fixedRateTargets: TargetId[]
+  /** Targets of one fixed rate, by rate (e.g. 5,000 req/s only for the goal that reads it). */
+  rateTargets?: Partial<Record<number, TargetId[]>>
+  /** Targets of the half-ceiling scenario ('all': every target that runs). */
+  halfTargets: TargetId[] | 'all'
   /** Topology mix: arrival rate, rounds, duration; the small-request latency stream runs at `mixProbeRate`. */
   mixRate: number
   mixProbeRate: number
@@ -35,22 +39,51 @@ export interface TaxConfig {
   soakWindowMs: number
   /** CPU-profile phase: seconds of load per profiled gw (0 = none). */
   profileMs: number
+  /**
+   * Engines the per-stage gw targets (auth, ratelimit, breaker) run on when no --targets are given; passthrough
+   * and the full chain (the goals' targets) always run on every engine asked for.
+   */
+  stageEngines: Engine[]
+  /** 1 MiB transfers (downloads and uploads) through every proxy: rounds, window, warm-up, concurrent clients; 0 rounds = none. */
+  transfer: TransferConfig
+}
+
+export interface TransferConfig {
+  rounds: number
+  durationMs: number
+  warmupMs: number
+  concurrency: number
+  /** Body size of each download and upload. */
+  bytes: number
+  /** Slow readers: this many clients, each reading a `slowBodyBytes` download at `slowRate` bytes/s for `slowMs`. */
+  slowReaders: number
+  slowRate: number
+  slowBodyBytes: number
+  slowMs: number
 }
 
 const ALL: TargetId[] = TARGETS.map((t) => t.id)
+const MIB = 1024 * 1024
+/** What the goals read: the references, and gw passthrough and full chain on both engines. */
+const GOAL_TARGETS: TargetId[] = ['direct', 'floor', 'bytes', 'gw-pass@node', 'gw-pass@http1', 'gw-full@node', 'gw-full@http1', 'fastify']
 
 export const FLAVOURS: Record<Flavour, TaxConfig> = {
   quick: {
     flavour: 'quick', rounds: 3, primeMs: 1000, disturbedLagMs: 20, rerunBudget: 6, warmupMs: 500, durationMs: 1500, concurrency: 64,
-    fixedRates: [2500, 5000], fixedRateTargets: ['direct', 'floor', 'bytes', 'gw-pass', 'gw-full', 'fastify'],
+    fixedRates: [2500, 5000], fixedRateTargets: GOAL_TARGETS, rateTargets: { 5000: ['direct', 'floor', 'gw-pass@node', 'gw-pass@http1', 'fastify'] },
+    halfTargets: GOAL_TARGETS,
     mixRate: 600, mixProbeRate: 200, mixRounds: 2, mixDurationMs: 3000,
-    tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 3000,
+    tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 2000,
+    stageEngines: ['http1'],
+    transfer: { rounds: 2, durationMs: 1000, warmupMs: 250, concurrency: 8, bytes: MIB, slowReaders: 4, slowRate: 256 * 1024, slowBodyBytes: 64 * MIB, slowMs: 2500 },
   },
   full: {
     flavour: 'full', rounds: 4, primeMs: 4000, disturbedLagMs: 20, rerunBudget: 24, warmupMs: 2000, durationMs: 8000, concurrency: 64,
-    fixedRates: [2500, 5000], fixedRateTargets: ALL,
+    fixedRates: [2500, 5000], fixedRateTargets: ALL, rateTargets: { 5000: GOAL_TARGETS }, halfTargets: 'all',
     mixRate: 600, mixProbeRate: 200, mixRounds: 3, mixDurationMs: 15_000,
     tokens: 1000, earlyAttempts: 10, soakMs: 10 * 60_000, soakWindowMs: 30_000, profileMs: 8000,
+    stageEngines: ['http1'],
+    transfer: { rounds: 4, durationMs: 5000, warmupMs: 1000, concurrency: 8, bytes: MIB, slowReaders: 4, slowRate: 256 * 1024, slowBodyBytes: 64 * MIB, slowMs: 10_000 },
   },
 }
 
@@ -67,6 +100,8 @@ export const SCENARIO = {
   half: 'half-ceiling',
   rate: (r: number) => `rate-${r}`,
   mix: 'topology-mix',
+  download: 'download-1mib',
+  upload: 'upload-1mib',
 } as const
 
 /** The ceiling scenario (closed model): every target. */
@@ -85,16 +120,18 @@ export function ceilingPlan(c: TaxConfig, targets: TargetId[]): ScenarioPlan {
  */
 export function ratePlans(c: TaxConfig, halfRate: number, targets: TargetId[]): ScenarioPlan[] {
   const open = (rate: number): LoadSpec => ({ model: 'open', rate, connections: 64, durationMs: c.durationMs, warmupMs: c.warmupMs })
+  const half = c.halfTargets
   const plans: ScenarioPlan[] = [{
     id: SCENARIO.half,
     title: `(b) fixed rate at about half the slowest proxy's ceiling: open model, ${halfRate} req/s`,
-    spec: open(halfRate), targets,
+    spec: open(halfRate), targets: half === 'all' ? targets : targets.filter((t) => half.includes(t)),
   }]
   for (const r of c.fixedRates) {
+    const only = c.rateTargets?.[r] ?? c.fixedRateTargets
     plans.push({
       id: SCENARIO.rate(r),
       title: `(b) fixed rate ${r.toLocaleString('en-US')} req/s: open model`,
-      spec: open(r), targets: targets.filter((t) => c.fixedRateTargets.includes(t)),
+      spec: open(r), targets: targets.filter((t) => only.includes(t)),
     })
   }
   return plans

@@ -7,8 +7,10 @@ import { bytes, mdTable, num, pct, rps, signed, times } from '../harness/markdow
 import type { TaxResult } from './run-tax.js'
 import type { TargetSummary } from './summary.js'
 import { TARGETS } from './targets.js'
+import { findingsMarkdown } from './findings.js'
+import { MIB, slowGrowthMiB, unboundedMiB } from './transfers.js'
 
-const label = (id: string): string => TARGETS.find((t) => t.id === id)?.label ?? id
+const label = (id: string): string => TARGETS.find((t) => t.id === id)?.label ?? (id.startsWith('gw-mix@') ? `gw topology mix @${id.slice(7)}` : id)
 const ORDER = TARGETS.map((t) => t.id as string)
 
 function scenarioTable(rows: TargetSummary[]): string {
@@ -41,6 +43,11 @@ export function taxMarkdown(r: TaxResult, charts: { name: string; file: string; 
   out.push(`- gw runs \`examples/bench.gwp\` (${r.config.tokens} pre-signed load tokens; each is verified once, then served from the verified-token cache) ` +
     `with the access log on (to /dev/null), request ids, traceparent propagation and metrics; every target gets the same request ` +
     `(\`GET /pass/42\`-shaped, Host api.bench.test, a traceparent), the auth targets a bearer token.`)
+  const engines = r.engines ?? []
+  if (engines.length > 0) {
+    out.push(`- gw engines: ${engines.map((e) => `\`@${e}\` ${e === 'node' ? '(node:http + undici: before)' : '(gw\'s own HTTP/1.1 engine, GW_ENGINE=http1: after)'}`).join(', ')}; ` +
+      'one gw process per engine serves its gw targets, pinned like every proxy.')
+  }
   for (const n of r.notes) out.push(`- ${n}`)
   out.push('')
 
@@ -86,14 +93,41 @@ export function taxMarkdown(r: TaxResult, charts: { name: string; file: string; 
     }), ['l', 'r', 'r', 'r', 'r', 'l', 'l']), '')
   }
 
-  if (r.mix !== null) {
-    out.push(`## (c) topology mix through gw at ${r.mix.rate} req/s`, '')
-    const c = r.mix.classes
+  for (const mix of r.mixes ?? []) {
+    out.push(`## (c) topology mix through ${label(mix.target).replace(/^gw topology mix /, 'gw')} at ${mix.rate} req/s`, '')
+    const c = mix.classes
     out.push(`${c.routes} routes; ${pct(c.smallShare)} small JSON, ${pct(c.largeShare)} 1–10 MB bodies (1 MB and 10 MB uploads, 4 MiB downloads), ` +
       `${pct(c.sseShare)} SSE (5 events, 100 ms apart). The mix's latency includes the large bodies and streams; the small-route stream ` +
-      `(${r.mix.probeRate} req/s of public GETs, sent alongside) shows what a small request sees meanwhile.`, '')
-    if (r.mix.summary !== null) out.push(scenarioTable([r.mix.summary]), '')
-    if (r.mix.smallRoutes !== null) out.push(`Small routes during the mix: p50 ${num(r.mix.smallRoutes.p50)} ms, p99 ${num(r.mix.smallRoutes.p99)} ms, p99.9 ${num(r.mix.smallRoutes.p999)} ms.`, '')
+      `(${mix.probeRate} req/s of public GETs, sent alongside) shows what a small request sees meanwhile.`, '')
+    if (mix.summary !== null) out.push(scenarioTable([mix.summary]), '')
+    if (mix.smallRoutes !== null) out.push(`Small routes during the mix: p50 ${num(mix.smallRoutes.p50)} ms, p99 ${num(mix.smallRoutes.p99)} ms, p99.9 ${num(mix.smallRoutes.p999)} ms.`, '')
+  }
+
+  if (r.transfers != null) {
+    const t = r.transfers
+    out.push(`## ${t.config.bytes === MIB ? '1 MiB' : `${t.config.bytes} B`} transfers`, '')
+    out.push(`Closed model, ${t.config.concurrency} concurrent clients, ${t.config.rounds} interleaved rounds of ${t.config.durationMs / 1000} s; downloads are the stub's ` +
+      '`/bytes/N` (pattern bytes written with backpressure), uploads its `/upload` (hashed and dropped). gw runs a one-route policy here (every path ' +
+      'to the same replicas, as the peers forward), one process per engine. CPU and heap per MiB moved; RSS and V8 heap peaks sampled every 25 ms in the proxy.', '')
+    const row = (x: (typeof t.download)[number]): (string | number)[] => [label(x.target), num(x.mibPerS), num(x.cpuUsPerMiB), x.heapBytesPerMiB === null ? '—' : bytes(x.heapBytesPerMiB),
+      x.rssPeakBytes === null ? '—' : `${num(x.rssPeakBytes / MIB)} MiB`, x.heapPeakBytes === null ? '—' : `${num(x.heapPeakBytes / MIB)} MiB`, x.errors]
+    const head = ['target', 'MiB/s', 'CPU µs/MiB', 'heap B/MiB', 'RSS peak', 'heap peak', 'errors']
+    if (t.download.length > 0) out.push('Downloads:', '', mdTable(head, t.download.map(row)), '')
+    if (t.upload.length > 0) out.push('Uploads:', '', mdTable(head, t.upload.map(row)), '')
+  }
+
+  if ((r.slow ?? []).length > 0) {
+    const one = r.slow[0]
+    out.push('## Memory under slow readers', '')
+    out.push(`${one.readers} clients at once, each asking for a ${num(one.bodyBytes / MIB)} MiB download and reading ${Math.round(one.rate / 1024)} KiB/s (it stops reading ` +
+      `whenever it is ahead of that pace), hang up after ${one.ms / 1000} s. A proxy that buffered what the upstream sends would hold up to ` +
+      `${num(unboundedMiB(one))} MiB; one that passes backpressure on holds its socket buffers.`, '')
+    out.push(mdTable(['target', 'statuses', 'read in all', 'RSS at start', 'RSS peak', 'growth', 'V8 heap peak', 'errors'], r.slow.map((x) => {
+      const g = slowGrowthMiB(x)
+      return [label(x.target), [...new Set(x.statuses)].join('/'), `${num(x.bytesRead / MIB)} MiB`, x.rssStartBytes === null ? '—' : `${num(x.rssStartBytes / MIB)} MiB`,
+        x.rssPeakBytes === null ? '—' : `${num(x.rssPeakBytes / MIB)} MiB`, g === null ? '—' : `${signed(g)} MiB`, x.heapPeakBytes === null ? '—' : `${num(x.heapPeakBytes / MIB)} MiB`,
+        x.errors.length === 0 ? '—' : x.errors.join('; ')]
+    })), '')
   }
 
   if (r.soak !== null) {
@@ -107,6 +141,12 @@ export function taxMarkdown(r: TaxResult, charts: { name: string; file: string; 
     out.push(`${num(p.summary.totalMs)} ms of samples. By area: ` + p.summary.byArea.slice(0, 8).map((a) => `${a.area} ${pct(a.share)}`).join(', ') + '.', '')
     out.push(mdTable(['function', 'where', 'self ms', 'self'], p.summary.top.map((t) => [t.fn, t.where, num(t.selfMs), pct(t.selfShare)]), ['l', 'l', 'r', 'r']), '')
   }
+
+  out.push(findingsMarkdown({
+    ceiling: 'ceiling', r2500: 'rate-2500', records: r.runs, order: r.scenarios.find((x) => x.id === 'ceiling')?.targets ?? ORDER,
+    transfers: r.transfers == null ? null : { download: r.transfers.download, upload: r.transfers.upload }, slow: r.slow ?? [], profiles: r.profiles,
+    commit: m.commit ?? '?', resultName: r.name,
+  }), '')
 
   if (charts.length > 0) {
     out.push('## Charts', '')
@@ -128,7 +168,7 @@ export function taxCharts(r: TaxResult): { name: string; spec: TopLevelSpec }[] 
   }
   const rate: RateRow[] = []
   for (const run of r.runs) {
-    if (run.scenario === 'soak' || run.scenario === 'profile') continue
+    if (run.scenario === 'soak' || run.scenario === 'profile' || run.scenario === 'download-1mib' || run.scenario === 'upload-1mib') continue
     for (const s of run.load.series) {
       // A bucket covers [t, t+1) s of the window, the last one only part of a second: scale it to a rate. The
       // drain seconds after the window are left out.
@@ -140,7 +180,7 @@ export function taxCharts(r: TaxResult): { name: string; spec: TopLevelSpec }[] 
   const order = ORDER.map(label)
   const charts: { name: string; spec: TopLevelSpec }[] = [
     { name: 'latency', spec: latencySpec(lat, `gwp tax table: latency percentiles per target (${r.flavour}, median of ${r.config.rounds} rounds)`, order) },
-    { name: 'rps', spec: rateSpec(rate, 'completed req/s over time, per target (interleaved runs)', [...order, 'gw-mix']) },
+    { name: 'rps', spec: rateSpec(rate, 'completed req/s over time, per target (interleaved runs)', [...order, ...(r.mixes ?? []).map((x) => label(x.target))]) },
   ]
   if (r.soak !== null) {
     const rows: SeriesRow[] = []

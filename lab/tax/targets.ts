@@ -3,12 +3,25 @@
 import type { MixEntry } from '../../testkit/load/index.js'
 import type { Sidecar, SidecarRoute } from '../../testkit/topology/sidecar.js'
 
-export type TargetId = 'direct' | 'floor' | 'bytes' | 'gw-pass' | 'gw-auth' | 'gw-ratelimit' | 'gw-breaker' | 'gw-full' | 'fastify' | 'nginx'
+/** gw's client/upstream engine (config/settings.ts `engine`, env GW_ENGINE): `node` = node:http + undici ("before"),
+ *  `http1` = gw's own HTTP/1.1 engine on node:net ("after"; its upstream side too once branch upnet lands). */
+export type Engine = 'node' | 'http1'
+export const ENGINES: readonly Engine[] = ['node', 'http1']
+
+/** The gw targets before the engine is named: one gw process per engine serves all five. */
+export type GwBaseId = 'gw-pass' | 'gw-auth' | 'gw-ratelimit' | 'gw-breaker' | 'gw-full'
+export type PeerId = 'direct' | 'floor' | 'bytes' | 'fastify' | 'nginx'
+/** A column of the table: a peer, or a gw target on one engine (`gw-pass@http1`). */
+export type TargetId = PeerId | `${GwBaseId}@${Engine}`
 
 export type ServedBy = 'stub' | 'floor' | 'bytes' | 'gw' | 'fastify-proxy' | 'nginx'
 
 export interface TargetDef {
   id: TargetId
+  /** The target without its engine (`gw-pass`); a peer's own id. */
+  base: PeerId | GwBaseId
+  /** gw targets: the engine the serving gw process runs. */
+  engine?: Engine
   /** Row label in tables. */
   label: string
   servedBy: ServedBy
@@ -18,25 +31,70 @@ export interface TargetDef {
   auth: boolean
 }
 
-/** Every target in table order: the references first, the gateway feature by feature, then the peers. */
+const GW_BASES: readonly { base: GwBaseId; label: string; scenario: TargetDef['scenario']; auth: boolean }[] = [
+  { base: 'gw-pass', label: 'gw passthrough', scenario: 'passthrough', auth: false },
+  { base: 'gw-auth', label: 'gw + auth (JWT)', scenario: 'auth', auth: true },
+  { base: 'gw-ratelimit', label: 'gw + ratelimit', scenario: 'ratelimit', auth: false },
+  { base: 'gw-breaker', label: 'gw + breaker', scenario: 'breaker', auth: false },
+  { base: 'gw-full', label: 'gw full chain', scenario: 'full', auth: true },
+]
+
+/** `gw-pass@http1` for a base and an engine. */
+export const gwTarget = (base: GwBaseId, engine: Engine): TargetId => `${base}@${engine}`
+
+const peer = (id: PeerId, label: string, servedBy: ServedBy): TargetDef => ({ id, base: id, label, servedBy, scenario: 'passthrough', auth: false })
+
+/**
+ * Every target in table order: the references first, gw feature by feature (each on both engines, node then
+ * http1, so before/after sit side by side), then the peers.
+ */
 export const TARGETS: readonly TargetDef[] = [
-  { id: 'direct', label: 'direct to upstream', servedBy: 'stub', scenario: 'passthrough', auth: false },
-  { id: 'floor', label: 'floor (node:http + undici)', servedBy: 'floor', scenario: 'passthrough', auth: false },
+  peer('direct', 'direct to upstream', 'stub'),
+  peer('floor', 'floor (node:http + undici)', 'floor'),
   // issue 13 item 6: what Node can do with nothing checked (lab/peers/bytes.ts: node:net both sides, heads passed as is)
-  { id: 'bytes', label: 'byte-level limit (node:net both sides, no rules)', servedBy: 'bytes', scenario: 'passthrough', auth: false },
-  { id: 'gw-pass', label: 'gw passthrough', servedBy: 'gw', scenario: 'passthrough', auth: false },
-  { id: 'gw-auth', label: 'gw + auth (JWT)', servedBy: 'gw', scenario: 'auth', auth: true },
-  { id: 'gw-ratelimit', label: 'gw + ratelimit', servedBy: 'gw', scenario: 'ratelimit', auth: false },
-  { id: 'gw-breaker', label: 'gw + breaker', servedBy: 'gw', scenario: 'breaker', auth: false },
-  { id: 'gw-full', label: 'gw full chain', servedBy: 'gw', scenario: 'full', auth: true },
-  { id: 'fastify', label: '@fastify/http-proxy', servedBy: 'fastify-proxy', scenario: 'passthrough', auth: false },
-  { id: 'nginx', label: 'nginx', servedBy: 'nginx', scenario: 'passthrough', auth: false },
+  peer('bytes', 'byte-level limit (node:net both sides, no rules)', 'bytes'),
+  ...GW_BASES.flatMap((g) => ENGINES.map((engine): TargetDef => ({
+    id: gwTarget(g.base, engine), base: g.base, engine, label: `${g.label} @${engine}`, servedBy: 'gw', scenario: g.scenario, auth: g.auth,
+  }))),
+  peer('fastify', '@fastify/http-proxy', 'fastify-proxy'),
+  peer('nginx', 'nginx', 'nginx'),
 ]
 
 export const targetDef = (id: TargetId): TargetDef => {
   const d = TARGETS.find((t) => t.id === id)
   if (d === undefined) throw new Error(`unknown target ${id}`)
   return d
+}
+
+/** The engine of a target id (`gw-pass@http1` → http1), undefined for a peer. */
+export function engineOf(id: string): Engine | undefined {
+  const e = id.slice(id.indexOf('@') + 1)
+  return id.includes('@') && (ENGINES as readonly string[]).includes(e) ? e as Engine : undefined
+}
+
+/**
+ * The targets a command line names: peers and engine-qualified gw ids as they are, a bare gw id (`gw-pass`) on
+ * every engine of `engines`; engine-qualified ids outside `engines` are dropped. Throws on an unknown name.
+ * Table order, no duplicates.
+ */
+export function expandTargets(names: readonly string[] | undefined, engines: readonly Engine[]): TargetId[] {
+  const wanted = new Set<string>()
+  const all = names ?? TARGETS.map((t) => t.base)
+  for (const n of all) {
+    const exact = TARGETS.find((t) => t.id === n)
+    const byBase = TARGETS.filter((t) => t.base === n && t.engine !== undefined)
+    if (exact === undefined && byBase.length === 0) throw new Error(`unknown target ${JSON.stringify(n)}`)
+    for (const t of exact !== undefined ? [exact] : byBase) if (t.engine === undefined || engines.includes(t.engine)) wanted.add(t.id)
+  }
+  return TARGETS.map((t) => t.id).filter((id) => wanted.has(id))
+}
+
+/** Parses `--engines node,http1`; throws on an unknown or empty list. */
+export function parseEngines(s: string): Engine[] {
+  const list = s.split(',').map((x) => x.trim()).filter(Boolean)
+  if (list.length === 0) throw new Error('--engines needs at least one of node, http1')
+  for (const e of list) if (!(ENGINES as readonly string[]).includes(e)) throw new Error(`unknown engine ${JSON.stringify(e)} (node, http1)`)
+  return ENGINES.filter((e) => list.includes(e))
 }
 
 /**

@@ -70,19 +70,19 @@ test('the tax report leads with the goals, then a table per scenario, the early 
     notes: ['skipped: nginx not installed'], processes: [],
     scenarios: [{
       id: 'rate-2500', title: '(b) fixed rate 2,500 req/s: open model', spec: { model: 'open', rate: 2500, durationMs: 1, warmupMs: 0 },
-      targets: ['direct', 'gw-pass'], summary: [row('direct'), row('gw-pass', { warnings: ['round 1: the generator fell behind'] })],
-      ratios: [{ target: 'gw-pass', rps: { direct: 1 }, cpu: {}, addedP99: {} }],
+      targets: ['direct', 'gw-pass@http1'], summary: [row('direct'), row('gw-pass@http1', { warnings: ['round 1: the generator fell behind'] })],
+      ratios: [{ target: 'gw-pass@http1', rps: { direct: 1 }, cpu: {}, addedP99: {} }],
     }],
     goals: [checkGoal(GOALS.passP99, 0.5, [0.4, 0.6]), checkGoal(GOALS.passRps, NaN)],
     early: [{ target: 'gw', good: 1, medianAnswerMs: 3, summary: '1/1 good', attempts: [{ answerMs: 3, status: 413, announcedClose: false, uploaded: 10, uploadMs: 1, next: { ok: true, status: 200, ms: 1 }, verdict: 'ok' }] }],
-    mix: null, soak: null, profiles: [], runs: [], discarded: [],
+    engines: ['node', 'http1'], mixes: [], transfers: null, slow: [], soak: null, profiles: [], runs: [], discarded: [],
   }
   const md = taxMarkdown(r, [{ name: 'latency', file: 'x-latency.svg' }, { name: 'rps', file: 'x-rps.svg', error: 'boom' }])
   const goals = md.indexOf('## Goals'), table = md.indexOf('## (b) fixed rate 2,500'), early = md.indexOf('## Upstream answers before reading the body')
   assert.ok(goals > 0 && goals < table && table < early, 'goals, then scenarios, then the early check')
   assert.match(md, /\| gw passthrough added p99 over direct < 1 ms at 2,500 req\/s \| PASS \| 0\.50 ms vs < 1\.00 ms — PASS by 0\.50 ms \(50%\) \(rounds: 0\.40, 0\.60\) \|/)
   assert.match(md, /\| n\/a \| not measured/)
-  assert.match(md, /\| gw passthrough \| 5,000 \(4,900–5,100\) \| 1\.00 \| 2\.00 \| 3\.00 \| \+0\.50 \| 100 \|/)
+  assert.match(md, /\| gw passthrough @http1 \| 5,000 \(4,900–5,100\) \| 1\.00 \| 2\.00 \| 3\.00 \| \+0\.50 \| 100 \|/)
   assert.match(md, /skipped: nginx not installed/)
   assert.match(md, /\(240 s measuring, after 60 s waiting for other benchmarks or a busy machine\)/)
   assert.match(md, /start 1\/2\/3, end 2\/2\/3/)

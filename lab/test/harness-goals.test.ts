@@ -76,20 +76,22 @@ test('goals are computed from same-round pairs of the right scenarios', () => {
     // Drift: every target is slower in round 1; paired ratios stay put.
     const k = round === 1 ? 0.5 : 1
     records.push(run('ceiling', 'direct', round, { rps: 20000 * k, model: 'closed' }))
-    records.push(run('ceiling', 'gw-pass', round, { rps: 9000 * k, model: 'closed' }))
-    records.push(run('ceiling', 'gw-full', round, { rps: 7000 * k, model: 'closed' }))
+    records.push(run('ceiling', 'gw-pass@node', round, { rps: 9000 * k, model: 'closed' }))
+    records.push(run('ceiling', 'gw-full@node', round, { rps: 7000 * k, model: 'closed' }))
     records.push(run('ceiling', 'fastify', round, { rps: 6000 * k, model: 'closed' }))
-    records.push(run('half', 'gw-pass', round, { cpu: 110 }))
+    records.push(run('half', 'gw-pass@node', round, { cpu: 110 }))
     records.push(run('half', 'floor', round, { cpu: 100 }))
     records.push(run('r2500', 'direct', round, { p99: 1 + round }))
-    records.push(run('r2500', 'gw-pass', round, { p99: 1.5 + round }))
-    records.push(run('r2500', 'gw-full', round, { p99: 4 + round }))
+    records.push(run('r2500', 'gw-pass@node', round, { p99: 1.5 + round }))
+    records.push(run('r2500', 'gw-full@node', round, { p99: 4 + round }))
     records.push(run('r5000', 'direct', round, { p99: 2 }))
-    records.push(run('r5000', 'gw-pass', round, { p99: 3 }))
+    records.push(run('r5000', 'gw-pass@node', round, { p99: 3 }))
     records.push(run('r5000', 'fastify', round, { p99: round === 2 ? 2.01 : 6 })) // round 2: fastify added ~nothing → dropped
   }
-  const g = evaluateGoals(records, { ceiling: 'ceiling', half: 'half', r2500: 'r2500', r5000: 'r5000' })
-  const by = Object.fromEntries(g.map((x) => [x.id, x]))
+  const g = evaluateGoals(records, { ceiling: 'ceiling', half: 'half', r2500: 'r2500', r5000: 'r5000' }, ['node'])
+  assert.equal(g.length, 6, 'without the http1 engine: the six earlier goals, for gw@node')
+  const by = Object.fromEntries(g.map((x) => [x.id.replace(/@node$/, ''), x]))
+  assert.match(by['pass-rps'].text, /^gw@node passthrough/)
   assert.equal(by['pass-rps'].value, 1.5)
   assert.equal(by['pass-rps'].status, 'PASS')
   assert.deepEqual(by['pass-rps'].perRound, [1.5, 1.5, 1.5])
@@ -106,7 +108,8 @@ test('goals are computed from same-round pairs of the right scenarios', () => {
 })
 
 test('a goal whose targets did not run is n/a, not a PASS or a MISS', () => {
-  const g = evaluateGoals([run('ceiling', 'gw-pass', 0)], { ceiling: 'ceiling', half: 'half', r2500: 'r2500', r5000: 'r5000' })
+  const g = evaluateGoals([run('ceiling', 'gw-pass@node', 0)], { ceiling: 'ceiling', half: 'half', r2500: 'r2500', r5000: 'r5000' })
+  assert.equal(g.length, 9 + 6 + 6, "issue 13's nine, then the earlier six per engine")
   assert.ok(g.every((x) => x.status === 'n/a'))
 })
 
@@ -146,11 +149,15 @@ test('the half-ceiling rate is half the slowest proxy, rounded down to 100, and 
   assert.equal(halfCeilingRate(new Map([['direct', 20000], ['floor', 9000], ['fastify', 4321], ['gw-pass', 7000]])), 2100)
   assert.equal(halfCeilingRate(new Map([['direct', 20000]])), 1000)
   assert.equal(halfCeilingRate(new Map([['gw-pass', 150]])), 100)
-  const plans = ratePlans(FLAVOURS.quick, 2100, ['direct', 'floor', 'gw-pass', 'gw-auth', 'fastify', 'nginx'])
+  const plans = ratePlans(FLAVOURS.quick, 2100, ['direct', 'floor', 'gw-pass@http1', 'gw-auth@http1', 'fastify', 'nginx'])
   assert.deepEqual(plans.map((p) => p.id), ['half-ceiling', 'rate-2500', 'rate-5000'])
   assert.equal(plans[0].spec.rate, 2100)
-  assert.deepEqual(plans[0].targets, ['direct', 'floor', 'gw-pass', 'gw-auth', 'fastify', 'nginx'])
-  assert.deepEqual(plans[1].targets, ['direct', 'floor', 'gw-pass', 'fastify'], 'quick runs the fixed rates on the goal targets only')
+  assert.deepEqual(plans[0].targets, ['direct', 'floor', 'gw-pass@http1', 'fastify'], 'quick runs the half-ceiling on the goal targets only')
+  assert.deepEqual(plans[1].targets, ['direct', 'floor', 'gw-pass@http1', 'fastify'], 'quick runs the fixed rates on the goal targets only')
+  assert.deepEqual(plans[2].targets, ['direct', 'floor', 'gw-pass@http1', 'fastify'], '5,000 req/s: what its goal reads')
+  const full = ratePlans(FLAVOURS.full, 2100, ['direct', 'floor', 'gw-pass@http1', 'gw-auth@http1', 'fastify', 'nginx'])
+  assert.deepEqual(full[0].targets, ['direct', 'floor', 'gw-pass@http1', 'gw-auth@http1', 'fastify', 'nginx'], 'full: the half-ceiling runs every target')
+  assert.deepEqual(full[2].targets, ['direct', 'floor', 'gw-pass@http1', 'fastify'])
 })
 
 test('an open-model run whose generator fell behind its own schedule is disturbed; a closed one never is', () => {
