@@ -34,6 +34,8 @@ export function areaOf(url: string, fn: string): string {
   for (const a of ['runtime', 'policies', 'config']) if (url.includes(`/dist/${a}/`)) return `gw ${a}/`
   if (url.includes('/dist/bench/')) return 'bench/ (peer proxy code)'
   if (url.includes('/dist/lab/peers/')) return 'lab/peers (peer proxy code)'
+  if (url.includes('/dist/lab/probe/')) return 'lab/probe (the measuring probe)'
+  for (const a of ['bin', 'compiler', 'grammar']) if (url.includes(`/dist/${a}/`)) return `gw ${a}/`
   if (url.startsWith('data:') || url.includes('bundle')) return 'generated bundle'
   return 'other'
 }
@@ -104,12 +106,18 @@ export function summarizeProfileDir(dir: string, n = 15, window?: ProfileWindow)
 }
 
 /**
- * The top `n` functions of a summary with their share of the samples, one per line
- * ("  12.3%  writev  (native)"), for the run's console output.
+ * The top `n` functions of a summary (idle left out) with their share of all samples and of the busy ones, one per
+ * line ("   5.9%  (15.3% of busy)  writeBuffer"), for the run's console output.
  */
 export function formatTop(s: ProfileSummary, n = 10): string[] {
-  const rows = s.top.slice(0, n)
-  return rows.map((t) => `${(t.selfShare * 100).toFixed(1).padStart(6)}%  ${t.fn}${t.where === '' ? '' : `  ${t.where}`}`)
+  const busy = busyShare(s)
+  const rows = s.top.filter((t) => t.fn !== '(idle)').slice(0, n)
+  return rows.map((t) => `${(t.selfShare * 100).toFixed(1).padStart(6)}%  ${busy > 0 ? `(${((t.selfShare / busy) * 100).toFixed(1).padStart(4)}% of busy)  ` : ''}${t.fn}${t.where === '' ? '' : `  ${t.where}`}`)
+}
+
+/** The share of a profile's samples that were not idle (waiting for the network): what "busy" divides by. */
+export function busyShare(s: ProfileSummary): number {
+  return 1 - (s.byArea.find((a) => a.area === '(idle)')?.share ?? 0)
 }
 
 /** The areas of a summary with their share, on one line ("node internals 21.2%, undici 13.5%, …"). */

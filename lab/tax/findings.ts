@@ -5,7 +5,7 @@
 import { byRound, METRICS, type Metric, type RunRecord } from '../harness/measure.js'
 import { bytes as fmtBytes, mdTable, num, pct, rps as fmtRps, signed, times } from '../harness/markdown.js'
 import { diff, median, paired, ratio, type ByRound } from '../harness/stats.js'
-import type { ProfileSummary } from '../harness/cpu-profile.js'
+import { busyShare, type ProfileSummary } from '../harness/cpu-profile.js'
 import { MIB, slowGrowthMiB, type SlowReaderResult, type TransferRow } from './transfers.js'
 import { gwTarget, TARGETS, type Engine, type GwBaseId } from './targets.js'
 
@@ -143,13 +143,14 @@ export function findingsMarkdown(f: FindingsInput): string {
   // 2. Before/after per gw target.
   const ba = [...beforeAfter(records, ceiling, GW_BASES), ...beforeAfter(records, r2500, GW_BASES)]
   if (ba.length > 0) {
-    out.push('**Before/after** (gw@node → gw@http1, same run; after ÷ before paired per round):', '')
+    out.push('**Before/after** (gw@node → gw@http1, same run; after ÷ before paired per round, so it can differ from the ratio of the medians; ' +
+      'added p99 over direct at the fixed rate only: a closed-model latency is its own queue):', '')
     out.push(mdTable(['gw target', 'scenario', 'req/s before → after', '×', 'CPU µs/req before → after', '×', 'heap B/req before → after', 'added p99 ms before → after'],
       ba.map((r) => [label(gwTarget(r.base, 'http1')).replace(/ @http1$/, ''), r.scenario,
         `${dash(r.before.rps, fmtRps)} → ${dash(r.after.rps, fmtRps)}`, dash(r.rpsRatio, times),
         `${dash(r.before.cpu, num)} → ${dash(r.after.cpu, num)}`, dash(r.cpuRatio, times),
         `${dash(r.before.heap, fmtBytes)} → ${dash(r.after.heap, fmtBytes)}`,
-        `${dash(r.before.addedP99, signed)} → ${dash(r.after.addedP99, signed)}`]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']), '')
+        r.scenario === ceiling ? '—' : `${dash(r.before.addedP99, signed)} → ${dash(r.after.addedP99, signed)}`]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']), '')
   }
 
   // 3. What remains between gw and the byte-level limit case.
@@ -190,8 +191,10 @@ export function findingsMarkdown(f: FindingsInput): string {
     out.push(mdTable(['area', ...f.profiles.map((p) => p.label.replace(/ at the ceiling$/, ''))], order.map((a) => [a, ...shares.map((m) => (m.has(a) ? pct(m.get(a)!) : '—'))])), '')
     const top = f.profiles.filter((p) => /@http1/.test(p.label))
     for (const p of top) {
-      out.push(`Top functions, ${p.label} (self time):`, '')
-      out.push(mdTable(['function', 'where', 'self'], p.summary.top.slice(0, 10).map((t) => [`\`${t.fn}\``, t.where, pct(t.selfShare)]), ['l', 'l', 'r']), '')
+      const busy = busyShare(p.summary)
+      out.push(`Top functions, ${p.label} (self time; ${pct(1 - busy)} of the samples idle):`, '')
+      out.push(mdTable(['function', 'where', 'self', 'of busy'], p.summary.top.filter((t) => t.fn !== '(idle)').slice(0, 10)
+        .map((t) => [`\`${t.fn}\``, t.where, pct(t.selfShare), busy > 0 ? pct(t.selfShare / busy) : '—']), ['l', 'l', 'r', 'r']), '')
     }
   }
   return out.join('\n')

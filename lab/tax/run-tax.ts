@@ -148,12 +148,12 @@ async function runScenario(plan: ScenarioPlan, c: TaxConfig, targets: Map<Target
     let r = await measure(plan.id, slot.round, targets.get(slot.target)!, plan.spec, ctx)
     if (disturbed(r, c.disturbedLagMs) && discarded.length < c.rerunBudget) {
       const reason = `generator schedule lag p99 ${r.load.scheduleLagP99Ms} ms > ${c.disturbedLagMs} ms`
-      log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(12)} ${fmtRun(r)} — set aside (${reason}), running it again`)
+      log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(18)} ${fmtRun(r)} — set aside (${reason}), running it again`)
       discarded.push({ reason, run: r })
       r = await measure(plan.id, slot.round, targets.get(slot.target)!, plan.spec, ctx)
     }
     out.push(r)
-    log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(12)} ${fmtRun(r)}`)
+    log(`  [round ${slot.round + 1}/${c.rounds}] ${slot.target.padEnd(18)} ${fmtRun(r)}`)
   }
   return out
 }

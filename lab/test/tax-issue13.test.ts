@@ -5,7 +5,9 @@
 // that are not pure (the probe's peak sampling and the throttled slow reader), against real sockets.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { createServer } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { getHeapStatistics } from 'node:v8'
 import type { AddressInfo } from 'node:net'
 import type { RunRecord } from '../harness/measure.js'
@@ -196,8 +198,9 @@ test('before/after pairs gw@node with gw@http1 per round; the gap to the byte-le
 const profile = (label: string): { label: string; summary: ProfileSummary } => ({
   label, summary: {
     file: 'x.cpuprofile', totalMs: 1000,
-    top: [{ fn: 'writev', where: '', selfMs: 200, selfShare: 0.2 }, { fn: 'parseHead', where: 'dist/runtime/http1/request-parser.js:10', selfMs: 50, selfShare: 0.05 }],
-    byArea: [{ area: '(native/builtin)', ms: 400, share: 0.4 }, { area: 'gw runtime/http1/', ms: 100, share: 0.1 }],
+    top: [{ fn: '(idle)', where: '', selfMs: 500, selfShare: 0.5 }, { fn: 'writev', where: '', selfMs: 200, selfShare: 0.2 },
+      { fn: 'parseHead', where: 'dist/runtime/http1/request-parser.js:10', selfMs: 50, selfShare: 0.05 }],
+    byArea: [{ area: '(idle)', ms: 500, share: 0.5 }, { area: '(native/builtin)', ms: 400, share: 0.4 }, { area: 'gw runtime/http1/', ms: 100, share: 0.1 }],
   },
 })
 
@@ -224,8 +227,10 @@ test('the FINDINGS section: ceiling table with ratios, before/after, the gap to 
   assert.match(md, /\| gw passthrough @http1 \| 480 \| 600 \| 270 \| \d+ \| — \| 70\.0 MiB \(\+10\.0 MiB\) \| 20\.0 MiB \|/)
   assert.match(md, /\| area \| gw passthrough @node \| gw passthrough @http1 \|/)
   assert.match(md, /\| gw runtime\/http1\/ \| 10\.0% \| 10\.0% \|/)
-  assert.match(md, /Top functions, gw passthrough @http1 at the ceiling/)
-  assert.match(md, /\| `parseHead` \| dist\/runtime\/http1\/request-parser\.js:10 \| 5\.00% \|/)
+  assert.match(md, /Top functions, gw passthrough @http1 at the ceiling \(self time; 50\.0% of the samples idle\)/)
+  assert.match(md, /\| `parseHead` \| dist\/runtime\/http1\/request-parser\.js:10 \| 5\.00% \| 10\.0% \|/)
+  assert.doesNotMatch(md, /\| `\(idle\)` \|/, 'idle is said once, not listed as a function')
+  assert.match(md, /\| gw passthrough \| ceiling \| .* \| — \|\n/, 'no added p99 at the ceiling: a closed model\'s latency is its own queue')
   assert.doesNotMatch(md, /Top functions, gw passthrough @node/, 'top lists for the new engine only; the areas table has both')
   assert.doesNotMatch(md, /NaN|undefined|Infinity/)
 })
@@ -269,8 +274,10 @@ test('profiles: gw\'s own engine is an area of its own, and the top functions pr
   assert.equal(areaOf('file:///r/dist/runtime/gateway.js', 'handle'), 'gw runtime/')
   assert.equal(areaOf('file:///r/dist/lab/peers/floor.js', 'x'), 'lab/peers (peer proxy code)')
   const p = profile('x').summary
-  assert.deepEqual(formatTop(p, 5), ['  20.0%  writev', '   5.0%  parseHead  dist/runtime/http1/request-parser.js:10'])
-  assert.equal(formatAreas(p), '(native/builtin) 40.0%, gw runtime/http1/ 10.0%')
+  assert.deepEqual(formatTop(p, 5), ['  20.0%  (40.0% of busy)  writev', '   5.0%  (10.0% of busy)  parseHead  dist/runtime/http1/request-parser.js:10'])
+  assert.equal(formatAreas(p), '(idle) 50.0%, (native/builtin) 40.0%, gw runtime/http1/ 10.0%')
+  assert.equal(areaOf('file:///r/dist/lab/probe/preload.js', 'x'), 'lab/probe (the measuring probe)')
+  assert.equal(areaOf('file:///r/dist/bin/gw.js', 'x'), 'gw bin/')
 })
 
 test('the probe samples RSS and the V8 heap when asked, and reports their peaks over the window', async () => {
@@ -315,4 +322,17 @@ test('the slow reader reads at its pace over a real socket, then hangs up', asyn
     server.closeAllConnections()
     await new Promise((r) => server.close(r))
   }
+})
+
+test('the command line refuses an unknown engine or target before anything starts, and lists --engines', () => {
+  const runJs = fileURLToPath(new URL('../run.js', import.meta.url))
+  const bad = spawnSync(process.execPath, [runJs, 'tax', '--quick', '--engines', 'http2'], { encoding: 'utf8', timeout: 30_000 })
+  assert.equal(bad.status, 2)
+  assert.match(bad.stderr, /run: unknown engine "http2" \(node, http1\)/)
+  const t = spawnSync(process.execPath, [runJs, 'tax', '--quick', '--targets', 'gw-pass@http2'], { encoding: 'utf8', timeout: 30_000 })
+  assert.equal(t.status, 2)
+  assert.match(t.stderr, /run: unknown target "gw-pass@http2"/)
+  const help = spawnSync(process.execPath, [runJs, 'help'], { encoding: 'utf8', timeout: 30_000 })
+  assert.equal(help.status, 0)
+  assert.match(help.stdout, /--engines A,B {8}gw's engines \(node, http1; default both\)/)
 })
