@@ -39,6 +39,8 @@ export interface TaxConfig {
   soakWindowMs: number
   /** CPU-profile phase: seconds of load per profiled gw (0 = none). */
   profileMs: number
+  /** Peers profiled beside gw (each in a process of its own, after gw's). */
+  profilePeers: ('floor' | 'bytes')[]
   /**
    * Engines the per-stage gw targets (auth, ratelimit, breaker) run on when no --targets are given; passthrough
    * and the full chain (the goals' targets) always run on every engine asked for.
@@ -75,7 +77,7 @@ export const FLAVOURS: Record<Flavour, TaxConfig> = {
     // Quick keeps under ~6 minutes on a quiet machine: the half-ceiling and 5,000 req/s scenarios run what their goals read.
     fixedRates: [2500, 5000], fixedRateTargets: GOAL_TARGETS, rateTargets: { 5000: PASS_TARGETS }, halfTargets: PASS_TARGETS,
     mixRate: 600, mixProbeRate: 200, mixRounds: 1, mixDurationMs: 3000,
-    tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 2000,
+    tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 2000, profilePeers: ['floor'],
     stageEngines: ['http1'],
     transfer: { rounds: 2, durationMs: 1000, warmupMs: 250, concurrency: 8, bytes: MIB, slowReaders: 4, slowRate: 256 * 1024, slowBodyBytes: 64 * MIB, slowMs: 2500 },
   },
@@ -83,7 +85,7 @@ export const FLAVOURS: Record<Flavour, TaxConfig> = {
     flavour: 'full', rounds: 4, primeMs: 4000, disturbedLagMs: 20, rerunBudget: 24, warmupMs: 2000, durationMs: 8000, concurrency: 64,
     fixedRates: [2500, 5000], fixedRateTargets: ALL, rateTargets: { 5000: GOAL_TARGETS }, halfTargets: 'all',
     mixRate: 600, mixProbeRate: 200, mixRounds: 3, mixDurationMs: 15_000,
-    tokens: 1000, earlyAttempts: 10, soakMs: 10 * 60_000, soakWindowMs: 30_000, profileMs: 8000,
+    tokens: 1000, earlyAttempts: 10, soakMs: 10 * 60_000, soakWindowMs: 30_000, profileMs: 8000, profilePeers: ['floor', 'bytes'],
     stageEngines: ['http1'],
     transfer: { rounds: 4, durationMs: 3000, warmupMs: 1000, concurrency: 8, bytes: MIB, slowReaders: 4, slowRate: 256 * 1024, slowBodyBytes: 64 * MIB, slowMs: 10_000 },
   },

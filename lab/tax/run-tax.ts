@@ -218,8 +218,9 @@ function buildTargets(rig: Rig, wanted: Set<TargetId>): Map<TargetId, MeasureTar
 
 /**
  * Short profiled runs at the ceiling, each in a process of its own (so the profiler never taxes the table): gw on
- * the given targets (each on its own engine), and the floor proxy as the reference — where gw spends CPU the floor
- * does not is the tax, function by function.
+ * the given targets (each on its own engine), then the flavour's `profilePeers` as references — where gw spends CPU
+ * the floor does not is the tax, and where it spends CPU the byte-level limit case does not is what remains,
+ * function by function.
  */
 async function profilePhase(rig: Rig, c: TaxConfig, which: TargetId[], log: (s: string) => void): Promise<{ label: string; summary: ProfileSummary }[]> {
   const out: { label: string; summary: ProfileSummary }[] = []
@@ -242,14 +243,18 @@ async function profilePhase(rig: Rig, c: TaxConfig, which: TargetId[], log: (s: 
     const gw = await startGw(rig.sup, rig.gwPolicy, { name: `gw-prof-${id}`, cpuProfDir: profDir, engine: targetDef(id).engine })
     await profile(targetDef(id).label, profDir, gw.child, gw.url, targetMix(sc, targetDef(id), rig.tokens))
   }
-  const floorDir = join(rig.dir, 'prof-floor')
-  const floor = await rig.sup.start({
-    name: 'floor-prof', cmd: process.execPath, role: 'proxy', ready: PEER_LINE_RE,
-    args: ['--cpu-prof', `--cpu-prof-dir=${floorDir}`, peerScript('floor'), '--listen', '127.0.0.1:0',
-      '--upstream', rig.users.map((u) => `${u.host}:${u.port}`).join(','), '--connections', '64'],
-  })
-  const line = parsePeerLine(floor.readyLine)
-  if (line?.kind === 'ready') await profile(targetDef('floor').label, floorDir, floor, line.url, targetMix(sc, targetDef('floor'), rig.tokens))
+  // The peers as references: the floor (what gw's extra CPU over node:http + undici is) and, in the full flavour,
+  // the byte-level limit case (what remains between gw and it, function by function).
+  for (const peer of c.profilePeers) {
+    const peerDir = join(rig.dir, `prof-${peer}`)
+    const child = await rig.sup.start({
+      name: `${peer}-prof`, cmd: process.execPath, role: 'proxy', ready: PEER_LINE_RE,
+      args: ['--cpu-prof', `--cpu-prof-dir=${peerDir}`, peerScript(peer), '--listen', '127.0.0.1:0',
+        '--upstream', rig.users.map((u) => `${u.host}:${u.port}`).join(','), '--connections', '64'],
+    })
+    const line = parsePeerLine(child.readyLine)
+    if (line?.kind === 'ready') await profile(targetDef(peer).label, peerDir, child, line.url, targetMix(sc, targetDef(peer), rig.tokens))
+  }
   return out
 }
 

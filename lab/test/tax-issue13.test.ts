@@ -20,6 +20,7 @@ import { wantedTargets, type TaxResult } from '../tax/run-tax.js'
 import { engineOf, expandTargets, parseEngines, targetDef, TARGETS } from '../tax/targets.js'
 import { MIB, slowGrowthMiB, slowRead, summarizeTransfers, transferMix, transferPlans, type SlowReaderResult } from '../tax/transfers.js'
 import { createProcessProbe } from '../probe/process-probe.js'
+import { createTreeProbe } from '../probe/tree-reader.js'
 
 interface RunOpts { rps?: number; p99?: number; cpu?: number; share?: number; heap?: number; rssPeak?: number; heapPeak?: number; errors?: number }
 
@@ -297,6 +298,18 @@ test('the probe samples RSS and the V8 heap when asked, and reports their peaks 
   assert.ok(r.peak.heapUsedBytes >= inside - 256 * 1024, `the heap held in the window counts in the peak (${r.peak.heapUsedBytes} vs ${inside})`)
   probe.start()
   assert.equal(probe.stop().peak, undefined, 'not asked: no sampling, no peak')
+})
+
+test('the tree probe (nginx) samples the tree\'s RSS from /proc when asked', async () => {
+  const t = createTreeProbe(process.pid)
+  t.start({ peakEveryMs: 50 })
+  await new Promise((r) => setTimeout(r, 160))
+  const r = t.stop()
+  assert.ok(r.peak !== undefined)
+  assert.ok(r.peak.samples >= 3, `${r.peak.samples} samples`)
+  assert.ok(r.peak.rssBytes >= Math.max(r.rssBytes.start, r.rssBytes.end), 'the peak covers the start and the end')
+  t.start()
+  assert.equal(t.stop().peak, undefined)
 })
 
 test('the slow reader reads at its pace over a real socket, then hangs up', async () => {
