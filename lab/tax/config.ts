@@ -78,7 +78,8 @@ export const FLAVOURS: Record<Flavour, TaxConfig> = {
     fixedRates: [2500, 5000], fixedRateTargets: GOAL_TARGETS, rateTargets: { 5000: PASS_TARGETS }, halfTargets: PASS_TARGETS,
     mixRate: 600, mixProbeRate: 200, mixRounds: 1, mixDurationMs: 3000,
     tokens: 200, earlyAttempts: 3, soakMs: 0, soakWindowMs: 30_000, profileMs: 2000, profilePeers: ['floor'],
-    stageEngines: ['http1'],
+    // Auth, ratelimit and breaker alone are left to the full flavour (and to the stage-cost experiment) unless named.
+    stageEngines: [],
     transfer: { rounds: 2, durationMs: 1000, warmupMs: 250, concurrency: 8, bytes: MIB, slowReaders: 4, slowRate: 256 * 1024, slowBodyBytes: 64 * MIB, slowMs: 2500 },
   },
   full: {
@@ -146,4 +147,40 @@ export function halfCeilingRate(ceilings: Map<string, number>): number {
   const proxies = [...ceilings].filter(([t, v]) => t !== 'direct' && Number.isFinite(v) && v > 0).map(([, v]) => v)
   if (proxies.length === 0) return 1000
   return Math.max(100, Math.floor(Math.min(...proxies) / 2 / 100) * 100)
+}
+
+/** What a run will do, counted: the input of `estimateSeconds`. */
+export interface RunShape {
+  /** Targets of the ceiling (every target that runs). */
+  targets: TargetId[]
+  /** Proxies of the transfers (direct included) and of the slow readers. */
+  transferTargets: number
+  slowTargets: number
+  /** gw processes the topology mix runs through (one per engine). */
+  mixEngines: number
+  /** Processes profiled (gw targets and peers). */
+  profiles: number
+}
+
+/** Seconds a measured run costs beyond its warm-up and window: probe and stub calls, the drain (from quick runs: 0.4–0.5 s). */
+const PER_RUN_S = 0.45
+
+/**
+ * How long a run takes on a quiet machine, in seconds: every measured run (warm-up + window + overhead), the
+ * priming pass, the early check, transfers, slow readers, the mix, the soak and the profiles. A busy machine
+ * stretches it (re-runs of disturbed runs, slow drains).
+ */
+export function estimateSeconds(c: TaxConfig, s: RunShape): number {
+  const run = (warmupMs: number, durationMs: number): number => warmupMs / 1000 + durationMs / 1000 + PER_RUN_S
+  const plans = [ceilingPlan(c, s.targets), ...ratePlans(c, 1000, s.targets)]
+  const measured = plans.reduce((n, p) => n + p.targets.length * c.rounds, 0) * run(c.warmupMs, c.durationMs)
+  const prime = (s.targets.length * c.primeMs) / 1000
+  const early = c.earlyAttempts * s.transferTargets * 0.5
+  const t = c.transfer
+  const transfers = t.rounds * 2 * s.transferTargets * run(t.warmupMs, t.durationMs)
+  const slow = t.slowReaders > 0 ? s.slowTargets * (t.slowMs / 1000 + 0.5) : 0
+  const mix = s.mixEngines * c.mixRounds * (run(c.warmupMs, c.mixDurationMs) + 3) // + the large bodies' drain
+  const profiles = c.profileMs > 0 ? s.profiles * (c.profileMs / 1000 + 1.5 + 3) : 0
+  const startup = 15
+  return Math.round(startup + prime + measured + early + transfers + slow + mix + c.soakMs / 1000 + profiles)
 }

@@ -16,7 +16,7 @@ import { startGw, startIdpProcess, startPeer, startStubProcess, type GwProcess, 
 import type { Child, Supervisor } from '../harness/supervisor.js'
 import { freePortStubConfig, loadTopology, portMap, remapTopologyGwp, tinyGwp } from '../harness/topology.js'
 import type { GoalResult } from '../harness/stats.js'
-import { FLAVOURS, SCENARIO, ceilingPlan, halfCeilingRate, ratePlans, type Flavour, type ScenarioPlan, type TaxConfig, type TransferConfig } from './config.js'
+import { FLAVOURS, SCENARIO, ceilingPlan, estimateSeconds, halfCeilingRate, ratePlans, type Flavour, type ScenarioPlan, type TaxConfig, type TransferConfig } from './config.js'
 import { earlyCheck, type EarlyResult } from './early.js'
 import { evaluateGoals } from './goals.js'
 import { taxCharts, taxMarkdown } from './report.js'
@@ -336,6 +336,13 @@ export async function runTax(o: TaxRunOptions): Promise<{ files: WrittenFiles; r
     for (const [id, t] of targets) await smoke(id, t.url, t.mix[0])
     const ctx: MeasureContext = { stubControlUrl: rig.stub.url('users-1'), upstreamProbe: rig.stub.probe, clock0 }
     const order = TARGETS.map((t) => t.id).filter((t) => targets.has(t))
+    const gwEngines = engines.filter((e) => targets.has(gwTarget('gw-pass', e))).length
+    const proxies = (['floor', 'bytes', 'fastify', 'nginx'] as const).filter((t) => targets.has(t)).length + gwEngines
+    const expected = estimateSeconds(c, {
+      targets: order, transferTargets: proxies + 1, slowTargets: proxies, mixEngines: gwEngines,
+      profiles: engines.flatMap((e) => [gwTarget('gw-pass', e), gwTarget('gw-full', e)]).filter((t) => targets.has(t)).length + c.profilePeers.length,
+    })
+    log(`expected to take about ${Math.round(expected / 60)} min on a quiet machine (longer on a busy one)`)
 
     // (a) the ceiling, then (b) fixed rates derived from it.
     const ceiling = ceilingPlan(c, order)

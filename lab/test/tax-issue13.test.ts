@@ -12,12 +12,12 @@ import { getHeapStatistics } from 'node:v8'
 import type { AddressInfo } from 'node:net'
 import type { RunRecord } from '../harness/measure.js'
 import { areaOf, formatAreas, formatTop, type ProfileSummary } from '../harness/cpu-profile.js'
-import { FLAVOURS } from '../tax/config.js'
+import { estimateSeconds, FLAVOURS } from '../tax/config.js'
 import { beforeAfter, findingsMarkdown, limitGap } from '../tax/findings.js'
 import { evaluateGoals, ISSUE13, issue13Goals } from '../tax/goals.js'
 import { taxMarkdown } from '../tax/report.js'
 import { wantedTargets, type TaxResult } from '../tax/run-tax.js'
-import { engineOf, expandTargets, parseEngines, targetDef, TARGETS } from '../tax/targets.js'
+import { engineOf, expandTargets, parseEngines, targetDef, TARGETS, type TargetId } from '../tax/targets.js'
 import { MIB, slowGrowthMiB, slowRead, summarizeTransfers, transferMix, transferPlans, type SlowReaderResult } from '../tax/transfers.js'
 import { createProcessProbe } from '../probe/process-probe.js'
 import { createTreeProbe } from '../probe/tree-reader.js'
@@ -94,9 +94,11 @@ test('gw targets are named by engine; a bare gw id means every engine asked for;
 })
 
 test('by default passthrough and the full chain run on both engines, the other gw stages on the flavour\'s stage engines', () => {
-  const w = wantedTargets(undefined, ['node', 'http1'], FLAVOURS.quick.stageEngines)
+  const w = wantedTargets(undefined, ['node', 'http1'], FLAVOURS.full.stageEngines)
   assert.deepEqual(w, ['direct', 'floor', 'bytes', 'gw-pass@node', 'gw-pass@http1', 'gw-auth@http1', 'gw-ratelimit@http1', 'gw-breaker@http1',
     'gw-full@node', 'gw-full@http1', 'fastify', 'nginx'])
+  assert.deepEqual(wantedTargets(undefined, ['node', 'http1'], FLAVOURS.quick.stageEngines).filter((t) => t.startsWith('gw-')),
+    ['gw-pass@node', 'gw-pass@http1', 'gw-full@node', 'gw-full@http1'], 'quick: the goals\' gw targets only')
   assert.deepEqual(wantedTargets(['gw-auth'], ['node', 'http1'], ['http1']), ['direct', 'gw-auth@node', 'gw-auth@http1'], 'named targets are taken as named; direct always')
   assert.deepEqual(wantedTargets(undefined, ['node'], ['http1']).filter((t) => t.startsWith('gw-')), ['gw-pass@node', 'gw-full@node'])
 })
@@ -348,4 +350,17 @@ test('the command line refuses an unknown engine or target before anything start
   const help = spawnSync(process.execPath, [runJs, 'help'], { encoding: 'utf8', timeout: 30_000 })
   assert.equal(help.status, 0)
   assert.match(help.stdout, /--engines A,B {8}gw's engines \(node, http1; default both\)/)
+})
+
+test('the expected duration: quick stays near 6 minutes; the final full run without the soak, 5 s windows, about half an hour', () => {
+  // 4 peers + gw on 2 engines; direct also in the transfers; 4 gw profiles + the flavour's peers.
+  const shape = (targets: TargetId[], profilePeers: number) => ({ targets, transferTargets: 7, slowTargets: 6, mixEngines: 2, profiles: 4 + profilePeers })
+  const quick = estimateSeconds(FLAVOURS.quick, shape(wantedTargets(undefined, ['node', 'http1'], FLAVOURS.quick.stageEngines), 1))
+  assert.ok(quick > 240 && quick <= 360, `quick: ${quick} s`)
+  const full = FLAVOURS.full
+  const fullShape = (p: number) => shape(wantedTargets(undefined, ['node', 'http1'], full.stageEngines), p)
+  const final = estimateSeconds({ ...full, soakMs: 0, durationMs: 5000, warmupMs: 1000 }, fullShape(2))
+  assert.ok(final > 20 * 60 && final < 32 * 60, `final run: ${final} s`)
+  assert.ok(estimateSeconds({ ...full, soakMs: 0, durationMs: 5000, warmupMs: 1000, rounds: 3 }, fullShape(2)) < final, 'fewer rounds, shorter')
+  assert.equal(estimateSeconds(full, fullShape(2)) - estimateSeconds({ ...full, soakMs: 0 }, fullShape(2)), 600, 'the soak adds its 10 minutes')
 })
