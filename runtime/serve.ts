@@ -85,7 +85,7 @@ export async function serve(settings: Settings, source: BundleSource, opts: { lo
   const admin = opts.admin === false ? null : createAdminServer(gatewayView(gateway, reload))
   const address = await listen(server, settings.listen)
   const adminAddress = admin === null ? null : await listen(admin, settings.admin)
-  log.info({ listen: address, admin: adminAddress }, 'gw listening')
+  log.info({ listen: address, admin: adminAddress, engine: settings.engine }, 'gw listening')
 
   let shuttingDown: Promise<DrainResult> | null = null
   const shutdown = (reason = 'shutdown'): Promise<DrainResult> => shuttingDown ??= (async () => {

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { loadSettings, SettingsError } from '../../../config/settings.js'
+import { pino } from 'pino'
+import { call, startGateway } from '../../helpers/gateway.js'
 
 function withEnv<T>(value: string | undefined, f: () => T): T {
   const old = process.env.GW_ENGINE
@@ -27,4 +29,17 @@ test('default node; GW_ENGINE sets the default; a settings file or flag override
 test('an unknown engine is refused, from the environment or from settings', () => {
   assert.throws(() => withEnv('h2', () => loadSettings(undefined)), (e: unknown) => e instanceof SettingsError && /GW_ENGINE: expected one of node, http1, got "h2"/.test(e.message))
   assert.throws(() => withEnv(undefined, () => loadSettings(undefined, { engine: 'uws' })), (e: unknown) => e instanceof SettingsError && /engine: expected one of node, http1/.test(e.message))
+})
+
+test('the "gw listening" line names the engine that serves (the lab checks it took effect)', async () => {
+  for (const engine of ['node', 'http1'] as const) {
+    const lines: Record<string, unknown>[] = []
+    const log = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s)) } })
+    const gw = await startGateway('route r { match path "/"; respond 204 }', { engine }, { log })
+    try {
+      const ready = lines.find(l => l.msg === 'gw listening')
+      assert.equal(ready?.engine, engine)
+      assert.equal((await call(gw.url + '/')).status, 204)
+    } finally { await gw.close() }
+  }
 })
