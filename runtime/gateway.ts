@@ -126,7 +126,7 @@ export class Gateway {
     for (const u of ir.upstreams) {
       const key = upstreamKey(u)
       let up = this.upstreamsByKey.get(key)
-      if (up === undefined) { up = new Upstream(u, this.metrics, { bodyIdleMs: this.settings.upstreamBodyIdleMs }); created.push(up) }
+      if (up === undefined) { up = new Upstream(u, this.metrics, { bodyIdleMs: this.settings.upstreamBodyIdleMs, engine: this.settings.engine }); created.push(up) }
       upstreams.set(u.name, up)
     }
     const sharedKeys = new Set<string>()

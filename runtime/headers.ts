@@ -161,3 +161,25 @@ export function gatewayResponseHeaders(ctx: RequestContext, headers: string[], v
   if (via) headers.push('via', '1.1 gwp')
   return ctx.resEdits === null ? headers : applyEdits(headers, ctx.resEdits)
 }
+
+/**
+ * clientResponseHeaders for raw headers already in latin1 strings (the http1 engine's upstream pool parses
+ * them so): the same hop-by-hop and Connection-named filtering, with the same helpers. HOT PATH.
+ */
+export function clientResponseHeaderStrings(raw: string[]): string[] {
+  const out: string[] = []
+  let conn: string[] | null = null
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]
+    if (HOP_LENGTHS[name.length] === 1) {
+      const lower = name.toLowerCase()
+      if (lower === 'connection') conn = connectionTokens(raw[i + 1])
+      if (HOP_BY_HOP.has(lower)) continue
+    }
+    out.push(name, raw[i + 1])
+  }
+  if (conn === null) return out
+  const kept: string[] = []
+  for (let i = 0; i < out.length; i += 2) if (!conn.includes(out[i].toLowerCase())) kept.push(out[i], out[i + 1])
+  return kept
+}

@@ -1,19 +1,20 @@
 // The gateway's tunnels: per-route limits and metrics, the handshake with the upstream (the route's `proxy`
 // terminal hands an upgrade request here instead of forwarding it), and the set of open tunnels the shutdown
-// closes. The handshake goes through undici's dispatch on the chosen replica's Pool with its `upgrade` option:
-// undici writes the request head (with `Connection: upgrade` and the Upgrade offer), applies the pool's
-// connect timeout, parses the upstream's answer with its strict parser (a non-101 answer arrives as a normal
-// response, body and all, and is forwarded as one) and, on a 101, detaches the socket from the pool and
-// hands it over with any bytes that followed the 101 head put back in its read buffer.
-import type { Dispatcher } from 'undici'
+// closes. The handshake goes through the chosen replica's pool (runtime/upstream/pool.ts: undici's Pool, or the
+// http1 engine's) with the dispatch's `upgrade` option: the pool writes the request head (with
+// `Connection: upgrade` and the Upgrade offer), applies its connect timeout, parses the upstream's answer with
+// its strict parser (a non-101 answer arrives as a normal response, body and all, and is forwarded as one)
+// and, on a 101, detaches the socket from the pool and hands it over with any bytes that followed the 101
+// head put back in its read buffer.
 import type { Duplex } from 'node:stream'
 import type { UpgradeIR } from '../../config/ir.js'
 import type { RequestContext } from '../context.js'
-import { clientResponseHeaders, gatewayResponseHeaders, upstreamRequestHeaders } from '../headers.js'
+import { clientResponseHeaders, clientResponseHeaderStrings, gatewayResponseHeaders, upstreamRequestHeaders } from '../headers.js'
 import type { CounterChild, GatewayMetrics, GaugeChild } from '../metrics.js'
 import { REPLIES, errorReply, writeReply, type Reply } from '../reply.js'
 import { withoutQueryParams } from '../../config/query.js'
 import { CONNECT_ERRORS, admit, type ProxyPlan } from '../upstream/exchange.js'
+import { headerStrings, type UpstreamDispatch, type UpstreamHandler } from '../upstream/pool.js'
 import type { Replica } from '../upstream/replica.js'
 import type { Upstream } from '../upstream/upstream.js'
 import { Tunnel, type TunnelEnd, type TunnelSocket } from './tunnel.js'
@@ -143,10 +144,14 @@ export class Tunnels {
   }
 }
 
+/** The upstream's answer headers for the client, from either pool's raw form. */
+const forwardedHeaders = (raw: Buffer[] | string[]): string[] =>
+  raw.length > 0 && typeof raw[0] === 'string' ? clientResponseHeaderStrings(raw as string[]) : clientResponseHeaders(raw as Buffer[])
+
 class HandshakeTimeout extends Error { constructor() { super('no answer to the upgrade before the route deadline') } }
 
-/** undici dispatch handler for one upgrade request (undici 7's callback API, as runtime/upstream/exchange.ts). */
-class Handshake {
+/** The pool's dispatch handler for one upgrade request (UpstreamHandler, as runtime/upstream/exchange.ts's Attempt). */
+class Handshake implements UpstreamHandler {
   private abortFn: ((err?: Error) => void) | null = null
   private timer: NodeJS.Timeout | null = null
   private done = false
@@ -172,15 +177,15 @@ class Handshake {
     this.t.socket.once('close', this.onClientGone)
     const target = ctx.upstreamPath
     const q = this.plan.stripQuery === null ? -1 : target.indexOf('?')
-    const opts: Dispatcher.DispatchOptions = {
-      method: ctx.req.method as Dispatcher.HttpMethod,
+    const opts: UpstreamDispatch = {
+      method: ctx.req.method!,
       path: q < 0 ? target : target.slice(0, q) + withoutQueryParams(target.slice(q), this.plan.stripQuery!),
       headers: upstreamRequestHeaders(ctx, this.plan.outbound, this.plan.stripHeaders),
       body: null,
       upgrade: this.t.offer,
     }
     try {
-      this.replica.pool.dispatch(opts, this as unknown as Dispatcher.DispatchHandler)
+      this.replica.pool.dispatch(opts, this)
     } catch (e) {
       this.fail(e as Error, 'reset')
     }
@@ -192,10 +197,10 @@ class Handshake {
   }
 
   /** A non-101 answer: collected whole (bounded), then passed on as the answer to the upgrade request. */
-  onHeaders(status: number, raw: Buffer[]): boolean {
+  onHeaders(status: number, raw: Buffer[] | string[]): boolean {
     if (status < 200 || this.done) return true // interim answers (100, 103) are not passed on
     this.status = status
-    this.headers = clientResponseHeaders(raw)
+    this.headers = forwardedHeaders(raw)
     this.ctx.upstreamMs = performance.now() - this.startedAt
     return true
   }
@@ -224,16 +229,17 @@ class Handshake {
     this.t.tunnels.hooks.released(ctx, null)
   }
 
-  onUpgrade(status: number, raw: Buffer[], socket: Duplex): void {
+  onUpgrade(status: number, rawHeaders: Buffer[] | string[], socket: Duplex): void {
     socket.pause()
     if (this.done) { socket.destroy(); return }
     const ctx = this.ctx, client = this.t.socket
     const now = performance.now()
     ctx.upstreamMs = now - this.startedAt
-    const headers = clientResponseHeaders(raw)
+    const headers = forwardedHeaders(rawHeaders)
+    const raw = headerStrings(rawHeaders)
     // RFC 9110 §7.8: the 101 names the protocol switched to; it must be one the client offered and the route allows
     let proto = ''
-    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 7 && raw[i].toString('latin1').toLowerCase() === 'upgrade') proto = raw[i + 1].toString('latin1').trim()
+    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 7 && raw[i].toLowerCase() === 'upgrade') proto = raw[i + 1].trim()
     const name = proto.split('/')[0].toLowerCase()
     if (status !== 101 || proto === '' || proto.includes(',') || upgradeOffer(this.t.limits, proto) === null || !this.t.offer.toLowerCase().split(/\s*,\s*/).some(o => o.split('/')[0] === name)) {
       socket.destroy()

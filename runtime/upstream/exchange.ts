@@ -1,14 +1,14 @@
-// One client request's trip to an upstream: replica choice, the undici dispatch (bodies streamed both ways
+// One client request's trip to an upstream: replica choice, the pool's dispatch (bodies streamed both ways
 // with backpressure), the route deadline and per-try timeouts, retries to other replicas (and, on a weighted
 // split, to the split's other upstreams) within the budget, the breaker and passive health bookkeeping, and
-// client cancellation. The undici handler is the small Attempt object below (undici 7's native callback API:
-// no wrapper objects per request).
-import type { Dispatcher } from 'undici'
+// client cancellation. The dispatch handler is the small Attempt object below (the UpstreamHandler of
+// runtime/upstream/pool.ts, undici 7's native callback API: no wrapper objects per request).
 import type { RetryIR } from '../../config/ir.js'
 import type { RequestContext } from '../context.js'
-import { clientResponseHeaders, gatewayResponseHeaders, upstreamRequestHeaders, type OutboundOptions } from '../headers.js'
+import { clientResponseHeaders, clientResponseHeaderStrings, gatewayResponseHeaders, upstreamRequestHeaders, type OutboundOptions } from '../headers.js'
 import type { CounterChild, UpstreamOutcome } from '../metrics.js'
 import { REPLIES, writeReply, type Reply } from '../reply.js'
+import type { UpstreamDispatch, UpstreamHandler } from './pool.js'
 import type { Replica } from './replica.js'
 import type { Upstream } from './upstream.js'
 import { RequestBody } from './request-body.js'
@@ -98,7 +98,7 @@ class ProxyRun {
   private readonly headers: string[]
   /** The upstream request's path and query: the client's, less the query parameters a stage consumed. */
   private readonly path: string
-  /** What undici reads: a stream pulling from the client request (never the request itself), or a buffer. */
+  /** What the pool reads: a stream pulling from the client request (never the request itself), or a buffer. */
   private body: RequestBody | Buffer | null
   private readonly canRetry: boolean
   /** The body is collected before the first attempt (retryable and small), so attempts can replay it. */
@@ -149,7 +149,7 @@ class ProxyRun {
     })
   }
 
-  /** Whether a new attempt could send the body again (a fresh stream when undici never read the old one). */
+  /** Whether a new attempt could send the body again (a fresh stream when the pool never read the old one). */
   private bodyReplayable(): boolean {
     if (this.body === null || Buffer.isBuffer(this.body)) return true
     if (this.body.started) return false
@@ -185,13 +185,8 @@ class ProxyRun {
     if (remaining <= 0) { a.onError(new AttemptTimeout(true)); return }
     a.totalDeadline = perTry >= remaining
     a.armClock(now + Math.max(1, Math.min(perTry, remaining)), now)
-    const opts: Dispatcher.DispatchOptions = {
-      method: ctx.req.method as Dispatcher.HttpMethod,
-      path: this.path,
-      headers: this.headers,
-      body: this.body as Dispatcher.DispatchOptions['body'],
-    }
-    replica.pool.dispatch(opts, a as unknown as Dispatcher.DispatchHandler)
+    const opts: UpstreamDispatch = { method: ctx.req.method!, path: this.path, headers: this.headers, body: this.body }
+    replica.pool.dispatch(opts, a)
   }
 
   /** An attempt ended. Decide: retry elsewhere, answer the client, or nothing (already answered). */
@@ -292,8 +287,8 @@ class ProxyRun {
   }
 }
 
-/** undici dispatch handler for one attempt. */
-class Attempt {
+/** The pool's dispatch handler for one attempt. */
+class Attempt implements UpstreamHandler {
   /** Node timer for deadlines too short or too long for the wheel. */
   timer: NodeJS.Timeout | null = null
   /** The deadline is the route's (504), not only this attempt's (per_try: a retry may follow). */
@@ -334,7 +329,7 @@ class Attempt {
   abort(err: Error): void {
     if (this.ended) return
     if (this.abortFn !== null) { this.abortFn(err); return }
-    // Still queued for a connection: undici has not started it, so answer now and cancel it when it starts.
+    // Still queued for a connection: the pool has not started it, so answer now and cancel it when it starts.
     this.pendingAbort = err
     this.onError(err)
   }
@@ -344,7 +339,7 @@ class Attempt {
     if (this.pendingAbort !== null) abort(this.pendingAbort)
   }
 
-  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean { // HOT PATH
+  onHeaders(status: number, raw: Buffer[] | string[], resume: () => void): boolean { // HOT PATH
     if (status < 200) return true // 1xx interim responses are not forwarded (100-continue is handled here)
     const run = this.run
     const ctx = run.ctx
@@ -354,7 +349,7 @@ class Attempt {
     this.replica.observeLatency(ms, now)
     this.up.metrics.duration.observe(ms / 1000)
     this.stopClock()
-    const headers = clientResponseHeaders(raw)
+    const headers = this.replica.stringHeaders ? clientResponseHeaderStrings(raw as string[]) : clientResponseHeaders(raw as Buffer[])
     if (RETRY_STATUS.has(status) && run.plan.retry !== null) {
       // Hold the answer back until the body ends: then either retry elsewhere or pass it on unchanged.
       this.retrying = true
@@ -372,7 +367,7 @@ class Attempt {
     if (this.retryReply !== null) { this.retryReply.chunks.push(chunk); return true }
     const res = this.run.ctx.res
     if (res.write(chunk)) return true
-    // The client is not keeping up: undici stops reading the upstream until it drains, and the connection
+    // The client is not keeping up: the pool stops reading the upstream until it drains, and the connection
     // stays pinned meanwhile, so the wait is bounded by the pool's send_timeout.
     this.stalled = true
     res.once('drain', this.drained ??= () => this.onDrained())

@@ -1,14 +1,20 @@
-// One upstream replica: its undici Pool (kept-alive connections, sized by the policy), its load figures for
-// balancing, and its health as seen by passive ejection and active checks.
+// One upstream replica: its connection pool (kept-alive connections, sized by the policy: undici's Pool on the
+// node engine, gw's own on node:net on the http1 engine), its load figures for balancing, and its health as
+// seen by passive ejection and active checks.
 import { Pool } from 'undici'
 import type { PassiveHealthIR, PoolIR, ReplicaIR } from '../../config/ir.js'
+import type { Engine } from '../../config/settings.js'
+import { Http1Pool } from '../http1/upstream-pool.js'
 import type { GaugeChild, UpstreamMetrics } from '../metrics.js'
+import type { UpstreamPool } from './pool.js'
 
 /** Decay constant of the latency EWMA used by p2c_ewma (as in Finagle's peak EWMA). */
 const EWMA_TAU_MS = 10_000
 
 export class Replica {
-  readonly pool: Pool
+  readonly pool: UpstreamPool
+  /** The pool hands response headers over as latin1 strings (http1 engine), not Buffers (undici). */
+  readonly stringHeaders: boolean
   readonly origin: string
   /** Requests in flight to this replica (least_conn and p2c_ewma read it). */
   inFlight = 0
@@ -27,12 +33,16 @@ export class Replica {
   readonly sendTimeoutMs: number
 
   constructor(readonly index: number, readonly addr: ReplicaIR, pool: PoolIR, bodyIdleMs: number, m: UpstreamMetrics,
-    private readonly passive: PassiveHealthIR | null, readonly healthGauge: GaugeChild) {
+    private readonly passive: PassiveHealthIR | null, readonly healthGauge: GaugeChild, engine: Engine = 'node') {
     const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host
     this.origin = `http://${host}:${addr.port}`
     this.connections = pool.connections
     this.sendTimeoutMs = pool.sendTimeoutMs
-    this.pool = new Pool(this.origin, {
+    this.stringHeaders = engine === 'http1'
+    this.pool = engine === 'http1' ? new Http1Pool({
+      host: addr.host, port: addr.port, connections: pool.connections, idleMs: pool.idleMs,
+      connectTimeoutMs: pool.connectTimeoutMs, bodyIdleMs,
+    }) : new Pool(this.origin, {
       connections: pool.connections,
       pipelining: 1,
       keepAliveTimeout: pool.idleMs,
@@ -45,7 +55,7 @@ export class Replica {
       // its timer with the parser): the pool's send_timeout, enforced by the proxy, covers that.
       headersTimeout: 0,
       bodyTimeout: bodyIdleMs,
-    })
+    }) as unknown as UpstreamPool // undici 7's Pool is the contract's origin (its handler types are wider)
     this.pool.on('connect', () => m.connectionsOpened.inc())
     this.pool.on('disconnect', () => m.connectionsClosed.inc())
     healthGauge.set(1)

@@ -1,6 +1,7 @@
 // One upstream: its replicas and everything that spans them — the balancer, the breaker, the bulkhead and
 // the retry budget. The proxy stage asks it for a replica and reports each attempt's outcome back.
 import type { UpstreamIR } from '../../config/ir.js'
+import type { Engine } from '../../config/settings.js'
 import type { GatewayMetrics, UpstreamMetrics } from '../metrics.js'
 import { createBalancer, type Pick } from './balancer.js'
 import { Breaker } from './breaker.js'
@@ -11,6 +12,8 @@ import { RetryBudget } from './retry.js'
 
 export interface UpstreamOptions {
   bodyIdleMs: number
+  /** Which pool the replicas get: undici's (`node`, the default) or gw's own on node:net (`http1`). */
+  engine?: Engine
 }
 
 export class Upstream {
@@ -25,7 +28,7 @@ export class Upstream {
   constructor(readonly ir: UpstreamIR, gm: GatewayMetrics, opts: UpstreamOptions) {
     this.metrics = gm.upstream(ir.name, ir.breaker !== null)
     this.replicas = ir.replicas.map((addr, i) =>
-      new Replica(i, addr, ir.pool, opts.bodyIdleMs, this.metrics, ir.health.passive, gm.replicaHealthy.child(ir.name, `${addr.host}:${addr.port}`)))
+      new Replica(i, addr, ir.pool, opts.bodyIdleMs, this.metrics, ir.health.passive, gm.replicaHealthy.child(ir.name, `${addr.host}:${addr.port}`), opts.engine ?? 'node'))
     this.pickFn = createBalancer(ir.balance)
     this.breaker = ir.breaker === null ? null : new Breaker(ir.breaker, this.metrics)
     this.bulkhead = ir.bulkhead === null ? null : new Bulkhead(ir.bulkhead.maxInFlight)

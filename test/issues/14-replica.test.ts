@@ -4,6 +4,7 @@
 // taking it out and back (and clearing a passive ejection); the health gauge that operators see; the latency
 // EWMA that p2c_ewma reads (a slower answer counts at once, faster ones decay in with a 10 s constant); and
 // the replica's origin (IPv6 in brackets) and pool, through a real request and the connection metrics.
+import type { Pool } from 'undici'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { after, test } from 'node:test'
@@ -126,7 +127,7 @@ test('the pool connects to the origin and counts connections opened and closed',
   try {
     const port = (server.address() as { port: number }).port
     const { r, m } = replica(null, '127.0.0.1', port)
-    const res = await r.pool.request({ path: '/', method: 'GET' })
+    const res = await (r.pool as unknown as Pool).request({ path: '/', method: 'GET' }) // the node engine's pool is undici's
     assert.equal(await res.body.text(), 'ok')
     assert.equal(m.connectionsOpened.value, 1)
     await r.pool.close()

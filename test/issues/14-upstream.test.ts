@@ -3,6 +3,7 @@
 // pick), a breaker and a bulkhead only when configured (and breaker metrics only then), active checks only
 // when configured and only once started, and close(): checks stopped, pools closed (in-flight requests
 // finish) or destroyed (force).
+import type { Pool } from 'undici'
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { after, before, test } from 'node:test'
@@ -99,7 +100,7 @@ test('close() lets an in-flight request finish; close(true) cuts it', async () =
     const gm = new GatewayMetrics({ defaultMetrics: false })
     const up = new Upstream(ir({ name: `c${force}`, replicas: [{ host: '127.0.0.1', port }] }), gm, { bodyIdleMs: 5000 })
     held.length = 0
-    const res = up.replicas[0].pool.request({ path: '/hold', method: 'GET' }).then(r => r.body.text()).then(t => `answered ${t}`, () => 'cut')
+    const res = (up.replicas[0].pool as unknown as Pool).request({ path: '/hold', method: 'GET' }).then(r => r.body.text()).then(t => `answered ${t}`, () => 'cut')
     while (held.length === 0) await new Promise(r => setTimeout(r, 5))
     const closing = up.close(force)
     setTimeout(() => held[0].end('late'), 50)
