@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici'
 import type { RetryIR } from '../../config/ir.js'
 import type { RequestContext } from '../context.js'
-import { clientResponseHeaders, gatewayResponseHeaders, upstreamRequestHeaders, type OutboundOptions } from '../headers.js'
+import { clientResponseHeaders, gatewayResponseHeaders, upstreamRequestHeaders, writeUpstreamHead, type OutboundOptions } from '../headers.js'
 import type { CounterChild, UpstreamOutcome } from '../metrics.js'
 import { REPLIES, writeReply, type Reply } from '../reply.js'
 import type { Replica } from './replica.js'
@@ -354,17 +354,16 @@ class Attempt {
     this.replica.observeLatency(ms, now)
     this.up.metrics.duration.observe(ms / 1000)
     this.stopClock()
-    const headers = clientResponseHeaders(raw)
     if (RETRY_STATUS.has(status) && run.plan.retry !== null) {
       // Hold the answer back until the body ends: then either retry elsewhere or pass it on unchanged.
       this.retrying = true
-      this.retryReply = { status, headers, chunks: [] }
+      this.retryReply = { status, headers: clientResponseHeaders(raw), chunks: [] }
       return true
     }
     run.committed = true
     ctx.status = status
     this.resume = resume
-    ctx.res.writeHead(status, gatewayResponseHeaders(ctx, headers, run.plan.outbound.via, now))
+    writeUpstreamHead(ctx, status, raw, run.plan.outbound, now)
     return true
   }
 
