@@ -47,8 +47,10 @@ export class HeadPlan {
   readonly dropsXff: boolean
   readonly dropsXfp: boolean
   readonly dropsXfh: boolean
-  /** The block carries a Host line (`headers request set host …`). */
-  readonly blockHost: boolean
+  /** The block's Host line (`headers request set host …`), '' when it has none. */
+  readonly blockHost: string
+  /** The block without its Host line (the string form writes Host first, as undici does). */
+  readonly blockNoHost: string
   /** The block carries a Date line (`headers response set date …`): the writer adds none then. */
   readonly blockDate: boolean
 
@@ -74,7 +76,9 @@ export class HeadPlan {
     this.dropsXfh = this.drop.hasLower('x-forwarded-host')
     this.blockVia = this.dropsVia ? block : 'via: 1.1 gwp\r\n' + block
     this.pairsVia = this.dropsVia ? pairs : ['via', '1.1 gwp', ...pairs]
-    this.blockHost = pairs.some((n, i) => i % 2 === 0 && n === 'host')
+    const h = pairs.findIndex((n, i) => i % 2 === 0 && n === 'host')
+    this.blockHost = h < 0 ? '' : `host: ${pairs[h + 1]}\r\n`
+    this.blockNoHost = h < 0 ? block : block.replace(this.blockHost, '')
     this.blockDate = pairs.some((n, i) => i % 2 === 0 && n === 'date')
     const edits: (string | null)[] = []
     for (let i = 0; i < o.edits.length; i += 2) {

@@ -104,10 +104,11 @@ const viaValue = (ctx: RequestContext, o: OutboundOptions): string | undefined =
 
 /**
  * The request head's field lines for the upstream as one latin1 string (UpstreamDispatch.headers' string form,
- * runtime/upstream/pool.ts): complete "name: value\r\n" lines, the same lines in the same order as
- * upstreamRequestHeaders, except that Content-Length is left out (the pool frames the body) and a Host line is
- * added when none goes (`host`: the replica's host:port, what undici sends then). The kept client lines are
- * copied, the gateway's dynamic ones filled, the route's block appended as it is. HOT PATH.
+ * runtime/upstream/pool.ts): complete "name: value\r\n" lines. Host comes first, as `host: …` (what undici
+ * writes from the pairs: the first Host among them, else `host`, the replica's host:port), then the other lines
+ * of upstreamRequestHeaders in its order, Content-Length left out (the pool frames the body). The kept client
+ * lines are copied, the gateway's dynamic ones filled, the route's block appended as it is. Wiring it in: see
+ * docs/architecture.md "Headers". HOT PATH.
  */
 export function renderUpstreamHeaders(ctx: RequestContext, o: OutboundOptions, strip: ReadonlySet<string> | null, host: string): string {
   if (ctx.reqEdits !== null) return pairsToLines(upstreamRequestHeaders(ctx, o, strip), host) // an edit recorded per request: the generic path
@@ -117,14 +118,14 @@ export function renderUpstreamHeaders(ctx: RequestContext, o: OutboundOptions, s
   const p = ctx.reqPlan ?? NO_PLAN
   const drop = ctx.reqPlan === null ? null : p.drop
   let out = ''
-  let hasHost = p.blockHost
+  let first: string | null = null
   xff = xfp = xfh = via = undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]
     const lower = name.toLowerCase()
     if (!passes(ctx, o, strip, conn, drop, lower, raw[i + 1])) continue
     const n = lower.length
-    if (n === 4) { if (lower === 'host') hasHost = true }
+    if (n === 4) { if (first === null && lower === 'host') { first = raw[i + 1]; continue } }
     else if (n === 14 && lower === 'content-length') continue
     out += name + ': ' + raw[i + 1] + '\r\n'
   }
@@ -136,21 +137,22 @@ export function renderUpstreamHeaders(ctx: RequestContext, o: OutboundOptions, s
   if (v !== undefined && !p.dropsVia) out += 'via: ' + v + '\r\n'
   const id = ctx.state.identity
   if (id !== null) for (let i = 0; i < id.length; i++) if (drop === null || !drop.has(id[i].header)) out += id[i].header + ': ' + id[i].value + '\r\n'
-  out += p.block
-  return hasHost ? out : out + 'host: ' + host + '\r\n'
+  // a plan's Host replaces the client's (the plan drops it), so at most one of the two is there
+  if (first !== null) return 'host: ' + first + '\r\n' + out + p.block
+  return (p.blockHost !== '' ? p.blockHost : 'host: ' + host + '\r\n') + out + p.blockNoHost
 }
 
-/** Flat pairs as request field lines: Content-Length left out, Host added when missing (renderUpstreamHeaders' generic path). */
-function pairsToLines(h: string[], host: string): string {
+/** Flat pairs as request field lines, as undici writes them: the first Host first, Content-Length left out (renderUpstreamHeaders' generic path). */
+export function pairsToLines(h: readonly string[], host: string): string {
   let out = ''
-  let hasHost = false
+  let first: string | null = null
   for (let i = 0; i < h.length; i += 2) {
     const n = h[i].length
-    if (n === 4 && h[i].toLowerCase() === 'host') hasHost = true
-    else if (n === 14 && h[i].toLowerCase() === 'content-length') continue
+    if (n === 4 && first === null && h[i].toLowerCase() === 'host') { first = h[i + 1]; continue }
+    if (n === 14 && h[i].toLowerCase() === 'content-length') continue
     out += h[i] + ': ' + h[i + 1] + '\r\n'
   }
-  return hasHost ? out : out + 'host: ' + host + '\r\n'
+  return 'host: ' + (first ?? host) + '\r\n' + out
 }
 
 /**

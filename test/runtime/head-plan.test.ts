@@ -97,15 +97,15 @@ function run(seed: number): { steps: Step[]; ref: RequestContext; planned: Reque
 
 const describe = (steps: Step[]): string => steps.map(s => (s.kind === 'static' ? `headers ${s.target} ${s.ops.map(o => `${o.value === null ? 'remove' : 'set'} ${o.name}`).join(', ')}` : s.text)).join('; ')
 
-/** The reference's request lines as the string form says they go: Content-Length left out, Host added when none. */
+/** The reference's request lines as the string form says they go (undici's order): the first Host first, Content-Length left out. */
 function linesOf(h: string[], host: string): string {
-  let out = '', hasHost = false
+  let out = '', first: string | null = null
   for (let i = 0; i < h.length; i += 2) {
     if (h[i].toLowerCase() === 'content-length') continue
-    if (h[i].toLowerCase() === 'host') hasHost = true
+    if (h[i].toLowerCase() === 'host' && first === null) { first = h[i + 1]; continue }
     out += `${h[i]}: ${h[i + 1]}\r\n`
   }
-  return hasHost ? out : out + `host: ${host}\r\n`
+  return `host: ${first ?? host}\r\n` + out
 }
 
 const UPSTREAM_RAW = (r: () => number): Buffer[] => {
