@@ -1,9 +1,9 @@
 // Every header the gateway makes or changes, in one place. At the proxy boundary (RFC 9110 §7.6): hop-by-hop
 // headers and those named in Connection are dropped both ways; X-Forwarded-* are extended only when the peer
 // is a trusted proxy and replaced otherwise; identity headers are stripped from every client request (only
-// the gateway may set them, from verified claims). The `headers` policy's edits (recorded on the request
-// context by `ctx.setRequestHeader` & co.) are applied last in each direction; every answer carries
-// X-Request-Id, Server-Timing and Via.
+// the gateway may set them, from verified claims). A route's `headers` edits are applied last in each direction:
+// its head plan (runtime/head-plan.ts, precomputed by gwc), then the edits stages recorded per request
+// (`ctx.setRequestHeader` & co.); every answer carries X-Request-Id, Server-Timing and Via.
 import { GATEWAY_REQUEST_HEADERS, HOP_BY_HOP } from '../config/http.js'
 import type { RequestContext } from './context.js'
 import { HEAD_CONTENT_LENGTH, HEAD_DATE } from './edge.js'
