@@ -21,7 +21,7 @@ export { isWord, yamlName } from '../grammar/yaml/nodes.js'
 export { choice, identifier, keyword, list, name, optional, options, quantity, repeat, string, word, type Choice, type LexHint } from '../grammar/syntax.js'
 
 /**
- * How a stage reaches the generated module. `options`: bound once at load as `stages.<kind>(options)` (the
+ * How a stage reaches the generated module (`edits` below). `options`: bound once at load as `stages.<kind>(options)` (the
  * options are JSON, inlined as a literal) and called per request. `inline`: straight-line calls on the request
  * context, for stages too small to be worth a call (header edits); `method` must be one of the context methods
  * generated code may call (config/bundle.ts RouteContextApi), the arguments become literals.
@@ -29,6 +29,14 @@ export { choice, identifier, keyword, list, name, optional, options, quantity, r
 export type Emission =
   | { options: Json }
   | { inline: { method: 'setRequestHeader' | 'removeRequestHeader' | 'setResponseHeader' | 'removeResponseHeader'; args: Json[] }[] }
+  | { edits: HeaderEdits }
+
+/**
+ * `edits`: constant header edits (`headers`), compiled into the route's head plan for that direction
+ * (compiler/codegen/head-plan.ts): the per-request work is one assignment on the context. Names lower-case;
+ * value null = remove.
+ */
+export interface HeaderEdits { target: 'request' | 'response'; ops: { name: string; value: string | null }[] }
 
 /** A fact a statement needs an earlier stage of the pipeline to have established (E0403 when none did). */
 export interface Need {

@@ -81,7 +81,31 @@ export interface BuildDeps {
   /** The sentinel a stage returns to let the pipeline go on. */
   CONTINUE: typeof CONTINUE
   stages: StageFactories
+  /** Head plans of `headers` stages (runtime/head-plan.ts); a module whose routes edit no header does not use it. */
+  heads: HeadPlanFactories<unknown>
+}
+
+/**
+ * A route's `headers` edits in one direction, from its first `headers` stage of that direction up to one of them,
+ * as gwc precomputes them (compiler/codegen/head-plan.ts). Names are lower-case tokens, values field values.
+ */
+export interface HeadPlanOptions {
+  /** Every name the edits so far set or remove: no line of these names passes through (any case). */
+  drop: string[]
+  /**
+   * The lines the edits so far add, in edit order, as one latin1 block "name: value\r\n…" (a set a later edit
+   * undoes is not in it).
+   */
+  block: string
+  /** This stage's own edits, flat [name, value|null, …] (null = remove), for a context where a dynamic edit came first. */
+  edits: (string | null)[]
+}
+
+/** `heads.request(o)` / `heads.response(o)`: called once per `headers` stage, at load; the generated code hands the plan to `ctx.requestPlan|responsePlan`. */
+export interface HeadPlanFactories<P> {
+  request(o: HeadPlanOptions): P
+  response(o: HeadPlanOptions): P
 }
 
 /** Names the generated module may use besides its own allocated ones (codegen's whitelist). */
-export const BUILD_DEPS_NAMES = ['deps', 'CONTINUE', 'stages', 'ctx'] as const
+export const BUILD_DEPS_NAMES = ['deps', 'CONTINUE', 'stages', 'heads', 'ctx'] as const

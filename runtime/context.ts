@@ -3,6 +3,7 @@
 // slots stages write are declared with the stage that writes them) and holds what the gateway keeps besides.
 import type { IdentityHeader, RequestContext as StageContext, RequestState as StageState } from '../config/context.js'
 import type { EdgeRequest, EdgeResponse } from './edge.js'
+import type { HeadPlan } from './head-plan.js'
 import type { RefusalCode } from './errors.js'
 import type { TraceContext } from './ids.js'
 import type { RouteRuntime } from './route-runtime.js'
@@ -44,9 +45,19 @@ export class RequestContext implements StageContext {
   route: RouteRuntime | null = null
   /** performance.now() by which response headers must be on their way (route timeout). */
   deadline = 0
-  /** Header edits from `headers request …` stages: flat [name, value|null] pairs (null = remove). */
+  /**
+   * The route's `headers request` edits so far, compiled (runtime/head-plan.ts): set by the generated code
+   * (requestPlan), applied before `reqEdits`. Null: the route edits no request header (or not yet).
+   */
+  reqPlan: HeadPlan | null = null
+  /** The route's `headers response` edits so far, compiled; applied before `resEdits`. */
+  resPlan: HeadPlan | null = null
+  /**
+   * Header edits stages record per request (setRequestHeader & co.: `rewrite`'s upstream Host, and a `headers`
+   * stage that runs after one of those): flat [name, value|null] pairs (null = remove), applied after `reqPlan`.
+   */
   reqEdits: (string | null)[] | null = null
-  /** Header edits from `headers response …` stages; an add (addResponseHeader) is the triple [null, name, value]. */
+  /** Response edits recorded per request (`cors`), after `resPlan`; an add (addResponseHeader) is the triple [null, name, value]. */
   resEdits: (string | null)[] | null = null
   /** Upstream time to response headers, ms (Server-Timing), -1 if none. */
   upstreamMs = -1
@@ -79,6 +90,20 @@ export class RequestContext implements StageContext {
     this.start = now
   }
 
+  /**
+   * A `headers request` stage ran (generated code): `p` is the plan of the route's request edits up to it. While
+   * no edit was recorded per request it replaces the plan (one assignment, HOT PATH); after one, the stage's own
+   * edits are recorded behind it, so the order of the route's stages still decides (a later set wins).
+   */
+  requestPlan(p: HeadPlan): void {
+    if (this.reqEdits === null) this.reqPlan = p
+    else for (let i = 0; i < p.edits.length; i++) this.reqEdits.push(p.edits[i])
+  }
+  /** A `headers response` stage ran: as requestPlan. */
+  responsePlan(p: HeadPlan): void {
+    if (this.resEdits === null) this.resPlan = p
+    else for (let i = 0; i < p.edits.length; i++) this.resEdits.push(p.edits[i])
+  }
   setRequestHeader(name: string, value: string): void { (this.reqEdits ??= []).push(name, value) }
   removeRequestHeader(name: string): void { (this.reqEdits ??= []).push(name, null) }
   setResponseHeader(name: string, value: string): void { (this.resEdits ??= []).push(name, value) }

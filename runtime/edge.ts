@@ -41,10 +41,21 @@ export interface EdgeRequest extends StageRequest {
   destroy(err?: Error): this
 }
 
+/** EdgeResponse.writeHead's `facts`: the rendered lines carry a Content-Length. */
+export const HEAD_CONTENT_LENGTH = 1
+/** EdgeResponse.writeHead's `facts`: the rendered lines carry a Date. */
+export const HEAD_DATE = 2
+
 /** The answer to a client request. */
 export interface EdgeResponse {
-  /** The head, with the headers as flat [name, value, …] pairs; sent with the first write or end. */
-  writeHead(status: number, headers: string[]): this
+  /**
+   * The head, with the headers as flat [name, value, …] pairs; sent with the first write or end. The http1 engine
+   * also takes field lines already rendered ("name: value\r\n…", after the pairs; runtime/headers.ts
+   * writeUpstreamHead), with `facts` (HEAD_* bits) saying which framing fields they carry; they must carry no
+   * Connection or Transfer-Encoding. node:http's response takes pairs only: the runtime decides at load which
+   * form an engine gets (OutboundOptions.rendered), never per request.
+   */
+  writeHead(status: number, headers: string[], lines?: string, facts?: number): this
   /** false: the client is not keeping up, wait for 'drain'. */
   write(chunk: Buffer): boolean
   end(chunk?: Buffer | string): this

@@ -12,7 +12,7 @@ import { DEFAULT_SETTINGS } from '../config/settings.js'
 import type { Stage, TerminalStage } from '../config/stage.js'
 import { instantiateBundle } from './bundle-loader.js'
 import { RequestContext } from './context.js'
-import { applyEdits, upstreamRequestHeaders } from './headers.js'
+import { editResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { GatewayMetrics } from './metrics.js'
 import { readHead } from './request-head.js'
 import { REPLIES, Reply, headRefusal } from './reply.js'
@@ -162,7 +162,7 @@ export function runSuite(manifest: BundleManifest, moduleText: string, cases: Te
       // a 204/304 or a reply without a body names none, as writeReply does)
       const typed = res.body !== null && res.contentType !== '' && res.status !== 204 && res.status !== 304
       const own = typed ? ['content-type', res.contentType, ...res.headers] : [...res.headers]
-      const resHeaders = ctx.resEdits === null ? own : applyEdits(own, ctx.resEdits)
+      const resHeaders = editResponseHeaders(ctx, own)
       // inline `headers` stages ran before whichever stage came next: listed in policy order
       out = { status: res.status, stages: orderedStages(hit.r, current.stages, bound.get(hit.r.name) ?? []), upstream: current.upstream, upstreamPath: current.upstreamPath, forwarded: current.forwarded, headers: resHeaders }
     }

@@ -6,6 +6,7 @@ import { BundleError, type BuildDeps, type ProxyOptions, type RespondOptions, ty
 import type { BundleIR, RouteIR } from '../config/ir.js'
 import { CONTINUE, type Stage, type StageOptionsBase, type TerminalStage } from '../config/stage.js'
 import type { StageEnv } from '../config/stage-env.js'
+import { HEAD_PLANS } from './head-plan.js'
 import type { OutboundOptions } from './headers.js'
 import type { FastCounter } from './metrics.js'
 import { CORE_STAGES, POLICIES } from './policies.js'
@@ -60,7 +61,8 @@ export function checkStageKinds(ir: BundleIR): void {
 /** Builds the dependencies `ir`'s generated module is instantiated with. Load time only; throws to refuse the bundle. */
 export function createBuildDeps(ir: BundleIR, env: StageEnv, build: StageBuild): BuildDeps {
   checkStageKinds(ir)
-  const outbound: OutboundOptions = { identity: new Set(ir.identityHeaders), via: env.settings.via }
+  // the http1 engine takes an upstream answer's head as rendered lines (runtime/headers.ts writeUpstreamHead)
+  const outbound: OutboundOptions = { identity: new Set(ir.identityHeaders), via: env.settings.via, rendered: env.settings.engine === 'http1' }
   // What each route's stages consume is the compiler's to say (CompilePolicy.consumes): no kind is named here.
   const consumed = new Map(ir.routes.map(r => [r.name, r.consumes]))
   const make = (kind: string, o: StageOptionsBase): Stage | TerminalStage => {
@@ -73,7 +75,7 @@ export function createBuildDeps(ir: BundleIR, env: StageEnv, build: StageBuild):
     }
     return build.wrap === undefined ? s : build.wrap(kind, s, o.route)
   }
-  return { CONTINUE, stages: stageFactories(make) }
+  return { CONTINUE, stages: stageFactories(make), heads: HEAD_PLANS }
 }
 
 /** A route's consumed credentials as the proxy strips them (null: nothing to strip, the common case costs nothing). */

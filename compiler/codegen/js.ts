@@ -78,4 +78,6 @@ export class Scope {
     this.counts.set(prefix, n + 1)
     return new Name(`${prefix}${n}`)
   }
+  /** Whether a name with this prefix was handed out. */
+  used(prefix: string): boolean { return this.counts.has(prefix) }
 }

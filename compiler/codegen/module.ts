@@ -4,6 +4,7 @@
 // rest of the pipeline into an async continuation, so the common path allocates no promise of its own.
 import type { BundleIR, RouteIR, StageIR } from '../../config/ir.js'
 import { REGISTRY, type PolicyRegistry } from '../policies.js'
+import { HeadPlanBuilder } from './head-plan.js'
 import { emitProxy, emitRespond } from './terminal.js'
 import { Code, Name, Scope, comment, join, js, lit, type Json } from './js.js'
 
@@ -21,11 +22,24 @@ function bindStage(scope: Scope, binds: Code[], kind: string, opts: Json, where:
   return n
 }
 
-/** A stage as its policy emits it: bound once as `stages.<kind>(options)`, or inline context calls. */
-function stepOf(policies: PolicyRegistry, scope: Scope, binds: Code[], s: StageIR, route: RouteIR): Step {
+/** One route's head plan builders, per direction (compiler/codegen/head-plan.ts). */
+type Heads = Record<'request' | 'response', HeadPlanBuilder>
+
+/**
+ * A stage as its policy emits it: bound once as `stages.<kind>(options)`, inline context calls, or constant
+ * header edits: the route's head plan so far, bound once as `heads.<direction>(plan)` and handed to the context.
+ */
+function stepOf(policies: PolicyRegistry, scope: Scope, binds: Code[], s: StageIR, route: RouteIR, heads: Heads): Step {
   const where = `${s.kind} at ${s.source.file}:${s.source.line}:${s.source.col}`
   const e = policies.of(s.kind).emit(s, route.name)
   if ('options' in e) return { kind: 'call', fn: bindStage(scope, binds, s.kind, e.options, where) }
+  if ('edits' in e) {
+    const target = e.edits.target
+    const plan = heads[target].add(e.edits.ops)
+    const n = scope.name(target === 'request' ? 'reqHead' : 'resHead')
+    binds.push(join([comment(where), new Code('\n'), js`const ${n} = heads.${new Name(target)}(${plan as unknown as Json});`]))
+    return { kind: 'inline', code: [js`ctx.${new Name(target === 'request' ? 'requestPlan' : 'responsePlan')}(${n})`] }
+  }
   return {
     kind: 'inline',
     code: e.inline.map(c => {
@@ -52,7 +66,8 @@ const indent = (lines: Code[], n = 2): string => lines.map(l => ' '.repeat(n) + 
 
 function emitRoute(policies: PolicyRegistry, scope: Scope, binds: Code[], fns: Code[], route: RouteIR): Name {
   const fn = scope.name('route')
-  const steps = route.stages.map(s => stepOf(policies, scope, binds, s, route))
+  const heads: Heads = { request: new HeadPlanBuilder(), response: new HeadPlanBuilder() }
+  const steps = route.stages.map(s => stepOf(policies, scope, binds, s, route, heads))
   const t = route.terminal
   const where = `${t.kind} at ${t.source.file}:${t.source.line}:${t.source.col}`
   const terminal = t.kind === 'proxy' ? bindStage(scope, binds, 'proxy', emitProxy(t, route), where) : bindStage(scope, binds, 'respond', emitRespond(t, route.name), where)
@@ -77,10 +92,12 @@ export function emitModule(ir: BundleIR, banner: string[], policies: PolicyRegis
   const binds: Code[] = []
   const fns: Code[] = []
   const names = ir.routes.map(r => emitRoute(policies, scope, binds, fns, r))
+  // `heads` only where a route has header edits: the modules of bundles without them read as they always did
+  const usesHeads = scope.used('reqHead') || scope.used('resHead')
   return [
     ...banner.map(b => String(comment(b))),
     '"use strict";',
-    'const { CONTINUE, stages } = deps;',
+    usesHeads ? 'const { CONTINUE, stages, heads } = deps;' : 'const { CONTINUE, stages } = deps;',
     '',
     binds.map(String).join('\n'),
     '',

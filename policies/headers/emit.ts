@@ -1,12 +1,7 @@
-// Emit side of `headers`: straight-line calls on the request context (no stage call), names and values as literals.
+// Emit side of `headers`: the edits as constants of the route's head plan (compiler/codegen/head-plan.ts), no stage call.
 import type { Emission } from '../../compiler/policy-api.js'
 import type { HeadersStageIR } from './check.js'
 
 export function emitHeaders(s: HeadersStageIR): Emission {
-  return {
-    inline: s.ops.map(op => {
-      if (s.target === 'request') return op.op === 'set' ? { method: 'setRequestHeader', args: [op.name, op.value] } : { method: 'removeRequestHeader', args: [op.name] }
-      return op.op === 'set' ? { method: 'setResponseHeader', args: [op.name, op.value] } : { method: 'removeResponseHeader', args: [op.name] }
-    }),
-  }
+  return { edits: { target: s.target, ops: s.ops.map(op => ({ name: op.name, value: op.op === 'set' ? op.value : null })) } }
 }

@@ -1,7 +1,7 @@
-// The runtime half of `headers`: registered in runtime/policies.ts. The compiler emits this stage inline, as
-// the same straight-line calls on the request context (`ctx.setRequestHeader("x-env", "prod")`), so generated
-// code never calls this factory; it is the stage's meaning, for anything that builds stages from options.
-// The edits themselves are applied where headers are made (runtime/headers.ts).
+// The runtime half of `headers`: registered in runtime/policies.ts. The compiler emits this stage as a head plan
+// (runtime/head-plan.ts: `ctx.requestPlan(reqHead0)`, the edits precomputed), so generated code never calls this
+// factory; it is the stage's meaning as context calls, for anything that builds stages from options. The edits
+// themselves are applied where headers are made (runtime/headers.ts).
 import { CONTINUE, type Stage } from '../../config/stage.js'
 import type { RuntimePolicy } from '../../runtime/policy-api.js'
 import type { HeadersOptions } from './options.js'

@@ -54,14 +54,14 @@ export class Http1Response extends EventEmitter implements EdgeResponse, HeadSta
     this.hasBody = !isHead
   }
 
-  writeHead(status: number, headers: string[]): this { // HOT PATH
+  writeHead(status: number, headers: string[], lines = '', facts = 0): this { // HOT PATH
     if (this.headersSent) throw Object.assign(new Error('Cannot write headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' })
     this.statusCode = status
     this.headersSent = true
     // node:http: a client that asked for 100-continue and never got it may still be sending; do not reuse the connection
     if (this.expectContinue && !this.sent100) this.shouldKeepAlive = false
     const bodyAllowed = this.hasBody && status !== 204 && status !== 304 && !(status >= 100 && status < 200)
-    this.head = renderHead(this, status, headers, bodyAllowed, this.chunkedByDefault, this.sink.keepAliveSeconds)
+    this.head = renderHead(this, status, headers, bodyAllowed, this.chunkedByDefault, this.sink.keepAliveSeconds, lines, facts)
     if (!bodyAllowed) this.bodyless = true
     return this
   }

@@ -55,7 +55,11 @@ export function renderRequestHead(out: RequestFraming, opts: UpstreamDispatch, d
   }
   const conn = opts.upgrade != null ? 'connection: upgrade\r\nupgrade: ' + opts.upgrade + '\r\n'
     : close ? 'connection: close\r\n' : 'connection: keep-alive\r\n'
-  out.head = opts.method + ' ' + opts.path + ' HTTP/1.1\r\n' + (typeof headers === 'string' ? '' : host === null ? defaultHost : 'host: ' + host + '\r\n') + conn + lines
+  if (typeof headers === 'string') {
+    // rendered lines start with their Host line (renderUpstreamHeaders): it goes first, then connection, as undici writes
+    const e = headers.indexOf('\n') + 1
+    out.head = opts.method + ' ' + opts.path + ' HTTP/1.1\r\n' + headers.slice(0, e) + conn + headers.slice(e)
+  } else out.head = opts.method + ' ' + opts.path + ' HTTP/1.1\r\n' + (host === null ? defaultHost : 'host: ' + host + '\r\n') + conn + lines
   out.contentLength = Number.isInteger(cl) && cl >= 0 ? cl : -1
 }
 

@@ -2,6 +2,7 @@
 // order given, then what Node adds (Date, Connection / Keep-Alive, Transfer-Encoding: chunked) by the same
 // rules, so a client sees the same bytes whichever engine answers (test/runtime/http1/engine-wire.test.ts).
 import { STATUS_CODES } from 'node:http'
+import { HEAD_CONTENT_LENGTH, HEAD_DATE } from '../edge.js'
 
 /** What the head says about the message after it (the response object keeps these). */
 export interface HeadState {
@@ -38,14 +39,16 @@ function date(): string { // HOT PATH
 const CONNECTION = 10, CONTENT_LENGTH = 14, TRANSFER_ENCODING = 17, DATE = 4
 
 /**
- * The head for `status` and `headers` (flat [name, value, …] pairs), terminated by the blank line. `hasBody`
+ * The head for `status` and `headers` (flat [name, value, …] pairs), then `lines` (field lines already rendered,
+ * no Connection or Transfer-Encoding among them; `facts`: HEAD_* bits for the Content-Length and Date they carry),
+ * terminated by the blank line. `hasBody`
  * is false for HEAD, 1xx, 204 and 304 (no framing is added then); `chunkedByDefault` is false for an HTTP/1.0
  * client (a body of unknown length is then delimited by closing); `keepAliveSeconds` > 0 adds Keep-Alive.
  * Sets `st.chunked` and `st.last`; a Connection header given decides keep-alive as in node:http. HOT PATH.
  */
-export function renderHead(st: HeadState, status: number, headers: readonly string[], hasBody: boolean, chunkedByDefault: boolean, keepAliveSeconds: number): string {
+export function renderHead(st: HeadState, status: number, headers: readonly string[], hasBody: boolean, chunkedByDefault: boolean, keepAliveSeconds: number, lines = '', facts = 0): string {
   let head = statusLine(status)
-  let conn = false, contLen = false, te = false, hasDate = false
+  let conn = false, contLen = (facts & HEAD_CONTENT_LENGTH) !== 0, te = false, hasDate = (facts & HEAD_DATE) !== 0
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i], value = headers[i + 1]
     head += name + ': ' + value + '\r\n'
@@ -64,6 +67,7 @@ export function renderHead(st: HeadState, status: number, headers: readonly stri
       if (name.toLowerCase() === 'date') hasDate = true
     }
   }
+  head += lines
   if (!hasDate) head += date()
   if (!conn) {
     if (st.shouldKeepAlive && (contLen || chunkedByDefault)) {

@@ -9,7 +9,7 @@
 import type { Duplex } from 'node:stream'
 import type { UpgradeIR } from '../../config/ir.js'
 import type { RequestContext } from '../context.js'
-import { clientResponseHeaders, clientResponseHeaderStrings, gatewayResponseHeaders, upstreamRequestHeaders } from '../headers.js'
+import { clientResponseHeaders, gatewayResponseHeaders, upstreamRequestHeaders } from '../headers.js'
 import type { CounterChild, GatewayMetrics, GaugeChild } from '../metrics.js'
 import { REPLIES, errorReply, writeReply, type Reply } from '../reply.js'
 import { withoutQueryParams } from '../../config/query.js'
@@ -144,9 +144,6 @@ export class Tunnels {
   }
 }
 
-/** The upstream's answer headers for the client, from either pool's raw form. */
-const forwardedHeaders = (raw: Buffer[] | string[]): string[] =>
-  raw.length > 0 && typeof raw[0] === 'string' ? clientResponseHeaderStrings(raw as string[]) : clientResponseHeaders(raw as Buffer[])
 
 class HandshakeTimeout extends Error { constructor() { super('no answer to the upgrade before the route deadline') } }
 
@@ -200,7 +197,7 @@ class Handshake implements UpstreamHandler {
   onHeaders(status: number, raw: Buffer[] | string[]): boolean {
     if (status < 200 || this.done) return true // interim answers (100, 103) are not passed on
     this.status = status
-    this.headers = forwardedHeaders(raw)
+    this.headers = clientResponseHeaders(raw)
     this.ctx.upstreamMs = performance.now() - this.startedAt
     return true
   }
@@ -235,7 +232,7 @@ class Handshake implements UpstreamHandler {
     const ctx = this.ctx, client = this.t.socket
     const now = performance.now()
     ctx.upstreamMs = now - this.startedAt
-    const headers = forwardedHeaders(rawHeaders)
+    const headers = clientResponseHeaders(rawHeaders)
     const raw = headerStrings(rawHeaders)
     // RFC 9110 §7.8: the 101 names the protocol switched to; it must be one the client offered and the route allows
     let proto = ''

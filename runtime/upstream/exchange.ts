@@ -5,7 +5,7 @@
 // runtime/upstream/pool.ts, undici 7's native callback API: no wrapper objects per request).
 import type { RetryIR } from '../../config/ir.js'
 import type { RequestContext } from '../context.js'
-import { clientResponseHeaders, clientResponseHeaderStrings, gatewayResponseHeaders, upstreamRequestHeaders, type OutboundOptions } from '../headers.js'
+import { clientResponseHeaders, gatewayResponseHeaders, renderUpstreamHeaders, upstreamRequestHeaders, writeUpstreamHead, type OutboundOptions } from '../headers.js'
 import type { CounterChild, UpstreamOutcome } from '../metrics.js'
 import { REPLIES, writeReply, type Reply } from '../reply.js'
 import type { UpstreamDispatch, UpstreamHandler } from './pool.js'
@@ -95,7 +95,13 @@ export function proxyRequest(ctx: RequestContext, up: Upstream, plan: ProxyPlan,
 }
 
 class ProxyRun {
-  private readonly headers: string[]
+  /** The upstream request's headers as pairs (undici), or null when they are rendered as lines (`lines`). */
+  private readonly headers: string[] | null
+  private lines = ''
+  /** The replica authority `lines` was rendered with ('' = not yet). */
+  private linesFor = ''
+  /** A streamed body's Content-Length, -1 when it is sent chunked (the http1 pool frames from it). */
+  private readonly contentLength: number
   /** The upstream request's path and query: the client's, less the query parameters a stage consumed. */
   private readonly path: string
   /** What the pool reads: a stream pulling from the client request (never the request itself), or a buffer. */
@@ -120,7 +126,8 @@ class ProxyRun {
    */
   constructor(readonly ctx: RequestContext, public up: Upstream, readonly plan: ProxyPlan, private at: number) {
     this.triedUps = 1 << at
-    this.headers = upstreamRequestHeaders(ctx, plan.outbound, plan.stripHeaders)
+    // The http1 pool takes the head's field lines rendered (per replica authority, in dispatch); undici takes pairs.
+    this.headers = plan.outbound.rendered === true ? null : upstreamRequestHeaders(ctx, plan.outbound, plan.stripHeaders)
     // What a `rewrite` left (readHead's path+query otherwise), without the query parameters an API key came in.
     const target = ctx.upstreamPath
     const q = plan.stripQuery === null ? -1 : target.indexOf('?')
@@ -131,6 +138,7 @@ class ProxyRun {
     this.buffering = ctx.hasBody && this.canRetry && cl !== undefined && Number(cl) <= RETRY_BUFFER_MAX
     // A body with a Content-Length was checked against max_body up front; a chunked one is counted as it streams.
     this.bodyMax = cl === undefined ? ctx.route!.maxBodyBytes : Infinity
+    this.contentLength = cl === undefined ? -1 : Number(cl)
     this.body = !ctx.hasBody || this.buffering ? null : new RequestBody(req, this.bodyMax)
     ctx.upstream = this
   }
@@ -185,7 +193,17 @@ class ProxyRun {
     if (remaining <= 0) { a.onError(new AttemptTimeout(true)); return }
     a.totalDeadline = perTry >= remaining
     a.armClock(now + Math.max(1, Math.min(perTry, remaining)), now)
-    const opts: UpstreamDispatch = { method: ctx.req.method!, path: this.path, headers: this.headers, body: this.body }
+    let headers: string[] | string
+    if (this.headers !== null) headers = this.headers
+    else {
+      // rendered once per run; again only for a replica with another authority (used when the client sent no Host)
+      if (this.linesFor !== replica.authority) {
+        this.lines = renderUpstreamHeaders(ctx, this.plan.outbound, this.plan.stripHeaders, replica.authority)
+        this.linesFor = replica.authority
+      }
+      headers = this.lines
+    }
+    const opts: UpstreamDispatch = { method: ctx.req.method!, path: this.path, headers, body: this.body, contentLength: this.contentLength }
     replica.pool.dispatch(opts, a)
   }
 
@@ -349,17 +367,16 @@ class Attempt implements UpstreamHandler {
     this.replica.observeLatency(ms, now)
     this.up.metrics.duration.observe(ms / 1000)
     this.stopClock()
-    const headers = this.replica.stringHeaders ? clientResponseHeaderStrings(raw as string[]) : clientResponseHeaders(raw as Buffer[])
     if (RETRY_STATUS.has(status) && run.plan.retry !== null) {
       // Hold the answer back until the body ends: then either retry elsewhere or pass it on unchanged.
       this.retrying = true
-      this.retryReply = { status, headers, chunks: [] }
+      this.retryReply = { status, headers: clientResponseHeaders(raw), chunks: [] }
       return true
     }
     run.committed = true
     ctx.status = status
     this.resume = resume
-    ctx.res.writeHead(status, gatewayResponseHeaders(ctx, headers, run.plan.outbound.via, now))
+    writeUpstreamHead(ctx, status, raw, run.plan.outbound, now)
     return true
   }
 

@@ -7,7 +7,7 @@ export interface UpstreamDispatch {
   method: string
   path: string
   /** Flat [name, value, …] pairs (undici's form), or complete header lines "name: value\r\n…" already rendered
-   *  (http1 engine only): written as they are, so they must already carry Host and must not carry
+   *  (http1 engine only): written as they are (the first line Host, which goes before the pool's connection line), without
    *  Content-Length / Transfer-Encoding (the pool frames the body from `body` and `contentLength`). */
   headers: string[] | string
   body: Readable | Buffer | null

@@ -31,11 +31,14 @@ export class Replica {
   readonly connections: number
   /** The pool's `send_timeout`: how long a response may stall on a client that does not read. */
   readonly sendTimeoutMs: number
+  /** The Host a request without one is sent with (`host[:port]`, the port left out when 80, as undici does). */
+  readonly authority: string
 
   constructor(readonly index: number, readonly addr: ReplicaIR, pool: PoolIR, bodyIdleMs: number, m: UpstreamMetrics,
     private readonly passive: PassiveHealthIR | null, readonly healthGauge: GaugeChild, engine: Engine = 'node') {
     const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host
     this.origin = `http://${host}:${addr.port}`
+    this.authority = addr.port === 80 ? host : `${host}:${addr.port}`
     this.connections = pool.connections
     this.sendTimeoutMs = pool.sendTimeoutMs
     this.stringHeaders = engine === 'http1'

@@ -179,7 +179,9 @@ const { manifest, moduleText } = readBundle(dir)
 const CONTINUE = Symbol('CONTINUE')
 // Stage factories that keep their options in a closure, as real stages do.
 const stage = o => { const opts = { ...o }; return ctx => (opts.limit === -1 ? ctx : CONTINUE) }
-const deps = { CONTINUE, stages: { auth: stage, ratelimit: stage, headers: stage, respond: stage, proxy: stage } }
+// Head plans (runtime/head-plan.ts) are objects built from their options at load, like these.
+const plan = o => ({ ...o, drop: new Set(o.drop) })
+const deps = { CONTINUE, stages: { auth: stage, ratelimit: stage, headers: stage, respond: stage, proxy: stage }, heads: { request: plan, response: plan } }
 const heap = () => { for (let i = 0; i < 4; i++) globalThis.gc(); return process.memoryUsage().heapUsed }
 const kept = []
 let last

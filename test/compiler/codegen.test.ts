@@ -188,19 +188,21 @@ test('a policy with hostile text in every slot compiles, and its factories get e
     { kind: 'auth', opts: { route: 'route-1_a', provider: 'idp-1', audience: [EVIL, EVIL_HEADER_VALUE] } },
     { kind: 'ratelimit', opts: { route: 'route-1_a', id: `route-1_a:claim=${EVIL}:10/1000ms`, key: { kind: 'claim', claim: EVIL }, ...base } },
     { kind: 'ratelimit', opts: { route: 'route-1_a', id: `route-1_a:header=${hn}:10/1000ms`, key: { kind: 'header', header: hn }, ...base } },
+    // the `headers` stages as head plans: names pre-lowered, the added lines one block, the hostile value a literal
+    { kind: 'heads.request', opts: { drop: [hn, hn + '2'], block: `${hn}: ${EVIL_HEADER_VALUE}\r\n`, edits: [hn, EVIL_HEADER_VALUE, hn + '2', null] } },
+    { kind: 'heads.response', opts: { drop: ['x-resp'], block: `x-resp: ${EVIL_HEADER_VALUE}\r\n`, edits: ['x-resp', EVIL_HEADER_VALUE] } },
     { kind: 'proxy', opts: {
       route: 'route-1_a', targets: [{ upstream: 'up-1_x', weight: 50 }, { upstream: 'up-2', weight: 50 }], timeoutMs: 1000, retry: null,
       fallback: { status: 503, body: EVIL, contentType: 'text/plain; charset=utf-8', headers: [{ name: hn, value: EVIL_HEADER_VALUE }] },
     } },
     { kind: 'respond', opts: { route: 'route-2', status: 200, body: JSON.stringify({ e: EVIL }), contentType: EVIL_HEADER_VALUE, headers: [] } },
   ])
-  // The inline `headers` stage calls the context with the same strings, and each route ends in its terminal.
+  // The `headers` stages hand their plans (the same strings) to the context, and each route ends in its terminal.
   assert.deepEqual(result.runs[0].calls, [
-    { method: 'setRequestHeader', args: [hn, EVIL_HEADER_VALUE] },
-    { method: 'removeRequestHeader', args: [hn + '2'] },
-    { method: 'setResponseHeader', args: ['x-resp', EVIL_HEADER_VALUE] },
+    { method: 'requestPlan', args: [`${hn}: ${EVIL_HEADER_VALUE}\r\n`, [hn, EVIL_HEADER_VALUE, hn + '2', null]] },
+    { method: 'responsePlan', args: [`x-resp: ${EVIL_HEADER_VALUE}\r\n`, ['x-resp', EVIL_HEADER_VALUE]] },
   ])
-  assert.deepEqual(result.runs.map(x => x.out), [{ reply: 'proxy', index: 3 }, { reply: 'respond', index: 4 }])
+  assert.deepEqual(result.runs.map(x => x.out), [{ reply: 'proxy', index: 5 }, { reply: 'respond', index: 6 }])
   assert.deepEqual(result.runs[1].calls, [])
   // What does not go into the module reaches the runtime through the manifest, intact.
   const ir = manifest.ir
@@ -222,7 +224,7 @@ test('the hostile module text holds no raw line separators or `</script>`, and t
   assert.ok(!text.includes('<!--'), '`<!--` in the module')
   // Every line is a comment, a directive, a binding, a function or a statement the generator writes.
   for (const line of text.split('\n')) {
-    assert.match(line, /^(|\/\/ .*|"use strict";|const \{ CONTINUE, stages \} = deps;|const [a-z]+\d+ = stages\.[a-z]+\(.*\);|(async )?function route\d+(_\d+)?\(ctx(, r)?\) \{|\s+.*|\}|return \[[a-z0-9, ]*\];)$/, `unexpected line: ${JSON.stringify(line)}`)
+    assert.match(line, /^(|\/\/ .*|"use strict";|const \{ CONTINUE, stages(, heads)? \} = deps;|const [a-z]+\d+ = stages\.[a-z]+\(.*\);|const (req|res)Head\d+ = heads\.(request|response)\(.*\);|(async )?function route\d+(_\d+)?\(ctx(, r)?\) \{|\s+.*|\}|return \[[a-z0-9, ]*\];)$/, `unexpected line: ${JSON.stringify(line)}`)
   }
   // Evaluated against a global object that records every lookup: only Promise (for `instanceof`) is used.
   const seen = new Set<string>()
@@ -240,7 +242,7 @@ test('the hostile module text holds no raw line separators or `</script>`, and t
   const handlers = build(watchedDeps)
   for (const h of handlers) h(recordingContext().ctx)
   assert.deepEqual([...seen].filter(k => k !== 'Promise'), [], 'globals the module looked up')
-  assert.deepEqual([...depKeys].sort(), ['CONTINUE', 'stages'])
+  assert.deepEqual([...depKeys].sort(), ['CONTINUE', 'heads', 'stages'])
   assert.deepEqual([...stageKeys].sort(), ['auth', 'proxy', 'ratelimit', 'respond'])
 })
 
@@ -250,8 +252,8 @@ test('async stages: the generated continuation awaits them and still passes only
   const { deps } = recordingDeps({ async: true })
   const loaded = instantiateBundle(m, bundle.moduleText, deps)
   const c = recordingContext()
-  assert.deepEqual(await loaded.handlers[0](c.ctx), { reply: 'proxy', index: 3 })
-  assert.equal(c.calls.length, 3)
+  assert.deepEqual(await loaded.handlers[0](c.ctx), { reply: 'proxy', index: 5 })
+  assert.equal(c.calls.length, 2)
 })
 
 test('values that are invalid where they stand are diagnostics, never code', () => {

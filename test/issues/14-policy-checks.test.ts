@@ -431,7 +431,7 @@ route r1 { match path "/1"; auth a; timeout 1s; respond 200 }
 `), ['W0709 3:5+1 jwt `b` is never used [no route refers to it] (remove it, or refer to it from a route)'])
 })
 
-test('emit: the options the generated module passes to each stage, and the inline header calls', async () => {
+test('emit: the options the generated module passes to each stage, and the header plans', async () => {
   const r = run(`
 jwt idp { issuer "https://id/"; jwks "https://id/jwks" refresh 5m; audience "api"; forward claim tid as X-Tenant }
 upstream a { replicas 10.0.0.1:80; breaker error_ratio 50% }
@@ -452,6 +452,8 @@ route r3 { match path "/3"; timeout 1s; proxy a }
   const { deps, calls } = recordingDeps()
   const loaded = instantiateBundle(verifyBundle(b.manifestText, b.moduleText), b.moduleText, deps)
   assert.deepEqual(calls, [
+    { kind: 'heads.request', opts: { drop: ['x-a', 'x-b'], block: 'x-a: 1\r\n', edits: ['x-a', '1', 'x-b', null] } },
+    { kind: 'heads.response', opts: { drop: ['x-c', 'x-d'], block: 'x-c: 3\r\n', edits: ['x-c', '3', 'x-d', null] } },
     { kind: 'auth', opts: { route: 'r1', provider: 'idp', audience: ['web'] } },
     { kind: 'ratelimit', opts: { route: 'r1', id: 'r1:claim=tid:5/60000ms+2', key: { kind: 'claim', claim: 'tid' }, limit: 5, windowMs: 60000, burst: 2, store: 'redis', failOpen: false } },
     {
@@ -466,11 +468,9 @@ route r3 { match path "/3"; timeout 1s; proxy a }
     { kind: 'proxy', opts: { route: 'r3', targets: [{ upstream: 'a', weight: 100 }], timeoutMs: 1000, retry: null, fallback: null } },
   ])
   const { ctx, calls: headerCalls } = recordingContext()
-  assert.deepEqual(await (loaded.handlers[0] as (c: unknown) => unknown)(ctx), { reply: 'proxy', index: 2 })
+  assert.deepEqual(await (loaded.handlers[0] as (c: unknown) => unknown)(ctx), { reply: 'proxy', index: 4 })
   assert.deepEqual(headerCalls, [
-    { method: 'setRequestHeader', args: ['x-a', '1'] },
-    { method: 'removeRequestHeader', args: ['x-b'] },
-    { method: 'setResponseHeader', args: ['x-c', '3'] },
-    { method: 'removeResponseHeader', args: ['x-d'] },
+    { method: 'requestPlan', args: ['x-a: 1\r\n', ['x-a', '1', 'x-b', null]] },
+    { method: 'responsePlan', args: ['x-c: 3\r\n', ['x-c', '3', 'x-d', null]] },
   ])
 })

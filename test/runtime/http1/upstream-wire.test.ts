@@ -74,10 +74,12 @@ test('a stream shorter or longer than its Content-Length fails the request (the 
   await pool.close()
 })
 
-test('headers already rendered as a string are written as they are', async () => {
+test('headers already rendered as a string are written as they are, their Host line first (as undici writes pairs)', async () => {
   const pool = up.pool()
   await send(pool, { method: 'POST', path: '/r', headers: 'Host: pre.test\r\nx-pre: 1\r\n', body: Buffer.from('hi') })
-  assert.equal(last(), 'POST /r HTTP/1.1\r\nconnection: keep-alive\r\nHost: pre.test\r\nx-pre: 1\r\ncontent-length: 2\r\n\r\nhi')
+  assert.equal(last(), 'POST /r HTTP/1.1\r\nHost: pre.test\r\nconnection: keep-alive\r\nx-pre: 1\r\ncontent-length: 2\r\n\r\nhi')
+  await send(pool, { method: 'GET', path: '/s', headers: 'host: a.test\r\n', body: null })
+  assert.equal(last(), 'GET /s HTTP/1.1\r\nhost: a.test\r\nconnection: keep-alive\r\n\r\n')
   await pool.close()
 })
 
