@@ -6,8 +6,11 @@ import { IR_VERSION, type BundleIR, type RetryIR, type RespondIR, type ProxyTarg
 import type { CONTINUE, Stage, StageOptionsBase, TerminalResult, TerminalStage } from './stage.js'
 
 export const BUNDLE_FORMAT = 'gwp-bundle'
-/** Bump when the files or the manifest layout change; loaders refuse other values. */
-export const BUNDLE_FORMAT_VERSION = 1
+/**
+ * Bump when the files, the manifest layout or what the module's build(deps) expects change; loaders refuse other
+ * values. 2: header edits arrive as head plans (deps.heads), issue 13.
+ */
+export const BUNDLE_FORMAT_VERSION = 2
 export const MANIFEST_FILE = 'manifest.json'
 export const MODULE_FILE = 'handlers.js'
 

@@ -127,7 +127,8 @@ test('verifyBundle refuses an altered manifest, even one whose module hash was f
 test('verifyBundle refuses other formats and versions with a message that says what to do', () => {
   const { b } = buildShop()
   const cases: [(m: BundleManifest) => void, RegExp][] = [
-    [m => { m.formatVersion = 2 }, /bundle format 2 is not supported .*rebuild it/],
+    [m => { m.formatVersion = 3 }, /bundle format 3 is not supported .*rebuild it/],
+    [m => { m.formatVersion = 1 }, /bundle format 1 is not supported .*reads format 2.*rebuild it/], // before head plans (deps.heads)
     [m => { m.formatVersion = 0 }, /bundle format 0 is not supported/],
     [m => { m.irVersion = 99 }, /bundle IR version 99 is not supported .*rebuild it/],
     [m => { (m as { format: string }).format = 'other' }, /not a gwp bundle manifest/],
