@@ -39,8 +39,9 @@ export interface Settings {
   /** Watch the bundle/policy path and reload on change. */
   watch: boolean
   /**
-   * The client listener: `node` (node:http) or `http1` (gw's own HTTP/1.1 engine on node:net, runtime/http1/).
-   * Default `node`, or the environment's `GW_ENGINE` when set (so a test suite can run on either).
+   * The HTTP/1.1 engine: `http1` (gw's own, on node:net sockets on both sides, runtime/http1/) or `node`
+   * (node:http to clients, undici to upstreams: kept for the transition, docs/operations.md). Default `http1`,
+   * or the environment's `GW_ENGINE` when set (so a test suite can run on either).
    */
   engine: Engine
 }
@@ -71,9 +72,9 @@ export const DEFAULT_SETTINGS: Settings = {
   workers: 1,
   drainTimeoutMs: 10_000,
   watch: false,
-  // GW_ENGINE=http1 runs a whole test suite (and gw children, which inherit it) on the new engine; an invalid
+  // GW_ENGINE=node runs a whole test suite (and gw children, which inherit it) on the old engine; an invalid
   // value is refused by loadSettings.
-  engine: process.env.GW_ENGINE === 'http1' ? 'http1' : 'node',
+  engine: process.env.GW_ENGINE === 'node' ? 'node' : 'http1',
 }
 
 export class SettingsError extends Error {
@@ -181,7 +182,7 @@ export function trustedProxyList(cidrs: string[]): BlockList {
 export function loadSettings(file: string | undefined, overrides: Record<string, unknown> = {}): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS }
   const env = process.env.GW_ENGINE
-  s.engine = env === undefined || env === '' ? 'node' : engine('environment: GW_ENGINE', env)
+  s.engine = env === undefined || env === '' ? 'http1' : engine('environment: GW_ENGINE', env)
   const apply = (src: Record<string, unknown>, where: string) => {
     for (const [k, v] of Object.entries(src)) {
       if (v === undefined) continue

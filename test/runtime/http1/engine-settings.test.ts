@@ -16,9 +16,10 @@ function withEnv<T>(value: string | undefined, f: () => T): T {
   try { return f() } finally { if (old === undefined) delete process.env.GW_ENGINE; else process.env.GW_ENGINE = old }
 }
 
-test('default node; GW_ENGINE sets the default; a settings file or flag overrides it', () => {
-  assert.equal(withEnv(undefined, () => loadSettings(undefined).engine), 'node')
-  assert.equal(withEnv('', () => loadSettings(undefined).engine), 'node')
+test('default http1; GW_ENGINE sets the default; a settings file or flag overrides it', () => {
+  assert.equal(withEnv(undefined, () => loadSettings(undefined).engine), 'http1')
+  assert.equal(withEnv('', () => loadSettings(undefined).engine), 'http1')
+  assert.equal(withEnv('node', () => loadSettings(undefined).engine), 'node')
   assert.equal(withEnv('http1', () => loadSettings(undefined).engine), 'http1')
   assert.equal(withEnv('http1', () => loadSettings(undefined, { engine: 'node' }).engine), 'node')
   const file = join(mkdtempSync(join(tmpdir(), 'gwp-engine-')), 'gw.yaml')
