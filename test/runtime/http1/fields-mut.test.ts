@@ -108,3 +108,11 @@ test('each refusal of a field section names its reason, status and detail', () =
   const many = at('A: 1\r\nB: 2\r\nC: 3\r\n\r\n', { maxHeadBytes: 1024, maxHeaders: 2 })
   assert.deepEqual([many.reason, many.status, many.detail], ['too_many_headers', 431, 'more header fields than the limit'])
 })
+
+test('duplicates of unknown names of every length 1 to 40 join as node:http joins them', () => {
+  const raw: string[][] = []
+  for (let n = 1; n <= 40; n++) { const name = 'x'.repeat(n); raw.push([name, 'a'], [name.toUpperCase(), 'b']) }
+  const h = parse(raw)
+  assert.deepEqual(h.headers, nodeHeaders(raw))
+  assert.equal(h.headers['x'.repeat(19)], 'a, b')
+})
