@@ -50,15 +50,22 @@ function assertGatewayError(r: WireResponse, status: number, error: string): voi
 test('every attempt hitting per_try: 504 upstream_timeout after both tries, each replica asked once', async () => {
   // Each replica's connection is opened first (round robin: one warm-up per replica), so that each attempt
   // writes its request at once: a connect on a loaded machine could outlast the per_try, and the
-  // replica would then never see the attempt it is counted for.
-  for (let i = 0; i < stalls.replicas.length; i++) assert.equal((await send(['GET /pertry/warm HTTP/1.1'])).status, 200)
-  stalls.reset()
-  const t0 = performance.now()
-  const r = await send(['GET /pertry/a HTTP/1.1'])
-  const ms = performance.now() - t0
-  assertGatewayError(r, 504, 'upstream_timeout')
-  assert.deepEqual(stalls.counts(), { r0: 1, r1: 1 }, 'one attempt per replica')
-  assert.ok(ms >= 475 && ms < 2900, `answered after ${Math.round(ms)} ms: two tries of 250 ms, before the 3 s route timeout (a loose bound: the machine is shared)`)
+  // replica would then never see the attempt it is counted for. Even so, a replica that reads its request
+  // only after the per_try has cut the connection (a loaded process runs its timers before it polls) loses
+  // it: such a round says nothing about the count and is run again; the answer is checked in every round.
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < stalls.replicas.length; i++) assert.equal((await send(['GET /pertry/warm HTTP/1.1'])).status, 200)
+    stalls.reset()
+    const t0 = performance.now()
+    const r = await send(['GET /pertry/a HTTP/1.1'])
+    const ms = performance.now() - t0
+    assertGatewayError(r, 504, 'upstream_timeout')
+    assert.ok(ms >= 475 && ms < 2900, `answered after ${Math.round(ms)} ms: two tries of 250 ms, before the 3 s route timeout (a loose bound: the machine is shared)`)
+    const counts = stalls.counts()
+    if (counts.r0 === 1 && counts.r1 === 1) return
+    assert.ok(counts.r0 <= 1 && counts.r1 <= 1, `at most one attempt per replica: ${JSON.stringify(counts)}`)
+  }
+  assert.fail('in 5 rounds the two replicas never both read their attempt: one attempt per replica')
 })
 
 test('idempotent_only: a POST is not retried, with or without an Idempotency-Key; a GET is', async () => {
