@@ -11,7 +11,7 @@ import { REPLIES, writeReply, type Reply } from '../reply.js'
 import type { UpstreamDispatch, UpstreamHandler } from './pool.js'
 import type { Replica } from './replica.js'
 import type { Upstream } from './upstream.js'
-import { RequestBody } from './request-body.js'
+import { RequestBody, clientFailures } from './request-body.js'
 import { withoutQueryParams } from '../../config/query.js'
 import { deadlines } from './deadlines.js'
 import { RETRY_BUFFER_MAX, RETRY_STATUS, backoffDelay, retryableMethod } from './retry.js'
@@ -426,6 +426,7 @@ class Attempt implements UpstreamHandler {
     if (this.ended) return
     this.ended = true
     this.stopClock()
+    if (clientFailures.has(err)) this.run.clientIsGone = true // the client's request failed: its doing, not the replica's
     const code = (err as { code?: string }).code ?? ''
     const outcome: UpstreamOutcome = err instanceof ClientGone || code === 'GW_ERR_BODY_TOO_LARGE' ? 'aborted'
       : err instanceof SendTimeout ? 'send_timeout'
@@ -435,7 +436,7 @@ class Attempt implements UpstreamHandler {
       : err instanceof AttemptTimeout && this.abortFn === null && (this.poolFull || this.replica.inFlight > this.replica.connections) ? 'pool_exhausted'
       : err instanceof AttemptTimeout ? 'timeout'
       : CONNECT_ERRORS.has(code) ? 'connect_error'
-      : code === 'UND_ERR_ABORTED' && this.run.clientIsGone ? 'aborted'
+      : this.run.clientIsGone ? 'aborted'
       : 'reset'
     this.run.finish(this, outcome, err)
   }

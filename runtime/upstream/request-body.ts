@@ -18,7 +18,7 @@ export class RequestBody extends Readable {
     if (!this.push(chunk)) this.req.pause()
   }
   private readonly onEnd = (): void => { this.detach(); this.push(null) }
-  private readonly onError = (err: Error): void => { this.detach(); this.destroy(err) }
+  private readonly onError = (err: Error): void => { clientFailures.add(err); this.detach(); this.destroy(err) }
 
   constructor(private readonly req: EdgeRequest, private readonly max: number) { super() }
 
@@ -57,3 +57,10 @@ export class RequestBody extends Readable {
     cb(err)
   }
 }
+
+/**
+ * Errors of a client's request (its connection lost or broken mid-body) that a RequestBody handed on to undici:
+ * the attempt they end is the client's doing, not the replica's (the http1 engine reports a lost client this way
+ * before the response's 'close' tells the exchange the client is gone).
+ */
+export const clientFailures = new WeakSet<Error>()

@@ -96,14 +96,22 @@ test('per_try equal to the time left is the route deadline: when it fires, no re
     const text = await (await fetch(gw.adminUrl + '/metrics', { signal: AbortSignal.timeout(3000) })).text()
     return { fivexx: metric(text, 'gw_upstream_requests_total', { upstream: 'pt', outcome: '5xx' }) ?? 0 }
   }
+  // First attempts move the round-robin cursor, retries do not: each round's request must start on r0, so after
+  // the warm-up (one per replica) as many more warm-ups are sent as line the cursor up on r0 again (a round
+  // started on r2, whose answer lost the race with its per_try on a loaded machine, then retried to r0 and r1).
+  let firsts = 0
   for (let round = 0; round < 20; round++) {
     still = null
     await warm(pt, 'pt')
+    firsts += pt.replicas.length
+    while (firsts % pt.replicas.length !== 0) { await send('/pt/warm'); firsts++ }
+    pt.reset()
     const before_ = await outcomes()
     const t0 = realNow()
     still = t0
     ptMoveTo = t0 + 30 // r0 fails at t0 + 30: the retry to r1 has exactly 15 ms left, per_try is 15 ms
     const r = await send('/pt/go') // r1 stalls; its 15 ms Node timer fires on real time while the clock stays at t0 + 30
+    firsts++
     if ((await outcomes()).fivexx - before_.fivexx !== 1) continue
     assert.equal(r.status, 504)
     assert.equal(JSON.parse(r.text).error, 'upstream_timeout')

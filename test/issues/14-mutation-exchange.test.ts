@@ -46,10 +46,10 @@ route total   { match path prefix "/total"; timeout 250ms; retry 1 no_budget; pr
 route backoff { match path prefix "/backoff"; timeout 3s; retry 1 backoff 300ms no_budget; proxy two }
 route bufslow { match path prefix "/bufslow"; timeout 300ms; retry 1 no_budget; proxy two }
 route pool    { match path prefix "/pool"; timeout 300ms; proxy one }
-route hold    { match path prefix "/hold"; timeout 700ms; proxy one }
+route hold    { match path prefix "/hold"; timeout 1500ms; proxy one }
 route mixed   { match path prefix "/mixed"; timeout 2s; retry 1 no_budget; proxy mixed }
 route split   { match path prefix "/split"; timeout 2s; retry 1 no_budget; proxy sa 100%, sb 0% }
-route splitnr { match path prefix "/nsplit"; timeout 400ms; proxy sa 100%, sb 0% }
+route splitnr { match path prefix "/nsplit"; timeout 1200ms; proxy sa 100%, sb 0% }
 `)
 })
 after(async () => { await gw?.close(); await Promise.all([two, one, sa, sb].map(q => q?.up.close())) })
@@ -161,6 +161,10 @@ test('a connection refused is retried on the next replica whatever the method (n
 })
 
 test('per_try: a stalled attempt is cut at per_try and retried on the other replica, well within the route timeout', async () => {
+  // A kept-alive connection to each replica first (round robin on `two`), so that neither attempt waits for a
+  // connect that a loaded machine could stretch past the 150 ms per_try.
+  reset(two)
+  for (let i = 0; i < 2; i++) assert.equal((await send(['GET /plain/warm HTTP/1.1'])).status, 200)
   reset(two)
   two.queue.push({ kind: 'stall' })
   const t0 = performance.now()
@@ -168,7 +172,9 @@ test('per_try: a stalled attempt is cut at per_try and retried on the other repl
   const ms = performance.now() - t0
   assert.equal(r.status, 200)
   assert.deepEqual(two.up.counts(), { r0: 1, r1: 1 })
-  assert.ok(two.at[1] - two.at[0] >= 140, `retried ${Math.round(two.at[1] - two.at[0])} ms after the first attempt: per_try is 150 ms`)
+  // Measured from the client's send, which precedes the first attempt's dispatch: the retry cannot reach a
+  // replica before t0 + per_try, however late the first replica read its request.
+  assert.ok(two.at[1] - t0 >= 149, `retried ${Math.round(two.at[1] - t0)} ms after the request was sent: per_try is 150 ms`)
   assert.ok(ms < 2000, `answered after ${Math.round(ms)} ms: before the route timeout (2 s)`)
 })
 
@@ -212,7 +218,7 @@ test('a request queued for the only pooled connection gets 503 pool_exhausted (R
   reset(one)
   one.queue.push({ kind: 'stall' })
   const before = await metrics()
-  const holder = send(['GET /hold/a HTTP/1.1']) // takes the connection until its 700 ms deadline
+  const holder = send(['GET /hold/a HTTP/1.1']) // takes the connection until its 1.5 s deadline (well past the queued one's 300 ms, even when the replica reads it late)
   while (one.up.received.length === 0) await new Promise(r => setTimeout(r, 5))
   const r = await send(['GET /pool/b HTTP/1.1'])
   assertGatewayError(r, 503, 'upstream_pool_exhausted')
@@ -226,7 +232,7 @@ test('a request queued for the only pooled connection gets 503 pool_exhausted (R
 test('split: an upstream at its bulkhead hands the request to the next before sending; a retry goes to the upstream not tried yet', async () => {
   reset(sa, sb)
   const before = await metrics()
-  // a stalled request holds sa's only bulkhead slot until its 400 ms deadline
+  // a stalled request holds sa's only bulkhead slot until its 1.2 s deadline (room for a replica that reads it late)
   sa.queue.push({ kind: 'stall' })
   const holder = send(['GET /nsplit/hold HTTP/1.1'])
   while (sa.up.received.length === 0) await new Promise(r => setTimeout(r, 5))

@@ -35,8 +35,10 @@ route split { match path prefix "/split"; timeout 5s; proxy blue 80%, green 20% 
   rig = await startRig({
     replicas: [
       ...names('rr', 3), ...names('lc', 3),
-      // p2c-1 takes 80 ms on every request; its siblings answer at once
-      { name: 'p2c-1', rules: [{ path: '/', latency: 80 }] }, { name: 'p2c-2' }, { name: 'p2c-3' },
+      // p2c-1 takes 300 ms on every request; its siblings answer at once. Far above the stalls a loaded machine
+      // gives a fast replica's answer (its peak EWMA keeps such a stall for seconds): at 80 ms a stall of one
+      // fast replica made the slow one look better than it, and the shares failed under load.
+      { name: 'p2c-1', rules: [{ path: '/', latency: 300 }] }, { name: 'p2c-2' }, { name: 'p2c-3' },
       ...names('live', 2), { name: 'blue-1' }, { name: 'green-1' },
     ],
   }, policy)
