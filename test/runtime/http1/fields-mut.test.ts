@@ -77,3 +77,34 @@ test('addField folds one field at a time exactly as IncomingMessage does', () =>
   assert.equal(dest['x-other'], 'x-other-1, x-other-2')
   assert.equal(dest.age, 'age-1')
 })
+
+test('each refusal of a field section names its reason, status and detail', () => {
+  const at = (fields: string, limits = { maxHeadBytes: 64 * 1024, maxHeaders: 1000 }): HeadFailure => {
+    const buf = Buffer.from(`POST / HTTP/1.1\r\n${fields}`, 'latin1')
+    const r = parseRequestHead(buf, 0, buf.length, limits)
+    assert.ok(r instanceof HeadFailure, `accepted ${JSON.stringify(fields)}`)
+    return r
+  }
+  const cases: Array<[string, string, number, string]> = [
+    ['X Y: a\r\n\r\n', 'malformed', 400, 'invalid header field name'],
+    [': a\r\n\r\n', 'malformed', 400, 'invalid header field name'],
+    ['X: a\x00\r\n\r\n', 'malformed', 400, 'invalid header field value'],
+    ['X: a\nY: b\r\n\r\n', 'malformed', 400, 'bare CR or LF'],
+    ['X\n\r\n', 'malformed', 400, 'bare CR or LF'],
+    ['X: a\rY\r\n\r\n', 'malformed', 400, 'bare CR or LF'],
+    ['\rX', 'malformed', 400, 'bare CR or LF'],
+    [' X: a\r\n\r\n', 'malformed', 400, 'obs-fold or whitespace before a field name'],
+    ['X: a\r\n\tb\r\n\r\n', 'malformed', 400, 'obs-fold or whitespace before a field name'],
+    ['Content-Length: x\r\n\r\n', 'malformed', 400, 'invalid Content-Length'],
+    ['Content-Length:\r\n\r\n', 'malformed', 400, 'invalid Content-Length'],
+    ['Content-Length: 1\r\nContent-Length: 1\r\n\r\n', 'malformed', 400, 'duplicate Content-Length'],
+  ]
+  for (const [fields, reason, status, detail] of cases) {
+    const r = at(fields)
+    assert.deepEqual([r.reason, r.status, r.detail], [reason, status, detail], JSON.stringify(fields))
+  }
+  const big = at(`X: ${'a'.repeat(100)}\r\n\r\n`, { maxHeadBytes: 64, maxHeaders: 10 })
+  assert.deepEqual([big.reason, big.status, big.detail], ['headers_too_large', 431, 'head larger than the limit'])
+  const many = at('A: 1\r\nB: 2\r\nC: 3\r\n\r\n', { maxHeadBytes: 1024, maxHeaders: 2 })
+  assert.deepEqual([many.reason, many.status, many.detail], ['too_many_headers', 431, 'more header fields than the limit'])
+})
