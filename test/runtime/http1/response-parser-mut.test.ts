@@ -81,3 +81,19 @@ test('keep-alive: HTTP/1.1 unless close, HTTP/1.0 only with keep-alive, never wh
   assert.equal(head('HTTP/1.0 200 X\r\nConnection: keep-alive\r\n\r\n').keepAlive, false)
   assert.equal(head('HTTP/1.1 200 X\r\n\r\n').keepAlive, false)
 })
+
+test('the status line ends in CRLF exactly: a CTL or a bare LF before it is refused, with or without a reason', () => {
+  for (const s of ['HTTP/1.1 200 OK\x7f\n\r\n', 'HTTP/1.1 200 OK\x00\n\r\n', 'HTTP/1.1 200\x01\n\r\n', 'HTTP/1.1 200 OK\n\n', 'HTTP/1.1 200\n\n']) {
+    assert.equal(detail(s), 'invalid status line', JSON.stringify(s))
+  }
+})
+
+test('a head parsed at an offset inside a larger buffer: the reason and every string are its own', () => {
+  const first = 'HTTP/1.1 100 Continue\r\n\r\n'
+  const second = 'HTTP/1.1 404 Not Here\r\nX-A: b\r\nContent-Length: 0\r\n\r\n'
+  const buf = Buffer.from('JUNK' + first + second, 'latin1')
+  const a = parseResponseHead(buf, 4, buf.length, LIMITS, 'GET') as ResponseHead
+  assert.deepEqual([a.status, a.reason, a.size], [100, 'Continue', first.length])
+  const b = parseResponseHead(buf, 4 + a.size, buf.length, LIMITS, 'GET') as ResponseHead
+  assert.deepEqual([b.status, b.reason, b.rawHeaders, b.size], [404, 'Not Here', ['X-A', 'b', 'Content-Length', '0'], second.length])
+})
