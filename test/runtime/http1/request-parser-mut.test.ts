@@ -101,3 +101,28 @@ test('framing and connection results, exactly', () => {
   assert.equal(detail('POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n'), 'Transfer-Encoding in an HTTP/1.0 request')
   assert.equal(detail('POST / HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n'), 'empty Transfer-Encoding')
 })
+
+test('a scheme is letters only: the bytes whose lower-case bit makes them look like letters are refused', () => {
+  for (const t of ['_://a', 'h{tp://a', 'h|tp://a', 'h}tp://a', 'h~tp://a', 'h[tp://a', 'h]tp://a', 'h^tp://a', 'h\\tp://a', 'http:x/a', 'http:/x/a', 'http:://a']) {
+    assert.equal(detail(`GET ${t} HTTP/1.1\r\n\r\n`), 'invalid request-target', t)
+  }
+})
+
+test('only the bytes in [start, end) are read, wherever the window lies in the buffer', () => {
+  const small = { maxHeadBytes: 64, maxHeaders: 10 }
+  const s = 'GET /a HTTP/1.1\r\nHost: a\r\n\r\n'
+  const buf = Buffer.from('JUNK'.repeat(10) + s, 'latin1')
+  const at = 40
+  for (let cut = 0; cut < s.length; cut++) assert.equal(parseRequestHead(buf, at, at + cut, small), null, `cut ${cut}`)
+  assert.equal((parseRequestHead(buf, at, buf.length, small) as RequestHead).size, s.length)
+  // a method token cut after 11 bytes (as long as the longest method) waits for more, whatever follows the window
+  const tok = Buffer.from('UNSUBSCRIBEX / HTTP/1.1\r\n\r\n', 'latin1')
+  assert.equal(parseRequestHead(tok, 0, 11, LIMITS), null)
+  assert.equal(parseRequestHead(tok, 0, 10, LIMITS), null)
+})
+
+test('a method is one of the list, whatever the request line looks like after it', () => {
+  for (const line of ['Stryker was here HTTP/1.1', 'GETS / HTTP/1.1', 'Get / HTTP/1.1', 'HTTP/1.1 200 OK', 'CONNECTX a:1 HTTP/1.1']) {
+    assert.equal(detail(`${line}\r\n\r\n`), 'invalid or unknown method', line)
+  }
+})
