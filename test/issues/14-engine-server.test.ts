@@ -1,0 +1,137 @@
+// test/issues/14-engine-server.test.ts: the http1 engine's client listener (runtime/http1/server.ts and the
+// connection's timing state in connection.ts), pinned on the wire for the mutation area `engine` (issue 14):
+// an expectation other than 100-continue (417, as node:http answers it), the header timeout of a first and of
+// a later head on a kept-alive connection, the request timeout of a body that stops, the keep-alive timeout of
+// an idle connection, and a CONNECT refused on the bare socket.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
+import { maskHead, req, WireConnection } from '../helpers/wire.js'
+
+const policy = (addrs: string): string => `
+upstream u { replicas ${addrs} }
+route up { match path prefix "/up"; timeout 5s; proxy u }
+route own { match path prefix "/"; timeout 5s; respond 200 text "ok" }
+`
+let up: RecordingUpstream
+const TIMEOUTS = { headersTimeoutMs: 400, requestTimeoutMs: 900, keepAliveTimeoutMs: 1500 }
+const MASK = ['x-request-id', 'server-timing', 'date']
+let http1: TestGateway
+let node: TestGateway
+
+before(async () => {
+  up = await startRecordingUpstream(1)
+  http1 = await startGateway(policy(up.addrs), { engine: 'http1', ...TIMEOUTS })
+  node = await startGateway(policy(up.addrs), { engine: 'node', ...TIMEOUTS })
+  assert.equal(http1.running.server.constructor.name, 'Http1Server')
+})
+after(async () => { await http1.close(); await node.close(); await up.close() })
+
+const port = (g: TestGateway): number => g.running.address.port
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+/** Sends `bytes`, waits `ms`, returns what came back (masked) and whether the server closed. */
+async function after_(g: TestGateway, bytes: string, ms: number): Promise<{ text: string; closed: boolean }> {
+  const c = await WireConnection.open(port(g))
+  try {
+    if (bytes !== '') await c.write(bytes)
+    await Promise.race([c.closed, sleep(ms)])
+    await sleep(50)
+    return { text: c.unread().toString('latin1'), closed: c.isClosed }
+  } finally { c.close() }
+}
+
+test('an Expect other than 100-continue from an HTTP/1.1 client gets 417 as from node:http; from HTTP/1.0 it is ignored', async () => {
+  for (const g of [node, http1]) {
+    const c = await WireConnection.open(port(g))
+    try {
+      const r = await c.send(req('GET /a HTTP/1.1', 'Host: a', 'Expect: something-else'))
+      assert.equal(r.status, 417, g === node ? 'node' : 'http1')
+      assert.equal(r.text, '')
+      // the connection goes on: the next request is served
+      const ok = await c.send(req('GET /b HTTP/1.1', 'Host: a'))
+      assert.deepEqual([ok.status, ok.text], [200, 'ok'])
+      const ten = await c.send(req('GET /c HTTP/1.0', 'Host: a', 'Connection: keep-alive', 'Expect: something-else'))
+      assert.deepEqual([ten.status, ten.text], [200, 'ok'])
+    } finally { c.close() }
+  }
+  const heads = []
+  for (const g of [node, http1]) {
+    const c = await WireConnection.open(port(g))
+    try { heads.push(maskHead((await c.send(req('GET /a HTTP/1.1', 'Host: a', 'Expect: x'))).head, MASK)) } finally { c.close() }
+  }
+  assert.equal(heads[1], heads[0])
+})
+
+test('a head not finished within headersTimeout gets 408, on a new connection and on a kept-alive one', async () => {
+  const first = await after_(http1, 'GET / HTTP/1.1\r\nHost: a\r\n', 3000)
+  assert.match(first.text, /^HTTP\/1\.1 408 Request Timeout\r\n/)
+  assert.match(first.text, /"error":"request_timeout"/)
+  assert.equal(first.closed, true)
+  // the second head on a connection: its clock starts with its first byte, not at the end of the first response
+  const c = await WireConnection.open(port(http1))
+  try {
+    const ok = await c.send(req('GET / HTTP/1.1', 'Host: a'))
+    assert.equal(ok.status, 200)
+    await sleep(200)
+    const t0 = Date.now()
+    await c.write('GET / HTTP/1.1\r\nHo')
+    const r = await c.read({ timeoutMs: 3000 })
+    assert.equal(r.status, 408)
+    // well before the keep-alive timeout (1.5 s), and not before its own 400 ms
+    const waited = Date.now() - t0
+    assert.ok(waited >= 350 && waited < 1400, `408 after ${waited} ms`)
+  } finally { c.close() }
+})
+
+test('a connection that never sends a byte gets 408 after headersTimeout, as with node:http', async () => {
+  const a = await after_(node, '', 3000)
+  const b = await after_(http1, '', 3000)
+  assert.equal(b.closed, a.closed)
+  assert.equal(maskHead(b.text.replace(/"request_id":"[^"]*"/, ''), MASK).split('\r\n')[0], maskHead(a.text.replace(/"request_id":"[^"]*"/, ''), MASK).split('\r\n')[0])
+})
+
+test('a body that stops arriving gets 408 after requestTimeout, Content-Length or chunked', async () => {
+  for (const bytes of ['POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc', 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n']) {
+    const c = await WireConnection.open(port(http1))
+    try {
+      const t0 = Date.now()
+      await c.write(bytes)
+      const r = await c.read({ timeoutMs: 4000 })
+      const waited = Date.now() - t0
+      assert.equal(r.status, 408, bytes)
+      assert.match(r.text, /"error":"request_timeout"/)
+      assert.ok(waited >= 800 && waited < 3500, `408 after ${waited} ms`)
+      await Promise.race([c.closed, sleep(1000)])
+      assert.equal(c.isClosed, true)
+    } finally { c.close() }
+  }
+})
+
+test('an idle kept-alive connection is closed after keepAliveTimeout without a byte, and not before', async () => {
+  const c = await WireConnection.open(port(http1))
+  try {
+    const r = await c.send(req('GET / HTTP/1.1', 'Host: a'))
+    assert.equal(r.header('keep-alive'), 'timeout=1')
+    const t0 = Date.now()
+    await sleep(700)
+    assert.equal(c.isClosed, false)
+    await Promise.race([c.closed, sleep(4000)])
+    const waited = Date.now() - t0
+    assert.equal(c.isClosed, true)
+    assert.equal(c.unread().length, 0)
+    assert.ok(waited >= 1400 && waited < 3900, `closed after ${waited} ms`)
+  } finally { c.close() }
+})
+
+test('CONNECT is refused on the bare socket with 405 and the connection closed, as with node:http', async () => {
+  const texts = []
+  for (const g of [node, http1]) {
+    const r = await after_(g, req('CONNECT a.test:443 HTTP/1.1', 'Host: a.test:443'), 1000)
+    assert.equal(r.closed, true)
+    texts.push(maskHead(r.text.replace(/"request_id":"[^"]*"/, ''), MASK))
+  }
+  assert.match(texts[1], /^HTTP\/1\.1 405 /)
+  assert.equal(texts[1], texts[0])
+})
