@@ -6,16 +6,10 @@
 // answered normally is not reused, and a request stream that errors or is destroyed fails the exchange.
 import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
-import { after, test } from 'node:test'
-import { delay, ok, RawUpstream, Recorder, send, waitFor } from './upstream-helpers.js'
+import { test } from 'node:test'
+import { delay, ok, Recorder, send, waitFor, upstreamsClosedAfter } from './upstream-helpers.js'
 
-const ups: RawUpstream[] = []
-async function upstream(onRequest: ConstructorParameters<typeof RawUpstream>[0]): Promise<RawUpstream> {
-  const u = await new RawUpstream(onRequest).listen()
-  ups.push(u)
-  return u
-}
-after(async () => { for (const u of ups) await u.close() })
+const upstream = upstreamsClosedAfter()
 const H = ['host', 'h']
 
 test('a head is written as latin1: an obs-text value reaches the upstream byte for byte (null, Buffer, stream and empty stream bodies)', { timeout: 15_000 }, async () => {

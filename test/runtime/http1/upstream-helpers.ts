@@ -1,6 +1,7 @@
 // Shared by test/runtime/http1/upstream-*.test.ts: a handler that records what the http1 engine's upstream pool
 // (runtime/http1/upstream-pool.ts) hands it, and raw upstream servers on node:net that see the exact bytes.
 import { createServer, type Server, type Socket } from 'node:net'
+import { after } from 'node:test'
 import type { Duplex } from 'node:stream'
 import { Http1Pool, type Http1PoolOptions } from '../../../runtime/http1/upstream-pool.js'
 import type { UpstreamDispatch, UpstreamHandler } from '../../../runtime/upstream/pool.js'
@@ -148,5 +149,16 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await delay(5)
+  }
+}
+
+/** A RawUpstream starter for one test file: every upstream it starts is closed after the file's tests. */
+export function upstreamsClosedAfter(): (onRequest: ConstructorParameters<typeof RawUpstream>[0]) => Promise<RawUpstream> {
+  const ups: RawUpstream[] = []
+  after(async () => { for (const u of ups) await u.close() })
+  return async onRequest => {
+    const u = await new RawUpstream(onRequest).listen()
+    ups.push(u)
+    return u
   }
 }

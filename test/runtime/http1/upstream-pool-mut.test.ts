@@ -5,18 +5,12 @@
 // destroy(), a request put back unwritten by a stale socket goes out before dispatches queued after it, and
 // 'disconnect' only for a connection that connected.
 import assert from 'node:assert/strict'
-import { test, after } from 'node:test'
+import { test } from 'node:test'
 import { Http1Pool } from '../../../runtime/http1/upstream-pool.js'
 import { deadPort } from '../../helpers/dead-address.js'
-import { delay, ok, RawUpstream, Recorder, send, waitFor } from './upstream-helpers.js'
+import { delay, ok, RawUpstream, Recorder, send, waitFor, upstreamsClosedAfter } from './upstream-helpers.js'
 
-const ups: RawUpstream[] = []
-async function upstream(onRequest: ConstructorParameters<typeof RawUpstream>[0]): Promise<RawUpstream> {
-  const u = await new RawUpstream(onRequest).listen()
-  ups.push(u)
-  return u
-}
-after(async () => { for (const u of ups) await u.close() })
+const upstream = upstreamsClosedAfter()
 
 const H = ['host', 'h']
 const opts = { connections: 2, idleMs: 1000, connectTimeoutMs: 2000, bodyIdleMs: 1000 }

@@ -6,16 +6,10 @@
 // a 101 handed over with the socket and the bytes after its head, and the stale-socket rule.
 import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
-import { after, test } from 'node:test'
-import { delay, ok, RawUpstream, Recorder, send, waitFor } from './upstream-helpers.js'
+import { test } from 'node:test'
+import { delay, ok, Recorder, send, waitFor, upstreamsClosedAfter } from './upstream-helpers.js'
 
-const ups: RawUpstream[] = []
-async function upstream(onRequest: ConstructorParameters<typeof RawUpstream>[0]): Promise<RawUpstream> {
-  const u = await new RawUpstream(onRequest).listen()
-  ups.push(u)
-  return u
-}
-after(async () => { for (const u of ups) await u.close() })
+const upstream = upstreamsClosedAfter()
 
 const H = ['host', 'h']
 
