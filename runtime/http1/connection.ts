@@ -6,6 +6,7 @@ import type { Socket } from 'node:net'
 import { BodyFailure, ChunkedDecoder } from './body.js'
 import { Http1Request, type BodySource } from './edge-request.js'
 import { Http1Response, type ResponseSink } from './edge-response.js'
+import { carryOver } from './fields.js'
 import { HeadFailure, parseRequestHead, type RequestHead } from './request-parser.js'
 import type { Http1Server } from './server.js'
 
@@ -59,12 +60,9 @@ export class Connection implements BodySource, ResponseSink {
 
   private readonly onData = (chunk: Buffer): void => { // HOT PATH
     if (this.state === DONE) return
-    if (this.start === this.end) { this.buf = chunk; this.start = 0; this.end = chunk.length }
-    else {
-      this.buf = Buffer.concat([this.buf.subarray(this.start, this.end), chunk])
-      this.start = 0
-      this.end = this.buf.length
-    }
+    this.buf = carryOver(this.buf, this.start, this.end, chunk)
+    this.start = 0
+    this.end = this.buf.length
     this.process()
   }
 

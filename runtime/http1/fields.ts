@@ -29,6 +29,13 @@ export const HT = 9
 
 /** Buffer's own latin1 slicer (what buf.toString('latin1', s, e) ends in), without toString's argument checks. */
 interface Latin1Slicer { latin1Slice(start: number, end: number): string }
+/**
+ * What a connection reads next: the bytes it has not consumed yet (buf[start, end)) followed by `chunk`; the chunk
+ * itself when nothing is left over (the usual case: no copy). Both sides' connections keep their input this way.
+ */
+export const carryOver = (buf: Buffer, start: number, end: number, chunk: Buffer): Buffer =>
+  start === end ? chunk : Buffer.concat([buf.subarray(start, end), chunk])
+
 export const latin1 = (buf: Buffer, start: number, end: number): string => (buf as unknown as Latin1Slicer).latin1Slice(start, end)
 
 /**

@@ -11,6 +11,7 @@ import { connect, type Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import type { UpstreamDispatch, UpstreamHandler } from '../upstream/pool.js'
 import { BodyFailure, ChunkedDecoder } from './body.js'
+import { carryOver } from './fields.js'
 import type { HeadLimits } from './request-parser.js'
 import { HeadFailure, parseResponseHead, type ResponseHead } from './response-parser.js'
 import { CHUNKED_END, RequestFraming, chunkStart, expectsPayload, renderRequestHead } from './upstream-writer.js'
@@ -238,12 +239,9 @@ export class UpstreamConnection {
   private readonly onData = (chunk: Buffer): void => { // HOT PATH
     const st = this.state
     if (st !== HEAD && st !== BODY) { this.unusable(); return } // bytes nobody asked for: the connection is not trusted again
-    if (this.start === this.end) { this.buf = chunk; this.start = 0; this.end = chunk.length }
-    else {
-      this.buf = Buffer.concat([this.buf.subarray(this.start, this.end), chunk])
-      this.start = 0
-      this.end = this.buf.length
-    }
+    this.buf = carryOver(this.buf, this.start, this.end, chunk)
+    this.start = 0
+    this.end = this.buf.length
     this.process()
   }
 
