@@ -1,6 +1,7 @@
 // Chevrotain's error wording replaced so parse errors read like checker errors: one lowercase sentence,
 // names in backticks, and a hint (after HINT_SEP) where a likely fix is known, e.g. a misspelt keyword.
-import { EOF, tokenLabel, tokenMatcher, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain'
+import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain'
+import { EOF, tokenLabel, tokenMatcher } from './chevrotain.js'
 import { closest } from './suggest.js'
 import { declRule, declStmtRule } from './syntax.js'
 import * as T from './tokens.js'

@@ -4,7 +4,8 @@
 // "did you mean" from the checker instead of a bare syntax error. The rules for match, use, proxy, respond,
 // settings and the blocks are written here; a policy stage's rule is made from its syntax declaration
 // (grammar/syntax.ts) with Chevrotain's indexed DSL methods, so rules can come from data.
-import { CstParser, EOF, EMPTY_ALT, type CstNode, type IOrAlt, type IToken, type TokenType } from 'chevrotain'
+import type { CstNode, IOrAlt, IToken, TokenType } from 'chevrotain'
+import { CstParser, EOF, EMPTY_ALT } from './chevrotain.js'
 import * as T from './tokens.js'
 import { createErrorMessageProvider } from './parse-errors.js'
 import { declarationKeywordsOf, declRule, declStmtRule, keywordsOf, type DeclarationSyntax, type Piece, type StatementSyntax } from './syntax.js'

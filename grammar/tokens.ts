@@ -1,6 +1,7 @@
 // The .gwp lexicon: Chevrotain token types and the one lexer built from them.
 // Keywords are contextual: every keyword is also a `Word`, so a declaration may be named `health` or `cache`.
-import { createToken, Lexer, type TokenType } from 'chevrotain'
+import type { TokenType } from 'chevrotain'
+import { createToken, Lexer } from './chevrotain.js'
 
 /** Any bare word: identifiers and keywords alike (a token category, never produced on its own). */
 export const Word = createToken({ name: 'Word', pattern: Lexer.NA, label: 'a name' })
