@@ -6,6 +6,7 @@ import type { StageEnv } from '../config/stage-env.js'
 export { errorReply, replyWith } from './reply.js'
 export { redirectReply } from './respond.js'
 export { redisReady, redisHealthOf, type RedisHealth } from './redis.js'
+export { undici } from './lazy-require.js'
 
 /**
  * A policy's runtime half, registered in runtime/policies.ts under its `kind` (the name generated code calls:

@@ -1,7 +1,8 @@
 // The Redis connection used by distributed rate limits. Commands fail fast while disconnected (no offline
 // queue, no per-command retries) and are bounded by a timeout, so Redis trouble costs a request at most
 // that bound before the limiter's fail_open/fail_closed policy applies; ioredis reconnects on its own.
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { ioredis } from './lazy-require.js'
 import type { Logger } from 'pino'
 import type { RedisLike } from '../config/stage-env.js'
 
@@ -79,7 +80,7 @@ const HEALTH = new WeakMap<object, RedisHealth>()
 export const redisHealthOf = (r: RedisLike): RedisHealth | null => HEALTH.get(r) ?? null
 
 export function createRedis(url: string, timeoutMs: number, log: Logger): Redis {
-  const r = new Redis(url, {
+  const r = new (ioredis().Redis)(url, {
     commandTimeout: timeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -3,9 +3,9 @@
 // dropped entirely once older than `max_stale` (fail closed). An unknown `kid` triggers at most one fetch
 // per `unknown_kid_cooldown`, so forged kids cannot stampede the identity provider.
 import { importJWK, type JWK } from 'jose'
-import { request } from 'undici'
 import type { JwtAlgorithm, JwtProviderIR } from './options.js'
 import type { Logger } from 'pino'
+import { undici } from '../../runtime/policy-api.js'
 import type { CounterChild, GaugeChild, StageMetrics } from '../../config/stage-env.js'
 
 export type ImportedKey = Awaited<ReturnType<typeof importJWK>>
@@ -81,7 +81,7 @@ export class JwksCache {
 
   private async fetchOnce(): Promise<void> {
     try {
-      const res = await request(this.p.jwksUrl, {
+      const res = await undici().request(this.p.jwksUrl, {
         method: 'GET', headers: { accept: 'application/json', 'user-agent': 'gwp-jwks' },
         headersTimeout: this.p.fetchTimeoutMs, bodyTimeout: this.p.fetchTimeoutMs, signal: AbortSignal.timeout(this.p.fetchTimeoutMs),
       })

@@ -1,7 +1,8 @@
 // Active health checks: `GET path` on each replica every interval over a connection of its own (so a
 // saturated pool cannot fail the check), `unhealthy_after` failures take it out of rotation and
 // `healthy_after` successes bring it back.
-import { Client } from 'undici'
+import type { Client } from 'undici'
+import { undici } from '../lazy-require.js'
 import type { ActiveHealthIR } from '../../config/ir.js'
 import type { Replica } from './replica.js'
 
@@ -12,7 +13,7 @@ export class ActiveHealth {
   private stopped = false
 
   constructor(private readonly replicas: readonly Replica[], private readonly cfg: ActiveHealthIR, private readonly onChange?: (r: Replica, ok: boolean) => void) {
-    this.clients = replicas.map(r => new Client(r.origin, { pipelining: 1, headersTimeout: cfg.timeoutMs, bodyTimeout: cfg.timeoutMs, connect: { timeout: cfg.timeoutMs } }))
+    this.clients = replicas.map(r => new (undici().Client)(r.origin, { pipelining: 1, headersTimeout: cfg.timeoutMs, bodyTimeout: cfg.timeoutMs, connect: { timeout: cfg.timeoutMs } }))
     this.streaks = replicas.map(() => 0)
   }
 

@@ -1,7 +1,7 @@
 // One upstream replica: its connection pool (kept-alive connections, sized by the policy: undici's Pool on the
 // node engine, gw's own on node:net on the http1 engine), its load figures for balancing, and its health as
 // seen by passive ejection and active checks.
-import { Pool } from 'undici'
+import { undici } from '../lazy-require.js'
 import type { PassiveHealthIR, PoolIR, ReplicaIR } from '../../config/ir.js'
 import type { Engine } from '../../config/settings.js'
 import { Http1Pool } from '../http1/upstream-pool.js'
@@ -45,7 +45,7 @@ export class Replica {
     this.pool = engine === 'http1' ? new Http1Pool({
       host: addr.host, port: addr.port, connections: pool.connections, idleMs: pool.idleMs,
       connectTimeoutMs: pool.connectTimeoutMs, bodyIdleMs,
-    }) : new Pool(this.origin, {
+    }) : new (undici().Pool)(this.origin, {
       connections: pool.connections,
       pipelining: 1,
       keepAliveTimeout: pool.idleMs,
