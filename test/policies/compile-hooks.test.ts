@@ -7,6 +7,7 @@
 // form: same AST, same IR. The mutation run (lab/mutation, area policies) runs it last for the compile.ts files.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { buildBundle } from '../../compiler/bundle.js'
 import { compile } from '../../compiler/compile.js'
 import { FRONT_ENDS } from '../../compiler/front-ends.js'
 import { memoryHost } from '../../compiler/sources.js'
@@ -486,6 +487,35 @@ test('redirect https: routes words, never waits, explain with and without X-Forw
   assert.deepEqual(diags('redirect https 5s'), ['E0301 14:97+2 `5s` is a duration, but the redirect status takes a count [expected a count] (a count looks like a whole number like `3`)'])
   assert.deepEqual(diags('auth idp; redirect https'), [])
   assert.deepEqual(bundle('redirect https 303').routes[0].stages.map(s => ({ ...s, source: undefined })), [{ kind: 'redirect', status: 303, source: undefined }])
+})
+
+test('emit: what each kind binds at load in the generated module (stage options, header plans)', () => {
+  const text = BASE + `route r { match host "api.example.com" path prefix "/v1" method GET; timeout 1s
+  cors origins "https://a.example.com", "https://*.b.example.com" methods GET headers x-t expose x-e credentials max_age 10m
+  ip deny "10.9.0.0/16"; ip allow "10.0.0.0/8"; redirect https 301; headers set x-a "1", remove x-b; headers response remove x-c
+  auth idp or partners audience "api"; ratelimit by header X-K 5 per 1s burst 2 redis fail_closed; rewrite strip "/v1"; rewrite host "h"; proxy a }
+route r2 { match path "/r2"; timeout 1s; rewrite regex "^/v1/u/([0-9]+)$" "/users/$1"; rewrite host replica; ratelimit by ip 1 per 1m; proxy a }
+`
+  const r = compile(['p.gwp'], { host: memoryHost({ 'p.gwp': text }) })
+  assert.deepEqual(r.diagnostics.filter(d => d.severity === 'error').map(show), [])
+  const bound = buildBundle(r.ir!, r.sources, 'x').moduleText.split('\n').filter(l => /^const \w+ = (stages|heads)\./.test(l))
+  assert.deepEqual(bound, [
+    'const cors0 = stages.cors({"route":"r","origins":["https://a.example.com"],"wildcards":["https://*.b.example.com"],"methods":["GET"],"headers":["x-t"],"expose":["x-e"],"credentials":true,"maxAgeS":600});',
+    'const ip0 = stages.ip({"route":"r","mode":"deny","entries":["10.9.0.0/16"]});',
+    'const ip1 = stages.ip({"route":"r","mode":"allow","entries":["10.0.0.0/8"]});',
+    'const redirect0 = stages.redirect({"route":"r","status":301});',
+    'const reqHead0 = heads.request({"drop":["x-a","x-b"],"block":"x-a: 1\\r\\n","edits":["x-a","1","x-b",null]});',
+    'const resHead0 = heads.response({"drop":["x-c"],"block":"","edits":["x-c",null]});',
+    'const auth0 = stages.auth({"route":"r","provider":"idp","or":["partners"],"audience":["api"]});',
+    'const ratelimit0 = stages.ratelimit({"route":"r","id":"r:header=x-k:5/1000ms+2","key":{"kind":"header","header":"x-k"},"limit":5,"windowMs":1000,"burst":2,"store":"redis","failOpen":false});',
+    'const rewrite0 = stages.rewrite({"route":"r","op":"prefix","from":"/v1","to":""});',
+    'const rewrite1 = stages.rewrite({"route":"r","op":"host","host":"h","keep":false});',
+    'const proxy0 = stages.proxy({"route":"r","targets":[{"upstream":"a","weight":100}],"timeoutMs":1000,"retry":null,"fallback":null});',
+    'const rewrite2 = stages.rewrite({"route":"r2","op":"regex","pattern":"^/v1/u/([0-9]+)$","lits":["/users/",""],"refs":[1]});',
+    'const rewrite3 = stages.rewrite({"route":"r2","op":"host","host":null,"keep":false});',
+    'const ratelimit1 = stages.ratelimit({"route":"r2","id":"r2:ip:1/60000ms","key":{"kind":"ip"},"limit":1,"windowMs":60000,"burst":0,"store":"local","failOpen":true});',
+    'const proxy1 = stages.proxy({"route":"r2","targets":[{"upstream":"a","weight":100}],"timeoutMs":1000,"retry":null,"fallback":null});',
+  ])
 })
 
 // ── YAML: each kind's key reaches its reader, the statements it reads are those of the .gwp form, in rank order ──
