@@ -131,6 +131,12 @@ test('auth: routes words, always waits, explain per provider kind and per creden
     `  3. auth idp: ${JWT}, audience api, web; ${FWD}; no valid token → 401, wrong audience → 403`,
     '     ↳ the token is verified at run time (not checked here)', proxy,
   ])
+  // a bearer token is `Bearer`, in any case, then blanks, then something
+  assert.deepEqual(explain('auth idp', 'GET https://api.example.com/v1/x', ['Authorization: bEARER  t']).slice(1, 2), ['     ↳ the token is verified at run time (not checked here)'])
+  for (const authorization of ['Token bearer t', 'Bearer ', 'Bearert', 'Basic dTpw']) {
+    assert.deepEqual(explain('auth idp', 'GET https://api.example.com/v1/x', [`Authorization: ${authorization}`]).slice(1, 2),
+      ['     ↳ this request has no `Authorization: Bearer` header: the gateway would answer 401 here'], authorization)
+  }
   assert.deepEqual(explain('auth other', 'GET https://api.example.com/v1/x', ['Authorization: Basic dTpw']), [
     '  3. auth other: bearer JWT from https://other.example.com/ (RS256, ES256, EdDSA), audience not checked; no valid token → 401',
     '     ↳ this request has no `Authorization: Bearer` header: the gateway would answer 401 here', proxy,
@@ -178,6 +184,7 @@ test('auth: `or` pairs read off the head of the option list; cost and waiting as
   assert.deepEqual(diags('auth idp or'), [noProvider(91)])
   assert.deepEqual(diags('auth idp or partners or'), [noProvider(103)])
   assert.deepEqual(diags('auth idp audience "a" or partners'), [noProvider(104)])
+  assert.deepEqual(diags('auth idp or audience "a"'), [noProvider(91)])
   assert.deepEqual(diags('auth idp or partners audience "a"; ratelimit by ip 1 per 1s'), [
     'W0701 14:117+9 `ratelimit by ip` runs after `auth`: a request it rejects has already paid for a JWT verification [cheap reject placed late] (move it above `auth`)',
   ])
@@ -289,6 +296,7 @@ test('ratelimit: what needs an identity or a consumer, which limits are cheap re
     'E0102 14:108+9 the same rate limit is given twice in route `r` [same key, limit and window as an earlier one] (remove one of them; to count two ways, key them differently or give them different windows)',
   ])
   assert.deepEqual(diags('ratelimit by ip 1 per 1s; ratelimit by ip 1 per 1s redis'), [])
+  const quoted = (col: number) => `E0001 14:${col}+1 unexpected character \`/\` (hosts, paths and URLs are strings: put them in double quotes)`
   const slash = (col: number, rate: string) => `E0001 14:${col}+1 unexpected character \`/\` (a rate is written \`N per WINDOW\`: \`${rate}\`)`
   assert.deepEqual(diags('ratelimit by ip 50/s'), [slash(100, '50 per 1s')])
   assert.deepEqual(diags('ratelimit by ip 50/Seconds'), [slash(100, '50 per 1s')])
@@ -296,7 +304,14 @@ test('ratelimit: what needs an identity or a consumer, which limits are cheap re
   assert.deepEqual(diags('ratelimit by ip 5/hrs'), [slash(99, '5 per 1h')])
   assert.deepEqual(diags('ratelimit by ip 5/ms'), [slash(99, '5 per 1ms')])
   assert.deepEqual(diags('ratelimit by ip 2.5/s'), [slash(101, '2.5 per 1s')])
-  const quoted = (col: number) => `E0001 14:${col}+1 unexpected character \`/\` (hosts, paths and URLs are strings: put them in double quotes)`
+  const windows: [string, string][] = [['s', '1s'], ['sec', '1s'], ['secs', '1s'], ['second', '1s'], ['SECONDS', '1s'], ['m', '1m'], ['min', '1m'], ['mins', '1m'],
+    ['minute', '1m'], ['Minutes', '1m'], ['h', '1h'], ['hr', '1h'], ['hrs', '1h'], ['hour', '1h'], ['hours', '1h'], ['ms', '1ms'], ['MS', '1ms']]
+  for (const [w, per] of windows) assert.deepEqual(diags(`ratelimit by ip 5/${w}`), [slash(99, `5 per ${per}`)], w)
+  for (const w of ['sx', 'xs', 'msx', 'hx', 'mx', 'secss', 'hourss', 'minutess', 'mss', '1s']) {
+    assert.deepEqual(diags(`ratelimit by ip 5/${w}`), [quoted(99), `E0002 14:100+${w.length} expected \`per\`, found \`${w}\``], w)
+  }
+  assert.deepEqual(diags('ratelimit by ip 5/  s'), ['E0002 14:98+5 expected `per`, found `s`', quoted(99)])
+  assert.deepEqual(diags('ratelimit by ip 5@s'), ['E0002 14:98+3 expected `per`, found `s`', 'E0001 14:99+1 unexpected character `@` (remove it, or put it inside a string)'])
   assert.deepEqual(diags('ratelimit by ip 5/x').slice(0, 1), [quoted(99)])
   assert.deepEqual(diags('ratelimit by ip 5 per 1s /'), [quoted(107)])
 })
@@ -405,6 +420,10 @@ test('ip: routes words, never waits, explain per mode, diff by mode (entries as 
     'E0102 14:105+2 an IP list of this kind is given twice in route `r` [a second list of the same kind] (merge the entries into one list (a route has at most one `ip allow` and one `ip deny`))',
   ])
   assert.deepEqual(diags('ip deny "10.9.0.0/16"; ip allow "10.0.0.0/8"'), [])
+  // the kind's own lints run on the route's lists
+  assert.deepEqual(diags('ip deny "10.0.0.0/8"; ip allow "11.0.0.0/8"'), [
+    'W0782 14:90+12 deny entry `10.0.0.0/8` is dead: no allow entry of this route admits it [refused anyway by the allow list] (remove it; a deny entry matters only inside an allow entry)',
+  ])
   assert.deepEqual(diags('auth idp; ip deny "10.0.0.0/8"'), [
     'W0701 14:92+2 `ip deny` runs after `auth`: a request it rejects has already paid for a JWT verification [cheap reject placed late] (move it above `auth`)',
   ])
@@ -484,6 +503,8 @@ test('redirect https: routes words, never waits, explain with and without X-Forw
   assert.equal(fmt('redirect   https'), 'redirect https')
   assert.equal(fmt('redirect https  301'), 'redirect https 301')
   assert.deepEqual(diags('redirect https 200'), ['E0495 14:97+3 `200` is not a redirect status [not 301, 302, 303, 307 or 308] (308 (the default) keeps the method and body)'])
+  assert.deepEqual(diags('redirect https 1000'), ['E0303 14:97+4 the redirect status must be between 100 and 599, got `1000` [out of range]'])
+  assert.deepEqual(diags('redirect https 99'), ['E0303 14:97+2 the redirect status must be between 100 and 599, got `99` [out of range]'])
   assert.deepEqual(diags('redirect https 5s'), ['E0301 14:97+2 `5s` is a duration, but the redirect status takes a count [expected a count] (a count looks like a whole number like `3`)'])
   assert.deepEqual(diags('auth idp; redirect https'), [])
   assert.deepEqual(bundle('redirect https 303').routes[0].stages.map(s => ({ ...s, source: undefined })), [{ kind: 'redirect', status: 303, source: undefined }])
