@@ -185,6 +185,13 @@ test('auth: `or` pairs read off the head of the option list; cost and waiting as
   assert.deepEqual(diags('auth idp or partners or'), [noProvider(103)])
   assert.deepEqual(diags('auth idp audience "a" or partners'), [noProvider(104)])
   assert.deepEqual(diags('auth idp or audience "a"'), [noProvider(91)])
+  assert.deepEqual(diags('auth idp or "x" partners'), [noProvider(91)])
+  assert.deepEqual(diags('auth idp or partners "x"'), [noProvider(91)])
+  // two bare options are an `or` pair only when the first is `or`
+  assert.deepEqual(diags('auth idp foo bar'), [
+    'E0205 14:91+3 unknown option `foo` for `auth` [not an option here] (`auth` takes `audience`)',
+    'E0205 14:95+3 unknown option `bar` for `auth` [not an option here] (`auth` takes `audience`)',
+  ])
   assert.deepEqual(diags('auth idp or partners audience "a"; ratelimit by ip 1 per 1s'), [
     'W0701 14:117+9 `ratelimit by ip` runs after `auth`: a request it rejects has already paid for a JWT verification [cheap reject placed late] (move it above `auth`)',
   ])
