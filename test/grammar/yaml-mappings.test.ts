@@ -1,0 +1,375 @@
+// test/grammar/yaml-mappings.test.ts: every policy's YAML mapping (policies/*/yaml.ts) as a user sees it. Each
+// documented form builds the AST of the equivalent .gwp and `gwc convert` prints exactly that .gwp; every refusal
+// gives its code, message, hint and YAML line:col (the caret under the key or value it is about), and leaves the
+// statements the test names (nothing half-read); the spans of what is read point at the YAML that says it.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { parseYaml } from '../../compiler/front-ends.js'
+import { parseFile } from '../../compiler/parse.js'
+import { runConvert } from '../../compiler/tools/convert.js'
+import { astShape } from '../../compiler/tools/fmt.js'
+import type * as A from '../../grammar/ast.js'
+import { Diagnostics } from '../../grammar/index.js'
+
+const DIR = mkdtempSync(join(tmpdir(), 'gwp-yaml-mappings-'))
+after(() => rmSync(DIR, { recursive: true, force: true }))
+
+/** `gwc convert p.yaml`, in-process; the temporary directory is cut from the output. */
+function convert(yaml: string): { code: number; out: string; err: string } {
+  const path = join(DIR, 'p.yaml')
+  writeFileSync(path, yaml)
+  const r = runConvert([path], undefined)
+  return { code: r.code, out: r.out, err: r.err.split(`${DIR}/`).join('') }
+}
+
+/** A YAML file whose one route `r` holds `lines` (each indented 4) between its match and its upstream. */
+const yamlRoute = (lines: string, top = ''): string => `${top}routes:\n  - name: r\n    match: { path: /r }\n${lines}\n    upstream: a\n`
+/** The .gwp `gwc convert` prints for it: `stmts` (each `  …\n`) between the match and the proxy. */
+const gwpRoute = (stmts: string, top = ''): string => `${top}route r {\n  match path prefix "/r"\n${stmts}  proxy a\n}\n`
+
+/** The YAML reads without a diagnostic, to the AST of `gwp`, and `gwc convert` prints exactly `gwp`. */
+function same(yaml: string, gwp: string): void {
+  const d = new Diagnostics()
+  const ast = parseYaml(yaml, 'p.yaml', d)
+  assert.deepEqual(d.list, [])
+  const ref = parseFile(gwp, 'p.gwp')
+  assert.deepEqual(ref.diagnostics.list, [], 'the expected .gwp parses')
+  assert.deepEqual(astShape(ast), astShape(ref.ast))
+  assert.deepEqual(convert(yaml), { code: 0, out: gwp, err: '' })
+}
+
+/** `gwc convert` refuses the YAML with exactly `err`; what the front end read anyway is the AST of `remains`. */
+function refused(yaml: string, err: string, remains: string): void {
+  const ast = parseYaml(yaml, 'p.yaml', new Diagnostics())
+  const ref = parseFile(remains, 'p.gwp')
+  assert.deepEqual(ref.diagnostics.list, [], 'the expected .gwp parses')
+  assert.deepEqual(astShape(ast), astShape(ref.ast))
+  assert.deepEqual(convert(yaml), { code: 1, out: '', err })
+}
+
+/** Every span in `x`, as `path line:col` (the path of the node the span belongs to; `.` for `x` itself). */
+function spanList(x: unknown, path = '.'): string[] {
+  if (Array.isArray(x)) return x.flatMap((v, i) => spanList(v, path === '.' ? String(i) : `${path}.${i}`))
+  if (x === null || typeof x !== 'object') return []
+  const out: string[] = []
+  for (const [k, v] of Object.entries(x)) {
+    if (k === 'span') { const s = v as A.Span; out.push(`${path} ${s.line}:${s.col}`) } else out.push(...spanList(v, path === '.' ? k : `${path}.${k}`))
+  }
+  return out
+}
+/** The spans of route `r`'s statements between its match and its proxy, one list per statement. */
+function stmtSpans(yaml: string): string[][] {
+  const ast = parseYaml(yaml, 'p.yaml', new Diagnostics())
+  const r = ast.decls.find((d): d is A.RouteDecl => d.kind === 'route')!
+  return r.body.slice(1, -1).map(s => spanList(s))
+}
+/** The spans of the file's declarations other than routes (`jwt NAME { … }`), one list per declaration. */
+function declSpans(yaml: string): string[][] {
+  const ast = parseYaml(yaml, 'p.yaml', new Diagnostics())
+  return ast.decls.filter(d => d.kind !== 'route').map(d => spanList(d))
+}
+
+const EMPTY = gwpRoute('')
+
+// ---------------------------------------------------------------------------------------------------- headers
+
+test('headers: set/remove at the top (the request), under request and response, each in the order written', () => {
+  const yaml = yamlRoute(`    headers:
+      response: { remove: Server, set: { X-Frame-Options: DENY } }
+      remove: [X-Debug, "x.trace"]
+      request: { set: { Via: gw } }
+      set: { X-From: gw, "x y": 5, X-On: true }`)
+  same(yaml, gwpRoute(`  headers remove X-Debug "x.trace", set X-From "gw", set "x y" "5", set X-On "true"
+  headers request set Via "gw"
+  headers response remove Server, set X-Frame-Options "DENY"
+`))
+  assert.deepEqual(stmtSpans(yaml), [
+    ['ops.0.names.0 6:16', 'ops.0.names.1 6:25', 'ops.0 6:7', 'ops.1.names.0 8:14', 'ops.1.value 8:22', 'ops.1 8:14', 'ops.2.names.0 8:26', 'ops.2.value 8:33',
+      'ops.2 8:26', 'ops.3.names.0 8:36', 'ops.3.value 8:42', 'ops.3 8:36', '. 4:5'],
+    ['ops.0.names.0 7:25', 'ops.0.value 7:30', 'ops.0 7:25', '. 7:7'],
+    ['ops.0.names.0 5:27', 'ops.0 5:19', 'ops.1.names.0 5:42', 'ops.1.value 5:59', 'ops.1 5:42', '. 5:7'],
+  ])
+  // one name stands for a list of one; request alone; response alone
+  same(yamlRoute('    headers: { remove: X-Debug }'), gwpRoute('  headers remove X-Debug\n'))
+  same(yamlRoute('    headers: { request: { remove: [X-A, X-B] } }'), gwpRoute('  headers request remove X-A X-B\n'))
+  same(yamlRoute('    headers: { response: { set: { X-A: "1" }, remove: X-B } }'), gwpRoute('  headers response set X-A "1", remove X-B\n'))
+})
+
+test('headers: empty maps and lists give no statement', () => {
+  for (const h of ['{}', '{ set: {}, remove: [] }', '{ request: {}, response: { set: {}, remove: [] } }', '{ remove: [], request: { remove: [] } }']) {
+    same(yamlRoute(`    headers: ${h}`), EMPTY)
+  }
+  same(yamlRoute('    headers: { set: {}, response: { remove: [X-A] } }'), gwpRoute('  headers response remove X-A\n'))
+  same(yamlRoute('    headers: { remove: X-A, request: {} }'), gwpRoute('  headers remove X-A\n'))
+})
+
+test('headers: refusals, at the YAML they are about', () => {
+  refused(yamlRoute('    headers: [X-A]'), `error[E0301]: \`routes[0].headers\` takes a map, got a list
+ --> p.yaml:4:14
+  |
+4 |     headers: [X-A]
+  |              ^^^^^ expected a map
+1 error: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    headers: { requst: { set: { X-A: b } }, remve: X-B }'), `error[E0205]: unknown key \`requst\` in \`routes[0].headers\`
+ --> p.yaml:4:16
+  |
+4 |     headers: { requst: { set: { X-A: b } }, remve: X-B }
+  |                ^^^^^^ not a key here
+  = hint: did you mean \`request\`?
+
+error[E0205]: unknown key \`remve\` in \`routes[0].headers\`
+ --> p.yaml:4:45
+  |
+4 |     headers: { requst: { set: { X-A: b } }, remve: X-B }
+  |                                             ^^^^^ not a key here
+  = hint: did you mean \`remove\`?
+2 errors: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    headers: { response: { add: { X-A: b } }, set: { X-B: c } }'), `error[E0205]: unknown key \`add\` in \`routes[0].headers.response\`
+ --> p.yaml:4:28
+  |
+4 |     headers: { response: { add: { X-A: b } }, set: { X-B: c } }
+  |                            ^^^ not a key here
+  = hint: \`routes[0].headers.response\` takes \`set\`, \`remove\`
+1 error: nothing converted
+`, gwpRoute('  headers set X-B "c"\n'))
+  refused(yamlRoute('    headers: { request: X-A, response: [X-B], remove: X-C }'), `error[E0301]: \`routes[0].headers.request\` takes a map, got a string
+ --> p.yaml:4:25
+  |
+4 |     headers: { request: X-A, response: [X-B], remove: X-C }
+  |                         ^^^ expected a map
+
+error[E0301]: \`routes[0].headers.response\` takes a map, got a list
+ --> p.yaml:4:40
+  |
+4 |     headers: { request: X-A, response: [X-B], remove: X-C }
+  |                                        ^^^^^ expected a map
+2 errors: nothing converted
+`, gwpRoute('  headers remove X-C\n'))
+  // `set` is a map, never a list; `remove` a name or a list of names, never a map
+  refused(yamlRoute('    headers: { set: [X-A], request: { remove: { X-B: 1 } }, response: { set: X-C } }'), `error[E0301]: \`routes[0].headers.set\` takes a map, got a list
+ --> p.yaml:4:21
+  |
+4 |     headers: { set: [X-A], request: { remove: { X-B: 1 } }, response: { set: X-C } }
+  |                     ^^^^^ expected a map
+
+error[E0301]: \`routes[0].headers.request.remove\` takes a header name or a list of them, got a map
+ --> p.yaml:4:47
+  |
+4 |     headers: { set: [X-A], request: { remove: { X-B: 1 } }, response: { set: X-C } }
+  |                                               ^^^^^^^^^^ expected a header name or a list of them
+
+error[E0301]: \`routes[0].headers.response.set\` takes a map, got a string
+ --> p.yaml:4:78
+  |
+4 |     headers: { set: [X-A], request: { remove: { X-B: 1 } }, response: { set: X-C } }
+  |                                                                              ^^^ expected a map
+3 errors: nothing converted
+`, EMPTY)
+  // a value that is not a scalar, an item that is not a name: the rest of the statement is kept
+  refused(yamlRoute(`    headers:
+      set: { X-A: [1], X-B: ok, X-C: }
+      response: { remove: [X-D, { X-E: 1 }] }`), `error[E0301]: \`routes[0].headers.set.X-A\` takes a header value, got a list
+ --> p.yaml:5:19
+  |
+5 |       set: { X-A: [1], X-B: ok, X-C: }
+  |                   ^^^ expected a header value
+
+error[E0301]: \`routes[0].headers.set.X-C\` takes a header value, got nothing
+ --> p.yaml:5:38
+  |
+5 |       set: { X-A: [1], X-B: ok, X-C: }
+  |                                      ^ expected a header value
+
+error[E0301]: \`routes[0].headers.response.remove[1]\` takes a name, got a map
+ --> p.yaml:6:33
+  |
+6 |       response: { remove: [X-D, { X-E: 1 }] }
+  |                                 ^^^^^^^^^^ expected a name
+3 errors: nothing converted
+`, gwpRoute('  headers set X-B "ok"\n  headers response remove X-D\n'))
+})
+
+// ---------------------------------------------------------------------------------------------------------- auth
+
+const IDP = 'jwt:\n  idp: { issuer: i }\n'
+const IDP_GWP = 'jwt idp {\n  issuer "i"\n}\n\n'
+const TWO = 'jwt:\n  idp: { issuer: i }\n  idp2: { issuer: i2 }\n'
+const TWO_GWP = 'jwt idp {\n  issuer "i"\n}\n\njwt idp2 {\n  issuer "i2"\n}\n\n'
+
+test('auth: `true`, a map, `required`, one provider or a list, `aud`/`audience` as a string or a list', () => {
+  const one = yamlRoute('    auth: true', IDP)
+  same(one, gwpRoute('  auth idp\n', IDP_GWP))
+  assert.deepEqual(stmtSpans(one), [['provider 6:5', '. 6:5']], 'the provider nobody named is spanned by `auth`')
+  same(yamlRoute('    auth: {}', IDP), gwpRoute('  auth idp\n', IDP_GWP))
+  same(yamlRoute('    auth: { required: true, aud: shop-api }', IDP), gwpRoute('  auth idp audience "shop-api"\n', IDP_GWP))
+  same(yamlRoute('    auth: { aud: [] }', IDP), gwpRoute('  auth idp\n', IDP_GWP))
+  const named = yamlRoute('    auth: { audience: [a, 5], provider: idp2 }', TWO)
+  same(named, gwpRoute('  auth idp2 audience "a" "5"\n', TWO_GWP))
+  assert.deepEqual(stmtSpans(named), [['provider 7:41', 'options.0.name 7:13', 'options.0.values.0 7:24', 'options.0.values.1 7:27', 'options.0 7:13', '. 7:5']])
+  const or = yamlRoute('    auth: { provider: [idp2, partners, idp] }', TWO)
+  same(or, gwpRoute('  auth idp2 or partners or idp\n', TWO_GWP))
+  assert.deepEqual(stmtSpans(or), [['provider 7:24', 'or.0 7:30', 'or.1 7:40', '. 7:5']])
+  same(yamlRoute('    auth: { provider: idp }', TWO), gwpRoute('  auth idp\n', TWO_GWP))
+  // the one provider may be a `keys:` one
+  same(yamlRoute('    auth: true', 'keys:\n  partners: { file: k.txt, header: X-Api-Key }\n'),
+    gwpRoute('  auth partners\n', 'keys partners {\n  file "k.txt"\n  header X-Api-Key\n}\n\n'))
+})
+
+test('auth: `false` and `required: false` mean no auth stage, whatever else is given', () => {
+  same(yamlRoute('    auth: false', IDP), gwpRoute('', IDP_GWP))
+  same(yamlRoute('    auth: { required: false, provider: idp, aud: x }', IDP), gwpRoute('', IDP_GWP))
+  same(yamlRoute('    auth: { provider: idp, required: false }', TWO), gwpRoute('', TWO_GWP))
+})
+
+test('auth: refusals', () => {
+  refused(yamlRoute('    auth: yes', IDP), `error[E0301]: \`routes[0].auth\` takes \`true\` or \`false\`, got a string
+ --> p.yaml:6:11
+  |
+6 |     auth: yes
+  |           ^^^ expected \`true\` or \`false\`
+1 error: nothing converted
+`, gwpRoute('', IDP_GWP))
+  refused(yamlRoute('    auth: [idp]', IDP), `error[E0301]: \`routes[0].auth\` takes a map, got a list
+ --> p.yaml:6:11
+  |
+6 |     auth: [idp]
+  |           ^^^^^ expected a map
+1 error: nothing converted
+`, gwpRoute('', IDP_GWP))
+  refused(yamlRoute('    auth: { required: 1, provider: idp }', IDP), `error[E0301]: \`routes[0].auth.required\` takes \`true\` or \`false\`, got the number \`1\`
+ --> p.yaml:6:23
+  |
+6 |     auth: { required: 1, provider: idp }
+  |                       ^ expected \`true\` or \`false\`
+1 error: nothing converted
+`, gwpRoute('', IDP_GWP))
+  refused(yamlRoute('    auth: { providr: idp2 }', IDP), `error[E0205]: unknown key \`providr\` in \`routes[0].auth\`
+ --> p.yaml:6:13
+  |
+6 |     auth: { providr: idp2 }
+  |             ^^^^^^^ not a key here
+  = hint: did you mean \`provider\`?
+1 error: nothing converted
+`, gwpRoute('  auth idp\n', IDP_GWP))
+  // no provider named, and not exactly one declared
+  refused(yamlRoute('    auth: true'), `error[E0104]: \`routes[0].auth\` has no \`provider\`
+ --> p.yaml:4:5
+  |
+4 |     auth: true
+  |     ^^^^ which jwt provider verifies the token?
+  = hint: declare one under \`jwt:\` and name it with \`provider: NAME\`
+1 error: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    auth: { aud: x }', TWO), `error[E0104]: \`routes[0].auth\` has no \`provider\`
+ --> p.yaml:7:5
+  |
+7 |     auth: { aud: x }
+  |     ^^^^ which jwt provider verifies the token?
+  = hint: name one of \`idp\`, \`idp2\` with \`provider: NAME\`
+1 error: nothing converted
+`, gwpRoute('', TWO_GWP))
+  // a provider that is not a name, an item that is not a string, a map: no auth statement at all
+  refused(yamlRoute('    auth: { provider: "two words" }', IDP), `error[E0306]: \`two words\` is not a valid jwt provider name
+ --> p.yaml:6:23
+  |
+6 |     auth: { provider: "two words" }
+  |                       ^^^^^^^^^^^ not a name
+  = hint: names use letters, digits, \`_\` and \`-\`, and start with a letter or \`_\`
+1 error: nothing converted
+`, gwpRoute('', IDP_GWP))
+  refused(yamlRoute('    auth: { provider: [idp, [x]] }', IDP), `error[E0301]: \`routes[0].auth.provider[1]\` takes a jwt provider name, got a list
+ --> p.yaml:6:29
+  |
+6 |     auth: { provider: [idp, [x]] }
+  |                             ^^^ expected a jwt provider name
+1 error: nothing converted
+`, gwpRoute('', IDP_GWP))
+  refused(yamlRoute('    auth: { provider: { idp: 1 } }', IDP), `error[E0301]: \`routes[0].auth.provider\` takes a provider name or a list of them, got a map
+ --> p.yaml:6:23
+  |
+6 |     auth: { provider: { idp: 1 } }
+  |                       ^^^^^^^^^^ expected a provider name or a list of them
+1 error: nothing converted
+`, gwpRoute('', IDP_GWP))
+  // the audience: given twice, or not strings
+  refused(yamlRoute('    auth: { aud: a, audience: b }', IDP), `error[E0102]: the audience is given twice
+ --> p.yaml:6:21
+  |
+6 |     auth: { aud: a, audience: b }
+  |                     ^^^^^^^^
+ ::: p.yaml:6:13
+  |
+6 |     auth: { aud: a, audience: b }
+  |             ^^^ first given here
+  = hint: \`aud\` and \`audience\` are the same key: keep one
+1 error: nothing converted
+`, gwpRoute('  auth idp audience "a"\n', IDP_GWP))
+  refused(yamlRoute('    auth: { aud: [x, [y]] }', IDP), `error[E0301]: \`routes[0].auth.aud[1]\` takes a string, got a list
+ --> p.yaml:6:22
+  |
+6 |     auth: { aud: [x, [y]] }
+  |                      ^^^ expected a string
+1 error: nothing converted
+`, gwpRoute('  auth idp audience "x"\n', IDP_GWP))
+  refused(yamlRoute('    auth: { audience: { x: 1 } }', IDP), `error[E0301]: \`routes[0].auth.audience\` takes a string or a list of strings, got a map
+ --> p.yaml:6:23
+  |
+6 |     auth: { audience: { x: 1 } }
+  |                       ^^^^^^^^ expected a string or a list of strings
+1 error: nothing converted
+`, gwpRoute('  auth idp\n', IDP_GWP))
+})
+
+// ----------------------------------------------------------------------------------------------------------- jwt
+
+test('jwt: every key, in the order .gwp prints them whatever the YAML order; jwks options in the order written', () => {
+  const yaml = `jwt:
+  idp:
+    forward: { sub: X-User-Id, "https://x/tid": "x tenant" }
+    leeway: 30s
+    cache: 100
+    audience: [api, 5]
+    algorithms: [RS256, ES256]
+    fetch_timeout: 3s
+    max_stale: 30m
+    jwks: https://id/jwks
+    refresh: 5m
+    unknown_kid_cooldown: 10s
+    refresh_ahead: 1m
+    issuer: https://id/
+  idp2: { jwks: j, algorithms: EdDSA, audience: one }
+`
+  same(yaml, `jwt idp {
+  issuer "https://id/"
+  jwks "https://id/jwks" timeout 3s max_stale 30m refresh 5m unknown_kid_cooldown 10s refresh_ahead 1m
+  algorithms RS256 ES256
+  audience "api" "5"
+  leeway 30s
+  cache 100
+  forward claim sub as X-User-Id, claim "https://x/tid" as "x tenant"
+}
+
+jwt idp2 {
+  jwks "j"
+  algorithms EdDSA
+  audience "one"
+}
+`)
+  assert.deepEqual(declSpans(yaml), [
+    ['name 2:3', 'body.0.value 14:13', 'body.0 14:5', 'body.1.url 10:11', 'body.1.options.0.name 8:5', 'body.1.options.0.values.0 8:20', 'body.1.options.0 8:5',
+      'body.1.options.1.name 9:5', 'body.1.options.1.values.0 9:16', 'body.1.options.1 9:5', 'body.1.options.2.name 11:5', 'body.1.options.2.values.0 11:14',
+      'body.1.options.2 11:5', 'body.1.options.3.name 12:5', 'body.1.options.3.values.0 12:27', 'body.1.options.3 12:5', 'body.1.options.4.name 13:5',
+      'body.1.options.4.values.0 13:20', 'body.1.options.4 13:5', 'body.1 10:5', 'body.2.values.0 7:18', 'body.2.values.1 7:25', 'body.2 7:5', 'body.3.values.0 6:16',
+      'body.3.values.1 6:21', 'body.3 6:5', 'body.4.value 4:13', 'body.4 4:5', 'body.5.value 5:12', 'body.5 5:5', 'body.6.pairs.0.claim 3:16', 'body.6.pairs.0.header 3:21',
+      'body.6.pairs.0 3:16', 'body.6.pairs.1.claim 3:32', 'body.6.pairs.1.header 3:49', 'body.6.pairs.1 3:32', 'body.6 3:5', '. 2:3'],
+    ['name 15:3', 'body.0.url 15:17', 'body.0 15:11', 'body.1.values.0 15:32', 'body.1 15:20', 'body.2.values.0 15:49', 'body.2 15:39', '. 15:3'],
+  ])
+  // empty lists and maps add nothing
+  same('jwt:\n  idp: { issuer: i, algorithms: [], audience: [], forward: {} }\n', 'jwt idp {\n  issuer "i"\n}\n')
+  same('jwt: {}\n', '')
+})
