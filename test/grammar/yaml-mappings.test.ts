@@ -373,3 +373,365 @@ jwt idp2 {
   same('jwt:\n  idp: { issuer: i, algorithms: [], audience: [], forward: {} }\n', 'jwt idp {\n  issuer "i"\n}\n')
   same('jwt: {}\n', '')
 })
+
+test('jwt: refusals; what reads is kept', () => {
+  refused('jwt: [idp]\n', `error[E0301]: \`jwt\` takes a map, got a list
+ --> p.yaml:1:6
+  |
+1 | jwt: [idp]
+  |      ^^^^^ expected a map
+1 error: nothing converted
+`, '')
+  refused(`jwt:
+  "bad name": { issuer: i }
+  idp: 5
+  ok: { isuer: i, jwks: j }
+`, `error[E0306]: \`bad name\` is not a valid jwt provider name
+ --> p.yaml:2:3
+  |
+2 |   "bad name": { issuer: i }
+  |   ^^^^^^^^^^ not a name
+  = hint: names use letters, digits, \`_\` and \`-\`, and start with a letter or \`_\`
+
+error[E0301]: \`jwt.idp\` takes a map, got the number \`5\`
+ --> p.yaml:3:8
+  |
+3 |   idp: 5
+  |        ^ expected a map
+
+error[E0205]: unknown key \`isuer\` in \`jwt.ok\`
+ --> p.yaml:4:9
+  |
+4 |   ok: { isuer: i, jwks: j }
+  |         ^^^^^ not a key here
+  = hint: did you mean \`issuer\`?
+3 errors: nothing converted
+`, 'jwt ok {\n  jwks "j"\n}\n')
+  // a value of the wrong kind drops that statement (a bad jwks option drops the option)
+  refused(`jwt:
+  idp:
+    issuer: [x]
+    jwks: { u: 1 }
+    refresh: soon
+  idp2:
+    jwks: j
+    refresh: soon
+    max_stale: 30m
+    leeway: soon
+    cache: [1]
+`, `error[E0301]: \`jwt.idp.issuer\` takes a URL, got a list
+ --> p.yaml:3:13
+  |
+3 |     issuer: [x]
+  |             ^^^ expected a URL
+
+error[E0301]: \`jwt.idp.jwks\` takes a URL, got a map
+ --> p.yaml:4:11
+  |
+4 |     jwks: { u: 1 }
+  |           ^^^^^^^^ expected a URL
+
+error[E0301]: \`jwt.idp.refresh\` takes a number with its unit, got \`soon\`
+ --> p.yaml:5:14
+  |
+5 |     refresh: soon
+  |              ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+
+error[E0301]: \`jwt.idp2.refresh\` takes a number with its unit, got \`soon\`
+ --> p.yaml:8:14
+  |
+8 |     refresh: soon
+  |              ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+
+error[E0301]: \`jwt.idp2.leeway\` takes a number with its unit, got \`soon\`
+  --> p.yaml:10:13
+   |
+10 |     leeway: soon
+   |             ^^^^ not a quantity
+   = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+
+error[E0301]: \`jwt.idp2.cache\` takes a number with its unit, got a list
+  --> p.yaml:11:12
+   |
+11 |     cache: [1]
+   |            ^^^ not a quantity
+   = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+6 errors: nothing converted
+`, 'jwt idp {\n}\n\njwt idp2 {\n  jwks "j" max_stale 30m\n}\n')
+  refused(`jwt:
+  idp:
+    algorithms: [RS256, "RS 256", route, [x]]
+    audience: [a, [b]]
+    forward: { sub: [x], tid: X-T, "a b": "c d" }
+  idp2:
+    algorithms: { a: 1 }
+    audience: {}
+    forward: [sub]
+`, `error[E0206]: unknown JWT algorithm \`RS 256\`
+ --> p.yaml:3:25
+  |
+3 |     algorithms: [RS256, "RS 256", route, [x]]
+  |                         ^^^^^^^^
+  = hint: choose from RS256, ES256, EdDSA, …
+
+error[E0206]: unknown JWT algorithm \`route\`
+ --> p.yaml:3:35
+  |
+3 |     algorithms: [RS256, "RS 256", route, [x]]
+  |                                   ^^^^^
+  = hint: choose from RS256, ES256, EdDSA, …
+
+error[E0301]: \`jwt.idp.algorithms[3]\` takes an algorithm name, got a list
+ --> p.yaml:3:42
+  |
+3 |     algorithms: [RS256, "RS 256", route, [x]]
+  |                                          ^^^ expected an algorithm name
+
+error[E0301]: \`jwt.idp.audience[1]\` takes a string, got a list
+ --> p.yaml:4:19
+  |
+4 |     audience: [a, [b]]
+  |                   ^^^ expected a string
+
+error[E0301]: \`jwt.idp.forward.sub\` takes a name, got a list
+ --> p.yaml:5:21
+  |
+5 |     forward: { sub: [x], tid: X-T, "a b": "c d" }
+  |                     ^^^ expected a name
+
+error[E0301]: \`jwt.idp2.algorithms\` takes a list of algorithm names, got a map
+ --> p.yaml:7:17
+  |
+7 |     algorithms: { a: 1 }
+  |                 ^^^^^^^^ expected a list of algorithm names
+
+error[E0301]: \`jwt.idp2.audience\` takes a string or a list of strings, got a map
+ --> p.yaml:8:15
+  |
+8 |     audience: {}
+  |               ^^ expected a string or a list of strings
+
+error[E0301]: \`jwt.idp2.forward\` takes a map, got a list
+ --> p.yaml:9:14
+  |
+9 |     forward: [sub]
+  |              ^^^^^ expected a map
+8 errors: nothing converted
+`, 'jwt idp {\n  algorithms RS256\n  audience "a"\n  forward claim tid as X-T, claim "a b" as "c d"\n}\n\njwt idp2 {\n}\n')
+})
+
+// ----------------------------------------------------------------------------------------------------- ratelimit
+
+test('ratelimit: one map, options in the order written, `store` and `fail` as .gwp words', () => {
+  const yaml = yamlRoute('    ratelimit: { window: 1s, limit: 100, key: ip, fail: closed, store: redis, burst: 20 }')
+  same(yaml, gwpRoute('  ratelimit by ip 100 per 1s fail_closed redis burst 20\n'))
+  // the statement is spanned by the `ratelimit` key; store/fail by their value, as the .gwp word is
+  assert.deepEqual(stmtSpans(yaml), [
+    ['key 4:47', 'limit 4:37', 'window 4:26', 'options.0.name 4:57', 'options.0 4:57', 'options.1.name 4:72', 'options.1 4:72', 'options.2.name 4:79', 'options.2.values.0 4:86', 'options.2 4:79', '. 4:5'],
+  ])
+  same(yamlRoute('    ratelimit: { key: user, limit: 10, window: 1s, store: local, fail: open }'), gwpRoute('  ratelimit by user 10 per 1s local fail_open\n'))
+})
+
+test('ratelimit: a list of maps, every key kind; a header or claim name is spanned where it is written', () => {
+  const yaml = yamlRoute(`    ratelimit:
+      - { key: user, limit: 10, window: 1s }
+      - { key: consumer, limit: 5, window: 1m }
+      - { key: "header: X-Api-Key ", limit: 50, window: 1m }
+      - { key: " claim:tid", limit: 5, window: 1s }
+      - { key: "header:x y", limit: 1, window: 1s }
+      - { key: "header:X\\x2dKey", limit: 2, window: 1s }
+      - { limit: 3, window: 1s, key: "header:\\x7d"}`)
+  // (the route puts limits by header before those by user or claim, each group in the order written)
+  same(yaml, gwpRoute(`  ratelimit by header X-Api-Key 50 per 1m
+  ratelimit by header "x y" 1 per 1s
+  ratelimit by header X-Key 2 per 1s
+  ratelimit by header "}" 3 per 1s
+  ratelimit by user 10 per 1s
+  ratelimit by consumer 5 per 1m
+  ratelimit by claim tid 5 per 1s
+`))
+  // a name YAML wrote with an escape is spanned by the whole key (its text is not in the file), and so is one
+  // whose text only appears right after the key's value (the `}` closing the map)
+  assert.deepEqual(stmtSpans(yaml), [
+    ['key.name 7:25', 'key 7:16', 'limit 7:45', 'window 7:57', '. 7:9'],
+    ['key.name 9:24', 'key 9:16', 'limit 9:37', 'window 9:48', '. 9:9'],
+    ['key.name 10:16', 'key 10:16', 'limit 10:42', 'window 10:53', '. 10:9'],
+    ['key.name 11:38', 'key 11:38', 'limit 11:18', 'window 11:29', '. 11:9'],
+    ['key 5:16', 'limit 5:29', 'window 5:41', '. 5:9'],
+    ['key 6:16', 'limit 6:33', 'window 6:44', '. 6:9'],
+    ['key.name 8:24', 'key 8:16', 'limit 8:37', 'window 8:48', '. 8:9'],
+  ])
+  same(yamlRoute('    ratelimit: []'), EMPTY)
+})
+
+test('ratelimit: refusals', () => {
+  refused(yamlRoute('    ratelimit: 5'), `error[E0301]: \`routes[0].ratelimit\` takes a map, got the number \`5\`
+ --> p.yaml:4:16
+  |
+4 |     ratelimit: 5
+  |                ^ expected a map
+1 error: nothing converted
+`, EMPTY)
+  const hint = '  = hint: write e.g. `ratelimit: { key: ip, limit: 100, window: 1s }`\n'
+  refused(yamlRoute('    ratelimit: {}'), `error[E0104]: \`routes[0].ratelimit\` has no \`key\`
+ --> p.yaml:4:5
+  |
+4 |     ratelimit: {}
+  |     ^^^^^^^^^ \`key\` missing
+${hint}
+error[E0104]: \`routes[0].ratelimit\` has no \`limit\`
+ --> p.yaml:4:5
+  |
+4 |     ratelimit: {}
+  |     ^^^^^^^^^ \`limit\` missing
+${hint}
+error[E0104]: \`routes[0].ratelimit\` has no \`window\`
+ --> p.yaml:4:5
+  |
+4 |     ratelimit: {}
+  |     ^^^^^^^^^ \`window\` missing
+${hint}3 errors: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    ratelimit: [5, { key: ip }, { key: ip, limit: 1, window: 1s, brust: 2 }]'), `error[E0301]: \`routes[0].ratelimit[0]\` takes a map, got the number \`5\`
+ --> p.yaml:4:17
+  |
+4 |     ratelimit: [5, { key: ip }, { key: ip, limit: 1, window: 1s, brust: 2 }]
+  |                 ^ expected a map
+
+error[E0104]: \`routes[0].ratelimit[1]\` has no \`limit\`
+ --> p.yaml:4:20
+  |
+4 |     ratelimit: [5, { key: ip }, { key: ip, limit: 1, window: 1s, brust: 2 }]
+  |                    ^^^^^^^^^^^ \`limit\` missing
+${hint}
+error[E0104]: \`routes[0].ratelimit[1]\` has no \`window\`
+ --> p.yaml:4:20
+  |
+4 |     ratelimit: [5, { key: ip }, { key: ip, limit: 1, window: 1s, brust: 2 }]
+  |                    ^^^^^^^^^^^ \`window\` missing
+${hint}
+error[E0205]: unknown key \`brust\` in \`routes[0].ratelimit[2]\`
+ --> p.yaml:4:66
+  |
+4 |     ratelimit: [5, { key: ip }, { key: ip, limit: 1, window: 1s, brust: 2 }]
+  |                                                                  ^^^^^ not a key here
+  = hint: did you mean \`burst\`?
+4 errors: nothing converted
+`, gwpRoute('  ratelimit by ip 1 per 1s\n'))
+  refused(yamlRoute(`    ratelimit:
+      - { key: usr, limit: 1, window: 1s }
+      - { key: "heder:X-A", limit: 1, window: 1s }
+      - { key: bogus, limit: 1, window: 1s }
+      - { key: ":ip", limit: 1, window: 1s }
+      - { key: "ip:x", limit: 1, window: 1s }
+      - { key: header, limit: 1, window: 1s }
+      - { key: "claim: ", limit: 1, window: 1s }
+      - { key: [ip], limit: 1, window: 1s }
+      - { key: " user ", limit: 9, window: 1s }`), `error[E0206]: unknown rate-limit key \`usr\`
+ --> p.yaml:5:16
+  |
+5 |       - { key: usr, limit: 1, window: 1s }
+  |                ^^^ not a key
+  = hint: did you mean \`user\`?
+
+error[E0206]: unknown rate-limit key \`heder:X-A\`
+ --> p.yaml:6:16
+  |
+6 |       - { key: "heder:X-A", limit: 1, window: 1s }
+  |                ^^^^^^^^^^^ not a key
+  = hint: did you mean \`header:X-A\`?
+
+error[E0206]: unknown rate-limit key \`bogus\`
+ --> p.yaml:7:16
+  |
+7 |       - { key: bogus, limit: 1, window: 1s }
+  |                ^^^^^ not a key
+  = hint: limit by \`user\`, \`ip\`, \`header:NAME\` or \`claim:NAME\`
+
+error[E0206]: unknown rate-limit key \`:ip\`
+ --> p.yaml:8:16
+  |
+8 |       - { key: ":ip", limit: 1, window: 1s }
+  |                ^^^^^ not a key
+  = hint: limit by \`user\`, \`ip\`, \`header:NAME\` or \`claim:NAME\`
+
+error[E0306]: \`ip\` takes no name
+ --> p.yaml:9:16
+  |
+9 |       - { key: "ip:x", limit: 1, window: 1s }
+  |                ^^^^^^
+  = hint: write \`ip\`
+
+error[E0104]: \`header\` needs a name
+  --> p.yaml:10:16
+   |
+10 |       - { key: header, limit: 1, window: 1s }
+   |                ^^^^^^ which one?
+   = hint: write \`header:NAME\`
+
+error[E0104]: \`claim\` needs a name
+  --> p.yaml:11:16
+   |
+11 |       - { key: "claim: ", limit: 1, window: 1s }
+   |                ^^^^^^^^^ which one?
+   = hint: write \`claim:NAME\`
+
+error[E0301]: \`routes[0].ratelimit[7].key\` takes \`user\`, \`ip\`, \`header:NAME\` or \`claim:NAME\`, got a list
+  --> p.yaml:12:16
+   |
+12 |       - { key: [ip], limit: 1, window: 1s }
+   |                ^^^^ expected \`user\`, \`ip\`, \`header:NAME\` or \`claim:NAME\`
+8 errors: nothing converted
+`, gwpRoute('  ratelimit by user 9 per 1s\n'))
+  refused(yamlRoute(`    ratelimit:
+      - { key: ip, limit: lots, window: [1s], burst: many }
+      - { key: ip, limit: 1, window: 1s, store: disk, fail: maybe }
+      - { key: ip, limit: 2, window: 1s, store: [x], fail: {} }`), `error[E0301]: \`routes[0].ratelimit[0].limit\` takes a number with its unit, got \`lots\`
+ --> p.yaml:5:27
+  |
+5 |       - { key: ip, limit: lots, window: [1s], burst: many }
+  |                           ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+
+error[E0301]: \`routes[0].ratelimit[0].window\` takes a number with its unit, got a list
+ --> p.yaml:5:41
+  |
+5 |       - { key: ip, limit: lots, window: [1s], burst: many }
+  |                                         ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+
+error[E0301]: \`routes[0].ratelimit[0].burst\` takes a number with its unit, got \`many\`
+ --> p.yaml:5:54
+  |
+5 |       - { key: ip, limit: lots, window: [1s], burst: many }
+  |                                                      ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+
+error[E0206]: \`routes[0].ratelimit[1].store\` is \`local\` or \`redis\`, not \`disk\`
+ --> p.yaml:6:49
+  |
+6 |       - { key: ip, limit: 1, window: 1s, store: disk, fail: maybe }
+  |                                                 ^^^^ unknown value
+
+error[E0206]: \`routes[0].ratelimit[1].fail\` is \`open\` or \`closed\`, not \`maybe\`
+ --> p.yaml:6:61
+  |
+6 |       - { key: ip, limit: 1, window: 1s, store: disk, fail: maybe }
+  |                                                             ^^^^^ unknown value
+
+error[E0301]: \`routes[0].ratelimit[2].store\` takes \`local\` or \`redis\`, got a list
+ --> p.yaml:7:49
+  |
+7 |       - { key: ip, limit: 2, window: 1s, store: [x], fail: {} }
+  |                                                 ^^^ expected \`local\` or \`redis\`
+
+error[E0301]: \`routes[0].ratelimit[2].fail\` takes \`open\` or \`closed\`, got a map
+ --> p.yaml:7:60
+  |
+7 |       - { key: ip, limit: 2, window: 1s, store: [x], fail: {} }
+  |                                                            ^^ expected \`open\` or \`closed\`
+7 errors: nothing converted
+`, gwpRoute('  ratelimit by ip 1 per 1s\n  ratelimit by ip 2 per 1s\n'))
+})
