@@ -735,3 +735,106 @@ error[E0301]: \`routes[0].ratelimit[2].fail\` takes \`open\` or \`closed\`, got 
 7 errors: nothing converted
 `, gwpRoute('  ratelimit by ip 1 per 1s\n  ratelimit by ip 2 per 1s\n'))
 })
+
+// ---------------------------------------------------------------------------------------------------------- cors
+
+test('cors: every clause, in the order written; a single string stands for a list of one; `credentials: false` is no clause', () => {
+  const yaml = yamlRoute('    cors: { max_age: 10m, credentials: true, expose: [x-request-id, "x y"], headers: [x-trace, "content type"], methods: [GET, POST], origins: ["https://app.example.com", "*"] }')
+  same(yaml, gwpRoute('  cors max_age 10m credentials expose x-request-id, "x y" headers x-trace, "content type" methods GET, POST origins "https://app.example.com", "*"\n'))
+  assert.deepEqual(stmtSpans(yaml), [
+    ['clauses.0 4:13', 'clauses.0.value 4:22', 'clauses.1 4:27', 'clauses.2 4:46', 'clauses.2.headers.0 4:55', 'clauses.2.headers.1 4:69', 'clauses.3 4:77', 'clauses.3.headers.0 4:87',
+      'clauses.3.headers.1 4:96', 'clauses.4 4:113', 'clauses.4.methods.0 4:123', 'clauses.4.methods.1 4:128', 'clauses.5 4:135', 'clauses.5.origins.0 4:145', 'clauses.5.origins.1 4:172', '. 4:5'],
+  ])
+  same(yamlRoute('    cors: { origins: "*", methods: GET, headers: x-a, expose: x-b, credentials: false }'), gwpRoute('  cors origins "*" methods GET headers x-a expose x-b\n'))
+  // an empty list is no clause (the checker then asks for `origins`, as for .gwp)
+  same(yamlRoute('    cors: { methods: [GET], origins: [], headers: [], expose: [] }'), gwpRoute('  cors methods GET\n'))
+  // methods that are .gwp keywords are still words
+  same(yamlRoute('    cors: { origins: x, methods: [route, GET] }'), gwpRoute('  cors origins "x" methods route, GET\n'))
+})
+
+test('cors: refusals; a cors with no clause at all is refused, not converted to a `cors` .gwp cannot read', () => {
+  refused(yamlRoute('    cors: [x]'), `error[E0301]: \`routes[0].cors\` takes a map, got a list
+ --> p.yaml:4:11
+  |
+4 |     cors: [x]
+  |           ^^^ expected a map
+1 error: nothing converted
+`, EMPTY)
+  const none = (value: string): string => `error[E0104]: \`routes[0].cors\` has no \`origins\`
+ --> p.yaml:4:5
+  |
+4 |     cors: ${value}
+  |     ^^^^ which origins may call?
+  = hint: write e.g. \`cors: { origins: ["https://app.example.com"] }\`
+1 error: nothing converted
+`
+  for (const value of ['{}', '{ credentials: false }', '{ origins: [], methods: [] }']) refused(yamlRoute(`    cors: ${value}`), none(value), EMPTY)
+  // each bad item is reported once; a method that is not a .gwp word (it would print as other words) is refused
+  refused(yamlRoute('    cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }'), `error[E0205]: unknown key \`origin\` in \`routes[0].cors\`
+ --> p.yaml:4:13
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |             ^^^^^^ not a key here
+  = hint: did you mean \`origins\`?
+
+error[E0301]: \`routes[0].cors.credentials\` takes \`true\` or \`false\`, got a string
+ --> p.yaml:4:37
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |                                     ^^^ expected \`true\` or \`false\`
+
+error[E0301]: \`routes[0].cors.max_age\` takes a number with its unit, got \`soon\`
+ --> p.yaml:4:51
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |                                                   ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+
+error[E0475]: \`P T\` is not an HTTP method
+ --> p.yaml:4:72
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |                                                                        ^^^^^ a method is a token
+  = hint: write e.g. \`GET, POST, PUT\`
+
+error[E0301]: \`routes[0].cors.methods[2]\` takes a string, got a map
+ --> p.yaml:4:79
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |                                                                               ^^ expected a string
+
+error[E0301]: \`routes[0].cors.headers[1]\` takes a string, got a list
+ --> p.yaml:4:97
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |                                                                                                 ^^^ expected a string
+
+error[E0301]: \`routes[0].cors.expose[1]\` takes a string, got a map
+ --> p.yaml:4:115
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |                                                                                                                   ^^^^^^ expected a string
+
+error[E0301]: \`routes[0].cors.origins[0]\` takes a string, got a list
+ --> p.yaml:4:134
+  |
+4 |     cors: { origin: x, credentials: yes, max_age: soon, methods: [GET, "P T", {}], headers: [a, [b]], expose: [c, {c: 1}], origins: [[d], e] }
+  |                                                                                                                                      ^^^ expected a string
+8 errors: nothing converted
+`, gwpRoute('  cors methods GET headers a expose c origins "e"\n'))
+  refused(yamlRoute('    cors: { origins: x, methods: ["P T"] }'), `error[E0475]: \`P T\` is not an HTTP method
+ --> p.yaml:4:35
+  |
+4 |     cors: { origins: x, methods: ["P T"] }
+  |                                   ^^^^^ a method is a token
+  = hint: write e.g. \`GET, POST, PUT\`
+1 error: nothing converted
+`, gwpRoute('  cors origins "x"\n'))
+  refused(yamlRoute('    cors: { origins: x, methods: { GET: 1 } }'), `error[E0301]: \`routes[0].cors.methods\` takes a list of strings, got a map
+ --> p.yaml:4:34
+  |
+4 |     cors: { origins: x, methods: { GET: 1 } }
+  |                                  ^^^^^^^^^^ expected a list of strings
+1 error: nothing converted
+`, gwpRoute('  cors origins "x"\n'))
+})
