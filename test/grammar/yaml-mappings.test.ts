@@ -296,6 +296,15 @@ test('auth: refusals', () => {
   |                       ^^^^^^^^^^ expected a provider name or a list of them
 1 error: nothing converted
 `, gwpRoute('', IDP_GWP))
+  // an empty list of providers is refused: read as no auth stage, the route would be open to everyone
+  refused(yamlRoute('    auth: { provider: [] }', IDP), `error[E0104]: \`routes[0].auth.provider\` is empty
+ --> p.yaml:6:13
+  |
+6 |     auth: { provider: [] }
+  |             ^^^^^^^^ no provider
+  = hint: name the jwt or keys provider that verifies the credential (\`auth: false\` for a route without auth)
+1 error: nothing converted
+`, gwpRoute('', IDP_GWP))
   // the audience: given twice, or not strings
   refused(yamlRoute('    auth: { aud: a, audience: b }', IDP), `error[E0102]: the audience is given twice
  --> p.yaml:6:21
@@ -309,6 +318,19 @@ test('auth: refusals', () => {
   = hint: \`aud\` and \`audience\` are the same key: keep one
 1 error: nothing converted
 `, gwpRoute('  auth idp audience "a"\n', IDP_GWP))
+  // whichever is written second is the one reported, and the first one is read
+  refused(yamlRoute('    auth: { audience: b, aud: a }', IDP), `error[E0102]: the audience is given twice
+ --> p.yaml:6:26
+  |
+6 |     auth: { audience: b, aud: a }
+  |                          ^^^
+ ::: p.yaml:6:13
+  |
+6 |     auth: { audience: b, aud: a }
+  |             ^^^^^^^^ first given here
+  = hint: \`aud\` and \`audience\` are the same key: keep one
+1 error: nothing converted
+`, gwpRoute('  auth idp audience "b"\n', IDP_GWP))
   refused(yamlRoute('    auth: { aud: [x, [y]] }', IDP), `error[E0301]: \`routes[0].auth.aud[1]\` takes a string, got a list
  --> p.yaml:6:22
   |
@@ -837,4 +859,206 @@ error[E0301]: \`routes[0].cors.origins[0]\` takes a string, got a list
   |                                  ^^^^^^^^^^ expected a list of strings
 1 error: nothing converted
 `, gwpRoute('  cors origins "x"\n'))
+})
+
+// ------------------------------------------------------------------------------------------------------------ ip
+
+test('ip: allow and deny, a single address standing alone; the deny list first, whatever the YAML order', () => {
+  const yaml = yamlRoute('    ip: { allow: ["10.0.0.0/8", "2001:db8::/32"], deny: 10.66.0.0/16 }')
+  same(yaml, gwpRoute('  ip deny "10.66.0.0/16"\n  ip allow "10.0.0.0/8", "2001:db8::/32"\n'))
+  // each list is spanned by its own key
+  assert.deepEqual(stmtSpans(yaml), [['entries.0 4:57', '. 4:51'], ['entries.0 4:19', 'entries.1 4:33', '. 4:11']])
+  same(yamlRoute('    ip: { allow: 10.1.0.0/16 }'), gwpRoute('  ip allow "10.1.0.0/16"\n'))
+  same(yamlRoute('    ip: { deny: ["::1", 203.0.113.7] }'), gwpRoute('  ip deny "::1", "203.0.113.7"\n'))
+})
+
+test('ip: refusals; a list with a bad entry is dropped whole', () => {
+  refused(yamlRoute('    ip: {}'), `error[E0104]: \`routes[0].ip\` has neither \`allow\` nor \`deny\`
+ --> p.yaml:4:5
+  |
+4 |     ip: {}
+  |     ^^ no IP list
+  = hint: write e.g. \`ip: { allow: ["10.0.0.0/8"] }\`
+1 error: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    ip: { alow: [x] }'), `error[E0104]: \`routes[0].ip\` has neither \`allow\` nor \`deny\`
+ --> p.yaml:4:5
+  |
+4 |     ip: { alow: [x] }
+  |     ^^ no IP list
+  = hint: write e.g. \`ip: { allow: ["10.0.0.0/8"] }\`
+
+error[E0205]: unknown key \`alow\` in \`routes[0].ip\`
+ --> p.yaml:4:11
+  |
+4 |     ip: { alow: [x] }
+  |           ^^^^ not a key here
+  = hint: did you mean \`allow\`?
+2 errors: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    ip: [x]'), `error[E0301]: \`routes[0].ip\` takes a map, got a list
+ --> p.yaml:4:9
+  |
+4 |     ip: [x]
+  |         ^^^ expected a map
+1 error: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    ip: { allow: [], deny: [] }'), `error[E0104]: \`routes[0].ip.allow\` is empty
+ --> p.yaml:4:11
+  |
+4 |     ip: { allow: [], deny: [] }
+  |           ^^^^^ no address
+  = hint: an empty allow list would refuse every client: list the ranges to admit
+
+error[E0104]: \`routes[0].ip.deny\` is empty
+ --> p.yaml:4:22
+  |
+4 |     ip: { allow: [], deny: [] }
+  |                      ^^^^ no address
+  = hint: list the ranges to refuse, or remove the key
+2 errors: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    ip: { allow: { a: 1 }, deny: ["10.0.0.0/8", [x]] }'), `error[E0301]: \`routes[0].ip.allow\` takes an address or CIDR range, or a list of them, got a map
+ --> p.yaml:4:18
+  |
+4 |     ip: { allow: { a: 1 }, deny: ["10.0.0.0/8", [x]] }
+  |                  ^^^^^^^^ expected an address or CIDR range, or a list of them
+
+error[E0301]: \`routes[0].ip.deny[1]\` takes an address or CIDR range, got a list
+ --> p.yaml:4:49
+  |
+4 |     ip: { allow: { a: 1 }, deny: ["10.0.0.0/8", [x]] }
+  |                                                 ^^^ expected an address or CIDR range
+2 errors: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    ip: { deny: ["10.0.0.0/8", [x]], allow: 10.1.0.0/16 }'), `error[E0301]: \`routes[0].ip.deny[1]\` takes an address or CIDR range, got a list
+ --> p.yaml:4:32
+  |
+4 |     ip: { deny: ["10.0.0.0/8", [x]], allow: 10.1.0.0/16 }
+  |                                ^^^ expected an address or CIDR range
+1 error: nothing converted
+`, gwpRoute('  ip allow "10.1.0.0/16"\n'))
+})
+
+// ------------------------------------------------------------------------------------------------------- rewrite
+
+test('rewrite: strip, prefix, regex, each with a host; the path rewrite before the host, whatever the YAML order', () => {
+  const strip = yamlRoute('    rewrite: { host: replica, strip: /api }')
+  same(strip, gwpRoute('  rewrite strip "/api"\n  rewrite host replica\n'))
+  assert.deepEqual(stmtSpans(strip), [['. 4:5', 'from 4:38'], ['. 4:5', 'host 4:22']])
+  same(yamlRoute('    rewrite: { prefix: { to: /v1, from: /api/v1 }, host: client }'), gwpRoute('  rewrite prefix "/api/v1" "/v1"\n  rewrite host client\n'))
+  const regex = yamlRoute('    rewrite: { regex: { pattern: "^/u/([0-9]+)$", replacement: /users/$1 }, host: "users.internal:8080" }')
+  same(regex, gwpRoute('  rewrite regex "^/u/([0-9]+)$" "/users/$1"\n  rewrite host "users.internal:8080"\n'))
+  assert.deepEqual(stmtSpans(regex), [['. 4:5', 'pattern 4:34', 'replacement 4:64'], ['. 4:5', 'host 4:83']])
+  same(yamlRoute('    rewrite: { host: users }'), gwpRoute('  rewrite host "users"\n'))
+  same(yamlRoute('    rewrite: { prefix: { from: /a, to: /b } }'), gwpRoute('  rewrite prefix "/a" "/b"\n'))
+  same(yamlRoute('    rewrite: {}'), EMPTY)
+})
+
+test('rewrite: refusals; a second path rewrite is reported where it is written, the first one is read', () => {
+  refused(yamlRoute('    rewrite: [x]'), `error[E0301]: \`routes[0].rewrite\` takes a map, got a list
+ --> p.yaml:4:14
+  |
+4 |     rewrite: [x]
+  |              ^^^ expected a map
+1 error: nothing converted
+`, EMPTY)
+  const twice = (line: string, second: number, first: number, len: number, firstLen: number): string => `error[E0102]: \`routes[0].rewrite\` rewrites the path twice
+ --> p.yaml:4:${second}
+  |
+4 | ${line}
+  | ${' '.repeat(second - 1)}${'^'.repeat(len)}
+ ::: p.yaml:4:${first}
+  |
+4 | ${line}
+  | ${' '.repeat(first - 1)}${'^'.repeat(firstLen)} first here
+  = hint: keep one of \`strip\`, \`prefix\` and \`regex\`
+`
+  const ps = '    rewrite: { prefix: { from: /a, to: /b }, strip: /c }'
+  refused(yamlRoute(ps), `${twice(ps, 46, 16, 5, 6)}1 error: nothing converted\n`, gwpRoute('  rewrite prefix "/a" "/b"\n'))
+  const sp = '    rewrite: { strip: /c, prefix: { from: /a, to: /b } }'
+  refused(yamlRoute(sp), `${twice(sp, 27, 16, 6, 5)}1 error: nothing converted\n`, gwpRoute('  rewrite strip "/c"\n'))
+  const rp = '    rewrite: { regex: { pattern: a, replacement: /b }, prefix: { from: /a, to: /b }, strp: /x, host: h }'
+  refused(yamlRoute(rp), `${twice(rp, 56, 16, 6, 5)}
+error[E0205]: unknown key \`strp\` in \`routes[0].rewrite\`
+ --> p.yaml:4:86
+  |
+4 | ${rp}
+  |                                                                                      ^^^^ not a key here
+  = hint: did you mean \`strip\`?
+2 errors: nothing converted
+`, gwpRoute('  rewrite regex "a" "/b"\n  rewrite host "h"\n'))
+  refused(yamlRoute('    rewrite: { prefix: { from: /a }, host: [h] }'), `error[E0104]: \`routes[0].rewrite.prefix\` needs \`from\` and \`to\`
+ --> p.yaml:4:16
+  |
+4 |     rewrite: { prefix: { from: /a }, host: [h] }
+  |                ^^^^^^
+  = hint: write \`prefix: { from: …, to: … }\`
+
+error[E0301]: \`routes[0].rewrite.host\` takes \`client\`, \`replica\` or a host, got a list
+ --> p.yaml:4:44
+  |
+4 |     rewrite: { prefix: { from: /a }, host: [h] }
+  |                                            ^^^ expected \`client\`, \`replica\` or a host
+2 errors: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    rewrite: { regex: { replacement: /b }, strip: [x] }'), `error[E0104]: \`routes[0].rewrite.regex\` needs \`pattern\` and \`replacement\`
+ --> p.yaml:4:16
+  |
+4 |     rewrite: { regex: { replacement: /b }, strip: [x] }
+  |                ^^^^^
+  = hint: write \`regex: { pattern: …, replacement: … }\`
+
+error[E0102]: \`routes[0].rewrite\` rewrites the path twice
+ --> p.yaml:4:44
+  |
+4 |     rewrite: { regex: { replacement: /b }, strip: [x] }
+  |                                            ^^^^^
+ ::: p.yaml:4:16
+  |
+4 |     rewrite: { regex: { replacement: /b }, strip: [x] }
+  |                ^^^^^ first here
+  = hint: keep one of \`strip\`, \`prefix\` and \`regex\`
+2 errors: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    rewrite: { strip: [x], host: replica }'), `error[E0301]: \`routes[0].rewrite.strip\` takes a path prefix, got a list
+ --> p.yaml:4:23
+  |
+4 |     rewrite: { strip: [x], host: replica }
+  |                       ^^^ expected a path prefix
+1 error: nothing converted
+`, gwpRoute('  rewrite host replica\n'))
+  refused(yamlRoute('    rewrite: { prefix: /a }'), `error[E0301]: \`routes[0].rewrite.prefix\` takes a map, got a string
+ --> p.yaml:4:24
+  |
+4 |     rewrite: { prefix: /a }
+  |                        ^^ expected a map
+1 error: nothing converted
+`, EMPTY)
+  refused(yamlRoute('    rewrite: { prefix: { from: [x], too: /b } }'), `error[E0104]: \`routes[0].rewrite.prefix\` needs \`from\` and \`to\`
+ --> p.yaml:4:16
+  |
+4 |     rewrite: { prefix: { from: [x], too: /b } }
+  |                ^^^^^^
+  = hint: write \`prefix: { from: …, to: … }\`
+
+error[E0205]: unknown key \`too\` in \`routes[0].rewrite.prefix\`
+ --> p.yaml:4:37
+  |
+4 |     rewrite: { prefix: { from: [x], too: /b } }
+  |                                     ^^^ not a key here
+  = hint: did you mean \`to\`?
+2 errors: nothing converted
+`, EMPTY)
+  for (const [pair, col] of [['{ pattern: a, replacement: {} }', 50], ['{ pattern: [a], replacement: /b }', 34]] as const) {
+    const bad = col === 50 ? 'replacement' : 'pattern', got = col === 50 ? 'a map' : 'a list'
+    const line = `    rewrite: { regex: ${pair} }`
+    refused(yamlRoute(line), `error[E0301]: \`routes[0].rewrite.regex.${bad}\` takes a string, got ${got}
+ --> p.yaml:4:${col}
+  |
+4 | ${line}
+  | ${' '.repeat(col - 1)}${'^'.repeat(col === 50 ? 2 : 3)} expected a string
+1 error: nothing converted
+`, EMPTY)
+  }
 })
