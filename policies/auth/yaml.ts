@@ -21,7 +21,14 @@ export function readAuth(r: YamlReader, e: YamlEntry, jwtNames: string[]): AuthS
     if (req !== undefined && r.bool(req.value, req.path, req.keySpan) !== true) return undefined
     const p = f.get('provider')
     if (p !== undefined) {
-      for (const it of r.list(p, 'a provider name or a list of them') ?? []) {
+      const items = r.list(p, 'a provider name or a list of them')
+      if (items === undefined) return undefined
+      // no provider is no auth stage: refused, or the route would be open to everyone
+      if (items.length === 0) {
+        r.d.error('E0104', p.keySpan, `\`${p.path}\` is empty`, { label: 'no provider', hint: 'name the jwt or keys provider that verifies the credential (`auth: false` for a route without auth)' })
+        return undefined
+      }
+      for (const it of items) {
         const s = r.str(it.node, it.path, p.keySpan, 'a jwt provider name')
         if (s === undefined) return undefined
         const w = r.declName(s.value, s.span, 'jwt provider')
@@ -29,11 +36,10 @@ export function readAuth(r: YamlReader, e: YamlEntry, jwtNames: string[]): AuthS
         if (provider === undefined) provider = w
         else or.push(w)
       }
-      if (provider === undefined) return undefined
     }
-    const aud = f.get('aud'), audience = f.get('audience')
-    if (aud !== undefined && audience !== undefined) r.d.error('E0102', audience.keySpan, 'the audience is given twice', { notes: [{ message: 'first given here', span: aud.keySpan }], hint: '`aud` and `audience` are the same key: keep one' })
-    const a = aud ?? audience
+    // `aud` and `audience` in the order written: the second is reported where it is, and the first is read
+    const [a, again] = [...f.values()].filter(x => x.key === 'aud' || x.key === 'audience')
+    if (again !== undefined) r.d.error('E0102', again.keySpan, 'the audience is given twice', { notes: [{ message: 'first given here', span: a.keySpan }], hint: '`aud` and `audience` are the same key: keep one' })
     if (a !== undefined) {
       const values = (r.list(a, 'a string or a list of strings') ?? []).map(i => r.str(i.node, i.path, a.keySpan)).filter((v): v is A.StrV => v !== undefined)
       if (values.length > 0) options.push(r.option('audience', a.keySpan, values))

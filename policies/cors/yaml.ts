@@ -1,6 +1,6 @@
 // YAML mapping of `cors`: `cors: { origins: [..], methods: [..], headers: [..], expose: [..], credentials: true,
 // max_age: 10m }` → `cors origins "..", .. methods .. headers .. expose .. credentials max_age 10m`.
-import { type A, type YamlEntry, type YamlReader } from '../../compiler/policy-api.js'
+import { isWord, type A, type YamlEntry, type YamlReader } from '../../compiler/policy-api.js'
 import type { CorsClause, CorsStmt } from './check.js'
 
 const KEYS = ['origins', 'methods', 'headers', 'expose', 'credentials', 'max_age'] as const
@@ -18,8 +18,21 @@ export function readCors(r: YamlReader, e: YamlEntry): CorsStmt[] {
     const strs = items.map(i => r.str(i.node, i.path, span)).filter((v): v is A.StrV => v !== undefined)
     if (strs.length === 0) continue
     if (word === 'origins') clauses.push({ word, span, origins: strs })
-    else if (word === 'methods') clauses.push({ word, span, methods: strs.map(s => ({ kind: 'word', value: s.value, span: s.span })) })
-    else clauses.push({ word, span, headers: items.map(i => r.nameV(i.node, i.path, span)).filter((v): v is A.NameV => v !== undefined) })
+    else if (word === 'methods') {
+      // a method is a .gwp word: any other text would print as other words (or none), so it is refused here,
+      // with the checker's code and message for a method that is not a token (policies/cors/check.ts)
+      const methods: A.WordV[] = []
+      for (const s of strs) {
+        if (isWord(s.value)) methods.push({ kind: 'word', value: s.value, span: s.span })
+        else r.d.error('E0475', s.span, `\`${s.value}\` is not an HTTP method`, { label: 'a method is a token', hint: 'write e.g. `GET, POST, PUT`' })
+      }
+      if (methods.length > 0) clauses.push({ word, span, methods })
+    } else clauses.push({ word, span, headers: strs.map((s): A.NameV => (isWord(s.value) ? { kind: 'word', value: s.value, span: s.span } : s)) })
+  }
+  // `cors` with no clause is no .gwp statement (`gwc convert` would print one its parser refuses)
+  if (clauses.length === 0) {
+    r.d.error('E0104', e.keySpan, `\`${e.path}\` has no \`origins\``, { label: 'which origins may call?', hint: 'write e.g. `cors: { origins: ["https://app.example.com"] }`' })
+    return []
   }
   return [{ kind: 'cors', clauses, span: e.keySpan }]
 }

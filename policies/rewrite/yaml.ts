@@ -8,13 +8,14 @@ export function readRewrite(r: YamlReader, e: YamlEntry): RewriteStmt[] {
   if (f === undefined) return []
   const out: RewriteStmt[] = []
   const base = { kind: 'rewrite' as const, span: e.keySpan }
-  const paths = ['strip', 'prefix', 'regex'].filter(k => f.has(k))
+  // the path rewrites in the order written: a second one is reported where it is, and the first is read
+  const paths = [...f.keys()].filter(k => k === 'strip' || k === 'prefix' || k === 'regex')
   if (paths.length > 1) {
     const second = f.get(paths[1])!
     r.d.error('E0102', second.keySpan, `\`${e.path}\` rewrites the path twice`, { notes: [{ message: 'first here', span: f.get(paths[0])!.keySpan }], hint: 'keep one of `strip`, `prefix` and `regex`' })
   }
   const strip = f.get('strip')
-  if (strip !== undefined) {
+  if (strip !== undefined && paths[0] === 'strip') {
     const v = r.str(strip.value, strip.path, strip.keySpan, 'a path prefix')
     if (v !== undefined) out.push({ ...base, op: 'strip', from: v })
   }
