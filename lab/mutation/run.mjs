@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
   options: {
     area: { type: 'string' }, files: { type: 'string' }, concurrency: { type: 'string', default: '1' },
     full: { type: 'boolean', default: false }, 'check-map': { type: 'boolean', default: false }, lines: { type: 'string' },
-    'survivors-only': { type: 'boolean', default: false },
+    'survivors-only': { type: 'boolean', default: false }, 'recheck-timeouts': { type: 'boolean', default: false },
     'report-only': { type: 'boolean', default: false },
   },
 })
@@ -171,7 +171,7 @@ function testsFingerprints(file) {
   return out
 }
 
-const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}${args.lines ? ` --lines ${args.lines}` : ''}${args['survivors-only'] ? ' --survivors-only' : ''}`
+const command = `npm --prefix lab run mutation -- --area ${area}${args.files ? ` --files ${args.files}` : ''}${args.lines ? ` --lines ${args.lines}` : ''}${args['survivors-only'] ? ' --survivors-only' : ''}${args['recheck-timeouts'] ? ' --recheck-timeouts' : ''}`
 const timesFile = join(cache, 'seconds.json')
 const times = existsSync(timesFile) ? JSON.parse(readFileSync(timesFile, 'utf8')) : {}
 const failed = []
@@ -189,14 +189,14 @@ if (!args['report-only']) {
     const changed = !existsSync(fpFile) || readFileSync(fpFile, 'utf8').trim() !== fp
     // --survivors-only: tests were made stricter (the runner cannot tell that from a rewrite, the caller says so);
     // otherwise "only test files were added" is detected from the per-test-file fingerprints.
-    const scope = args['survivors-only'] ? 'stricter' : !changed ? 'same' : existsSync(fpsFile) ? rerunScope(JSON.parse(readFileSync(fpsFile, 'utf8')), fps) : 'full'
+    const scope = args['survivors-only'] || args['recheck-timeouts'] ? 'stricter' : !changed ? 'same' : existsSync(fpsFile) ? rerunScope(JSON.parse(readFileSync(fpsFile, 'utf8')), fps) : 'full'
     if ((scope === 'added' || scope === 'stricter') && !args.full && existsSync(incFile)) {
       // What was killed stays killed; the survivors and no-coverage mutants run again against the current tests.
       // Not for removed or weakened tests: use --full then.
       const inc = JSON.parse(readFileSync(incFile, 'utf8'))
-      const n = dropUnkilled(inc)
+      const n = dropUnkilled(inc, { timeouts: args['recheck-timeouts'] })
       writeFileSync(incFile, JSON.stringify(inc))
-      console.log(`mutation: ${file}: its ${n} mutant(s) not killed before run again against the current tests, earlier kills kept (${scope === 'added' ? 'test files were added to its map' : '--survivors-only'})`)
+      console.log(`mutation: ${file}: its ${n} mutant(s) not killed${args['recheck-timeouts'] ? ' or timed out' : ''} before run again against the current tests, earlier kills kept (${scope === 'added' ? 'test files were added to its map' : args['recheck-timeouts'] ? '--recheck-timeouts' : '--survivors-only'})`)
     } else if (changed) {
       if (!args.full) console.log(`mutation: the tests of ${file} changed since its last run: all its mutants run again`)
       config.force = true

@@ -19,12 +19,14 @@ const FINAL = new Set(['Killed', 'Timeout', 'CompileError', 'RuntimeError', 'Ign
 
 /**
  * Drops from a Stryker incremental report the mutants that were not killed (survived, no coverage), so the next
- * run tests them again and reuses the rest. Returns how many it dropped.
+ * run tests them again and reuses the rest. With `timeouts`, timed-out mutants are dropped too: a timeout on a
+ * loaded machine may be a survivor that ran slow, so `--recheck-timeouts` tests them again on a quiet one.
+ * Returns how many it dropped.
  */
-export function dropUnkilled(incremental) {
+export function dropUnkilled(incremental, { timeouts = false } = {}) {
   let dropped = 0
   for (const f of Object.values(incremental.files ?? {})) {
-    const keep = f.mutants.filter(m => FINAL.has(m.status))
+    const keep = f.mutants.filter(m => FINAL.has(m.status) && !(timeouts && m.status === 'Timeout'))
     dropped += f.mutants.length - keep.length
     f.mutants = keep
   }

@@ -17,3 +17,9 @@ test('dropUnkilled keeps killed and timed-out mutants, drops survivors and no-co
   assert.equal(dropUnkilled(inc), 2)
   assert.deepEqual(inc.files['x.ts'].mutants.map(m => m.status), ['Killed', 'Timeout'])
 })
+
+test('dropUnkilled with timeouts drops timed-out mutants too (--recheck-timeouts), and keeps the killed', () => {
+  const inc = { files: { 'x.ts': { mutants: [{ status: 'Killed' }, { status: 'Survived' }, { status: 'Timeout' }, { status: 'RuntimeError' }] } } }
+  assert.equal(dropUnkilled(inc, { timeouts: true }), 2)
+  assert.deepEqual(inc.files['x.ts'].mutants.map(m => m.status), ['Killed', 'RuntimeError'])
+})
