@@ -10,6 +10,7 @@ import { test } from 'node:test'
 import { buildBundle } from '../../compiler/bundle.js'
 import { compile } from '../../compiler/compile.js'
 import { FRONT_ENDS } from '../../compiler/front-ends.js'
+import { REGISTRY } from '../../compiler/policies.js'
 import { memoryHost } from '../../compiler/sources.js'
 import { diffIr, renderDiffText } from '../../compiler/tools/diff.js'
 import { explainRequest, parseExplainRequest, renderExplainText } from '../../compiler/tools/explain.js'
@@ -205,6 +206,12 @@ test('auth: `or` pairs read off the head of the option list; cost and waiting as
   const below = (col: number) => `E0403 14:${col}+4 \`ratelimit by user\` needs an \`auth\` stage before it [no verified identity yet] (move this below the \`auth\` line)`
   assert.deepEqual(diags('auth idp or partners; ratelimit by user 1 per 1s'), [below(117)])
   assert.deepEqual(diags('auth partners or links; ratelimit by consumer 1 per 1s; ratelimit by user 1 per 1s'), [below(151)])
+  // `auth` brings `gwc keys add` (its lines in `gwc help`)
+  assert.deepEqual(REGISTRY.commands.map(c => [c.name, c.usage]), [['keys', [
+    '  gwc keys add FILE CONSUMER',
+    '                             add a random API key for CONSUMER to a keys file (only its SHA-256 is',
+    '                             stored) and print the key once',
+  ]]])
   // what the route's proxy removes: the credentials its providers read
   assert.deepEqual(bundle('auth idp or links').routes[0].consumes, { headers: ['authorization'], query: ['api_key'] })
   assert.deepEqual(bundle('auth partners').routes[0].consumes, { headers: ['x-api-key'], query: [] })
