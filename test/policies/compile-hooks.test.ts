@@ -318,10 +318,11 @@ test('ratelimit: what needs an identity or a consumer, which limits are cheap re
   assert.deepEqual(diags('ratelimit by ip 5/hrs'), [slash(99, '5 per 1h')])
   assert.deepEqual(diags('ratelimit by ip 5/ms'), [slash(99, '5 per 1ms')])
   assert.deepEqual(diags('ratelimit by ip 2.5/s'), [slash(101, '2.5 per 1s')])
+  assert.deepEqual(diags('ratelimit by ip 2.55/s'), [slash(102, '2.55 per 1s')])
   const windows: [string, string][] = [['s', '1s'], ['sec', '1s'], ['secs', '1s'], ['second', '1s'], ['SECONDS', '1s'], ['m', '1m'], ['min', '1m'], ['mins', '1m'],
     ['minute', '1m'], ['Minutes', '1m'], ['h', '1h'], ['hr', '1h'], ['hrs', '1h'], ['hour', '1h'], ['hours', '1h'], ['ms', '1ms'], ['MS', '1ms']]
   for (const [w, per] of windows) assert.deepEqual(diags(`ratelimit by ip 5/${w}`), [slash(99, `5 per ${per}`)], w)
-  for (const w of ['sx', 'xs', 'msx', 'hx', 'mx', 'secss', 'hourss', 'minutess', 'mss', '1s']) {
+  for (const w of ['sx', 'xs', 'msx', 'xms', 'hx', 'xh', 'mx', 'xm', 'secss', 'hourss', 'minutess', 'mss', '1s']) {
     assert.deepEqual(diags(`ratelimit by ip 5/${w}`), [quoted(99), `E0002 14:100+${w.length} expected \`per\`, found \`${w}\``], w)
   }
   assert.deepEqual(diags('ratelimit by ip 5/  s'), ['E0002 14:98+5 expected `per`, found `s`', quoted(99)])
