@@ -306,6 +306,11 @@ test('ratelimit: what needs an identity or a consumer, which limits are cheap re
     'W0701 14:114+2 `ip deny` runs after `ratelimit`: a request it rejects has already paid for a Redis round trip [cheap reject placed late] (move it above `ratelimit`)',
   ])
   assert.deepEqual(diags('ratelimit by ip 1 per 1s; ip deny "1.2.3.4"'), [])
+  // a limit by consumer, like one by user or claim, cannot move above the `auth` it needs
+  assert.deepEqual(diags('ratelimit by ip 1 per 1s redis; auth partners; ratelimit by consumer 1 per 1s'), [])
+  assert.deepEqual(diags('ratelimit by ip 1 per 1s redis; auth partners; ratelimit by ip 2 per 1s'), [
+    'W0701 14:129+9 `ratelimit by ip` runs after `ratelimit`: a request it rejects has already paid for a Redis round trip [cheap reject placed late] (move it above `ratelimit`)',
+  ])
   assert.deepEqual(diags('ratelimit by ip 1 per 1s; ratelimit by ip 1 per 1s'), [
     'E0102 14:108+9 the same rate limit is given twice in route `r` [same key, limit and window as an earlier one] (remove one of them; to count two ways, key them differently or give them different windows)',
   ])
