@@ -353,6 +353,10 @@ test('cors: routes words, never waits, explain per origin and preflight, diff of
   assert.deepEqual(explain(C, `GET ${E}`, ['Origin: https://x.b.example.com']), [step, '     ↳ origin `https://x.b.example.com` is allowed', proxy])
   assert.deepEqual(explain(C, `GET ${E}`, ['Origin: https://a.example.com']), [step, '     ↳ origin `https://a.example.com` is allowed', proxy])
   assert.deepEqual(explain(C, `GET ${E}`, ['Origin: https://evil.example.com']), [step, '     ↳ origin `https://evil.example.com` is not allowed: the answer carries no CORS headers', proxy])
+  const two = 'cors origins "https://*.b.example.com", "https://*.c.example.com"'
+  assert.deepEqual(explain(two, `GET ${E}`, ['Origin: https://x.c.example.com']).slice(1, 2), ['     ↳ origin `https://x.c.example.com` is allowed'])
+  assert.deepEqual(explain('cors origins "https://a.example.com"', `GET ${E}`, ['Origin: https://evil.example.com']).slice(1, 2),
+    ['     ↳ origin `https://evil.example.com` is not allowed: the answer carries no CORS headers'])
   assert.deepEqual(explain('cors origins "*"', `GET ${E}`, ['Origin: https://zzz.test']), [
     '  3. cors: origins *; a preflight (OPTIONS with Access-Control-Request-Method) is answered here: 204, or 403 for an origin, method or header not allowed',
     '     ↳ origin `https://zzz.test` is allowed', proxy,
