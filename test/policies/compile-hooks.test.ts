@@ -457,6 +457,7 @@ test('rewrite: routes words per op, never waits, explain with the path sent upst
   assert.equal(pipeline('rewrite strip "/v1"; rewrite host client'), 'rewrite strip /v1 → rewrite host client → proxy a')
   assert.equal(pipeline('rewrite prefix "/v1" "/v2"'), 'rewrite prefix /v1 → /v2 → proxy a')
   assert.equal(pipeline('rewrite prefix "/v1/x" "/"'), 'rewrite prefix /v1/x → / → proxy a')
+  assert.equal(pipeline('rewrite prefix "/" "/v2"'), 'rewrite prefix / → /v2 → proxy a')
   assert.equal(pipeline('rewrite regex "^/v1/u/([0-9]+)$" "/users/$1"; rewrite host replica'), 'rewrite regex ^/v1/u/([0-9]+)$ → /users/$1 → rewrite host replica → proxy a')
   assert.equal(pipeline('rewrite host "h.internal:8080"'), 'rewrite host h.internal:8080 → proxy a')
   assert.equal(worst('rewrite strip "/v1"'), '-')
@@ -472,6 +473,7 @@ test('rewrite: routes words per op, never waits, explain with the path sent upst
     "  4. rewrite host: the upstream Host is the replica's host:port",
     `  5. proxy as /v2/x?q=1 ${PROXY_TAIL}`,
   ])
+  assert.deepEqual(explain('rewrite prefix "/" "/v2"'), ['  3. rewrite prefix / → /v2', '     ↳ sent upstream as /v2/v1/x', `  4. proxy as /v2/v1/x ${PROXY_TAIL}`])
   assert.deepEqual(explain('rewrite prefix "/v1/x" "/"', E), ['  3. rewrite prefix /v1/x → /', '     ↳ sent upstream as /?q=1', `  4. proxy as /?q=1 ${PROXY_TAIL}`])
   assert.deepEqual(explain('rewrite regex "^/v1/u/([0-9]+)$" "/users/$1"; rewrite host "h.internal:8080"', E), [
     '  3. rewrite regex ^/v1/u/([0-9]+)$ → /users/$1', '     ↳ /v1/x?q=1 is not rewritten',
