@@ -663,4 +663,9 @@ test('YAML: stages are placed by rank (cheap rejects first, Redis after local), 
     'rewrite strip "/v1"',
     'rewrite host replica',
   ])
+  // a rewrite is placed last, also when it is the only other stage
+  sameAsGwp(yamlRoute('    rewrite: { strip: /v1 }\n    redirect_https: true\n'), ['redirect https', 'rewrite strip "/v1"'])
+  sameAsGwp(yamlRoute('    rewrite: { strip: /v1 }\n    cors: { origins: ["*"] }\n'), ['cors origins "*"', 'rewrite strip "/v1"'])
+  sameAsGwp(yamlRoute('    headers: { set: { X-A: "1" } }\n    cors: { origins: ["*"] }\n'), ['cors origins "*"', 'headers set X-A "1"'])
+  sameAsGwp(yamlRoute('    redirect_https: true\n    ip: { deny: 10.9.0.0/16 }\n    headers: { set: { X-A: "1" } }\n'), ['ip deny "10.9.0.0/16"', 'redirect https', 'headers set X-A "1"'])
 })
