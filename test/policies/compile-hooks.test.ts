@@ -634,6 +634,13 @@ test('YAML: `auth: true` names the one provider the file declares, jwt or keys',
   ])
 })
 
+test('YAML: `redirect_https` that is neither a status nor true/false is reported, and nothing is read', () => {
+  const yaml = (v: string) => compile(['p.yaml'], { host: memoryHost({ 'p.yaml': `upstreams:\n  a: { replicas: ["10.0.0.1:80"] }\nroutes:\n${yamlRoute(`    redirect_https: ${v}\n`)}` }), frontEnds: FRONT_ENDS }).diagnostics.map(show)
+  assert.deepEqual(yaml('-1'), ['E0301 6:21+2 `routes[0].redirect_https` takes a number with its unit, got `-1` [not a quantity] (write it like `800ms`, `10MB` or `3`, without spaces)'])
+  assert.deepEqual(yaml('"301"'), ['E0301 6:21+5 `routes[0].redirect_https` takes `true` or `false`, got a string [expected `true` or `false`]'])
+  assert.deepEqual(yaml('1.5'), ['E0303 6:21+3 the redirect status must be a whole number, got `1.5` [not a whole number]'])
+})
+
 test('YAML: stages are placed by rank (cheap rejects first, Redis after local), whatever the order of the keys', () => {
   sameAsGwp(yamlRoute(`    rewrite: { strip: /v1, host: replica }
     ratelimit:
