@@ -10,6 +10,7 @@ import { test } from 'node:test'
 import { buildBundle } from '../../compiler/bundle.js'
 import { compile } from '../../compiler/compile.js'
 import { FRONT_ENDS } from '../../compiler/front-ends.js'
+import { REGISTRY } from '../../compiler/policies.js'
 import { memoryHost } from '../../compiler/sources.js'
 import { diffIr, renderDiffText } from '../../compiler/tools/diff.js'
 import { explainRequest, parseExplainRequest, renderExplainText } from '../../compiler/tools/explain.js'
@@ -205,6 +206,12 @@ test('auth: `or` pairs read off the head of the option list; cost and waiting as
   const below = (col: number) => `E0403 14:${col}+4 \`ratelimit by user\` needs an \`auth\` stage before it [no verified identity yet] (move this below the \`auth\` line)`
   assert.deepEqual(diags('auth idp or partners; ratelimit by user 1 per 1s'), [below(117)])
   assert.deepEqual(diags('auth partners or links; ratelimit by consumer 1 per 1s; ratelimit by user 1 per 1s'), [below(151)])
+  // `auth` brings `gwc keys add` (its lines in `gwc help`)
+  assert.deepEqual(REGISTRY.commands.map(c => [c.name, c.usage]), [['keys', [
+    '  gwc keys add FILE CONSUMER',
+    '                             add a random API key for CONSUMER to a keys file (only its SHA-256 is',
+    '                             stored) and print the key once',
+  ]]])
   // what the route's proxy removes: the credentials its providers read
   assert.deepEqual(bundle('auth idp or links').routes[0].consumes, { headers: ['authorization'], query: ['api_key'] })
   assert.deepEqual(bundle('auth partners').routes[0].consumes, { headers: ['x-api-key'], query: [] })
@@ -299,6 +306,11 @@ test('ratelimit: what needs an identity or a consumer, which limits are cheap re
     'W0701 14:114+2 `ip deny` runs after `ratelimit`: a request it rejects has already paid for a Redis round trip [cheap reject placed late] (move it above `ratelimit`)',
   ])
   assert.deepEqual(diags('ratelimit by ip 1 per 1s; ip deny "1.2.3.4"'), [])
+  // a limit by consumer, like one by user or claim, cannot move above the `auth` it needs
+  assert.deepEqual(diags('ratelimit by ip 1 per 1s redis; auth partners; ratelimit by consumer 1 per 1s'), [])
+  assert.deepEqual(diags('ratelimit by ip 1 per 1s redis; auth partners; ratelimit by ip 2 per 1s'), [
+    'W0701 14:129+9 `ratelimit by ip` runs after `ratelimit`: a request it rejects has already paid for a Redis round trip [cheap reject placed late] (move it above `ratelimit`)',
+  ])
   assert.deepEqual(diags('ratelimit by ip 1 per 1s; ratelimit by ip 1 per 1s'), [
     'E0102 14:108+9 the same rate limit is given twice in route `r` [same key, limit and window as an earlier one] (remove one of them; to count two ways, key them differently or give them different windows)',
   ])
@@ -311,10 +323,11 @@ test('ratelimit: what needs an identity or a consumer, which limits are cheap re
   assert.deepEqual(diags('ratelimit by ip 5/hrs'), [slash(99, '5 per 1h')])
   assert.deepEqual(diags('ratelimit by ip 5/ms'), [slash(99, '5 per 1ms')])
   assert.deepEqual(diags('ratelimit by ip 2.5/s'), [slash(101, '2.5 per 1s')])
+  assert.deepEqual(diags('ratelimit by ip 2.55/s'), [slash(102, '2.55 per 1s')])
   const windows: [string, string][] = [['s', '1s'], ['sec', '1s'], ['secs', '1s'], ['second', '1s'], ['SECONDS', '1s'], ['m', '1m'], ['min', '1m'], ['mins', '1m'],
     ['minute', '1m'], ['Minutes', '1m'], ['h', '1h'], ['hr', '1h'], ['hrs', '1h'], ['hour', '1h'], ['hours', '1h'], ['ms', '1ms'], ['MS', '1ms']]
   for (const [w, per] of windows) assert.deepEqual(diags(`ratelimit by ip 5/${w}`), [slash(99, `5 per ${per}`)], w)
-  for (const w of ['sx', 'xs', 'msx', 'hx', 'mx', 'secss', 'hourss', 'minutess', 'mss', '1s']) {
+  for (const w of ['sx', 'xs', 'msx', 'xms', 'hx', 'xh', 'mx', 'xm', 'secss', 'hourss', 'minutess', 'mss', '1s']) {
     assert.deepEqual(diags(`ratelimit by ip 5/${w}`), [quoted(99), `E0002 14:100+${w.length} expected \`per\`, found \`${w}\``], w)
   }
   assert.deepEqual(diags('ratelimit by ip 5/  s'), ['E0002 14:98+5 expected `per`, found `s`', quoted(99)])
@@ -340,6 +353,10 @@ test('cors: routes words, never waits, explain per origin and preflight, diff of
   assert.deepEqual(explain(C, `GET ${E}`, ['Origin: https://x.b.example.com']), [step, '     ↳ origin `https://x.b.example.com` is allowed', proxy])
   assert.deepEqual(explain(C, `GET ${E}`, ['Origin: https://a.example.com']), [step, '     ↳ origin `https://a.example.com` is allowed', proxy])
   assert.deepEqual(explain(C, `GET ${E}`, ['Origin: https://evil.example.com']), [step, '     ↳ origin `https://evil.example.com` is not allowed: the answer carries no CORS headers', proxy])
+  const two = 'cors origins "https://*.b.example.com", "https://*.c.example.com"'
+  assert.deepEqual(explain(two, `GET ${E}`, ['Origin: https://x.c.example.com']).slice(1, 2), ['     ↳ origin `https://x.c.example.com` is allowed'])
+  assert.deepEqual(explain('cors origins "https://a.example.com"', `GET ${E}`, ['Origin: https://evil.example.com']).slice(1, 2),
+    ['     ↳ origin `https://evil.example.com` is not allowed: the answer carries no CORS headers'])
   assert.deepEqual(explain('cors origins "*"', `GET ${E}`, ['Origin: https://zzz.test']), [
     '  3. cors: origins *; a preflight (OPTIONS with Access-Control-Request-Method) is answered here: 204, or 403 for an origin, method or header not allowed',
     '     ↳ origin `https://zzz.test` is allowed', proxy,
@@ -440,6 +457,7 @@ test('rewrite: routes words per op, never waits, explain with the path sent upst
   assert.equal(pipeline('rewrite strip "/v1"; rewrite host client'), 'rewrite strip /v1 → rewrite host client → proxy a')
   assert.equal(pipeline('rewrite prefix "/v1" "/v2"'), 'rewrite prefix /v1 → /v2 → proxy a')
   assert.equal(pipeline('rewrite prefix "/v1/x" "/"'), 'rewrite prefix /v1/x → / → proxy a')
+  assert.equal(pipeline('rewrite prefix "/" "/v2"'), 'rewrite prefix / → /v2 → proxy a')
   assert.equal(pipeline('rewrite regex "^/v1/u/([0-9]+)$" "/users/$1"; rewrite host replica'), 'rewrite regex ^/v1/u/([0-9]+)$ → /users/$1 → rewrite host replica → proxy a')
   assert.equal(pipeline('rewrite host "h.internal:8080"'), 'rewrite host h.internal:8080 → proxy a')
   assert.equal(worst('rewrite strip "/v1"'), '-')
@@ -455,6 +473,7 @@ test('rewrite: routes words per op, never waits, explain with the path sent upst
     "  4. rewrite host: the upstream Host is the replica's host:port",
     `  5. proxy as /v2/x?q=1 ${PROXY_TAIL}`,
   ])
+  assert.deepEqual(explain('rewrite prefix "/" "/v2"'), ['  3. rewrite prefix / → /v2', '     ↳ sent upstream as /v2/v1/x', `  4. proxy as /v2/v1/x ${PROXY_TAIL}`])
   assert.deepEqual(explain('rewrite prefix "/v1/x" "/"', E), ['  3. rewrite prefix /v1/x → /', '     ↳ sent upstream as /?q=1', `  4. proxy as /?q=1 ${PROXY_TAIL}`])
   assert.deepEqual(explain('rewrite regex "^/v1/u/([0-9]+)$" "/users/$1"; rewrite host "h.internal:8080"', E), [
     '  3. rewrite regex ^/v1/u/([0-9]+)$ → /users/$1', '     ↳ /v1/x?q=1 is not rewritten',
@@ -615,6 +634,13 @@ test('YAML: `auth: true` names the one provider the file declares, jwt or keys',
   ])
 })
 
+test('YAML: `redirect_https` that is neither a status nor true/false is reported, and nothing is read', () => {
+  const yaml = (v: string) => compile(['p.yaml'], { host: memoryHost({ 'p.yaml': `upstreams:\n  a: { replicas: ["10.0.0.1:80"] }\nroutes:\n${yamlRoute(`    redirect_https: ${v}\n`)}` }), frontEnds: FRONT_ENDS }).diagnostics.map(show)
+  assert.deepEqual(yaml('-1'), ['E0301 6:21+2 `routes[0].redirect_https` takes a number with its unit, got `-1` [not a quantity] (write it like `800ms`, `10MB` or `3`, without spaces)'])
+  assert.deepEqual(yaml('"301"'), ['E0301 6:21+5 `routes[0].redirect_https` takes `true` or `false`, got a string [expected `true` or `false`]'])
+  assert.deepEqual(yaml('1.5'), ['E0303 6:21+3 the redirect status must be a whole number, got `1.5` [not a whole number]'])
+})
+
 test('YAML: stages are placed by rank (cheap rejects first, Redis after local), whatever the order of the keys', () => {
   sameAsGwp(yamlRoute(`    rewrite: { strip: /v1, host: replica }
     ratelimit:
@@ -644,4 +670,9 @@ test('YAML: stages are placed by rank (cheap rejects first, Redis after local), 
     'rewrite strip "/v1"',
     'rewrite host replica',
   ])
+  // a rewrite is placed last, also when it is the only other stage
+  sameAsGwp(yamlRoute('    rewrite: { strip: /v1 }\n    redirect_https: true\n'), ['redirect https', 'rewrite strip "/v1"'])
+  sameAsGwp(yamlRoute('    rewrite: { strip: /v1 }\n    cors: { origins: ["*"] }\n'), ['cors origins "*"', 'rewrite strip "/v1"'])
+  sameAsGwp(yamlRoute('    headers: { set: { X-A: "1" } }\n    cors: { origins: ["*"] }\n'), ['cors origins "*"', 'headers set X-A "1"'])
+  sameAsGwp(yamlRoute('    redirect_https: true\n    ip: { deny: 10.9.0.0/16 }\n    headers: { set: { X-A: "1" } }\n'), ['ip deny "10.9.0.0/16"', 'redirect https', 'headers set X-A "1"'])
 })
