@@ -267,3 +267,12 @@ test('paused before its flush ran: a complete request does not end while paused'
   await tick()
   assert.deepEqual(events, ['end'])
 })
+
+test('the queue asks the connection to stop reading at 64 KiB, as a number of bytes (not only as the exported constant)', () => {
+  const { req, src } = make({ contentLength: 1 << 20 })
+  req.pause()
+  req.push(Buffer.alloc(65_535))
+  assert.deepEqual(src.calls, [])
+  req.push(Buffer.alloc(1))
+  assert.deepEqual(src.calls, ['pause'])
+})
