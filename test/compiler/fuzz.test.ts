@@ -26,8 +26,8 @@ const CASES = Number(process.env.FUZZ_CASES ?? 3000)
 const ONLY = process.env.FUZZ_CASE === undefined ? undefined : Number(process.env.FUZZ_CASE)
 /**
  * Per-case compile bound for inputs up to 200 lines, plus 0.5 ms per further line (examples/bench.gwp has
- * ~600, and recovery after a broken brace costs per line). The machine is shared, so a slow case is timed a
- * second time before it fails.
+ * ~600, and recovery after a broken brace costs per line). The machine is shared, so a slow case is timed up
+ * to twice more before it fails (the fastest counts).
  */
 const PER_CASE_MS = 200
 const boundFor = (files: Record<string, string>): number =>
@@ -199,10 +199,12 @@ function runOne(c: FuzzCase): { ms: number; clean: boolean } {
   let r = compile([c.entry], { host })
   let ms = performance.now() - t0
   const bound = boundFor(c.files)
-  if (ms > bound) { // once more, to tell a slow compile from a GC pause or a busy neighbour
+  // up to twice more, keeping the fastest, to tell a slow compile from a GC pause or a busy neighbour (two
+  // engineers saw single cases at 211-381 ms at load 10 on the 2 cores, each under 200 ms alone)
+  for (let again = 0; again < 2 && ms > bound; again++) {
     t0 = performance.now()
     r = compile([c.entry], { host })
-    ms = performance.now() - t0
+    ms = Math.min(ms, performance.now() - t0)
   }
   assert.ok(ms <= bound, `compile took ${ms.toFixed(0)} ms (bound ${bound} ms)`)
   assertDiagnostics(r)
