@@ -978,6 +978,8 @@ test('rewrite: refusals; a second path rewrite is reported where it is written, 
   refused(yamlRoute(ps), `${twice(ps, 46, 16, 5, 6)}1 error: nothing converted\n`, gwpRoute('  rewrite prefix "/a" "/b"\n'))
   const sp = '    rewrite: { strip: /c, prefix: { from: /a, to: /b } }'
   refused(yamlRoute(sp), `${twice(sp, 27, 16, 6, 5)}1 error: nothing converted\n`, gwpRoute('  rewrite strip "/c"\n'))
+  const sr = '    rewrite: { strip: /c, regex: { pattern: a, replacement: /b } }'
+  refused(yamlRoute(sr), `${twice(sr, 27, 16, 5, 5)}1 error: nothing converted\n`, gwpRoute('  rewrite strip "/c"\n'))
   const rp = '    rewrite: { regex: { pattern: a, replacement: /b }, prefix: { from: /a, to: /b }, strp: /x, host: h }'
   refused(yamlRoute(rp), `${twice(rp, 56, 16, 6, 5)}
 error[E0205]: unknown key \`strp\` in \`routes[0].rewrite\`
