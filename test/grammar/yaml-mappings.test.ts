@@ -585,6 +585,9 @@ test('ratelimit: a list of maps, every key kind; a header or claim name is spann
     ['key 6:16', 'limit 6:33', 'window 6:44', '. 6:9'],
     ['key.name 8:24', 'key 8:16', 'limit 8:37', 'window 8:48', '. 8:9'],
   ])
+  // a name's span covers the name alone (the caret under it when the checker refuses it), else the whole key
+  const body = parseYaml(yaml, 'p.yaml', new Diagnostics()).decls.find((d): d is A.RouteDecl => d.kind === 'route')!.body
+  assert.deepEqual(body.slice(1, 5).map(s => (s as unknown as { key: { name: A.NameV } }).key.name.span.len), [9, 3, 17, 13])
   same(yamlRoute('    ratelimit: []'), EMPTY)
 })
 
