@@ -710,6 +710,15 @@ error[E0301]: \`routes[0].ratelimit[7].key\` takes \`user\`, \`ip\`, \`header:NA
    |                ^^^^ expected \`user\`, \`ip\`, \`header:NAME\` or \`claim:NAME\`
 8 errors: nothing converted
 `, gwpRoute('  ratelimit by user 9 per 1s\n'))
+  // a bad option drops the option, not the limit
+  refused(yamlRoute('    ratelimit: { key: ip, limit: 3, window: 1s, burst: many }'), `error[E0301]: \`routes[0].ratelimit.burst\` takes a number with its unit, got \`many\`
+ --> p.yaml:4:56
+  |
+4 |     ratelimit: { key: ip, limit: 3, window: 1s, burst: many }
+  |                                                        ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+1 error: nothing converted
+`, gwpRoute('  ratelimit by ip 3 per 1s\n'))
   refused(yamlRoute(`    ratelimit:
       - { key: ip, limit: lots, window: [1s], burst: many }
       - { key: ip, limit: 1, window: 1s, store: disk, fail: maybe }
