@@ -8,17 +8,6 @@ export function readRewrite(r: YamlReader, e: YamlEntry): RewriteStmt[] {
   if (f === undefined) return []
   const out: RewriteStmt[] = []
   const base = { kind: 'rewrite' as const, span: e.keySpan }
-  // the path rewrites in the order written: a second one is reported where it is, and the first is read
-  const paths = [...f.keys()].filter(k => k === 'strip' || k === 'prefix' || k === 'regex')
-  if (paths.length > 1) {
-    const second = f.get(paths[1])!
-    r.d.error('E0102', second.keySpan, `\`${e.path}\` rewrites the path twice`, { notes: [{ message: 'first here', span: f.get(paths[0])!.keySpan }], hint: 'keep one of `strip`, `prefix` and `regex`' })
-  }
-  const strip = f.get('strip')
-  if (strip !== undefined && paths[0] === 'strip') {
-    const v = r.str(strip.value, strip.path, strip.keySpan, 'a path prefix')
-    if (v !== undefined) out.push({ ...base, op: 'strip', from: v })
-  }
   const pair = (x: YamlEntry, a: string, b: string): [A.StrV, A.StrV] | undefined => {
     const g = r.fields(x.value, x.path, [a, b], x.keySpan)
     const ea = g?.get(a), eb = g?.get(b)
@@ -30,14 +19,21 @@ export function readRewrite(r: YamlReader, e: YamlEntry): RewriteStmt[] {
     const va = r.str(ea.value, ea.path, ea.keySpan), vb = r.str(eb.value, eb.path, eb.keySpan)
     return va && vb ? [va, vb] : undefined
   }
-  const prefix = f.get('prefix')
-  if (prefix !== undefined && paths[0] === 'prefix') {
-    const p = pair(prefix, 'from', 'to')
+  // the path rewrites in the order written: a second one is reported where it is, and the first is read
+  const [path, second] = [...f.values()].filter(x => x.key === 'strip' || x.key === 'prefix' || x.key === 'regex')
+  if (second !== undefined) {
+    r.d.error('E0102', second.keySpan, `\`${e.path}\` rewrites the path twice`, { notes: [{ message: 'first here', span: path.keySpan }], hint: 'keep one of `strip`, `prefix` and `regex`' })
+  }
+  if (path?.key === 'strip') {
+    const v = r.str(path.value, path.path, path.keySpan, 'a path prefix')
+    if (v !== undefined) out.push({ ...base, op: 'strip', from: v })
+  }
+  if (path?.key === 'prefix') {
+    const p = pair(path, 'from', 'to')
     if (p) out.push({ ...base, op: 'prefix', from: p[0], to: p[1] })
   }
-  const regex = f.get('regex')
-  if (regex !== undefined && paths[0] === 'regex') {
-    const p = pair(regex, 'pattern', 'replacement')
+  if (path?.key === 'regex') {
+    const p = pair(path, 'pattern', 'replacement')
     if (p) out.push({ ...base, op: 'regex', pattern: p[0], replacement: p[1] })
   }
   const host = f.get('host')

@@ -585,6 +585,9 @@ test('ratelimit: a list of maps, every key kind; a header or claim name is spann
     ['key 6:16', 'limit 6:33', 'window 6:44', '. 6:9'],
     ['key.name 8:24', 'key 8:16', 'limit 8:37', 'window 8:48', '. 8:9'],
   ])
+  // a name's span covers the name alone (the caret under it when the checker refuses it), else the whole key
+  const body = parseYaml(yaml, 'p.yaml', new Diagnostics()).decls.find((d): d is A.RouteDecl => d.kind === 'route')!.body
+  assert.deepEqual(body.slice(1, 5).map(s => (s as unknown as { key: { name: A.NameV } }).key.name.span.len), [9, 3, 17, 13])
   same(yamlRoute('    ratelimit: []'), EMPTY)
 })
 
@@ -707,6 +710,15 @@ error[E0301]: \`routes[0].ratelimit[7].key\` takes \`user\`, \`ip\`, \`header:NA
    |                ^^^^ expected \`user\`, \`ip\`, \`header:NAME\` or \`claim:NAME\`
 8 errors: nothing converted
 `, gwpRoute('  ratelimit by user 9 per 1s\n'))
+  // a bad option drops the option, not the limit
+  refused(yamlRoute('    ratelimit: { key: ip, limit: 3, window: 1s, burst: many }'), `error[E0301]: \`routes[0].ratelimit.burst\` takes a number with its unit, got \`many\`
+ --> p.yaml:4:56
+  |
+4 |     ratelimit: { key: ip, limit: 3, window: 1s, burst: many }
+  |                                                        ^^^^ not a quantity
+  = hint: write it like \`800ms\`, \`10MB\` or \`3\`, without spaces
+1 error: nothing converted
+`, gwpRoute('  ratelimit by ip 3 per 1s\n'))
   refused(yamlRoute(`    ratelimit:
       - { key: ip, limit: lots, window: [1s], burst: many }
       - { key: ip, limit: 1, window: 1s, store: disk, fail: maybe }
@@ -978,6 +990,8 @@ test('rewrite: refusals; a second path rewrite is reported where it is written, 
   refused(yamlRoute(ps), `${twice(ps, 46, 16, 5, 6)}1 error: nothing converted\n`, gwpRoute('  rewrite prefix "/a" "/b"\n'))
   const sp = '    rewrite: { strip: /c, prefix: { from: /a, to: /b } }'
   refused(yamlRoute(sp), `${twice(sp, 27, 16, 6, 5)}1 error: nothing converted\n`, gwpRoute('  rewrite strip "/c"\n'))
+  const sr = '    rewrite: { strip: /c, regex: { pattern: a, replacement: /b } }'
+  refused(yamlRoute(sr), `${twice(sr, 27, 16, 5, 5)}1 error: nothing converted\n`, gwpRoute('  rewrite strip "/c"\n'))
   const rp = '    rewrite: { regex: { pattern: a, replacement: /b }, prefix: { from: /a, to: /b }, strp: /x, host: h }'
   refused(yamlRoute(rp), `${twice(rp, 56, 16, 6, 5)}
 error[E0205]: unknown key \`strp\` in \`routes[0].rewrite\`
