@@ -1,8 +1,8 @@
 // node lab/mutation/import-equivalents.mjs FILE.tsv  (lines: file<TAB>line:col<TAB>mutator<TAB>reason)
 // Equivalent mutants argued by hand (a mutant applied to dist/ and reasoned about) become equivalents.json
 // entries once Stryker has run their file: for every Survived/NoCoverage mutant in the file's cached report at
-// line:col with that mutator, an entry with Stryker's exact original and replacement text is added. Prints the
-// rows no survivor matched yet (their file not run, or the mutant killed after all): keep those rows.
+// line:col with that mutator, an entry with Stryker's exact original and replacement text is added. The rows
+// that matched are removed from FILE; the rest (their file not run yet, or the mutant killed after all) stay.
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +12,7 @@ const eqPath = root + 'equivalents.json'
 const eq = JSON.parse(readFileSync(eqPath, 'utf8'))
 const slug = f => f.replace(/\.ts$/, '').replace(/\//g, '__')
 let added = 0
+const keep = []
 for (const row of readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean)) {
   const [file, at, mutator, reason] = row.split('\t')
   const [line, col] = at.split(':').map(Number)
@@ -28,7 +29,8 @@ for (const row of readFileSync(process.argv[2], 'utf8').split('\n').filter(Boole
       eq.mutants.push({ file, line, mutator: m.mutatorName, original, replacement: m.replacement, reason }); added++; hit++
     }
   }
-  if (hit === 0) console.log('no survivor at', file, at, mutator)
+  if (hit === 0) { console.log('no survivor at', file, at, mutator); keep.push(row) }
 }
+writeFileSync(process.argv[2], keep.map(r => r + '\n').join(''))
 writeFileSync(eqPath, JSON.stringify(eq, null, 1) + '\n')
 console.log('added', added)
