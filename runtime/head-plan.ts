@@ -78,7 +78,8 @@ export class HeadPlan {
     this.pairsVia = this.dropsVia ? pairs : ['via', '1.1 gwp', ...pairs]
     const h = pairs.findIndex((n, i) => i % 2 === 0 && n === 'host')
     this.blockHost = h < 0 ? '' : `host: ${pairs[h + 1]}\r\n`
-    this.blockNoHost = h < 0 ? block : block.replace(this.blockHost, '')
+    // from the pairs, not by removing the Host line's text from the block: `x-host: v` ends with `host: v`
+    this.blockNoHost = h < 0 ? block : linesOf(pairs.filter((_, i) => i !== h && i !== h + 1))
     this.blockDate = pairs.some((n, i) => i % 2 === 0 && n === 'date')
     const edits: (string | null)[] = []
     for (let i = 0; i < o.edits.length; i += 2) {
@@ -87,6 +88,13 @@ export class HeadPlan {
     }
     this.edits = edits
   }
+}
+
+/** Pairs as header lines, "name: value\r\n…". */
+const linesOf = (pairs: readonly string[]): string => {
+  let out = ''
+  for (let i = 0; i < pairs.length; i += 2) out += `${pairs[i]}: ${pairs[i + 1]}\r\n`
+  return out
 }
 
 // The checker refuses bad names and values (E0306) and codegen refuses them again; a plan refuses them a third

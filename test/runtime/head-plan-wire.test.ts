@@ -44,6 +44,12 @@ route host_static_then_rewrite {
   rewrite host "dynamic.internal"
   proxy u
 }
+route host_after_suffix {
+  match path prefix "/host-c"
+  timeout 2s
+  headers request set X-Host "v.internal", set X-Mid "1", set Host "v.internal"
+  proxy u
+}
 route rewrite_then_host_static {
   match path prefix "/host-b"
   timeout 2s
@@ -138,5 +144,11 @@ for (const engine of ['node', 'http1'] as const) {
     assert.deepEqual(a.upstream.split('\r\n').filter(l => /^host:/i.test(l)), ['host: dynamic.internal'])
     const b = await through(engine, req('GET /host-b HTTP/1.1', 'Host: shop.test'))
     assert.deepEqual(b.upstream.split('\r\n').filter(l => /^host:/i.test(l)), ['host: static.internal'])
+  })
+
+  test(`${engine}: a static Host whose line ends another added line (x-host with the same value): each line sent once, whole`, async () => {
+    const c = await through(engine, req('GET /host-c HTTP/1.1', 'Host: shop.test'))
+    const lines = c.upstream.split('\r\n')
+    assert.deepEqual(lines.filter(l => /^(host|x-host|x-mid):/i.test(l)), ['host: v.internal', 'x-host: v.internal', 'x-mid: 1'])
   })
 }
