@@ -24,7 +24,7 @@ export interface BundleSource {
 }
 
 /** The client listener: node:http's server, or the http1 engine's (settings `engine`). */
-export type ClientServer = NetServer & { closeAllConnections(): void }
+export type ClientServer = NetServer
 
 export interface Running {
   gateway: Gateway

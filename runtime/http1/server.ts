@@ -55,10 +55,13 @@ export class Http1Server extends NetServer {
     this.gw.handleUpgrade(req, conn.socket, rest)
   }
 
-  /** The parser refused a head. */
+  /**
+   * The parser refused a head. Its 431 is always the byte limit: the parser scans at most maxHeadBytes bytes
+   * and a field takes at least four ("a:" CRLF), so the count limit set to the same number is never reached
+   * (more than MAX_HEADERS fields are the gateway's 431, runtime/request-head.ts).
+   */
   refuseHead(conn: Connection, f: HeadFailure): void {
-    const code: RefusalCode = f.status === 431 ? (f.reason === 'too_many_headers' ? 'GW_ERR_TOO_MANY_HEADERS' : 'GW_ERR_HEADERS_TOO_LARGE')
-      : f.status === 501 ? 'GW_ERR_TRANSFER_CODING' : 'GW_ERR_BAD_REQUEST'
+    const code: RefusalCode = f.status === 431 ? 'GW_ERR_HEADERS_TOO_LARGE' : f.status === 501 ? 'GW_ERR_TRANSFER_CODING' : 'GW_ERR_BAD_REQUEST'
     this.refuseRaw(conn, f.reason, code)
   }
 
@@ -94,9 +97,6 @@ export class Http1Server extends NetServer {
 
   /** The connection closed or was handed over. */
   forget(c: Connection): void { this.conns.delete(c) }
-
-  /** Destroys every connection (http.Server#closeAllConnections). */
-  closeAllConnections(): void { for (const c of this.conns) c.socket.destroy() }
 
   override close(cb?: (err?: Error) => void): this {
     clearInterval(this.timer)
