@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import { ROOT } from './helpers/paths.js'
 import { stringLiterals } from './helpers/string-literals.js'
 import { REGISTRY } from '../compiler/policies.js'
@@ -29,7 +29,14 @@ const target = (file: string, spec: string): string => (spec.startsWith('.') ? r
 const edges = (...dirs: string[]): [string, string][] =>
   dirs.flatMap(d => files(join(ROOT, d))).flatMap(f => importsOf(f).map(spec => [relative(ROOT, f), target(f, spec)] as [string, string]))
 
-/** A policy's compile half: its compile.ts and what that reaches inside its own folder, except options.ts (the options type both halves share). The rest is its runtime half. */
+/**
+ * The files both halves of a policy may import: options.ts (the options type) and apply.ts (logic both run, e.g.
+ * rewrite's path rewriting: the stage on each request, `gwc explain` on its example). They import only the
+ * kernel and npm/node modules (checked below), so sharing them brings no compiler code into the runtime.
+ */
+const SHARED = new Set(['options.ts', 'apply.ts'])
+
+/** A policy's compile half: its compile.ts and what that reaches inside its own folder, except the SHARED files. The rest is its runtime half. */
 function compileHalf(folder: string): Set<string> {
   const seen = new Set<string>()
   const visit = (f: string) => {
@@ -37,7 +44,7 @@ function compileHalf(folder: string): Set<string> {
     seen.add(f)
     for (const spec of importsOf(join(ROOT, f))) {
       const t = target(join(ROOT, f), spec)
-      if (dirname(t) === folder && t !== join(folder, 'options.ts')) visit(t)   // options.ts: the types both halves share
+      if (dirname(t) === folder && !SHARED.has(basename(t))) visit(t)
     }
   }
   visit(join(folder, 'compile.ts'))
@@ -46,6 +53,13 @@ function compileHalf(folder: string): Set<string> {
 
 const policyFolders = readdirSync(join(ROOT, 'policies')).map(d => join('policies', d)).filter(d => statSync(join(ROOT, d)).isDirectory())
 const compileSide = new Set(policyFolders.flatMap(d => [...compileHalf(d)]))
+
+test('the files both halves of a policy share (options.ts, apply.ts) import only config/ and npm/node modules', () => {
+  const shared = edges('policies').filter(([f]) => SHARED.has(basename(f)))
+  assert.ok(shared.some(([f]) => f === 'policies/rewrite/apply.ts'), 'rewrite/apply.ts is seen')
+  const bad = shared.filter(([, t]) => /^(grammar|compiler|runtime|policies|bin|bench|test|lab|testkit)\//.test(t))
+  assert.deepEqual(bad, [])
+})
 
 test('config/ (the kernel) imports nothing of the core: no grammar/, compiler/, runtime/ or policies/', () => {
   const bad = edges('config').filter(([, t]) => /^(grammar|compiler|runtime|policies|bin)\//.test(t))
