@@ -1,0 +1,66 @@
+// test/runtime/http1/connection-pipeline.test.ts: requests pipelined behind another on one http1-engine
+// connection (runtime/http1/connection.ts), where the response before them did something unusual: a second
+// large answer to a client that reads late still gets every byte (socket 'drain' reaches it, also after the
+// first answer's last write completes behind it); a request behind one refused with 413 and Connection: close is never served (issue 14: survivors
+// of the Stryker run of connection.ts).
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { startGateway, type TestGateway } from '../../helpers/gateway.js'
+import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js'
+import { req, WireConnection } from '../../helpers/wire.js'
+
+const HUGE = Buffer.alloc(8 << 20, 'y')
+let up: RecordingUpstream
+let gw: TestGateway
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+before(async () => {
+  up = await startRecordingUpstream(1)
+  up.replicas[0].behave(r => r.target === '/up/huge' ? { kind: 'answer', body: HUGE } : { kind: 'answer', body: `${r.method} ${r.target}` })
+  gw = await startGateway(`
+upstream u { replicas ${up.addrs} }
+route small { match path prefix "/small"; max_body 64B; timeout 5s; proxy u }
+route up { match path prefix "/up"; timeout 5s; proxy u }
+route own { match path prefix "/"; timeout 5s; respond 200 text "ok" }
+`, { engine: 'http1', headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 5000 })
+})
+after(async () => { await gw.close(); await up.close() })
+
+const open = (): Promise<WireConnection> => WireConnection.open(gw.running.address.port)
+
+test('two large answers pipelined, to a client that reads late, arrive whole: the second gets its drain while the first is still being written', async () => {
+  const c = await open()
+  try {
+    c.socket.pause()
+    await c.write(req('GET /up/huge HTTP/1.1', 'Host: h') + req('GET /up/huge HTTP/1.1', 'Host: h'))
+    await sleep(600) // the gateway fills the socket: the first answer's last write waits, the second has begun
+    c.socket.resume()
+    for (const which of ['first', 'second']) {
+      const r = await c.read({ timeoutMs: 10_000 })
+      assert.equal(r.status, 200, which)
+      assert.equal(r.body.length, HUGE.length, which)
+    }
+    // and the connection goes on
+    assert.equal((await c.send(req('GET /up/third HTTP/1.1', 'Host: h'))).text, 'GET /up/third')
+  } finally { c.close() }
+})
+
+test('a request pipelined behind a chunked body that ends past max_body is never served: 413, then the close', async () => {
+  up.reset()
+  const c = await open()
+  try {
+    // the head and a first chunk; once the gateway reads the body, the chunk that crosses max_body, the last
+    // chunk and the next request in one write: the 413 is decided while that write is being parsed
+    await c.write(req('POST /small/x HTTP/1.1', 'Host: h', 'Transfer-Encoding: chunked') + '28\r\n' + 'a'.repeat(40) + '\r\n')
+    await sleep(100)
+    await c.write('28\r\n' + 'b'.repeat(40) + '\r\n0\r\n\r\n' + req('GET /up/behind HTTP/1.1', 'Host: h'))
+    await Promise.race([c.closed, sleep(3000)])
+    assert.equal(c.isClosed, true, 'closed after the 413')
+    const text = c.unread().toString('latin1')
+    assert.match(text, /^HTTP\/1\.1 413 /)
+    assert.equal(text.split('HTTP/1.1 ').length - 1, 1, `one answer only: ${JSON.stringify(text.slice(0, 300))}`)
+  } finally { c.close() }
+  await sleep(100)
+  assert.deepEqual(up.received.map(r => r.target), ['/small/x'], 'the request behind never reached the upstream')
+  assert.equal(up.received[0].complete, false, 'the body past max_body was not forwarded whole')
+})
