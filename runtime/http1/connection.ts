@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net'
 import { BodyFailure, ChunkedDecoder } from './body.js'
 import { Http1Request, type BodySource } from './edge-request.js'
-import { Http1Response, type ResponseSink } from './edge-response.js'
+import { chunkedByDefault, Http1Response, type ResponseSink } from './edge-response.js'
 import { carryOver } from './fields.js'
 import { HeadFailure, parseRequestHead, type RequestHead } from './request-parser.js'
 import type { Http1Server } from './server.js'
@@ -101,7 +101,7 @@ export class Connection implements BodySource, ResponseSink {
     this.requestStart = this.headStart
     this.headStart = -1
     const req = new Http1Request(head, socket, this)
-    const res = new Http1Response(this, head.keepAlive, head.method === 'HEAD', head.versionMinor === 1, head.expectContinue)
+    const res = new Http1Response(this, head.keepAlive, head.method === 'HEAD', chunkedByDefault(head.versionMinor, head.headers.te), head.expectContinue)
     this.req = req
     this.res = res
     ;(socket as SocketWithMessage)._httpMessage = res

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import type { EdgeResponse } from '../edge.js'
-import { CONTINUE, LAST_CHUNK, renderHead, type HeadState } from './writer.js'
+import { CONTINUE, hasToken, LAST_CHUNK, renderHead, type HeadState } from './writer.js'
 
 /** What a response needs of its connection (implemented by Connection). */
 export interface ResponseSink {
@@ -167,4 +167,12 @@ function writeHeadAnd(socket: Socket, head: string, body: Buffer, cb: ((err?: Er
   const ok = cb === null ? socket.write(body) : socket.write(body, cb)
   socket.uncork()
   return ok
+}
+
+/**
+ * Whether a body of unknown length is sent chunked (node:http's ServerResponse#useChunkedEncodingByDefault): to
+ * an HTTP/1.1 client, or to an HTTP/1.0 one whose TE header lists chunked; otherwise it ends with the connection.
+ */
+export function chunkedByDefault(versionMinor: number, te: string | string[] | undefined): boolean { // HOT PATH
+  return versionMinor === 1 || (typeof te === 'string' && hasToken(te, 'chunked'))
 }

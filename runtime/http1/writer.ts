@@ -87,7 +87,7 @@ export function renderHead(st: HeadState, status: number, headers: readonly stri
 }
 
 /** Whether a comma-separated header value lists `token` (case-insensitive), as node:http's regexes test it. */
-function hasToken(value: string, token: string): boolean {
+export function hasToken(value: string, token: string): boolean {
   const v = value.length === token.length ? value : ''
   if (v !== '' && v.toLowerCase() === token) return true
   const lower = value.toLowerCase()
