@@ -1,9 +1,13 @@
-// test/runtime/http1/connection-pipeline.test.ts: requests pipelined behind another on one http1-engine
+// test/runtime/http1/connection-pipeline.test.ts: how an http1-engine connection ends an answer and goes on or
+// closes. A gateway-made answer larger than the socket can take, sent with Connection: close to a client that
+// reads late, arrives whole before the close, and the connection is then closed on the gateway's side even if
+// the client keeps its own side open. Requests pipelined behind another on one http1-engine
 // connection (runtime/http1/connection.ts), where the response before them did something unusual: a second
 // large answer to a client that reads late still gets every byte (socket 'drain' reaches it, also after the
 // first answer's last write completes behind it); a request behind one refused with 413 and Connection: close is never served (issue 14: survivors
 // of the Stryker run of connection.ts).
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { after, before, test } from 'node:test'
 import { startGateway, type TestGateway } from '../../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js'
@@ -13,6 +17,8 @@ const HUGE = Buffer.alloc(8 << 20, 'y')
 let up: RecordingUpstream
 let gw: TestGateway
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+/** A bound for Promise.race that does not keep the process alive once the race is won. */
+const bound = (ms: number) => new Promise(r => setTimeout(r, ms).unref())
 
 before(async () => {
   up = await startRecordingUpstream(1)
@@ -22,7 +28,7 @@ upstream u { replicas ${up.addrs} }
 route small { match path prefix "/small"; max_body 64B; timeout 5s; proxy u }
 route up { match path prefix "/up"; timeout 5s; proxy u }
 route own { match path prefix "/"; timeout 5s; respond 200 text "ok" }
-`, { engine: 'http1', headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 5000 })
+`, { engine: 'http1', headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 5000, drainTimeoutMs: 500 })
 })
 after(async () => { await gw.close(); await up.close() })
 
@@ -54,7 +60,7 @@ test('a request pipelined behind a chunked body that ends past max_body is never
     await c.write(req('POST /small/x HTTP/1.1', 'Host: h', 'Transfer-Encoding: chunked') + '28\r\n' + 'a'.repeat(40) + '\r\n')
     await sleep(100)
     await c.write('28\r\n' + 'b'.repeat(40) + '\r\n0\r\n\r\n' + req('GET /up/behind HTTP/1.1', 'Host: h'))
-    await Promise.race([c.closed, sleep(3000)])
+    await Promise.race([c.closed, bound(3000)])
     assert.equal(c.isClosed, true, 'closed after the 413')
     const text = c.unread().toString('latin1')
     assert.match(text, /^HTTP\/1\.1 413 /)
@@ -75,4 +81,27 @@ test('a body behind a 417 (an Expect other than 100-continue) is read and droppe
     assert.equal(first.header('connection'), 'keep-alive')
     assert.equal((await c.read({ timeoutMs: 5000 })).text, 'GET /up/after')
   } finally { c.close() }
+})
+
+test('Connection: close after a gateway-made answer larger than the socket takes: every byte arrives, then the gateway closes its side for good', async () => {
+  const SIZE = 6_000_000 // more than the loopback socket buffers hold: part of it is still queued in the gateway when the answer ends
+  const g = await startGateway(`route own { match path prefix "/"; timeout 10s; respond 200 text "${'y'.repeat(SIZE)}" }`, { engine: 'http1' })
+  try {
+    // a client that keeps its side open after the gateway's FIN (allowHalfOpen): the gateway must still let go
+    const s = connect({ port: g.running.address.port, host: '127.0.0.1', allowHalfOpen: true })
+    await new Promise(r => s.once('connect', r))
+    let got = 0
+    s.on('data', (c: Buffer) => { got += c.length })
+    const ended = new Promise(r => s.once('end', r))
+    s.pause()
+    s.write(req('GET / HTTP/1.1', 'Host: h', 'Connection: close'))
+    await sleep(300)
+    s.resume()
+    await Promise.race([ended, bound(8000)])
+    assert.ok(got > SIZE && got < SIZE + 300, `${got} bytes for a ${SIZE}-byte body`)
+    const open = async () => new Promise<number>((res, rej) => g.running.server.getConnections((e, n) => e ? rej(e) : res(n)))
+    for (let i = 0; i < 50 && await open() > 0; i++) await sleep(20)
+    assert.equal(await open(), 0, 'the gateway closed the connection although the client did not')
+    s.destroy()
+  } finally { await g.close() }
 })
