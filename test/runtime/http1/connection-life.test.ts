@@ -38,6 +38,8 @@ after(async () => { await gw.close(); await up.close() })
 
 const open = (): Promise<WireConnection> => WireConnection.open(gw.running.address.port)
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+/** A bound for Promise.race that does not keep the process alive once the race is won. */
+const bound = (ms: number) => new Promise(r => setTimeout(r, ms).unref())
 /** The body the upstream received for the request to `target` (whole). */
 const bodyAt = (target: string): string => {
   const r = up.received.filter(x => x.target === target).at(-1)
@@ -45,7 +47,7 @@ const bodyAt = (target: string): string => {
   return r.body.toString('latin1')
 }
 /** Whether the server closes the connection within `ms`. */
-const closesWithin = async (c: WireConnection, ms: number): Promise<boolean> => { await Promise.race([c.closed, sleep(ms)]); return c.isClosed }
+const closesWithin = async (c: WireConnection, ms: number): Promise<boolean> => { await Promise.race([c.closed, bound(ms)]); return c.isClosed }
 
 test('requests pipelined in one write are answered in order, one after another, on the one connection', async () => {
   const c = await open()
