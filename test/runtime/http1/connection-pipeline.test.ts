@@ -103,5 +103,16 @@ test('Connection: close after a gateway-made answer larger than the socket takes
     for (let i = 0; i < 50 && await open() > 0; i++) await sleep(20)
     assert.equal(await open(), 0, 'the gateway closed the connection although the client did not')
     s.destroy()
+    // kept alive: the answer's last write waits for the client, and the connection serves the next request after it
+    const c = await WireConnection.open(g.running.address.port)
+    try {
+      c.socket.pause()
+      await c.write(req('GET / HTTP/1.1', 'Host: h'))
+      await sleep(300)
+      c.socket.resume()
+      const r = await c.read({ timeoutMs: 8000 })
+      assert.equal(r.body.length, SIZE)
+      assert.equal((await c.send(req('GET / HTTP/1.1', 'Host: h'), { timeoutMs: 8000 })).body.length, SIZE)
+    } finally { c.close() }
   } finally { await g.close() }
 })
