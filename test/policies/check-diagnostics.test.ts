@@ -226,6 +226,28 @@ test('cors: origins in normal form, wildcards apart, methods, headers, max_age; 
         'error E0103 4:128+11 «credentials»: `credentials` is given twice in `cors` | label: given again here | hint: list every value in one clause | note 4:84+11 «credentials»: first given here',
       ],
       [null]],
+    ['cors origins "https://a.example.com/v1\\nx", "https://a:b:8080", "https://a.example.com:8x"',
+      [
+        'error E0470 4:16+29 «"https://a.example.com/v1\\nx"»: `https://a.example.com/v1\\nx` is not an origin | label: an origin starts with a scheme | hint: write it as `scheme://host[:port]`, e.g. `https://app.example.com`',
+        'error E0470 4:47+18 «"https://a:b:8080"»: `https://a:b:8080` is not an origin | label: no host | hint: write e.g. `https://app.example.com`',
+        'error E0470 4:67+26 «"https://a.example.com:8x"»: `https://a.example.com:8x` is not an origin | label: bad port | hint: a port is a number from 1 to 65535',
+      ],
+      [null]],
+    ['cors origins "https://a.example.com" headers "*"',
+      [
+        'error E0476 4:48+3 «"*"»: `*` in `headers` is not supported | label: name each header | hint: list the headers the page sends: a wildcard never covers `Authorization` and means nothing with credentials',
+      ],
+      [null]],
+    ['cors origins "https://a.example.com" headers x-a, X-A',
+      [
+        'error E0473 4:53+3 «X-A»: header `x-a` is listed twice | label: listed again here | hint: remove one of them | note 4:48+3 «x-a»: first listed here',
+      ],
+      [null]],
+    ['cors origins "https://a.example.com" methods GET, GET',
+      [
+        'error E0473 4:53+3 «GET»: method `GET` is listed twice | label: listed again here | hint: remove one of them | note 4:48+3 «GET»: first listed here',
+      ],
+      [null]],
     ['cors origins "https://a.example.com" methods get, Put, PUT',
       [
         'error E0475 4:48+3 «get»: `get` is not an HTTP method | label: methods are case-sensitive | hint: write `GET`',
@@ -432,6 +454,17 @@ test('rewrite: strip/prefix normal form of from and to, W0770 against the route\
         'warning W0770 4:17+11 «"/v1/admin"»: `rewrite` never applies: route `r` matches `/v1/x`, outside `/v1/admin` | label: this prefix is never seen | hint: rewrite a prefix of `/v1/x`',
       ],
       [{ kind: 'rewrite', op: 'strip', from: '/v1/admin', to: '', pattern: null, replacement: null, hostMode: null, host: null }], 'path "/v1/x"'],
+    ['rewrite strip "/v1/admin"',
+      [
+        'warning W0770 4:17+11 «"/v1/admin"»: `rewrite` never applies: route `r` matches `/v1`, outside `/v1/admin` | label: this prefix is never seen | hint: rewrite a prefix of `/v1`',
+      ],
+      [{ kind: 'rewrite', op: 'strip', from: '/v1/admin', to: '', pattern: null, replacement: null, hostMode: null, host: null }], 'path "/v1"'],
+    // the root prefix covers every path, even one the match refuses (no W0770 beside that error)
+    ['rewrite prefix "/" "/x"',
+      [
+        'error E0306 3:21+4 «"v1"»: path `v1` must start with `/` | label: not an absolute path | hint: write `/v1`',
+      ],
+      [{ kind: 'rewrite', op: 'prefix', from: '', to: '/x', pattern: null, replacement: null, hostMode: null, host: null }], 'path prefix "v1"'],
     ['rewrite strip "/v1"',
       [],
       [{ kind: 'rewrite', op: 'strip', from: '/v1', to: '', pattern: null, replacement: null, hostMode: null, host: null }], 'path "/v1"'],
@@ -542,5 +575,10 @@ route r { match path prefix "/v1"; use used; timeout 1s; proxy a }
       'warning W0770 3:29+6 «"/api"»: `rewrite` never applies: route `r` matches `/v1`, outside `/api` | label: this prefix is never seen | hint: rewrite a prefix of `/v1`',
     ],
     stages: [STRIP_API, STRIP_API],
+  })
+  // the route's match, wherever the route writes it
+  assert.deepEqual(run('upstream a { replicas 10.0.0.1:80 }\nroute r {\n  timeout 1s\n  rewrite strip "/api"\n  match path prefix "/v1"\n  proxy a\n}\n'), {
+    diags: ['warning W0770 4:17+6 «"/api"»: `rewrite` never applies: route `r` matches `/v1`, outside `/api` | label: this prefix is never seen | hint: rewrite a prefix of `/v1`'],
+    stages: [STRIP_API],
   })
 })
