@@ -1,5 +1,6 @@
 // Checks a `cors` statement: origins (exact, `https://*.example.com` wildcards, `*`), methods, allowed and exposed
 // headers, credentials and max_age, into the stage IR. Every refusal has its own code (E0470–E0479, W0760–W0762).
+import { isIPv6 } from 'node:net'
 import { headerName, readQty, spanOf, type A, type CheckContext, type StageIR } from '../../compiler/policy-api.js'
 import { matchesWildcard, splitWildcard, type CorsOptions } from './options.js'
 
@@ -34,21 +35,26 @@ export function readOrigin(ctx: CheckContext, v: A.StrV): { origin: string; wild
   if (text === '*' || text === 'null') return { origin: text, wildcard: false }
   const bad = (label: string, hint: string) => { ctx.d.error('E0470', v.span, `\`${text}\` is not an origin`, { label, hint }); return undefined }
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/.exec(text)
-  if (m === null) return bad('an origin starts with a scheme', `write \`https://${text.replace(/^\/*/, '')}\``)
+  if (m === null) {
+    // `https://` in front makes an origin of `app.example.com[:8080]`, not of `https:/x` or `1http://x`
+    const rest = text.replace(/^\/*/, '')
+    return bad('an origin starts with a scheme', /^[^/:]+(:\d+)?$/.test(rest) ? `write \`https://${rest}\`` : 'write it as `scheme://host[:port]`, e.g. `https://app.example.com`')
+  }
   const scheme = m[1].toLowerCase()
   if (m[3] !== '') {
     const bare = `${scheme}://${m[2]}`
     return bad(m[3] === '/' ? 'an origin has no trailing `/`' : 'an origin has no path, query or fragment', `write \`${bare}\`: an origin is scheme, host and port`)
   }
   if (m[2].includes('@')) return bad('an origin has no user name or password', 'remove the part before `@`')
-  const hp = /^(\[[0-9A-Fa-f:.]+\]|[^:]*)(?::(\d*))?$/.exec(m[2])
+  const hp = /^(\[[0-9A-Fa-f:.]+\]|[^:]*)(?::([^:]*))?$/.exec(m[2])
   if (hp === null || hp[1] === '') return bad('no host', `write e.g. \`${scheme}://app.example.com\``)
   let port: string | undefined = hp[2]
   if (port !== undefined) {
-    if (port === '' || Number(port) < 1 || Number(port) > 65535 || (port.length > 1 && port.startsWith('0'))) return bad('bad port', 'a port is a number from 1 to 65535')
+    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535 || (port.length > 1 && port.startsWith('0'))) return bad('bad port', 'a port is a number from 1 to 65535')
     if (port === DEFAULT_PORT[scheme]) port = undefined // browsers leave the default port out of an origin
   }
   const host = hp[1].toLowerCase()
+  if (host.startsWith('[') && !isIPv6(host.slice(1, -1))) return bad('not an IPv6 address', 'write an IPv6 address in brackets, as in `http://[::1]:8080`')
   const labels = host.startsWith('[') ? [host] : host.split('.')
   const wildcard = host.includes('*')
   if (wildcard) {
