@@ -114,5 +114,16 @@ test('Connection: close after a gateway-made answer larger than the socket takes
       assert.equal(r.body.length, SIZE)
       assert.equal((await c.send(req('GET / HTTP/1.1', 'Host: h'), { timeoutMs: 8000 })).body.length, SIZE)
     } finally { c.close() }
+    // the client half-closes once the answer has ended (still queued in the gateway): the rest is still sent
+    const h = await WireConnection.open(g.running.address.port)
+    try {
+      h.socket.pause()
+      await h.write(req('GET / HTTP/1.1', 'Host: h', 'Connection: close'))
+      await sleep(300)
+      h.socket.end()
+      await sleep(100)
+      h.socket.resume()
+      assert.equal((await h.read({ timeoutMs: 8000 })).body.length, SIZE)
+    } finally { h.close() }
   } finally { await g.close() }
 })
