@@ -85,7 +85,9 @@ test('a body behind a 417 (an Expect other than 100-continue) is read and droppe
 
 test('Connection: close after a gateway-made answer larger than the socket takes: every byte arrives, then the gateway closes its side for good', async () => {
   const SIZE = 6_000_000 // more than the loopback socket buffers hold: part of it is still queued in the gateway when the answer ends
-  const g = await startGateway(`route own { match path prefix "/"; timeout 10s; respond 200 text "${'y'.repeat(SIZE)}" }`, { engine: 'http1' })
+  const g = await startGateway(`upstream u { replicas ${up.addrs} }
+route up { match path prefix "/up"; timeout 10s; proxy u }
+route own { match path prefix "/"; timeout 10s; respond 200 text "${'y'.repeat(SIZE)}" }`, { engine: 'http1', drainTimeoutMs: 500 })
   try {
     // a client that keeps its side open after the gateway's FIN (allowHalfOpen): the gateway must still let go
     const s = connect({ port: g.running.address.port, host: '127.0.0.1', allowHalfOpen: true })
@@ -114,6 +116,19 @@ test('Connection: close after a gateway-made answer larger than the socket takes
       assert.equal(r.body.length, SIZE)
       assert.equal((await c.send(req('GET / HTTP/1.1', 'Host: h'), { timeoutMs: 8000 })).body.length, SIZE)
     } finally { c.close() }
+    // a proxied answer pipelined behind it: it begins while the first answer's last write still waits for the
+    // client, and gets its 'drain' after that write completes
+    const p = await WireConnection.open(g.running.address.port)
+    try {
+      p.socket.pause()
+      // two of them first: more than the socket buffers take, so the second one's last write surely waits
+      await p.write(req('GET / HTTP/1.1', 'Host: h') + req('GET / HTTP/1.1', 'Host: h') + req('GET /up/huge HTTP/1.1', 'Host: h'))
+      await sleep(300)
+      p.socket.resume()
+      assert.equal((await p.read({ timeoutMs: 8000 })).body.length, SIZE)
+      assert.equal((await p.read({ timeoutMs: 8000 })).body.length, SIZE)
+      assert.equal((await p.read({ timeoutMs: 8000 })).body.length, HUGE.length)
+    } finally { p.close() }
     // the client half-closes once the answer has ended (still queued in the gateway): the rest is still sent
     const h = await WireConnection.open(g.running.address.port)
     try {
