@@ -279,7 +279,7 @@ test('keys: every diagnostic of the block, whole, and no IR after an error', () 
     [['redis "a\\tb"'], [noHash('"a\\tb"')]],
     [['redis "a\\u{0}"'], [noHash('"a\\u{0}"')]],
     [[`redis "${'h'.repeat(257)}"`], [noHash(`"${'h'.repeat(257)}"`)]],
-    // one store: the second is refused (not taken), whichever comes first
+    // one store: the second is reported, whichever comes first and also when the first was refused; checking goes on
     [['file "/a"', 'redis "h"', 'header "a b"'], [
       'error E0453 3:3+5 «redis»: keys `k` keeps its keys in both `file` and `redis` | label: a second store | hint: keep one: a keys file for one gateway, a Redis hash for a fleet | note 2:3+4 «file»: first given here',
       'error E0306 4:10+5 «"a b"»: `a b` is not a valid header name | label: header names are tokens | hint: use letters, digits and `-` (e.g. `X-Tenant-Id`)',
@@ -436,17 +436,21 @@ test('YAML: what `keys:` refuses, and where', () => {
   assert.deepEqual(convert('keys:\n  a: 3\n'), { gwp: undefined, diags: ['error E0301 2:6+1 «3»: `keys.a` takes a map, got the number `3` | label: expected a map'] })
   assert.deepEqual(convert('keys:\n  "a b": 3\n'), { gwp: undefined, diags: [name, 'error E0301 2:10+1 «3»: `keys.a b` takes a map, got the number `3` | label: expected a map'] })
   assert.deepEqual(convert('keys:\n  a: { flie: /k, file: /k }\n'), { gwp: undefined, diags: ['error E0205 2:8+4 «flie»: unknown key `flie` in `keys.a` | label: not a key here | hint: did you mean `file`?'] })
-  const bad = convert('keys:\n  a: { file: [1], redis: {x: 1}, header: {a: 1}, query: [q], forward_consumer: {} }\n')
-  assert.deepEqual(bad, { gwp: undefined, diags: [
+  const bad = 'keys:\n  a: { file: [1], redis: {x: 1}, header: {a: 1}, query: [q], forward_consumer: {} }\n'
+  const shapes = [
     'error E0301 2:14+3 «[1]»: `keys.a.file` takes a file name, got a list | label: expected a file name',
     'error E0301 2:26+6 «{x: 1}»: `keys.a.redis` takes a Redis hash name, got a map | label: expected a Redis hash name',
     'error E0301 2:42+6 «{a: 1}»: `keys.a.header` takes a name, got a map | label: expected a name',
     'error E0301 2:57+3 «[q]»: `keys.a.query` takes a name, got a list | label: expected a name',
     'error E0301 2:80+2 «{}»: `keys.a.forward_consumer` takes a name, got a map | label: expected a name',
-  ] })
+  ]
+  assert.deepEqual(convert(bad), { gwp: undefined, diags: shapes })
+  // `gwc check` goes on to check what was read: none of the five, so no store
+  const E0104 = 'error E0104 2:3+1 «a»: keys `a` has no `file` | label: no keys to check requests against | hint: add `file "keys.txt"` and add keys with `gwc keys add keys.txt CONSUMER` (or keep them in Redis: `redis "HASH"`)'
+  assert.deepEqual(run(bad, 'conf/p.yaml'), { diags: [E0104, ...shapes], ir: undefined })
   // the checker's diagnostics point into the YAML: a store left out, a bad header name
   assert.deepEqual(run('keys:\n  a: { header: "a b", forward_consumer: X-C }\n', 'conf/p.yaml').diags, [
-    'error E0104 2:3+1 «a»: keys `a` has no `file` | label: no keys to check requests against | hint: add `file "keys.txt"` and add keys with `gwc keys add keys.txt CONSUMER` (or keep them in Redis: `redis "HASH"`)',
+    E0104,
     'error E0306 2:16+5 «"a b"»: `a b` is not a valid header name | label: header names are tokens | hint: use letters, digits and `-` (e.g. `X-Tenant-Id`)',
   ])
   assert.deepEqual(convert('keys:\n  a: {}\n'), { gwp: 'keys a {}\n', diags: [] })
