@@ -176,3 +176,8 @@ export function maskHead(head: string, names: readonly string[]): string {
 
 /** Builds request bytes from lines: `req('GET / HTTP/1.1', 'Host: a')` → "GET / HTTP/1.1\r\nHost: a\r\n\r\n". */
 export const req = (...lines: string[]): string => lines.map(l => l + '\r\n').join('') + '\r\n'
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+/** A bound for Promise.race that does not keep the process alive once the race is won. */
+export const bound = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms).unref())

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
-import { maskHead, req, WireConnection } from '../helpers/wire.js'
+import { bound, maskHead, req, sleep, WireConnection } from '../helpers/wire.js'
 
 const policy = (addrs: string): string => `
 upstream u { replicas ${addrs} }
@@ -29,9 +29,6 @@ before(async () => {
 after(async () => { await http1.close(); await node.close(); await up.close() })
 
 const port = (g: TestGateway): number => g.running.address.port
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-/** A bound for Promise.race that does not keep the process alive once the race is won. */
-const bound = (ms: number) => new Promise(r => setTimeout(r, ms).unref())
 
 /** Sends `bytes`, waits `ms`, returns what came back (masked) and whether the server closed. */
 async function after_(g: TestGateway, bytes: string, ms: number): Promise<{ text: string; closed: boolean }> {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { startGateway, type TestGateway } from '../../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js'
-import { req, WireConnection } from '../../helpers/wire.js'
+import { bound, req, sleep, WireConnection } from '../../helpers/wire.js'
 
 const BIG = Buffer.alloc(1 << 20, 'x')
 const HUGE = Buffer.alloc(8 << 20, 'y')
@@ -37,9 +37,6 @@ route own { match path prefix "/"; timeout 5s; respond 200 text "ok" }
 after(async () => { await gw.close(); await up.close() })
 
 const open = (): Promise<WireConnection> => WireConnection.open(gw.running.address.port)
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-/** A bound for Promise.race that does not keep the process alive once the race is won. */
-const bound = (ms: number) => new Promise(r => setTimeout(r, ms).unref())
 /** The body the upstream received for the request to `target` (whole). */
 const bodyAt = (target: string): string => {
   const r = up.received.filter(x => x.target === target).at(-1)

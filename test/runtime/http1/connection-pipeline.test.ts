@@ -11,14 +11,11 @@ import { connect } from 'node:net'
 import { after, before, test } from 'node:test'
 import { startGateway, type TestGateway } from '../../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js'
-import { req, WireConnection } from '../../helpers/wire.js'
+import { bound, req, sleep, WireConnection } from '../../helpers/wire.js'
 
 const HUGE = Buffer.alloc(8 << 20, 'y')
 let up: RecordingUpstream
 let gw: TestGateway
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-/** A bound for Promise.race that does not keep the process alive once the race is won. */
-const bound = (ms: number) => new Promise(r => setTimeout(r, ms).unref())
 
 before(async () => {
   up = await startRecordingUpstream(1)

@@ -11,13 +11,10 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { metric, startGateway, type TestGateway } from '../../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js'
-import { req, WireConnection } from '../../helpers/wire.js'
+import { bound, req, sleep, WireConnection } from '../../helpers/wire.js'
 
 let up: RecordingUpstream
 let gw: TestGateway
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-/** A bound for Promise.race that does not keep the process alive once the race is won. */
-const bound = (ms: number) => new Promise(r => setTimeout(r, ms).unref())
 
 before(async () => {
   up = await startRecordingUpstream(1)

@@ -8,13 +8,10 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { startGateway, type TestGateway } from '../../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js'
-import { req, WireConnection } from '../../helpers/wire.js'
+import { bound, req, sleep, WireConnection } from '../../helpers/wire.js'
 
 let up: RecordingUpstream
 const gws: TestGateway[] = []
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-/** A bound for Promise.race that does not keep the process alive once the race is won. */
-const bound = (ms: number) => new Promise(r => setTimeout(r, ms).unref())
 
 const policy = (addrs: string) => `
 upstream u { replicas ${addrs} }
