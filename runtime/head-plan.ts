@@ -62,7 +62,8 @@ export class HeadPlan {
     const block = typeof o.block === 'string' ? o.block : ''
     if (block !== '' && !block.endsWith('\r\n')) throw new Error(`head plan: block ${JSON.stringify(block)} does not end a line`)
     const pairs: string[] = []
-    for (const line of block === '' ? [] : block.slice(0, -2).split('\r\n')) {
+    const lines = block === '' ? [] : block.slice(0, -2).split('\r\n')
+    for (const line of lines) {
       const at = line.indexOf(': ')
       const name = checkName(at < 0 ? line : line.slice(0, at)), value = checkValue(line.slice(at + 2))
       if (!this.drop.hasLower(name)) throw new Error(`head plan: added header ${JSON.stringify(name)} is not among the dropped names`)
@@ -78,8 +79,8 @@ export class HeadPlan {
     this.pairsVia = this.dropsVia ? pairs : ['via', '1.1 gwp', ...pairs]
     const h = pairs.findIndex((n, i) => i % 2 === 0 && n === 'host')
     this.blockHost = h < 0 ? '' : `host: ${pairs[h + 1]}\r\n`
-    // from the pairs, not by removing the Host line's text from the block: `x-host: v` ends with `host: v`
-    this.blockNoHost = h < 0 ? block : linesOf(pairs.filter((_, i) => i !== h && i !== h + 1))
+    // the other lines as written, not the block with the Host line's text removed: `x-host: v` ends with `host: v`
+    this.blockNoHost = h < 0 ? block : lines.filter((_, i) => i !== h / 2).map(l => l + '\r\n').join('')
     this.blockDate = pairs.some((n, i) => i % 2 === 0 && n === 'date')
     const edits: (string | null)[] = []
     for (let i = 0; i < o.edits.length; i += 2) {
@@ -88,13 +89,6 @@ export class HeadPlan {
     }
     this.edits = edits
   }
-}
-
-/** Pairs as header lines, "name: value\r\n…". */
-const linesOf = (pairs: readonly string[]): string => {
-  let out = ''
-  for (let i = 0; i < pairs.length; i += 2) out += `${pairs[i]}: ${pairs[i + 1]}\r\n`
-  return out
 }
 
 // The checker refuses bad names and values (E0306) and codegen refuses them again; a plan refuses them a third
