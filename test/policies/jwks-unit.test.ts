@@ -5,39 +5,15 @@
 // the unknown-kid cooldown and single-flight fetches. jwks-cache and jwks-outage test the same through a gateway
 // on wall-clock timing; this is what the mutation run (area policies) runs first for jwks.ts.
 import assert from 'node:assert/strict'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { after, before, test } from 'node:test'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
-import { pino } from 'pino'
-import type { JwtAlgorithm, JwtProviderIR } from '../../policies/auth/options.js'
-import { JwksCache, jwksMetrics } from '../../policies/auth/jwks.js'
-import { GatewayMetrics } from '../../runtime/metrics.js'
-import { stageMetrics } from '../../runtime/stage-env.js'
-import { metric } from '../helpers/gateway.js'
+import { jwksServer, type JwksServer } from '../helpers/jwks-cache.js'
+import { sleep } from '../helpers/wire.js'
 
-/** The JWKS server: answers `doc` with `status` after `delayMs`, counting fetches and keeping the last request's headers. */
-let server: Server
-let url = ''
-let doc: unknown = { keys: [] }
-let status = 200
-let delayMs = 0
-let fetches = 0
-let lastHeaders: IncomingHttpHeaders = {}
-before(async () => {
-  server = createServer((req, res) => {
-    fetches++
-    lastHeaders = req.headers
-    const send = () => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(doc)) }
-    if (delayMs > 0) setTimeout(send, delayMs); else send()
-  })
-  await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
-  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks`
-})
-after(() => { server.closeAllConnections(); server.close() })
-const caches: JwksCache[] = []
-after(() => { for (const c of caches) c.stop() })
+let idp: JwksServer
+before(async () => { idp = await jwksServer() })
+after(() => idp.close())
 
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const pub = async (alg: string, crv?: string): Promise<JWK> => {
   const { publicKey } = await generateKeyPair(alg, { ...(crv === undefined ? {} : { crv }), extractable: true })
   return exportJWK(publicKey)
@@ -49,27 +25,8 @@ before(async () => {
   x25519 = await exportJWK(publicKey)
 })
 
-function cache(o: Partial<JwtProviderIR> = {}) {
-  const p = {
-    name: 'idp', issuer: 'https://idp/', jwksUrl: url, refreshMs: 300_000, refreshAheadMs: 30_000, unknownKidCooldownMs: 30_000,
-    maxStaleMs: 900_000, fetchTimeoutMs: 2000, algorithms: ['RS256', 'ES256'] as JwtAlgorithm[], audience: [], leewayMs: 0, forward: [],
-    tokenCacheSize: 100, source: { file: 'p.gwp', line: 1, col: 1 }, ...o,
-  } as JwtProviderIR
-  const metrics = new GatewayMetrics({ defaultMetrics: false })
-  const shared = new Map<string, unknown>()
-  const logs: { level: number; msg: string; [k: string]: unknown }[] = []
-  const log = pino({ level: 'info' }, { write: (s: string) => { logs.push(JSON.parse(s)) } })
-  const m = jwksMetrics(stageMetrics(metrics, <T>(k: string, f: () => T): T => { if (!shared.has(k)) shared.set(k, f()); return shared.get(k) as T }), p.name)
-  const c = new JwksCache(p, m, log)
-  caches.push(c)
-  const read = async (name: string, labels: Record<string, string>) => metric(await metrics.registry.metrics(), name, labels)
-  return { c, logs, read }
-}
-/** New server answers; the caches made so far stop refreshing in the background (they share the server's counts). */
-const reset = (d: unknown, s = 200) => { for (const c of caches) c.stop(); doc = d; status = s; delayMs = 0; fetches = 0 }
-
 test('which keys are offered for which algorithm', async () => {
-  reset({
+  idp.reset({
     keys: [
       { ...rsa, kid: 'rs-alg', alg: 'RS256' },
       { ...rsa, kid: 'rs-disallowed', alg: 'PS384' },
@@ -83,9 +40,9 @@ test('which keys are offered for which algorithm', async () => {
       { kty: 'XYZ', kid: 'weird' },
     ],
   })
-  const { c, read, logs } = cache({ algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] })
+  const { c, read, logs } = idp.cache({ algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] })
   await c.start()
-  assert.equal(fetches, 1)
+  assert.equal(idp.fetches, 1)
   assert.deepEqual(logs, [])
   const offered = (kid: string) => (['RS256', 'PS256', 'PS384', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const).filter(a => c.get(kid, a) !== undefined)
   assert.deepEqual(offered('rs-alg'), ['RS256'], 'a key with `alg` verifies that algorithm only')
@@ -104,15 +61,15 @@ test('which keys are offered for which algorithm', async () => {
   assert.deepEqual(c.get('p256', 'ES256')!.alg, 'ES256')
   assert.equal(await read('gw_jwks_fetches_total', { provider: 'idp', result: 'ok' }), 1)
   assert.equal(await read('gw_jwks_keys', { provider: 'idp' }), 7, 'kids with at least one usable key')
-  assert.equal(lastHeaders.accept, 'application/json')
-  assert.equal(lastHeaders['user-agent'], 'gwp-jwks')
+  assert.equal(idp.lastHeaders.accept, 'application/json')
+  assert.equal(idp.lastHeaders['user-agent'], 'gwp-jwks')
   assert.equal(c.knowsKeys(), true)
   assert.equal(c.failing, false)
 })
 
 test('a failed fetch: counted, logged with what the gateway does now, retried after a tenth of refresh (at least 1 s)', async () => {
-  reset({ keys: [] }, 503)
-  const a = cache({ refreshMs: 20_000 })
+  idp.reset({ keys: [] }, 503)
+  const a = idp.cache({ refreshMs: 20_000 })
   await a.c.start()
   assert.equal(a.c.failing, true)
   assert.equal(a.c.knowsKeys(), false)
@@ -124,15 +81,15 @@ test('a failed fetch: counted, logged with what the gateway does now, retried af
     level: 50, provider: 'idp', err: 'JWKS answered 503', next: 2,
     msg: 'JWKS fetch failed; no keys cached: tokens are answered 503 auth_unavailable until a fetch succeeds; next attempt in 2 s',
   }])
-  assert.equal(cache({ refreshMs: 5000 }).c.retryMs, 1000, 'never sooner than 1 s')
-  assert.equal(cache({ refreshMs: 500 }).c.retryMs, 500, 'never later than refresh')
+  assert.equal(idp.cache({ refreshMs: 5000 }).c.retryMs, 1000, 'never sooner than 1 s')
+  assert.equal(idp.cache({ refreshMs: 500 }).c.retryMs, 500, 'never later than refresh')
 
   // keys cached, then a failure: served stale, and the log says for how long
-  reset({ keys: [{ ...p256, kid: 'k1' }, { ...p256, kid: 'k2' }] })
-  const b = cache({ refreshMs: 20_000, refreshAheadMs: 2000, maxStaleMs: 600_000 })
+  idp.reset({ keys: [{ ...p256, kid: 'k1' }, { ...p256, kid: 'k2' }] })
+  const b = idp.cache({ refreshMs: 20_000, refreshAheadMs: 2000, maxStaleMs: 600_000 })
   await b.c.start()
   assert.equal(b.c.retryAfterSeconds(), 18, 'the next fetch is refresh − refresh_ahead away')
-  reset({ nokeys: true })
+  idp.reset({ nokeys: true })
   await b.c.refresh()
   assert.equal(b.c.failing, true)
   assert.equal(b.c.knowsKeys(), false, 'a kid missing now may be one the IdP just published')
@@ -143,7 +100,7 @@ test('a failed fetch: counted, logged with what the gateway does now, retried af
   }])
   assert.equal(await b.read('gw_jwks_keys', { provider: 'idp' }), 2)
   // a good fetch again clears the failure
-  reset({ keys: [{ ...p256, kid: 'k3' }] })
+  idp.reset({ keys: [{ ...p256, kid: 'k3' }] })
   await b.c.refresh()
   assert.equal(b.c.failing, false)
   assert.equal(b.c.knowsKeys(), true)
@@ -153,21 +110,21 @@ test('a failed fetch: counted, logged with what the gateway does now, retried af
 })
 
 test('a fetch slower than the timeout fails', async () => {
-  reset({ keys: [{ ...p256, kid: 'k1' }] })
-  delayMs = 600
-  const { c, logs } = cache({ fetchTimeoutMs: 100 })
+  idp.reset({ keys: [{ ...p256, kid: 'k1' }] })
+  idp.delayMs = 600
+  const { c, logs } = idp.cache({ fetchTimeoutMs: 100 })
   const t0 = performance.now()
   await c.start()
   assert.ok(performance.now() - t0 < 550, 'gave up at the timeout')
   assert.equal(c.failing, true)
   assert.equal(c.has('k1'), false)
   assert.equal(logs.length, 1)
-  delayMs = 0
+  idp.delayMs = 0
 })
 
 test('keys older than max_stale are dropped once (logged, gauge 0), and nothing is trusted until a fetch works', async () => {
-  reset({ keys: [{ ...p256, kid: 'k1' }] })
-  const { c, logs, read } = cache({ maxStaleMs: 300 })
+  idp.reset({ keys: [{ ...p256, kid: 'k1' }] })
+  const { c, logs, read } = idp.cache({ maxStaleMs: 300 })
   await c.start()
   const gen = c.generation
   assert.equal(c.has('k1'), true)
@@ -180,54 +137,54 @@ test('keys older than max_stale are dropped once (logged, gauge 0), and nothing 
   assert.equal(await read('gw_jwks_keys', { provider: 'idp' }), 0)
   assert.deepEqual(logs.map(l => [l.level, l.provider, l.msg]), [[50, 'idp', 'JWKS older than max_stale: cached keys dropped; tokens are answered 503 auth_unavailable until a fetch succeeds']])
   // a failure now logs that no keys are cached
-  reset({}, 500)
+  idp.reset({}, 500)
   await c.refresh()
   assert.equal(logs.at(-1)!.level, 50)
   assert.match(String(logs.at(-1)!.msg), /^JWKS fetch failed; no keys cached/)
 })
 
 test('unknown kids: at most one fetch per cooldown, a fetch under way is shared, and refreshes are single-flight', async () => {
-  reset({ keys: [{ ...p256, kid: 'k1' }] })
-  const { c } = cache({ unknownKidCooldownMs: 1500 })   // long: under load the second call must still fall within it
+  idp.reset({ keys: [{ ...p256, kid: 'k1' }] })
+  const { c } = idp.cache({ unknownKidCooldownMs: 1500 })   // long: under load the second call must still fall within it
   await c.start()
-  assert.equal(fetches, 1)
+  assert.equal(idp.fetches, 1)
   await c.awaitUnknownKid()
-  assert.equal(fetches, 2, 'the first unknown kid fetches')
+  assert.equal(idp.fetches, 2, 'the first unknown kid idp.fetches')
   await c.awaitUnknownKid()
-  assert.equal(fetches, 2, 'within the cooldown: no fetch')
+  assert.equal(idp.fetches, 2, 'within the cooldown: no fetch')
   await sleep(1550)
   await c.awaitUnknownKid()
-  assert.equal(fetches, 3, 'after the cooldown: one more')
+  assert.equal(idp.fetches, 3, 'after the cooldown: one more')
   // a refresh under way is joined, whatever the cooldown
-  delayMs = 150
+  idp.delayMs = 150
   const r1 = c.refresh(), r2 = c.refresh()
   assert.equal(r1, r2)
   const t0 = performance.now()
   await c.awaitUnknownKid()
   assert.ok(performance.now() - t0 >= 100, 'it waited for the fetch under way')
   await r1
-  assert.equal(fetches, 4)
-  delayMs = 0
+  assert.equal(idp.fetches, 4)
+  idp.delayMs = 0
   await c.refresh()
-  assert.equal(fetches, 5, 'a settled refresh is not reused')
+  assert.equal(idp.fetches, 5, 'a settled refresh is not reused')
 })
 
 test('refreshed in the background before expiry (never sooner than 100 ms), and not after stop()', async () => {
-  reset({ keys: [{ ...p256, kid: 'k1' }] })
-  const { c } = cache({ refreshMs: 1000, refreshAheadMs: 700 })
+  idp.reset({ keys: [{ ...p256, kid: 'k1' }] })
+  const { c } = idp.cache({ refreshMs: 1000, refreshAheadMs: 700 })
   await c.start()
-  assert.equal(fetches, 1)
+  assert.equal(idp.fetches, 1)
   await sleep(500)
-  assert.equal(fetches, 2, 'refetched 300 ms later')
+  assert.equal(idp.fetches, 2, 'refetched 300 ms later')
   c.stop()
   await sleep(500)
-  assert.equal(fetches, 2)
+  assert.equal(idp.fetches, 2)
   const gen = c.generation
-  reset({ keys: [{ ...p256, kid: 'k1' }] })
-  const fast = cache({ refreshMs: 1000, refreshAheadMs: 990 })
+  idp.reset({ keys: [{ ...p256, kid: 'k1' }] })
+  const fast = idp.cache({ refreshMs: 1000, refreshAheadMs: 990 })
   await fast.c.start()
   await sleep(250)
   fast.c.stop()
-  assert.ok(fetches >= 2 && fetches <= 3, `every 100 ms at most, not every 10 ms: ${fetches} fetches in 250 ms`)
+  assert.ok(idp.fetches >= 2 && idp.fetches <= 3, `every 100 ms at most, not every 10 ms: ${idp.fetches} idp.fetches in 250 ms`)
   assert.ok(gen >= 1)
 })

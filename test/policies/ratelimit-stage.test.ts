@@ -11,17 +11,13 @@ import { after, before, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import type { JwtProviderIR } from '../../policies/auth/options.js'
-import { loadSettings } from '../../config/settings.js'
 import { CONTINUE } from '../../config/stage.js'
 import { gcraParams, type Decision } from '../../policies/ratelimit/gcra.js'
 import { redisKey, redisTake } from '../../policies/ratelimit/redis.js'
-import { policy as ratelimit } from '../../policies/ratelimit/runtime.js'
-import { GatewayMetrics } from '../../runtime/metrics.js'
 import { createRedis, redisReady, type RedisLike } from '../../runtime/redis.js'
 import type { Reply } from '../../runtime/reply.js'
-import { createStageEnv, type StageEnv } from '../../runtime/stage-env.js'
-import { metric } from '../helpers/gateway.js'
 import { hasRedis, startRedis, type TestRedis } from '../helpers/redis.js'
+import { ctx, decide, envWith, LIMITED, stage, statuses } from '../helpers/ratelimit-stage.js'
 
 const skip = hasRedis() ? false : 'redis-server is not installed'
 let redis: TestRedis | undefined
@@ -40,37 +36,6 @@ after(async () => {
   await redis?.stop()
 })
 
-type Key = { kind: 'ip' } | { kind: 'user' } | { kind: 'claim'; claim: string } | { kind: 'header'; header: string }
-interface Opts { route?: string; id?: string; key?: Key; limit: number; windowMs: number; burst?: number; store?: 'local' | 'redis'; failOpen?: boolean }
-let ids = 0
-
-/**
- * The stage environment the gateway builds (createStageEnv), with the gateway metrics it reads from kept as `gm`.
- * `boundMs`: the stage's bound on one Redis decision (redisTimeoutMs); generous unless a test is about it.
- */
-function envWith(o: { redis?: RedisLike | null; providers?: JwtProviderIR[]; shared?: Map<string, unknown>; boundMs?: number } = {}): StageEnv & { gm: GatewayMetrics } {
-  const shared = o.shared ?? new Map<string, unknown>()
-  const gm = new GatewayMetrics({ defaultMetrics: false })
-  const env = createStageEnv({ declarations: o.providers ?? [], identityHeaders: (o.providers ?? []).flatMap(p => p.forward.map(f => f.header)) }, {
-    settings: loadSettings(undefined, { redisTimeoutMs: o.boundMs ?? 3000 }), metrics: gm, log: pino({ level: 'silent' }), redis: o.redis ?? null,
-    shared: <T>(k: string, create: () => T): T => { if (!shared.has(k)) shared.set(k, create()); return shared.get(k) as T },
-  })
-  return Object.assign(env, { gm })
-}
-
-function stage(o: Opts, env = envWith()) {
-  const opts = { route: 'api', id: o.id ?? `lim${++ids}`, key: { kind: 'ip' }, burst: 0, store: 'local', failOpen: true, ...o }
-  const rl = ratelimit.create(opts as never, env)   // the runtime half (policies/ratelimit/runtime.ts), as the gateway's registry builds it
-  const count = async (name: string, labels: Record<string, string>) => metric(await env.gm.registry.metrics(), name, labels) ?? 0
-  return { rl, env, opts, count }
-}
-
-interface Ctx { clientIp: string; req: { headers: Record<string, string | string[]> }; state: { claims: Record<string, unknown> | null; identity: { header: string; value: string }[] | null }; deadline: number }
-const ctx = (c: Partial<Omit<Ctx, 'req'>> & { headers?: Record<string, string | string[]>; msLeft?: number } = {}): Ctx =>
-  ({ clientIp: c.clientIp ?? '192.0.2.1', req: { headers: c.headers ?? {} }, state: c.state ?? { claims: null, identity: null }, deadline: performance.now() + (c.msLeft ?? 2000) })
-const decide = async (rl: ReturnType<typeof stage>['rl'], c: Ctx) => rl(c as never)
-const statuses = async (rl: ReturnType<typeof stage>['rl'], cs: Ctx[]) => { const out: string[] = []; for (const c of cs) { const r = await decide(rl, c); out.push(r === CONTINUE ? 'ok' : String((r as Reply).code)) } return out }
-const LIMITED = 'GW_ERR_RATE_LIMITED'
 const limited = (name: string, q: number, w: number, retry: number) =>
   ({ code: LIMITED, headers: ['retry-after', String(retry), 'ratelimit-policy', `"${name}";q=${q};w=${w}`, 'ratelimit', `"${name}";r=0;t=${retry}`] })
 const replyOf = (r: unknown) => { assert.notEqual(r, CONTINUE); const x = r as Reply; return { code: x.code, headers: x.headers } }
