@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { areaFiles, testFilesFor } from './lib/map.mjs'
 import { importClosure } from './lib/imports.mjs'
-import { renderReport, summarize, score } from './lib/report.mjs'
+import { linesNotCovered, renderReport, summarize, score } from './lib/report.mjs'
 import { dropUnkilled, rerunScope } from './lib/rerun.mjs'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
@@ -223,7 +223,10 @@ for (const f of all) {
   fileTimes[f] = Object.entries(times).filter(([k]) => k === f || k.startsWith(f + ':')).reduce((t, [, v]) => t + v, 0)
   const { paths, parts } = reportsOf(f)
   if (paths.length === 0 || (failed.includes(f) && args.lines === undefined)) { missing.push(f); continue }
-  if (parts !== null) missing.push(`${f} outside lines ${parts.join(', ')} (run in parts)`)
+  if (parts !== null) {
+    const gaps = linesNotCovered(parts, readFileSync(join(ROOT, f), 'utf8').replace(/\n$/, '').split('\n').length)
+    if (gaps.length > 0) missing.push(`${f} lines ${gaps.join(', ')} (run in parts: ${parts.join(', ')})`)
+  }
   for (const p of paths) {
     const r = JSON.parse(readFileSync(p, 'utf8'))
     for (const [k, v] of Object.entries(r.files)) {

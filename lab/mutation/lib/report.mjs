@@ -100,3 +100,19 @@ export function renderReport({ area, date, command, lastCommand = command, secon
   }
   return lines.join('\n') + '\n'
 }
+
+/**
+ * The lines of a file no part's range covers, as ranges ('A-B'), from the parts' ranges ('A-B') and the file's
+ * line count: a file run whole in parts is not partial.
+ */
+export function linesNotCovered(parts, lineCount) {
+  const ranges = parts.map(p => p.split('-').map(Number)).sort((a, b) => a[0] - b[0])
+  const out = []
+  let next = 1
+  for (const [a, b] of ranges) {
+    if (a > next) out.push(`${next}-${a - 1}`)
+    next = Math.max(next, b + 1)
+  }
+  if (next <= lineCount) out.push(`${next}-${lineCount}`)
+  return out
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { summarize, score, renderReport, originalText } from '../lib/report.mjs'
+import { summarize, score, renderReport, originalText, linesNotCovered } from '../lib/report.mjs'
 import { testFilesFor, areaFiles } from '../lib/map.mjs'
 import { importClosure, relativeImports } from '../lib/imports.mjs'
 
@@ -68,4 +68,12 @@ test('the import closure follows static, re-exported and dynamic relative import
   assert.deepEqual(relativeImports("import type { X } from './x.js'"), ['./x.js'])
   const seen = importClosure(join(dir, 't.js'))
   assert.deepEqual([...seen].map(f => f.slice(dir.length + 1)).sort(), ['b.js', 'd.js', 'sub/a.js', 'sub/c.js', 't.js'])
+})
+
+test('a file run in parts is partial only where no part reaches', () => {
+  assert.deepEqual(linesNotCovered(['1-74', '75-164'], 164), [])
+  assert.deepEqual(linesNotCovered(['120-199'], 480), ['1-119', '200-480'])
+  assert.deepEqual(linesNotCovered(['65-148', '149-204', '205-303'], 400), ['1-64', '304-400'])
+  assert.deepEqual(linesNotCovered(['1-93', '94-157', '150-166', '170-446'], 446), ['167-169'])
+  assert.deepEqual(linesNotCovered(['1-500'], 446), [])
 })
