@@ -35,7 +35,9 @@ const lineStarts = [0]
 for (let i = 0; i < src.length; i++) if (src[i] === '\n') lineStarts.push(i + 1)
 const offset = p => lineStarts[p.line] + p.column
 const transpile = text => babel.transformSync(text, { filename: file, babelrc: false, configFile: false, sourceType: 'module', plugins: [[tsPlugin, {}]] }).code
-const runTest = () => spawnSync(process.execPath, ['--test', test], { encoding: 'utf8', timeout: 60_000 })
+// The test file runs as a plain script (node:test runs its tests and sets a failing exit code): under `node --test`
+// the tests run in a child of the runner, which a timeout would leave running when it kills the runner.
+const runTest = () => spawnSync(process.execPath, [test], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' })
 const oneLine = s => s.replace(/\s*\n\s*/g, ' ')
 
 let applied = 0, killed = 0
