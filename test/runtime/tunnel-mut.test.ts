@@ -22,10 +22,17 @@ const behaviours: Record<string, Behaviour> = {
   '/odd': s => s.end(Buffer.concat([Buffer.from('HTTP/1.1 599 Whatever\r\ncontent-length: 2\r\nx-note: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\nno')])),
   // 101 and its first bytes in one write
   '/eager': s => { s.write(SWITCH + 'hello right behind the 101'); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
+  // records the Upgrade offer it got and switches to its first protocol
+  '/offer': (s, rest) => {
+    const offer = /\r\nupgrade: ([^\r]*)\r\n/i.exec(rest.toString('latin1'))![1]
+    offers.push(offer)
+    s.end(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${offer.split(',')[0]}\r\n\r\n`)
+  },
   // echoes what it reads, the bytes that came with the request head first
   '/echo': (s, rest) => { s.write(SWITCH); if (rest.length > 0) s.write(rest); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
 }
 
+const offers: string[] = []
 let up: { server: Server; port: number }, gw: TestGateway
 before(async () => {
   const server = createServer({ allowHalfOpen: true }, s => {
@@ -37,7 +44,7 @@ before(async () => {
       if (end < 0) return
       s.off('data', onData)
       const path = buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1]
-      behaviours[path](s, buf.subarray(end + 4))
+      behaviours[path](s, path === '/offer' ? buf : buf.subarray(end + 4))
     }
     s.on('data', onData)
   })
@@ -130,6 +137,17 @@ test('bytes the client sent with the upgrade head reach the upstream first; byte
   const b = (await readUntil(e, x => x.toString('latin1').endsWith('101'))).toString('latin1')
   assert.equal(b.slice(b.indexOf('\r\n\r\n') + 4), 'hello right behind the 101')
   e.destroy()
+  await noTunnels(gw)
+})
+
+test('the Upgrade offer sent upstream is the client\'s protocols the route allows, as written: versions kept, spaces trimmed, comma-separated', async () => {
+  const s = await open()
+  s.on('end', () => s.end())
+  s.write(upgradeHead('/offer').replace('Upgrade: rawtcp', 'Upgrade: h2c,  rawtcp/2 , websocket'))
+  const a = (await readUntil(s, () => false)).toString('latin1')
+  assert.ok(a.startsWith('HTTP/1.1 101 Switching Protocols\r\n'), a)
+  assert.match(a, /\r\nupgrade: rawtcp\/2\r\n/)
+  assert.deepEqual(offers, ['rawtcp/2, websocket'])
   await noTunnels(gw)
 })
 
