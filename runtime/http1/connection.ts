@@ -151,7 +151,7 @@ export class Connection implements BodySource, ResponseSink {
   }
 
   private next(schedule: boolean): void {
-    this.req = null
+    this.req!.release(); this.req = null // read whole: its queue, read or not, no longer holds the socket
     this.res = null
     this.state = HEAD
     this.headStart = -1

@@ -111,6 +111,15 @@ export class Http1Request extends EventEmitter implements EdgeRequest {
     if (this.complete && !this.ended && this.flow === Flow.Flowing) { this.ended = true; this.emit('end') }
   }
 
+  /**
+   * The response ended and the body arrived whole: the connection moves on to the next request. A queue still
+   * unread (the gateway answered without reading it, e.g. 503 while waiting for an upstream connection) keeps
+   * what it holds for a late reader, but no longer pauses the socket, and a later flush does not resume it.
+   */
+  release(): void {
+    if (this.pressing) { this.pressing = false; this.source.backpressure(false) }
+  }
+
   /** The response is done and the body was not read: drop what is queued and what still arrives. */
   dump(): void {
     if (this.complete || this.dumping) return
