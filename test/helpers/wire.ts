@@ -2,7 +2,7 @@
 // client library normalises them) and reads back exactly what the server sent: the response head as bytes,
 // headers in their order and case, the body framed by Content-Length or chunked coding (or read to close).
 // Variable header values (request id, timing) can be masked so a whole head compares with assert.equal.
-import { connect, type Socket } from 'node:net'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 
 export interface WireResponse {
   /** Interim 1xx heads that came before the final response, as text. */
@@ -181,3 +181,15 @@ export const req = (...lines: string[]): string => lines.map(l => l + '\r\n').jo
 export const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
 /** A bound for Promise.race that does not keep the process alive once the race is won. */
 export const bound = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms).unref())
+
+/** Both ends of one loopback TCP connection (the connecting side first), each allowed to half-close. */
+export async function socketPair(): Promise<[Socket, Socket]> {
+  const srv = createServer({ allowHalfOpen: true })
+  srv.listen(0, '127.0.0.1')
+  await new Promise(r => srv.once('listening', r))
+  const accepted = new Promise<Socket>(r => srv.once('connection', r))
+  const c = connect({ port: (srv.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true })
+  const a = await accepted
+  srv.close()
+  return [c, a]
+}

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { noTunnels } from '../helpers/tunnel.js'
-import { sleep } from '../helpers/wire.js'
+import { sleep, socketPair } from '../helpers/wire.js'
 import { FrameTracker } from '../../runtime/tunnel/websocket.js'
 import { Tunnel } from '../../runtime/tunnel/tunnel.js'
 import { CounterChild } from '../../runtime/metrics.js'
@@ -152,19 +152,9 @@ test('the Upgrade offer sent upstream is the client\'s protocols the route allow
 })
 
 // ---- an in-process Tunnel between two loopback socket pairs: test client ↔ gw client side, gw upstream side ↔ test upstream
-async function pair(): Promise<[Socket, Socket]> {
-  const srv = createServer({ allowHalfOpen: true })
-  srv.listen(0, '127.0.0.1')
-  await new Promise(r => srv.once('listening', r))
-  const accepted = new Promise<Socket>(r => srv.once('connection', r))
-  const c = connect({ port: (srv.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true })
-  const a = await accepted
-  srv.close()
-  return [c, a]
-}
 async function tunnelPair(websocket = true) {
-  const [client, gwClient] = await pair()
-  const [gwUpstream, upstream] = await pair()
+  const [client, gwClient] = await socketPair()
+  const [gwUpstream, upstream] = await socketPair()
   const counts = { up: new CounterChild(), down: new CounterChild() }
   let ended: Tunnel | null = null
   const t = new Tunnel(gwClient, gwUpstream, { websocket, idleMs: 60_000, lifetimeMs: 60_000, ...counts, onEnd: x => { ended = x } })

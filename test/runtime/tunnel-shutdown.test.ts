@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { metric, startGateway } from '../helpers/gateway.js'
 import { nextMessage, openWs, wsUpstream } from '../helpers/tunnel.js'
+import { socketPair } from '../helpers/wire.js'
 import { FrameTracker, closeFrame, GOING_AWAY } from '../../runtime/tunnel/websocket.js'
 
 test('at the drain deadline a WebSocket tunnel is closed with 1001 on both sides, a raw tunnel is closed, and the report counts both', async () => {
@@ -106,18 +107,8 @@ test('a shutdown in the middle of a frame: the frame is finished first, then the
   const { Tunnel } = await import('../../runtime/tunnel/tunnel.js')
   const { CounterChild } = await import('../../runtime/metrics.js')
   // two loopback socket pairs: test client ↔ gw client side, gw upstream side ↔ test upstream
-  const pair = async (): Promise<[Socket, Socket]> => {
-    const srv = createServer({ allowHalfOpen: true })
-    srv.listen(0, '127.0.0.1')
-    await new Promise(r => srv.once('listening', r))
-    const accepted = new Promise<Socket>(r => srv.once('connection', r))
-    const c = connect({ port: (srv.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true })
-    const a = await accepted
-    srv.close()
-    return [c, a]
-  }
-  const [testClient, gwClient] = await pair()
-  const [gwUpstream, testUpstream] = await pair()
+  const [testClient, gwClient] = await socketPair()
+  const [gwUpstream, testUpstream] = await socketPair()
   let ended = false
   const t = new Tunnel(gwClient, gwUpstream, { websocket: true, idleMs: 60_000, lifetimeMs: 60_000, up: new CounterChild(), down: new CounterChild(), onEnd: () => { ended = true } })
   t.start(Buffer.alloc(0))
