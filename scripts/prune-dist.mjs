@@ -1,5 +1,5 @@
 // Removes compiled files from dist/ whose TypeScript source is gone (a renamed or deleted test would otherwise
-// keep running from its stale dist/test/… copy in a long-lived checkout: `node --test dist/test/` runs every file
+// keep running from its stale dist/test/… copy in a long-lived checkout: scripts/test.mjs runs every test file
 // there). Runs after `tsc` in `npm run build`; a fresh clone has nothing to prune.
 import { existsSync, readdirSync, rmSync, lstatSync } from 'node:fs'
 import { join, relative } from 'node:path'
