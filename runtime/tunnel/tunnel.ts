@@ -29,6 +29,8 @@ export interface TunnelOptions {
 /** How long the shutdown close waits for a frame in progress to finish before it cuts the tunnel. */
 export const SHUTDOWN_FRAME_GRACE_MS = 1000
 
+const ignore = (): void => undefined
+
 /** One direction of the relay. */
 interface Direction {
   from: Duplex
@@ -87,11 +89,14 @@ export class Tunnel {
     d.from.on('data', (chunk: Buffer) => this.forward(d, chunk))
     d.from.on('end', () => {
       // half-close: this direction is over; the other goes on until its own FIN
+      // (during a shutdown too: a frame cut short by a FIN never finishes, so its close frame could never go)
       d.ended = true
-      if (d.closeWith === null) d.to.end()
+      d.to.end()
       if (other.ended) this.finishWhenFlushed()
     })
-    d.from.on('error', () => this.end(onError))
+    // Node destroys a socket after its 'error', and its 'close' (below) ends the tunnel with onError; after both
+    // directions ended, the other socket still flushes what it owes its peer
+    d.from.on('error', ignore)
     d.from.on('close', () => {
       this.closedSockets++
       // a socket gone before both directions ended normally: reset, error, or destroyed by us
@@ -122,12 +127,12 @@ export class Tunnel {
   }
 
   private sendClose(d: Direction): void {
-    const frame = d.closeWith
-    if (frame === null || d.to.destroyed) return
+    const frame = d.closeWith!
     d.closeWith = null
+    // nothing more is relayed this way: only the destination's 'drain' resumes the source, and a Writable that is
+    // ending emits none
     d.from.pause()
-    d.from.removeAllListeners('data')
-    d.to.end(frame)
+    d.to.end(frame) // a destination already gone (its peer reset) takes nothing: the direction is over all the same
     d.ended = true
     const other = d === this.upDir ? this.downDir : this.upDir
     if (other.ended) this.finishWhenFlushed()

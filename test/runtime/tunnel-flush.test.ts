@@ -24,7 +24,13 @@ function slowPeer() {
   }), { setTimeout: () => undefined }) as TunnelSocket & Duplex
   sock.on('error', () => undefined)
   /** Lets the peer read everything that is and will be written to it. */
-  const takeAll = async (): Promise<void> => { for (let i = 0; i < 400 && !sock.destroyed; i++) { while (held.length > 0) held.shift()!(); await sleep(2) } }
+  const takeAll = async (): Promise<void> => {
+    for (let quiet = 0; quiet < 10 && !sock.destroyed; quiet++) {
+      if (held.length > 0) quiet = 0
+      while (held.length > 0) held.shift()!()
+      await sleep(2)
+    }
+  }
   return { sock, received, held, takeAll }
 }
 
@@ -158,7 +164,12 @@ test('a shutdown while the client is mid-frame, then the upstream resets: the sl
   assert.deepEqual(down.subarray(0, frame.length), frame)
   assert.equal(down[frame.length], 0x88, 'then the close frame')
   assert.equal(down.readUInt16BE(frame.length + 2), 1001)
+  // the client finishes its frame: with the upstream gone there is no one to send a close frame to, and the
+  // tunnel ends now rather than at the 1 s grace
+  const t0 = performance.now()
+  p.cl.sock.push(clientFrame(Buffer.alloc(50, 7)).subarray(20))
   await until(p.isEnded, 1500)
+  assert.ok(performance.now() - t0 < 500, `ended after ${Math.round(performance.now() - t0)} ms`)
   assert.equal(p.t.reason, 'shutdown')
 })
 
@@ -173,4 +184,47 @@ test('a tunnel ended by a shutdown leaves no timer behind (an embedding process 
   assert.equal(p.isEnded(), true)
   await new Promise(r => setImmediate(r))
   assert.equal(timers(), before, 'the 1 s shutdown grace timer is cleared when the tunnel ends')
+})
+
+test('a shutdown while the client is mid-frame, then the client\'s FIN: passed on to the upstream at once, and the tunnel ends without waiting for the grace', async () => {
+  const p = await slowClientTunnel()
+  const upFin = new Promise<void>(r => p.upstream.once('end', () => r()))
+  p.upstream.resume()
+  p.cl.sock.push(clientFrame(Buffer.alloc(50, 7)).subarray(0, 20))
+  await until(() => p.upstream.bytesRead >= 20)
+  const t0 = performance.now()
+  p.t.shutdown()
+  p.cl.sock.push(null) // the client leaves mid-frame: its frame can never finish
+  await upFin
+  assert.ok(performance.now() - t0 < 500, `FIN passed on after ${Math.round(performance.now() - t0)} ms`)
+  await p.cl.takeAll()
+  await until(p.isEnded, 1500)
+  assert.ok(performance.now() - t0 < 500, `ended after ${Math.round(performance.now() - t0)} ms`)
+  assert.equal(p.t.reason, 'shutdown')
+})
+
+test('both directions ended, both peers slow, then the upstream resets: the client still gets every byte queued for it', async () => {
+  const cl = slowPeer(), up = slowPeer()
+  let ended = false
+  const t = new Tunnel(cl.sock, up.sock, {
+    websocket: false, idleMs: 60_000, lifetimeMs: 60_000, up: new CounterChild(), down: new CounterChild(),
+    onEnd: () => { ended = true },
+  })
+  t.start(Buffer.alloc(0))
+  cleanup.push(() => t.end('idle'))
+  const down = ['a', 'b', 'c'].map(s => Buffer.alloc(3000, s))
+  for (const c of down) up.sock.push(c)
+  cl.sock.push(Buffer.from('up-bytes'))
+  up.sock.push(null)
+  cl.sock.push(null)
+  await until(() => t.reason !== '')
+  assert.equal(t.reason, 'closed')
+  assert.ok(cl.held.length > 0 && up.held.length > 0, 'neither peer has read everything yet')
+  up.sock.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))
+  await sleep(30)
+  assert.equal(cl.sock.destroyed, false, 'the client socket is not cut by the upstream\'s reset')
+  await cl.takeAll()
+  await until(() => ended)
+  assert.deepEqual(Buffer.concat(cl.received), Buffer.concat(down))
+  assert.equal(t.reason, 'closed')
 })
