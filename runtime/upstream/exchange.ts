@@ -401,7 +401,7 @@ class Attempt implements UpstreamHandler {
 
   onComplete(): void {
     if (this.ended) return
-    this.ended = true
+    this.ended = true; this.stopClock() // a send timeout armed by a stall on the last chunk no longer applies
     const run = this.run
     if (this.retryReply !== null) {
       run.finish(this, '5xx', new Error(`upstream answered ${this.retryReply.status}`))
