@@ -265,8 +265,10 @@ class Handshake implements UpstreamHandler {
   /** The handshake failed before an answer: 502 (504 on the route deadline), or nothing when the client left. */
   private fail(err: Error, outcome: 'timeout' | 'connect_error' | 'reset' | 'aborted' | '5xx'): void {
     if (this.done) return
-    if (this.abortFn !== null) this.abortFn(err)
+    // finished first: aborting makes the pool call onError, which comes back here and must find it over (else the
+    // handshake is counted twice and gives its in-flight, bulkhead and max_open slots back twice)
     this.finish(err instanceof HandshakeTimeout ? 'timeout' : outcome)
+    if (this.abortFn !== null) this.abortFn(err)
     const ctx = this.ctx
     this.t.socket.removeListener('close', this.onClientGone)
     if (outcome === 'aborted' || this.t.socket.destroyed) ctx.reason = 'client_aborted'

@@ -1,0 +1,331 @@
+// test/runtime/tunnel-handshake.test.ts (issue 14): the upgrade handshake's bookkeeping, found by mutating
+// runtime/tunnel/tunnels.ts: each way a handshake ends counted once under the upstream's outcome (1xx for a 101,
+// the refusal's class, 5xx for a refusal body over the bound, reset for a protocol not offered, timeout,
+// aborted), the replica's health and the bulkhead told (a slot for the handshake only), the route's max_open slot
+// given back by every handshake that does not become a tunnel, a refusal passed on with its own length, a
+// weighted split moving an upgrade off an upstream that cannot take it, a query key removed from the upgrade's
+// target. Through real sockets: a gateway in front of a raw upstream that answers by path.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { accessLine } from '../helpers/access-log.js'
+import { deadAddress } from '../helpers/dead-address.js'
+import { noTunnels } from '../helpers/tunnel.js'
+import { sleep } from '../helpers/wire.js'
+
+const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n'
+const refusal = (status: string, body = 'refused'): string => `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`
+/** What the raw upstream does with an upgrade request, by the first segment of its path. */
+const behaviours: Record<string, (s: Socket, target: string) => void> = {
+  switch: s => { s.write(SWITCH); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
+  slow101: s => { setTimeout(() => { if (!s.destroyed) s.write(SWITCH) }, 150) },
+  r200: s => s.end(refusal('200 OK')),
+  r302: s => s.end(refusal('302 Found')),
+  r403: s => s.end(refusal('403 Forbidden')),
+  r503: s => s.end(refusal('503 Service Unavailable')),
+  chunked: s => s.end('HTTP/1.1 403 Forbidden\r\ntransfer-encoding: chunked\r\n\r\n3\r\nnot\r\n4\r\n you\r\n0\r\n\r\n'),
+  interim: s => s.end('HTTP/1.1 100 Continue\r\n\r\n' + refusal('403 Forbidden', 'after 100')),
+  big: s => { s.write(`HTTP/1.1 403 Forbidden\r\ncontent-length: ${1024 * 1024 + 1}\r\n\r\n`); s.end(Buffer.alloc(1024 * 1024 + 1, 0x61)) },
+  exact: s => { s.write(`HTTP/1.1 403 Forbidden\r\ncontent-length: ${1024 * 1024}\r\n\r\n`); s.end(Buffer.alloc(1024 * 1024, 0x62)) },
+  other: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n'),
+  two: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp, websocket\r\n\r\n'),
+  none: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n'),
+  silent: () => undefined,
+}
+
+const targets: string[] = []
+const closedByGateway: string[] = []
+let up: { server: Server; port: number }, gw: TestGateway
+const dir = mkdtempSync(join(tmpdir(), 'gwp-handshake-'))
+const logFile = join(dir, 'access.log')
+const KEY = 'k-handshake-0123456789abcdef'
+const keysFile = join(dir, 'keys.txt')
+writeFileSync(keysFile, `sha256:${createHash('sha256').update(KEY).digest('hex')} partner-9\n`)
+
+before(async () => {
+  const server = createServer({ allowHalfOpen: true }, s => {
+    let buf = Buffer.alloc(0)
+    s.on('error', () => undefined)
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d])
+      if (buf.indexOf('\r\n\r\n') < 0) return
+      s.off('data', onData)
+      const target = buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1]
+      targets.push(target)
+      const name = target.split('?')[0].split('/').at(-1)!
+      s.once('end', () => closedByGateway.push(name))
+      behaviours[name](s, target)
+    }
+    s.on('data', onData)
+  })
+  server.listen(0, '127.0.0.1')
+  await new Promise(r => server.once('listening', r))
+  up = { server, port: (server.address() as AddressInfo).port }
+  gw = await startGateway(`
+keys qkeys { file "${keysFile}"; query api_key }
+upstream raw { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1 }
+upstream frail { replicas 127.0.0.1:${up.port}; health passive eject_after 2 for 1m }
+upstream gone { replicas ${deadAddress(3)}; health passive eject_after 1 for 1m }
+route hs { match path prefix "/hs" method GET; timeout 600ms; upgrade rawtcp; proxy raw }
+route frail { match path prefix "/frail" method GET; timeout 600ms; upgrade rawtcp; proxy frail }
+route one { match path prefix "/one" method GET; timeout 600ms; upgrade rawtcp max_open 1; proxy frail }
+route q { match path prefix "/q" method GET; auth qkeys; timeout 600ms; upgrade rawtcp; proxy raw }
+route split { match path prefix "/split" method GET; timeout 600ms; upgrade rawtcp; proxy gone 90%, frail 10% }
+`, { accessLog: true, logDestination: logFile })
+})
+after(async () => { await gw.close(); up.server.close() })
+
+const head = (path: string, id: string): string =>
+  `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Request-Id: ${id}\r\n\r\n`
+
+interface Answer { s: Socket; status: number; head: string; body: Buffer }
+/** Sends an upgrade request; resolves with the answer's head (and, for a refusal, its body) and the open socket. */
+function upgrade(path: string, id: string, ms = 3000): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port: gw.running.address.port, host: '127.0.0.1', allowHalfOpen: true })
+    s.on('error', () => undefined)
+    let buf = Buffer.alloc(0)
+    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer: ${JSON.stringify(buf.toString('latin1'))}`)) }, ms)
+    const done = (): void => {
+      const end = buf.indexOf('\r\n\r\n')
+      if (end < 0) return
+      const h = buf.toString('latin1', 0, end)
+      const status = Number(h.split(' ')[1])
+      const body = buf.subarray(end + 4)
+      const len = /\r\ncontent-length: (\d+)/i.exec(h)
+      if (status !== 101 && (len === null || body.length < Number(len[1]))) return
+      clearTimeout(timer); s.off('data', onData)
+      resolve({ s, status, head: h, body })
+    }
+    const onData = (d: Buffer): void => { buf = Buffer.concat([buf, d]); done() }
+    s.on('data', onData)
+    s.write(head(path, id))
+  })
+}
+
+const metricsText = async (): Promise<string> => (await fetch(`${gw.adminUrl}/metrics`)).text()
+/** The upstream attempts counted by outcome, and the handshake duration histogram's count. */
+async function counts(upstream: string) {
+  const text = await metricsText()
+  const by = (outcome: string): number => metric(text, 'gw_upstream_requests_total', { upstream, outcome }) ?? 0
+  return {
+    '1xx': by('1xx'), '2xx': by('2xx'), '3xx': by('3xx'), '4xx': by('4xx'), '5xx': by('5xx'),
+    timeout: by('timeout'), reset: by('reset'), aborted: by('aborted'), connect_error: by('connect_error'),
+    observed: metric(text, 'gw_upstream_request_duration_seconds_count', { upstream }) ?? 0,
+    dispatched: metric(text, 'gw_upstream_dispatched_total', { upstream }) ?? 0,
+    inFlight: metric(text, 'gw_upstream_in_flight_requests', { upstream }) ?? 0,
+    healthy: metric(text, 'gw_upstream_replica_healthy', { upstream }),
+  }
+}
+type Counts = Awaited<ReturnType<typeof counts>>
+/** Only the counters that moved, and by how much. */
+function delta(a: Counts, b: Counts): Record<string, number> {
+  const d: Record<string, number> = {}
+  for (const k of ['1xx', '2xx', '3xx', '4xx', '5xx', 'timeout', 'reset', 'aborted', 'connect_error', 'observed', 'dispatched'] as const) if (b[k] !== a[k]) d[k] = b[k] - a[k]
+  return d
+}
+
+test('a 101: one attempt counted 1xx and timed; nothing in flight and the bulkhead slot free while the tunnel is open', async () => {
+  const before = await counts('raw')
+  const a = await upgrade('/hs/switch', 'hs-101')
+  assert.equal(a.status, 101)
+  const during = await counts('raw')
+  assert.deepEqual(delta(before, during), { '1xx': 1, observed: 1, dispatched: 1 })
+  assert.equal(during.inFlight, 0)
+  // bulkhead max_in_flight 1: a second handshake is admitted while the first tunnel is open
+  const b = await upgrade('/hs/switch', 'hs-101-second')
+  assert.equal(b.status, 101)
+  for (const x of [a, b]) {
+    x.s.write('ping')
+    const echo = await new Promise<string>(r => x.s.once('data', d => r(d.toString())))
+    assert.equal(echo, 'ping')
+    x.s.end()
+  }
+  await noTunnels(gw)
+  const line = await accessLine(logFile, 'hs-101')
+  assert.equal(line?.status, 101)
+  assert.equal(line?.upstreamName, 'raw')
+  assert.equal(line?.upstream, `http://127.0.0.1:${up.port}`)
+})
+
+test('refusals: each counted under its class, passed on with its status, its body and a length that matches it', async () => {
+  for (const [name, status, outcome] of [['r200', 200, '2xx'], ['r302', 302, '3xx'], ['r403', 403, '4xx']] as const) {
+    const before = await counts('raw')
+    const a = await upgrade(`/hs/${name}`, `hs-${name}`)
+    a.s.destroy()
+    assert.equal(a.status, status)
+    assert.equal(a.body.toString(), 'refused')
+    assert.equal((a.head.match(/\r\ncontent-length: /gi) ?? []).length, 1, a.head)
+    assert.match(a.head, /\r\ncontent-length: 7(\r\n|$)/)
+    assert.deepEqual(delta(before, await counts('raw')), { [outcome]: 1, observed: 1, dispatched: 1 })
+    const line = await accessLine(logFile, `hs-${name}`)
+    assert.equal(line?.status, status)
+    assert.equal(line?.reason, 'upgrade_refused_upstream')
+    assert.equal(line?.tries, 1)
+    assert.equal(typeof line?.upstreamMs, 'number')
+  }
+  // a chunked refusal is passed on with the length of what it carried; an interim 100 before it is not passed on
+  const c = await upgrade('/hs/chunked', 'hs-chunked')
+  c.s.destroy()
+  assert.equal(c.status, 403)
+  assert.equal(c.body.toString(), 'not you')
+  assert.match(c.head, /\r\ncontent-length: 7(\r\n|$)/)
+  assert.doesNotMatch(c.head, /transfer-encoding/i)
+  const i = await upgrade('/hs/interim', 'hs-interim')
+  i.s.destroy()
+  if (process.env.GW_ENGINE !== 'node') { // the http1 engine's pool (the default)
+    assert.equal(i.status, 403)
+    assert.equal(i.body.toString(), 'after 100')
+  } else assert.equal(i.status, 502, 'undici takes a 1xx other than 101 to an upgrade request as a failed handshake')
+})
+
+test('a refusal body of 1 MiB is passed on; one byte more is 502 bad_gateway, counted 5xx', async () => {
+  const before = await counts('raw')
+  const ok = await upgrade('/hs/exact', 'hs-exact')
+  ok.s.destroy()
+  assert.equal(ok.status, 403)
+  assert.equal(ok.body.length, 1024 * 1024)
+  const big = await upgrade('/hs/big', 'hs-big')
+  big.s.destroy()
+  assert.equal(big.status, 502)
+  assert.match(big.body.toString(), /"error":"bad_gateway"/)
+  assert.deepEqual(delta(before, await counts('raw')), { '4xx': 1, '5xx': 1, observed: 2, dispatched: 2 })
+})
+
+test('a 101 to a protocol the client did not offer, to two protocols or to none: 502, counted reset, the upstream socket closed', async () => {
+  for (const name of ['other', 'two', 'none']) {
+    const before = await counts('raw')
+    const a = await upgrade(`/hs/${name}`, `hs-${name}`)
+    a.s.destroy()
+    assert.equal(a.status, 502, name)
+    assert.match(a.body.toString(), /"error":"bad_gateway"/)
+    assert.deepEqual(delta(before, await counts('raw')), { reset: 1, observed: 1, dispatched: 1 }, name)
+    for (let k = 0; k < 100 && !closedByGateway.includes(name); k++) await sleep(10)
+    assert.ok(closedByGateway.includes(name), `upstream socket of ${name} not closed`)
+  }
+  assert.equal((await counts('raw')).inFlight, 0)
+})
+
+test('no answer before the route deadline: 504 upstream_timeout, counted timeout, and the replica charged for it', async () => {
+  const before = await counts('frail')
+  const t0 = performance.now()
+  const a = await upgrade('/frail/silent', 'frail-silent')
+  a.s.destroy()
+  assert.equal(a.status, 504)
+  assert.match(a.body.toString(), /"error":"upstream_timeout"/)
+  assert.ok(performance.now() - t0 >= 550, `answered after ${Math.round(performance.now() - t0)} ms`)
+  assert.deepEqual(delta(before, await counts('frail')), { timeout: 1, observed: 1, dispatched: 1 })
+  // eject_after 2: a second failure (a 503 refusal counts as one) takes the replica out of rotation
+  const r = await upgrade('/frail/r503', 'frail-503')
+  r.s.destroy()
+  assert.equal(r.status, 503)
+  assert.equal(r.body.toString(), 'refused')
+  const after = await counts('frail')
+  assert.equal(after.healthy, 0, 'replica ejected after two failed handshakes')
+  const n = await upgrade('/frail/switch', 'frail-after')
+  n.s.destroy()
+  assert.equal(n.status, 503)
+  assert.match(n.body.toString(), /"error":"upstream_unavailable"/)
+})
+
+test('the client leaving during the handshake: counted aborted, not held against the replica, nothing written, the route slot given back', async () => {
+  // route `one` has max_open 1 on upstream `frail`, whose replica the previous test ejected for a minute: reload
+  // with a fresh copy of the policy would reset it, so this test uses its own upstream state through `hs`
+  const before = await counts('raw')
+  const s = connect({ port: gw.running.address.port, host: '127.0.0.1' })
+  s.on('error', () => undefined)
+  await new Promise(r => s.once('connect', r))
+  s.write(head('/hs/slow101', 'hs-left'))
+  for (let k = 0; k < 100 && !targets.includes('/hs/slow101'); k++) await sleep(5)
+  s.resetAndDestroy() // gone: a reset (a FIN alone is a half-close, and the tunnel would open)
+  await sleep(300)
+  const after = await counts('raw')
+  assert.deepEqual(delta(before, after), { aborted: 1, observed: 1, dispatched: 1 })
+  assert.equal(after.inFlight, 0)
+  assert.equal(after.healthy, 1)
+  const line = await accessLine(logFile, 'hs-left')
+  assert.equal(line?.reason, 'client_aborted')
+  assert.equal(gw.running.gateway.tunnels.size, 0)
+})
+
+test('max_open 1: every handshake that does not become a tunnel gives its slot back; an open tunnel holds it', async () => {
+  await gw.reload(`
+upstream fresh { replicas 127.0.0.1:${up.port} }
+route one { match path prefix "/one" method GET; timeout 300ms; upgrade rawtcp max_open 1; proxy fresh }
+`)
+  for (const [name, status] of [['r403', 403], ['big', 502], ['other', 502], ['silent', 504]] as const) {
+    const a = await upgrade(`/one/${name}`, `one-${name}`)
+    a.s.destroy()
+    assert.equal(a.status, status, name)
+  }
+  // a client that leaves mid-handshake gives it back too
+  const s = connect({ port: gw.running.address.port, host: '127.0.0.1' })
+  s.on('error', () => undefined)
+  await new Promise(r => s.once('connect', r))
+  s.write(head('/one/slow101', 'one-left'))
+  await sleep(50)
+  s.resetAndDestroy()
+  await sleep(250)
+  const t = await upgrade('/one/switch', 'one-open')
+  assert.equal(t.status, 101)
+  const full = await upgrade('/one/switch', 'one-full')
+  full.s.destroy()
+  assert.equal(full.status, 503)
+  assert.match(full.body.toString(), /"error":"tunnels_full"/)
+  t.s.end()
+  await noTunnels(gw)
+  const again = await upgrade('/one/switch', 'one-again')
+  assert.equal(again.status, 101)
+  again.s.end()
+  await noTunnels(gw)
+})
+
+test('a weighted split moves an upgrade off an upstream that cannot take it, and counts the failover', async () => {
+  await gw.reload(`
+upstream gone { replicas ${deadAddress(3)}; health passive eject_after 1 for 1m }
+upstream fresh { replicas 127.0.0.1:${up.port} }
+route split { match path prefix "/split" method GET; timeout 600ms; upgrade rawtcp; proxy gone 90%, fresh 10% }
+`)
+  // until `gone` is picked once: its connection refused (502) ejects its only replica
+  let refused = 0
+  for (let k = 0; k < 50 && refused === 0; k++) {
+    const a = await upgrade('/split/switch', `split-probe-${k}`)
+    a.s.destroy()
+    if (a.status === 502) refused++
+    else assert.equal(a.status, 101)
+  }
+  assert.equal(refused, 1)
+  await noTunnels(gw)
+  const fo = async (): Promise<number> => metric(await metricsText(), 'gw_upstream_failovers_total', { from: 'gone', to: 'fresh' }) ?? 0
+  const before = await fo()
+  for (let k = 0; k < 10; k++) {
+    const a = await upgrade('/split/switch', `split-${k}`)
+    assert.equal(a.status, 101)
+    a.s.end()
+  }
+  await noTunnels(gw)
+  const moved = (await fo()) - before
+  assert.ok(moved >= 5 && moved <= 10, `failovers ${moved} of 10 (gone has 90% of the weight)`)
+})
+
+test('a key in the query is removed from the upgrade\'s target; the other parameters stay, in order', async () => {
+  await gw.reload(`
+keys qkeys { file "${keysFile}"; query api_key }
+upstream fresh { replicas 127.0.0.1:${up.port} }
+route q { match path prefix "/q" method GET; auth qkeys; timeout 600ms; upgrade rawtcp; proxy fresh }
+`)
+  const a = await upgrade(`/q/switch?room=7&api_key=${KEY}&x=1`, 'q-key')
+  assert.equal(a.status, 101)
+  assert.equal(targets.at(-1), '/q/switch?room=7&x=1')
+  a.s.end()
+  const b = await upgrade(`/q/switch?api_key=${KEY}`, 'q-only')
+  assert.equal(b.status, 101)
+  assert.equal(targets.at(-1), '/q/switch')
+  b.s.end()
+  await noTunnels(gw)
+})
