@@ -2,7 +2,7 @@
 // reports a refused handshake's status, a raw-socket exchange, and waiting for a gateway's tunnels to close.
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
-import { connect, type AddressInfo, type Socket } from 'node:net'
+import { connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { TestGateway } from './gateway.js'
 
@@ -65,6 +65,31 @@ export function rawExchange(port: number, data: string, ms = 2000): Promise<stri
   })
 }
 
+
+/**
+ * A raw TCP upstream on a free loopback port for tests that need exact bytes: reads each connection's request head
+ * and hands over the socket, the request target, the head (through its blank line) and the bytes read after it.
+ * Sockets are half-open (a FIN from the gateway ends its direction only); their errors are ignored.
+ */
+export async function rawHeadServer(onHead: (s: Socket, target: string, head: Buffer, rest: Buffer) => void): Promise<{ server: TcpServer; port: number; sockets: Socket[] }> {
+  const sockets: Socket[] = []
+  const server = createTcpServer({ allowHalfOpen: true }, s => {
+    sockets.push(s)
+    s.on('error', () => undefined)
+    let buf = Buffer.alloc(0)
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d])
+      const end = buf.indexOf('\r\n\r\n')
+      if (end < 0) return
+      s.off('data', onData)
+      onHead(s, buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1], buf.subarray(0, end + 4), buf.subarray(end + 4))
+    }
+    s.on('data', onData)
+  })
+  server.listen(0, '127.0.0.1')
+  await new Promise(r => server.once('listening', r))
+  return { server, port: (server.address() as AddressInfo).port, sockets }
+}
 
 /** Until the gateway has no tunnel open (closes are asynchronous). */
 export async function noTunnels(g: TestGateway): Promise<void> {

@@ -7,7 +7,7 @@
 // target. Through real sockets: a gateway in front of a raw upstream that answers by path.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect, type Server, type Socket } from 'node:net'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { accessLine } from '../helpers/access-log.js'
 import { deadAddress } from '../helpers/dead-address.js'
-import { noTunnels } from '../helpers/tunnel.js'
+import { noTunnels, rawHeadServer } from '../helpers/tunnel.js'
 import { sleep } from '../helpers/wire.js'
 
 const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n'
@@ -48,24 +48,12 @@ const keysFile = join(dir, 'keys.txt')
 writeFileSync(keysFile, `sha256:${createHash('sha256').update(KEY).digest('hex')} partner-9\n`)
 
 before(async () => {
-  const server = createServer({ allowHalfOpen: true }, s => {
-    let buf = Buffer.alloc(0)
-    s.on('error', () => undefined)
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d])
-      if (buf.indexOf('\r\n\r\n') < 0) return
-      s.off('data', onData)
-      const target = buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1]
-      targets.push(target)
-      const name = target.split('?')[0].split('/').at(-1)!
-      s.once('end', () => closedByGateway.push(name))
-      behaviours[name](s, target)
-    }
-    s.on('data', onData)
+  up = await rawHeadServer((s, target) => {
+    targets.push(target)
+    const name = target.split('?')[0].split('/').at(-1)!
+    s.once('end', () => closedByGateway.push(name))
+    behaviours[name](s, target)
   })
-  server.listen(0, '127.0.0.1')
-  await new Promise(r => server.once('listening', r))
-  up = { server, port: (server.address() as AddressInfo).port }
   gw = await startGateway(`
 keys qkeys { file "${keysFile}"; query api_key }
 upstream raw { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1 }

@@ -5,34 +5,18 @@
 // reload that does not cut a tunnel (it keeps its snapshot until it ends).
 import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
-import { noTunnels } from '../helpers/tunnel.js'
+import { noTunnels, rawHeadServer } from '../helpers/tunnel.js'
 
 type Behaviour = (s: Socket) => void
 /** A raw upstream: reads the request head, answers 101 to `rawtcp`, then hands the socket to the behaviour the path names. */
-async function rawUpstream(behaviours: Record<string, Behaviour>): Promise<{ server: Server; port: number; sockets: Socket[] }> {
-  const sockets: Socket[] = []
-  const server = createServer({ allowHalfOpen: true }, s => {
-    sockets.push(s)
-    let buf = Buffer.alloc(0)
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d])
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      s.off('data', onData)
-      const path = buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1]
-      s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n')
-      const rest = buf.subarray(end + 4)
-      behaviours['/' + path.split('?')[0].split('/')[1]](s)
-      if (rest.length > 0) s.unshift(rest)
-    }
-    s.on('data', onData)
-    s.on('error', () => undefined)
+function rawUpstream(behaviours: Record<string, Behaviour>): ReturnType<typeof rawHeadServer> {
+  return rawHeadServer((s, target, _head, rest) => {
+    s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n')
+    behaviours['/' + target.split('?')[0].split('/')[1]](s)
+    if (rest.length > 0) s.unshift(rest)
   })
-  server.listen(0, '127.0.0.1')
-  await new Promise(r => server.once('listening', r))
-  return { server, port: (server.address() as AddressInfo).port, sockets }
 }
 
 /** Opens a raw tunnel: sends the upgrade head, resolves with the socket once the 101 head is read, and any bytes after it. */

@@ -7,9 +7,9 @@
 // a direction already ended) and the byte counters.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect, type Server, type Socket } from 'node:net'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import { noTunnels } from '../helpers/tunnel.js'
+import { noTunnels, rawHeadServer } from '../helpers/tunnel.js'
 import { sleep, socketPair } from '../helpers/wire.js'
 import { FrameTracker } from '../../runtime/tunnel/websocket.js'
 import { Tunnel } from '../../runtime/tunnel/tunnel.js'
@@ -35,22 +35,7 @@ const behaviours: Record<string, Behaviour> = {
 const offers: string[] = []
 let up: { server: Server; port: number }, gw: TestGateway
 before(async () => {
-  const server = createServer({ allowHalfOpen: true }, s => {
-    let buf = Buffer.alloc(0)
-    s.on('error', () => undefined)
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d])
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      s.off('data', onData)
-      const path = buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1]
-      behaviours[path](s, path === '/offer' ? buf : buf.subarray(end + 4))
-    }
-    s.on('data', onData)
-  })
-  server.listen(0, '127.0.0.1')
-  await new Promise(r => server.once('listening', r))
-  up = { server, port: (server.address() as AddressInfo).port }
+  up = await rawHeadServer((s, target, head, rest) => behaviours[target](s, target === '/offer' ? head : rest))
   gw = await startGateway(`
 upstream raw { replicas 127.0.0.1:${up.port} }
 route raw { match path prefix "/" method GET; timeout 2s; upgrade rawtcp websocket; proxy raw }
