@@ -66,6 +66,19 @@ export function rawExchange(port: number, data: string, ms = 2000): Promise<stri
 }
 
 
+/** Reads `s` until a blank line ends a head, then stops reading it and calls `then` with the bytes read and where the head ends. */
+export function afterHead(s: Socket, then: (buf: Buffer, end: number) => void): void {
+  let buf = Buffer.alloc(0)
+  const onData = (d: Buffer): void => {
+    buf = Buffer.concat([buf, d])
+    const end = buf.indexOf('\r\n\r\n')
+    if (end < 0) return
+    s.off('data', onData)
+    then(buf, end)
+  }
+  s.on('data', onData)
+}
+
 /**
  * A raw TCP upstream on a free loopback port for tests that need exact bytes: reads each connection's request head
  * and hands over the socket, the request target, the head (through its blank line) and the bytes read after it.
@@ -76,15 +89,7 @@ export async function rawHeadServer(onHead: (s: Socket, target: string, head: Bu
   const server = createTcpServer({ allowHalfOpen: true }, s => {
     sockets.push(s)
     s.on('error', () => undefined)
-    let buf = Buffer.alloc(0)
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d])
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      s.off('data', onData)
-      onHead(s, buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1], buf.subarray(0, end + 4), buf.subarray(end + 4))
-    }
-    s.on('data', onData)
+    afterHead(s, (buf, end) => onHead(s, buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1], buf.subarray(0, end + 4), buf.subarray(end + 4)))
   })
   server.listen(0, '127.0.0.1')
   await new Promise(r => server.once('listening', r))

@@ -7,7 +7,7 @@ import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
-import { noTunnels, rawHeadServer } from '../helpers/tunnel.js'
+import { afterHead, noTunnels, rawHeadServer } from '../helpers/tunnel.js'
 
 type Behaviour = (s: Socket) => void
 /** A raw upstream: reads the request head, answers 101 to `rawtcp`, then hands the socket to the behaviour the path names. */
@@ -23,18 +23,12 @@ function rawUpstream(behaviours: Record<string, Behaviour>): ReturnType<typeof r
 function openRaw(port: number, path: string): Promise<{ s: Socket; after: Buffer; head: string }> {
   return new Promise((resolve, reject) => {
     const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-    let buf = Buffer.alloc(0)
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d])
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      s.off('data', onData)
+    afterHead(s, (buf, end) => {
       s.pause()
       const head = buf.toString('latin1', 0, end)
       if (!head.startsWith('HTTP/1.1 101 ')) { reject(new Error(head)); return }
       resolve({ s, after: buf.subarray(end + 4), head })
-    }
-    s.on('data', onData)
+    })
     s.on('error', reject)
     s.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n`)
   })
