@@ -19,12 +19,15 @@ import { noTunnels, rawHeadServer } from '../helpers/tunnel.js'
 import { sleep } from '../helpers/wire.js'
 
 const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n'
-const refusal = (status: string, body = 'refused'): string => `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`
+const refusal = (status: string, body = 'refused'): string => `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`
 /** What the raw upstream does with an upgrade request, by the first segment of its path. */
 const behaviours: Record<string, (s: Socket, target: string) => void> = {
   switch: s => { s.write(SWITCH); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
   slow101: s => { setTimeout(() => { if (!s.destroyed) s.write(SWITCH) }, 150) },
   r200: s => s.end(refusal('200 OK')),
+  r300: s => s.end(refusal('300 Multiple Choices')),
+  r400: s => s.end(refusal('400 Bad Request')),
+  r500: s => s.end(refusal('500 Internal Server Error')),
   r302: s => s.end(refusal('302 Found')),
   r403: s => s.end(refusal('403 Forbidden')),
   r503: s => s.end(refusal('503 Service Unavailable')),
@@ -35,6 +38,7 @@ const behaviours: Record<string, (s: Socket, target: string) => void> = {
   other: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n'),
   two: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp, websocket\r\n\r\n'),
   none: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n'),
+  upper: s => { s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUPGRADE: RawTCP/2\r\n\r\n'); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
   silent: () => undefined,
 }
 
@@ -142,7 +146,8 @@ test('a 101: one attempt counted 1xx and timed; nothing in flight and the bulkhe
 })
 
 test('refusals: each counted under its class, passed on with its status, its body and a length that matches it', async () => {
-  for (const [name, status, outcome] of [['r200', 200, '2xx'], ['r302', 302, '3xx'], ['r403', 403, '4xx']] as const) {
+  const cases = [['r200', 200, '2xx'], ['r300', 300, '3xx'], ['r302', 302, '3xx'], ['r400', 400, '4xx'], ['r403', 403, '4xx'], ['r500', 500, '5xx']] as const
+  for (const [name, status, outcome] of cases) {
     const before = await counts('raw')
     const a = await upgrade(`/hs/${name}`, `hs-${name}`)
     a.s.destroy()
@@ -155,7 +160,8 @@ test('refusals: each counted under its class, passed on with its status, its bod
     assert.equal(line?.status, status)
     assert.equal(line?.reason, 'upgrade_refused_upstream')
     assert.equal(line?.tries, 1)
-    assert.equal(typeof line?.upstreamMs, 'number')
+    const ms = line?.upstreamMs as number
+    assert.ok(ms >= 0 && ms < 1000, `upstreamMs ${ms}`)
   }
   // a chunked refusal is passed on with the length of what it carried; an interim 100 before it is not passed on
   const c = await upgrade('/hs/chunked', 'hs-chunked')
@@ -197,6 +203,16 @@ test('a 101 to a protocol the client did not offer, to two protocols or to none:
     assert.ok(closedByGateway.includes(name), `upstream socket of ${name} not closed`)
   }
   assert.equal((await counts('raw')).inFlight, 0)
+})
+
+test('a 101 naming the offered protocol in other case, with a version: accepted, and passed on as the upstream wrote it', async () => {
+  const a = await upgrade('/hs/upper', 'hs-upper')
+  assert.equal(a.status, 101)
+  assert.match(a.head, /\r\nupgrade: RawTCP\/2(\r\n|$)/)
+  a.s.write('ping')
+  assert.equal(await new Promise<string>(r => a.s.once('data', d => r(d.toString()))), 'ping')
+  a.s.end()
+  await noTunnels(gw)
 })
 
 test('no answer before the route deadline: 504 upstream_timeout, counted timeout, and the replica charged for it', async () => {
@@ -291,12 +307,16 @@ route split { match path prefix "/split" method GET; timeout 600ms; upgrade rawt
   await noTunnels(gw)
   const fo = async (): Promise<number> => metric(await metricsText(), 'gw_upstream_failovers_total', { from: 'gone', to: 'fresh' }) ?? 0
   const before = await fo()
+  const gone0 = await counts('gone'), fresh0 = await counts('fresh')
   for (let k = 0; k < 10; k++) {
     const a = await upgrade('/split/switch', `split-${k}`)
     assert.equal(a.status, 101)
     a.s.end()
   }
   await noTunnels(gw)
+  const after = { gone: await counts('gone'), fresh: await counts('fresh') }
+  assert.equal(after.fresh['1xx'] - fresh0['1xx'], 10, 'every upgrade counted on the upstream that took it')
+  assert.equal(after.gone.dispatched, gone0.dispatched, 'none dispatched to the ejected upstream')
   const moved = (await fo()) - before
   assert.ok(moved >= 5 && moved <= 10, `failovers ${moved} of 10 (gone has 90% of the weight)`)
 })
