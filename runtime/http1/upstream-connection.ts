@@ -53,8 +53,6 @@ export class UpstreamConnection {
   readonly socket: Socket
   /** The socket connected (it counts in the pool's connect/disconnect events). */
   connected = false
-  /** It carried a request: the next one waits a turn (stale-socket rule). */
-  used = false
   /** The current exchange. */
   opts: UpstreamDispatch | null = null
   handler: UpstreamHandler | null = null
@@ -119,7 +117,6 @@ export class UpstreamConnection {
     const h = this.handler!, opts = this.opts!
     const method = this.method = opts.method
     this.state = HEAD
-    this.used = true
     this.reset = method === 'HEAD' || opts.upgrade != null
     this.starting = true
     h.onConnect(this.abort)
