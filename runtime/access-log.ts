@@ -92,7 +92,7 @@ export class AccessLog {
    */
   tunnel(ctx: RequestContext, ms: number, t: { bytesUp: number; bytesDown: number; openedAt: number; reason: string }): void {
     if (this.backlog > MAX_BACKLOG) { this.dropped++; return }
-    this.append(`${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":101,"ms":${round3(ms)},"ip":${str(ctx.clientIp)},"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","tunnel":{"ms":${round3(performance.now() - t.openedAt)},"up":${t.bytesUp},"down":${t.bytesDown},"reason":"${t.reason}"}}\n`)
+    this.append(`${this.prefix}${Date.now()},"id":"${ctx.id}","trace":"${ctx.trace?.traceId ?? ''}","method":"${ctx.req.method}","host":${str(ctx.host)},"path":${str(ctx.path)},"route":${ctx.route === null ? 'null' : `"${ctx.route.name}"`},"status":101,"ms":${round3(ms)},"ip":${str(ctx.clientIp)},"upstream":"${ctx.upstreamAddr}","upstreamName":"${ctx.upstreamName}","upstreamMs":${round3(ctx.upstreamMs)},"tries":${ctx.attempts},"tunnel":{"ms":${round3(performance.now() - t.openedAt)},"up":${t.bytesUp},"down":${t.bytesDown},"reason":"${t.reason}"}}\n`)
   }
 
   /**

@@ -143,6 +143,9 @@ test('a 101: one attempt counted 1xx and timed; nothing in flight and the bulkhe
   assert.equal(line?.status, 101)
   assert.equal(line?.upstreamName, 'raw')
   assert.equal(line?.upstream, `http://127.0.0.1:${up.port}`)
+  assert.equal(line?.tries, 1)
+  const ms = line?.upstreamMs as number
+  assert.ok(ms >= 0 && ms < 1000, `upstreamMs ${ms}`)
 })
 
 test('refusals: each counted under its class, passed on with its status, its body and a length that matches it', async () => {
