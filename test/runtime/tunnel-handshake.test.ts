@@ -15,7 +15,8 @@ import { join } from 'node:path'
 import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { accessLine } from '../helpers/access-log.js'
 import { deadAddress } from '../helpers/dead-address.js'
-import { noTunnels, rawHeadServer } from '../helpers/tunnel.js'
+import { afterHead, noTunnels, rawHeadServer } from '../helpers/tunnel.js'
+import { startIdp } from '../../testkit/idp/index.js'
 import { sleep } from '../helpers/wire.js'
 
 const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n'
@@ -40,6 +41,11 @@ const behaviours: Record<string, (s: Socket, target: string) => void> = {
   none: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n'),
   upper: s => { s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUPGRADE: RawTCP/2\r\n\r\n'); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
   silent: () => undefined,
+  // a plain request answered after 700 ms; the next request on the same connection is recorded, not answered
+  slowplain: s => setTimeout(() => {
+    s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')
+    afterHead(s, buf => targets.push(buf.toString('latin1', 0, buf.indexOf('\r\n')).split(' ')[1]))
+  }, 700),
 }
 
 const targets: string[] = []
@@ -72,17 +78,17 @@ route split { match path prefix "/split" method GET; timeout 600ms; upgrade rawt
 })
 after(async () => { await gw.close(); up.server.close() })
 
-const head = (path: string, id: string): string =>
-  `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Request-Id: ${id}\r\n\r\n`
+const head = (path: string, id: string, extra = ''): string =>
+  `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Request-Id: ${id}\r\n${extra}\r\n`
 
 interface Answer { s: Socket; status: number; head: string; body: Buffer }
 /** Sends an upgrade request; resolves with the answer's head (and, for a refusal, its body) and the open socket. */
-function upgrade(path: string, id: string, ms = 3000): Promise<Answer> {
+function upgrade(path: string, id: string, extra = ''): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const s = connect({ port: gw.running.address.port, host: '127.0.0.1', allowHalfOpen: true })
     s.on('error', () => undefined)
     let buf = Buffer.alloc(0)
-    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer: ${JSON.stringify(buf.toString('latin1'))}`)) }, ms)
+    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer: ${JSON.stringify(buf.toString('latin1'))}`)) }, 3000)
     const done = (): void => {
       const end = buf.indexOf('\r\n\r\n')
       if (end < 0) return
@@ -96,7 +102,7 @@ function upgrade(path: string, id: string, ms = 3000): Promise<Answer> {
     }
     const onData = (d: Buffer): void => { buf = Buffer.concat([buf, d]); done() }
     s.on('data', onData)
-    s.write(head(path, id))
+    s.write(head(path, id, extra))
   })
 }
 
@@ -339,4 +345,51 @@ route q { match path prefix "/q" method GET; auth qkeys; timeout 600ms; upgrade 
   assert.equal(targets.at(-1), '/q/switch')
   b.s.end()
   await noTunnels(gw)
+})
+
+test('a handshake queued for the upstream\'s only connection and timed out (504) is never written when the connection frees', async () => {
+  await gw.reload(`
+upstream one_conn { replicas 127.0.0.1:${up.port}; pool connections 1 }
+route plain { match path prefix "/plain" method GET; timeout 3s; proxy one_conn }
+route queued { match path prefix "/queued" method GET; timeout 300ms; upgrade rawtcp; proxy one_conn }
+`)
+  const plain = fetch(`${gw.url}/plain/slowplain`).then(async r => ({ status: r.status, text: await r.text() }))
+  for (let k = 0; k < 100 && !targets.includes('/plain/slowplain'); k++) await sleep(5)
+  const a = await upgrade('/queued/switch', 'queued-504')
+  a.s.destroy()
+  assert.equal(a.status, 504)
+  assert.deepEqual(await plain, { status: 200, text: 'ok' })
+  await sleep(300)
+  assert.equal(targets.includes('/queued/switch'), false, 'the upstream got an upgrade request whose client had its 504')
+})
+
+test('a client that leaves while the route\'s stages run (a JWKS fetch) is never dispatched upstream', async () => {
+  const idp = await startIdp({ algorithms: ['ES256'] })
+  try {
+    await gw.reload(`
+upstream fresh { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1 }
+jwt idp { issuer "${idp.issuer}"; jwks "${idp.jwksUrl}"; algorithms ES256 }
+route authed { match path prefix "/authed" method GET; auth idp; timeout 2s; upgrade rawtcp; proxy fresh }
+`)
+    // a key the gateway has not fetched yet: the request waits for the (slow) JWKS
+    await idp.rotate()
+    idp.setDelay(300)
+    const token = await idp.sign({}, { subject: 'u1' })
+    idp.resetFetches()
+    const s = connect({ port: gw.running.address.port, host: '127.0.0.1' })
+    s.on('error', () => undefined)
+    await new Promise(r => s.once('connect', r))
+    s.write(head('/authed/switch', 'authed-left', `Authorization: Bearer ${token}\r\n`))
+    for (let k = 0; k < 100 && idp.fetches === 0; k++) await sleep(5)
+    assert.equal(idp.fetches, 1, 'the request waits for a JWKS fetch')
+    s.resetAndDestroy()
+    await sleep(500)
+    assert.equal(targets.includes('/authed/switch'), false, 'dispatched after the client left')
+    // the bulkhead's one slot was given back: the next upgrade is taken
+    idp.setDelay(0)
+    const a = await upgrade('/authed/switch', 'authed-after', `Authorization: Bearer ${token}\r\n`)
+    assert.equal(a.status, 101)
+    a.s.end()
+    await noTunnels(gw)
+  } finally { await idp.close() }
 })
