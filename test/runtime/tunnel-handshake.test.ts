@@ -65,15 +65,12 @@ before(async () => {
     behaviours[name](s, target)
   })
   gw = await startGateway(`
-keys qkeys { file "${keysFile}"; query api_key }
 upstream raw { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1 }
 upstream frail { replicas 127.0.0.1:${up.port}; health passive eject_after 2 for 1m }
-upstream gone { replicas ${deadAddress(3)}; health passive eject_after 1 for 1m }
+upstream touchy { replicas 127.0.0.1:${up.port}; health passive eject_after 1 for 1m }
 route hs { match path prefix "/hs" method GET; timeout 600ms; upgrade rawtcp; proxy raw }
 route frail { match path prefix "/frail" method GET; timeout 600ms; upgrade rawtcp; proxy frail }
-route one { match path prefix "/one" method GET; timeout 600ms; upgrade rawtcp max_open 1; proxy frail }
-route q { match path prefix "/q" method GET; auth qkeys; timeout 600ms; upgrade rawtcp; proxy raw }
-route split { match path prefix "/split" method GET; timeout 600ms; upgrade rawtcp; proxy gone 90%, frail 10% }
+route touchy { match path prefix "/touchy" method GET; timeout 600ms; upgrade rawtcp; proxy touchy }
 `, { accessLog: true, logDestination: logFile })
 })
 after(async () => { await gw.close(); up.server.close() })
@@ -212,6 +209,14 @@ test('a 101 to a protocol the client did not offer, to two protocols or to none:
     assert.ok(closedByGateway.includes(name), `upstream socket of ${name} not closed`)
   }
   assert.equal((await counts('raw')).inFlight, 0)
+  // held against the replica: eject_after 1 takes it out of rotation
+  const t = await upgrade('/touchy/other', 'touchy-other')
+  t.s.destroy()
+  assert.equal(t.status, 502)
+  assert.equal((await counts('touchy')).healthy, 0)
+  const n = await upgrade('/touchy/switch', 'touchy-after')
+  n.s.destroy()
+  assert.equal(n.status, 503)
 })
 
 test('a 101 naming the offered protocol in other case, with a version: accepted, and passed on as the upstream wrote it', async () => {
@@ -313,6 +318,7 @@ route split { match path prefix "/split" method GET; timeout 600ms; upgrade rawt
     else assert.equal(a.status, 101)
   }
   assert.equal(refused, 1)
+  assert.equal((await counts('gone')).connect_error, 1, 'the refused connection counted connect_error')
   await noTunnels(gw)
   const fo = async (): Promise<number> => metric(await metricsText(), 'gw_upstream_failovers_total', { from: 'gone', to: 'fresh' }) ?? 0
   const before = await fo()
