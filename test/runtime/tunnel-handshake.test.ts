@@ -65,7 +65,7 @@ before(async () => {
     behaviours[name](s, target)
   })
   gw = await startGateway(`
-upstream raw { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1 }
+upstream raw { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1; health passive eject_after 1000 }
 upstream frail { replicas 127.0.0.1:${up.port}; health passive eject_after 2 for 1m }
 upstream touchy { replicas 127.0.0.1:${up.port}; health passive eject_after 1 for 1m }
 route hs { match path prefix "/hs" method GET; timeout 600ms; upgrade rawtcp; proxy raw }
@@ -398,4 +398,26 @@ route authed { match path prefix "/authed" method GET; auth idp; timeout 2s; upg
     a.s.end()
     await noTunnels(gw)
   } finally { await idp.close() }
+})
+
+test('the breaker hears every handshake: refusals below 500 are successes, a 503 refusal is a failure', async () => {
+  await gw.reload(`
+upstream brk { replicas 127.0.0.1:${up.port}; breaker error_ratio 50% min_requests 2 window 10s open_for 5s; health passive eject_after 1000 }
+route brk { match path prefix "/brk" method GET; timeout 600ms; upgrade rawtcp; proxy brk }
+`)
+  for (const name of ['r403', 'r400', 'r302']) {
+    const a = await upgrade(`/brk/${name}`, `brk-${name}`)
+    a.s.destroy()
+    assert.equal(a.status, Number(name.slice(1)))
+  }
+  for (const name of ['r503', 'r500', 'r503', 'r503']) {
+    const a = await upgrade(`/brk/${name}`, `brk-${name}`)
+    a.s.destroy()
+    assert.equal(a.status, Number(name.slice(1)))
+  }
+  // 4 failures of 7 in the window: open
+  const open = await upgrade('/brk/switch', 'brk-open')
+  open.s.destroy()
+  assert.equal(open.status, 503)
+  assert.match(open.body.toString(), /"error":"upstream_unavailable"/)
 })
