@@ -181,11 +181,7 @@ class Handshake implements UpstreamHandler {
       body: null,
       upgrade: this.t.offer,
     }
-    try {
-      this.replica.pool.dispatch(opts, this)
-    } catch (e) {
-      this.fail(e as Error, 'reset')
-    }
+    this.replica.pool.dispatch(opts, this) // a pool refusing the request calls onError (neither pool throws)
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -226,7 +222,7 @@ class Handshake implements UpstreamHandler {
     this.t.tunnels.hooks.released(ctx, null)
   }
 
-  onUpgrade(status: number, rawHeaders: Buffer[] | string[], socket: Duplex): void {
+  onUpgrade(_status: number, rawHeaders: Buffer[] | string[], socket: Duplex): void { // the pools call it for a 101 only
     socket.pause()
     if (this.done) { socket.destroy(); return }
     const ctx = this.ctx, client = this.t.socket
@@ -234,11 +230,12 @@ class Handshake implements UpstreamHandler {
     ctx.upstreamMs = now - this.startedAt
     const headers = clientResponseHeaders(rawHeaders)
     const raw = headerStrings(rawHeaders)
-    // RFC 9110 §7.8: the 101 names the protocol switched to; it must be one the client offered and the route allows
+    // RFC 9110 §7.8: the 101 names the protocol switched to, one protocol, which the client offered (the offer sent
+    // upstream holds only what the route allows, joined with ', '; none matches an empty name)
     let proto = ''
-    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 7 && raw[i].toLowerCase() === 'upgrade') proto = raw[i + 1].trim()
+    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 7 && raw[i].toLowerCase() === 'upgrade') proto = raw[i + 1]
     const name = proto.split('/')[0].toLowerCase()
-    if (status !== 101 || proto === '' || proto.includes(',') || upgradeOffer(this.t.limits, proto) === null || !this.t.offer.toLowerCase().split(/\s*,\s*/).some(o => o.split('/')[0] === name)) {
+    if (proto.includes(',') || !this.t.offer.toLowerCase().split(', ').some(o => o.split('/')[0] === name)) {
       socket.destroy()
       this.fail(new Error(`upstream switched to ${JSON.stringify(proto)}, which was not offered`), 'reset')
       return

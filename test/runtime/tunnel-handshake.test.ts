@@ -39,6 +39,9 @@ const behaviours: Record<string, (s: Socket, target: string) => void> = {
   other: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n'),
   two: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp, websocket\r\n\r\n'),
   none: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n'),
+  seven: s => { s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Seven: zzz\r\n\r\n'); s.on('end', () => s.end()) },
+  ws101: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'),
+  twover: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp/2, websocket\r\n\r\n'),
   upper: s => { s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUPGRADE: RawTCP/2\r\n\r\n'); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
   silent: () => undefined,
   // a plain request answered after 700 ms; the next request on the same connection is recorded, not answered
@@ -68,21 +71,21 @@ before(async () => {
 upstream raw { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1; health passive eject_after 1000 }
 upstream frail { replicas 127.0.0.1:${up.port}; health passive eject_after 2 for 1m }
 upstream touchy { replicas 127.0.0.1:${up.port}; health passive eject_after 1 for 1m }
-route hs { match path prefix "/hs" method GET; timeout 600ms; upgrade rawtcp; proxy raw }
+route hs { match path prefix "/hs" method GET; timeout 600ms; upgrade rawtcp websocket; proxy raw }
 route frail { match path prefix "/frail" method GET; timeout 600ms; upgrade rawtcp; proxy frail }
 route touchy { match path prefix "/touchy" method GET; timeout 600ms; upgrade rawtcp; proxy touchy }
 `, { accessLog: true, logDestination: logFile })
 })
 after(async () => { await gw.close(); up.server.close() })
 
-const head = (path: string, id: string, extra = ''): string =>
-  `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Request-Id: ${id}\r\n${extra}\r\n`
+const head = (path: string, id: string, extra = '', offer = 'rawtcp'): string =>
+  `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: ${offer}\r\nX-Request-Id: ${id}\r\n${extra}\r\n`
 
 interface Answer { s: Socket; status: number; head: string; body: Buffer }
 /** Sends an upgrade request; resolves with the answer's head (and, for a refusal, its body) and the open socket. */
-function upgrade(path: string, id: string, extra = ''): Promise<Answer> {
+function upgrade(path: string, id: string, extra = '', offer = 'rawtcp', port = gw.running.address.port): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const s = connect({ port: gw.running.address.port, host: '127.0.0.1', allowHalfOpen: true })
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
     s.on('error', () => undefined)
     let buf = Buffer.alloc(0)
     const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer: ${JSON.stringify(buf.toString('latin1'))}`)) }, 3000)
@@ -99,7 +102,7 @@ function upgrade(path: string, id: string, extra = ''): Promise<Answer> {
     }
     const onData = (d: Buffer): void => { buf = Buffer.concat([buf, d]); done() }
     s.on('data', onData)
-    s.write(head(path, id, extra))
+    s.write(head(path, id, extra, offer))
   })
 }
 
@@ -198,7 +201,8 @@ test('a refusal body of 1 MiB is passed on; one byte more is 502 bad_gateway, co
 })
 
 test('a 101 to a protocol the client did not offer, to two protocols or to none: 502, counted reset, the upstream socket closed', async () => {
-  for (const name of ['other', 'two', 'none']) {
+  // h2c: not allowed by the route; websocket: allowed but not offered by this client; a list, with or without a version
+  for (const name of ['other', 'ws101', 'two', 'twover', 'none']) {
     const before = await counts('raw')
     const a = await upgrade(`/hs/${name}`, `hs-${name}`)
     a.s.destroy()
@@ -227,6 +231,43 @@ test('a 101 naming the offered protocol in other case, with a version: accepted,
   assert.equal(await new Promise<string>(r => a.s.once('data', d => r(d.toString()))), 'ping')
   a.s.end()
   await noTunnels(gw)
+})
+
+test('the 101 is read from its Upgrade header only; a client offering two protocols gets the one the upstream chose', async () => {
+  const a = await upgrade('/hs/seven', 'hs-seven')
+  assert.equal(a.status, 101)
+  assert.match(a.head, /\r\nupgrade: rawtcp\r\n/)
+  a.s.end()
+  const b = await upgrade('/hs/switch', 'hs-two-offered', '', 'websocket, rawtcp')
+  assert.equal(b.status, 101)
+  assert.match(b.head, /\r\nupgrade: rawtcp\r\n/)
+  b.s.end()
+  await noTunnels(gw)
+})
+
+test('a client reset ends its tunnel: counted client_error, and its access line written', async () => {
+  const m = async (): Promise<number> => metric(await metricsText(), 'gw_tunnels_closed_total', { route: 'hs', reason: 'client_error' }) ?? 0
+  const before = await m()
+  const a = await upgrade('/hs/switch', 'hs-reset')
+  assert.equal(a.status, 101)
+  a.s.resetAndDestroy()
+  await noTunnels(gw)
+  assert.equal((await m()) - before, 1)
+  const line = await accessLine(logFile, 'hs-reset')
+  assert.equal((line?.tunnel as { reason: string } | undefined)?.reason, 'client_error')
+})
+
+test('the node engine\'s pool (undici) passes a refusal on with its body too', async () => {
+  const g = await startGateway(`
+upstream raw { replicas 127.0.0.1:${up.port} }
+route hs { match path prefix "/hs" method GET; timeout 600ms; upgrade rawtcp; proxy raw }
+`, { engine: 'node' })
+  try {
+    const a = await upgrade('/hs/r403', 'node-403', '', 'rawtcp', g.running.address.port)
+    a.s.destroy()
+    assert.equal(a.status, 403)
+    assert.equal(a.body.toString(), 'refused')
+  } finally { await g.close() }
 })
 
 test('no answer before the route deadline: 504 upstream_timeout, counted timeout, and the replica charged for it', async () => {
@@ -295,6 +336,7 @@ route one { match path prefix "/one" method GET; timeout 300ms; upgrade rawtcp m
   full.s.destroy()
   assert.equal(full.status, 503)
   assert.match(full.body.toString(), /"error":"tunnels_full"/)
+  assert.equal((await accessLine(logFile, 'one-full'))?.reason, 'tunnels_full')
   t.s.end()
   await noTunnels(gw)
   const again = await upgrade('/one/switch', 'one-again')
@@ -334,6 +376,65 @@ route split { match path prefix "/split" method GET; timeout 600ms; upgrade rawt
   assert.equal(after.gone.dispatched, gone0.dispatched, 'none dispatched to the ejected upstream')
   const moved = (await fo()) - before
   assert.ok(moved >= 5 && moved <= 10, `failovers ${moved} of 10 (gone has 90% of the weight)`)
+})
+
+test('a split whose every upstream is unavailable answers 503; a failover stops at the first upstream that takes the upgrade, and a full bulkhead is counted once', async () => {
+  await gw.reload(`
+upstream gone { replicas ${deadAddress(3)}; health passive eject_after 1 for 1m }
+upstream gone2 { replicas ${deadAddress(4)}; health passive eject_after 1 for 1m }
+upstream fresh { replicas 127.0.0.1:${up.port} }
+upstream fresh2 { replicas 127.0.0.1:${up.port} }
+upstream tight { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1 }
+route g1 { match path prefix "/g1" method GET; timeout 600ms; upgrade rawtcp; proxy gone }
+route g2 { match path prefix "/g2" method GET; timeout 600ms; upgrade rawtcp; proxy gone2 }
+route none { match path prefix "/none" method GET; timeout 600ms; upgrade rawtcp; proxy gone 50%, gone2 50% }
+route three { match path prefix "/three" method GET; timeout 600ms; upgrade rawtcp; proxy gone 98%, fresh 1%, fresh2 1% }
+route tight { match path prefix "/tight" method GET; timeout 600ms; upgrade rawtcp; proxy tight }
+route tsplit { match path prefix "/tsplit" method GET; timeout 600ms; upgrade rawtcp; proxy tight 99%, fresh 1% }
+`)
+  // each refused connection ejects its upstream's one replica (gone may be out already: the last test ejected it)
+  for (const g of ['g1', 'g2']) { const a = await upgrade(`/${g}/switch`, `${g}-eject`); a.s.destroy(); assert.ok(a.status === 502 || a.status === 503, String(a.status)) }
+  const n = await upgrade('/none/switch', 'none-503')
+  n.s.destroy()
+  assert.equal(n.status, 503)
+  assert.match(n.body.toString(), /"error":"upstream_unavailable"/)
+  const fo = async (to: string): Promise<number> => metric(await metricsText(), 'gw_upstream_failovers_total', { from: 'gone', to }) ?? 0
+  for (let k = 0; k < 6; k++) { const a = await upgrade('/three/switch', `three-${k}`); assert.equal(a.status, 101); a.s.end() }
+  await noTunnels(gw)
+  assert.ok((await fo('fresh')) >= 3, 'gone\'s upgrades moved to the next upstream of the split')
+  assert.equal(await fo('fresh2'), 0, 'and no further')
+  // tight's one bulkhead slot held by a slow handshake: the split moves the next upgrade on, counting one rejection
+  const rejected = async (): Promise<number> => metric(await metricsText(), 'gw_upstream_bulkhead_rejected_total', { upstream: 'tight' }) ?? 0
+  const r0 = await rejected()
+  const slow = upgrade('/tight/slow101', 'tight-slow')
+  for (let k = 0; k < 100 && !targets.includes('/tight/slow101'); k++) await sleep(5)
+  const moved = await upgrade('/tsplit/switch', 'tsplit-moved')
+  assert.equal(moved.status, 101)
+  moved.s.end()
+  assert.equal((await rejected()) - r0, 1)
+  const first = await slow
+  assert.equal(first.status, 101)
+  first.s.resetAndDestroy()
+  await noTunnels(gw)
+})
+
+test('least_conn counts handshakes in flight: a second upgrade while the first is being answered goes to the other replica', async () => {
+  const seen: string[] = []
+  const up2 = await rawHeadServer((s, target) => { seen.push(target); behaviours[target.split('/').at(-1)!](s, target) })
+  try {
+    await gw.reload(`
+upstream lc { replicas 127.0.0.1:${up.port}, 127.0.0.1:${up2.port}; balance least_conn; health passive eject_after 1000 }
+route lc { match path prefix "/lc" method GET; timeout 1s; upgrade rawtcp; proxy lc }
+`)
+    const mine = (): number => targets.filter(t => t.startsWith('/lc/')).length
+    const a = upgrade('/lc/slow101', 'lc-a')
+    for (let k = 0; k < 100 && mine() + seen.length === 0; k++) await sleep(5)
+    const b = await upgrade('/lc/switch', 'lc-b')
+    assert.equal(b.status, 101)
+    assert.deepEqual([mine(), seen.length], [1, 1], 'one handshake on each replica')
+    for (const x of [b, await a]) x.s.resetAndDestroy()
+    await noTunnels(gw)
+  } finally { up2.server.close() }
 })
 
 test('a key in the query is removed from the upgrade\'s target; the other parameters stay, in order', async () => {
@@ -376,21 +477,30 @@ test('a client that leaves while the route\'s stages run (a JWKS fetch) is never
 upstream fresh { replicas 127.0.0.1:${up.port}; bulkhead max_in_flight 1 }
 jwt idp { issuer "${idp.issuer}"; jwks "${idp.jwksUrl}"; algorithms ES256 }
 route authed { match path prefix "/authed" method GET; auth idp; timeout 2s; upgrade rawtcp; proxy fresh }
+upstream nobh { replicas 127.0.0.1:${up.port} }
+route authed2 { match path prefix "/authed2" method GET; auth idp; timeout 2s; upgrade rawtcp; proxy nobh }
 `)
     // a key the gateway has not fetched yet: the request waits for the (slow) JWKS
     await idp.rotate()
     idp.setDelay(300)
     const token = await idp.sign({}, { subject: 'u1' })
     idp.resetFetches()
-    const s = connect({ port: gw.running.address.port, host: '127.0.0.1' })
-    s.on('error', () => undefined)
-    await new Promise(r => s.once('connect', r))
-    s.write(head('/authed/switch', 'authed-left', `Authorization: Bearer ${token}\r\n`))
+    // two clients, one on an upstream with a bulkhead and one without, wait for the same fetch, and leave
+    const left: Socket[] = []
+    for (const path of ['/authed/switch', '/authed2/switch']) {
+      const c = connect({ port: gw.running.address.port, host: '127.0.0.1' })
+      c.on('error', () => undefined)
+      await new Promise(r => c.once('connect', r))
+      c.write(head(path, `left-${path.split('/')[1]}`, `Authorization: Bearer ${token}\r\n`))
+      left.push(c)
+    }
     for (let k = 0; k < 100 && idp.fetches === 0; k++) await sleep(5)
-    assert.equal(idp.fetches, 1, 'the request waits for a JWKS fetch')
-    s.resetAndDestroy()
+    assert.equal(idp.fetches, 1, 'the requests wait for a JWKS fetch')
+    await sleep(20)
+    for (const c of left) c.resetAndDestroy()
     await sleep(500)
     assert.equal(targets.includes('/authed/switch'), false, 'dispatched after the client left')
+    assert.equal(targets.includes('/authed2/switch'), false, 'dispatched after the client left (no bulkhead)')
     // the bulkhead's one slot was given back: the next upgrade is taken
     idp.setDelay(0)
     const a = await upgrade('/authed/switch', 'authed-after', `Authorization: Bearer ${token}\r\n`)
