@@ -42,6 +42,7 @@ const behaviours: Record<string, (s: Socket, target: string) => void> = {
   seven: s => { s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Seven: zzz\r\n\r\n'); s.on('end', () => s.end()) },
   ws101: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n'),
   twover: s => s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp/2, websocket\r\n\r\n'),
+  latin101: s => { s.write(Buffer.concat([Buffer.from('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Note: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\n')])); s.on('end', () => s.end()) },
   upper: s => { s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUPGRADE: RawTCP/2\r\n\r\n'); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
   silent: () => undefined,
   // a plain request answered after 700 ms; the next request on the same connection is recorded, not answered
@@ -115,6 +116,7 @@ async function counts(upstream: string) {
     '1xx': by('1xx'), '2xx': by('2xx'), '3xx': by('3xx'), '4xx': by('4xx'), '5xx': by('5xx'),
     timeout: by('timeout'), reset: by('reset'), aborted: by('aborted'), connect_error: by('connect_error'),
     observed: metric(text, 'gw_upstream_request_duration_seconds_count', { upstream }) ?? 0,
+    seconds: metric(text, 'gw_upstream_request_duration_seconds_sum', { upstream }) ?? 0,
     dispatched: metric(text, 'gw_upstream_dispatched_total', { upstream }) ?? 0,
     inFlight: metric(text, 'gw_upstream_in_flight_requests', { upstream }) ?? 0,
     healthy: metric(text, 'gw_upstream_replica_healthy', { upstream }),
@@ -134,6 +136,9 @@ test('a 101: one attempt counted 1xx and timed; nothing in flight and the bulkhe
   assert.equal(a.status, 101)
   const during = await counts('raw')
   assert.deepEqual(delta(before, during), { '1xx': 1, observed: 1, dispatched: 1 })
+  const took = during.seconds - before.seconds
+  assert.ok(took > 0 && took < 0.5, `handshake observed as ${took} s`)
+  assert.doesNotMatch(a.head, /undefined/)
   assert.equal(during.inFlight, 0)
   // bulkhead max_in_flight 1: a second handshake is admitted while the first tunnel is open
   const b = await upgrade('/hs/switch', 'hs-101-second')
@@ -245,6 +250,34 @@ test('the 101 is read from its Upgrade header only; a client offering two protoc
   await noTunnels(gw)
 })
 
+test('a 101\'s header bytes reach the client as they came (latin1, one byte each)', async () => {
+  const a = await upgrade('/hs/latin101', 'hs-latin')
+  assert.equal(a.status, 101)
+  const raw = Buffer.from(a.head, 'latin1')
+  const at = a.head.toLowerCase().indexOf('x-note: caf')
+  assert.ok(at > 0, JSON.stringify(a.head))
+  assert.equal(raw[at + 11], 0xe9)
+  assert.ok(at + 12 === raw.length || raw[at + 12] === 0x0d, 'one byte, not its UTF-8 form')
+  a.s.end()
+  await noTunnels(gw)
+})
+
+test('at shutdown a tunnel that is not a WebSocket is closed without a byte written into it', async () => {
+  const g = await startGateway(`
+upstream raw { replicas 127.0.0.1:${up.port} }
+route hs { match path prefix "/hs" method GET; timeout 600ms; upgrade rawtcp websocket; proxy raw }
+`, { drainTimeoutMs: '200ms' })
+  const a = await upgrade('/hs/switch', 'raw-shutdown', '', 'rawtcp', g.running.address.port)
+  assert.equal(a.status, 101)
+  const got: Buffer[] = []
+  a.s.on('data', d => got.push(d))
+  const ended = new Promise(r => a.s.once('end', r))
+  await g.close()
+  await ended
+  assert.equal(Buffer.concat(got).length, 0, 'bytes written into a raw tunnel at shutdown')
+  a.s.destroy()
+})
+
 test('a client reset ends its tunnel: counted client_error, and its access line written', async () => {
   const m = async (): Promise<number> => metric(await metricsText(), 'gw_tunnels_closed_total', { route: 'hs', reason: 'client_error' }) ?? 0
   const before = await m()
@@ -310,6 +343,28 @@ test('the client leaving during the handshake: counted aborted, not held against
   const line = await accessLine(logFile, 'hs-left')
   assert.equal(line?.reason, 'client_aborted')
   assert.equal(gw.running.gateway.tunnels.size, 0)
+})
+
+test('a handshake the client abandoned is not a success for the replica: two failures around it still eject it', async () => {
+  await gw.reload(`
+upstream e2 { replicas 127.0.0.1:${up.port}; health passive eject_after 2 for 1m }
+route e2 { match path prefix "/e2" method GET; timeout 300ms; upgrade rawtcp; proxy e2 }
+`)
+  const f1 = await upgrade('/e2/r503', 'e2-1')
+  f1.s.destroy()
+  assert.equal(f1.status, 503)
+  const s = connect({ port: gw.running.address.port, host: '127.0.0.1' })
+  s.on('error', () => undefined)
+  await new Promise(r => s.once('connect', r))
+  const n0 = targets.length
+  s.write(head('/e2/slow101', 'e2-left'))
+  for (let k = 0; k < 100 && targets.length === n0; k++) await sleep(5)
+  s.resetAndDestroy()
+  await sleep(100)
+  const f2 = await upgrade('/e2/r500', 'e2-2')
+  f2.s.destroy()
+  assert.equal(f2.status, 500)
+  assert.equal((await counts('e2')).healthy, 0, 'ejected after two failures, the abandoned handshake between them not counted')
 })
 
 test('max_open 1: every handshake that does not become a tunnel gives its slot back; an open tunnel holds it', async () => {
