@@ -112,7 +112,13 @@ export class Tunnels {
       }
     }
     if (replica === null) return plan.fallback ?? REPLIES.unavailable
-    if (t.socket.destroyed) { up.bulkhead?.release(); return undefined }
+    if (t.socket.destroyed) { // the client left while the route's stages ran: the request is over, nothing is sent
+      up.bulkhead?.release()
+      ctx.reason = 'client_aborted'
+      this.hooks.answered(ctx, null)
+      this.hooks.released(ctx, null)
+      return undefined
+    }
     rt.taken++
     new Handshake(ctx, t, rt, up, replica, plan).dispatch()
     return undefined

@@ -556,6 +556,13 @@ route authed2 { match path prefix "/authed2" method GET; auth idp; timeout 2s; u
     await sleep(500)
     assert.equal(targets.includes('/authed/switch'), false, 'dispatched after the client left')
     assert.equal(targets.includes('/authed2/switch'), false, 'dispatched after the client left (no bulkhead)')
+    // each is over: its access line says so, and nothing is left counted in flight
+    for (const id of ['left-authed', 'left-authed2']) {
+      const line = await accessLine(logFile, id)
+      assert.equal(line?.status, 499, id)
+      assert.equal(line?.reason, 'client_aborted', id)
+    }
+    assert.equal(metric(await metricsText(), 'gw_in_flight_requests'), 0)
     // the bulkhead's one slot was given back: the next upgrade is taken
     idp.setDelay(0)
     const a = await upgrade('/authed/switch', 'authed-after', `Authorization: Bearer ${token}\r\n`)
