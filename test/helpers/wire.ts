@@ -97,7 +97,8 @@ export class WireConnection {
       const all = (name: string) => headers.filter(h => h[0].toLowerCase() === name.toLowerCase()).map(h => h[1])
       const header = (name: string) => { const v = all(name); if (v.length > 1) throw new Error(`${name} appears ${v.length} times`); return v[0] }
       let body: Buffer, rawBody: Buffer
-      const noBody = o.head === true || status === 204 || status === 304
+      // a 101 has no body: what follows it belongs to the protocol switched to (the socket stays open for it)
+      const noBody = o.head === true || status === 101 || status === 204 || status === 304
       const te = all('transfer-encoding').join(',').toLowerCase()
       const cl = all('content-length')
       if (noBody) { body = rawBody = Buffer.alloc(0) } else if (te.endsWith('chunked')) {

@@ -17,7 +17,7 @@ import { accessLine } from '../helpers/access-log.js'
 import { deadAddress } from '../helpers/dead-address.js'
 import { afterHead, noTunnels, rawHeadServer } from '../helpers/tunnel.js'
 import { startIdp } from '../../testkit/idp/index.js'
-import { sleep } from '../helpers/wire.js'
+import { sleep, WireConnection } from '../helpers/wire.js'
 
 const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n\r\n'
 const refusal = (status: string, body = 'refused'): string => `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`
@@ -84,27 +84,11 @@ const head = (path: string, id: string, extra = '', offer = 'rawtcp'): string =>
 
 interface Answer { s: Socket; status: number; head: string; body: Buffer }
 /** Sends an upgrade request; resolves with the answer's head (and, for a refusal, its body) and the open socket. */
-function upgrade(path: string, id: string, extra = '', offer = 'rawtcp', port = gw.running.address.port): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-    s.on('error', () => undefined)
-    let buf = Buffer.alloc(0)
-    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer: ${JSON.stringify(buf.toString('latin1'))}`)) }, 3000)
-    const done = (): void => {
-      const end = buf.indexOf('\r\n\r\n')
-      if (end < 0) return
-      const h = buf.toString('latin1', 0, end)
-      const status = Number(h.split(' ')[1])
-      const body = buf.subarray(end + 4)
-      const len = /\r\ncontent-length: (\d+)/i.exec(h)
-      if (status !== 101 && (len === null || body.length < Number(len[1]))) return
-      clearTimeout(timer); s.off('data', onData)
-      resolve({ s, status, head: h, body })
-    }
-    const onData = (d: Buffer): void => { buf = Buffer.concat([buf, d]); done() }
-    s.on('data', onData)
-    s.write(head(path, id, extra, offer))
-  })
+async function upgrade(path: string, id: string, extra = '', offer = 'rawtcp', port = gw.running.address.port): Promise<Answer> {
+  const c = await WireConnection.open(port)
+  await c.write(head(path, id, extra, offer))
+  const r = await c.read({ timeoutMs: 3000 })
+  return { s: c.socket, status: r.status, head: r.head, body: r.body }
 }
 
 const metricsText = async (): Promise<string> => (await fetch(`${gw.adminUrl}/metrics`)).text()
