@@ -45,6 +45,10 @@ const behaviours: Record<string, (s: Socket, target: string) => void> = {
   latin101: s => { s.write(Buffer.concat([Buffer.from('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\nX-Note: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\n')])); s.on('end', () => s.end()) },
   upper: s => { s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUPGRADE: RawTCP/2\r\n\r\n'); s.on('data', d => s.write(d)); s.on('end', () => s.end()) },
   silent: () => undefined,
+  // the client's reset and the upstream's answer leave in one turn of the test's loop, the reset first: the gateway
+  // (same process) reads both in one poll, so it finds its client socket destroyed before that socket's 'close' ran
+  race101: s => { racer!.resetAndDestroy(); s.write(SWITCH); s.on('end', () => s.end()) },
+  racereset: s => { racer!.resetAndDestroy(); s.resetAndDestroy() },
   // a plain request answered after 700 ms; the next request on the same connection is recorded, not answered
   slowplain: s => setTimeout(() => {
     s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')
@@ -53,6 +57,8 @@ const behaviours: Record<string, (s: Socket, target: string) => void> = {
 }
 
 const targets: string[] = []
+/** The client socket the race behaviours reset. */
+let racer: Socket | null = null
 const closedByGateway: string[] = []
 let up: { server: Server; port: number }, gw: TestGateway
 const dir = mkdtempSync(join(tmpdir(), 'gwp-handshake-'))
@@ -576,4 +582,61 @@ route brk { match path prefix "/brk" method GET; timeout 600ms; upgrade rawtcp; 
   open.s.destroy()
   assert.equal(open.status, 503)
   assert.match(open.body.toString(), /"error":"upstream_unavailable"/)
+})
+
+test('a client gone in the same turn as the upstream\'s answer (its close not yet run): 499 client_aborted, no tunnel, the max_open slot given back once', async () => {
+  await gw.reload(`
+upstream rc { replicas 127.0.0.1:${up.port}; health passive eject_after 1000 }
+route race { match path prefix "/race" method GET; timeout 600ms; upgrade rawtcp max_open 1; proxy rc }
+`)
+  const closed = async (): Promise<number> => {
+    const text = await metricsText()
+    let n = 0
+    for (const reason of ['closed', 'client_error', 'upstream_error', 'idle', 'lifetime', 'shutdown']) n += metric(text, 'gw_tunnels_closed_total', { route: 'race', reason }) ?? 0
+    return n
+  }
+  const before = await counts('rc')
+  // a 101 read after the client is gone: the handshake counts (1xx) but no tunnel opens; a reset read after it: no 502 is written
+  for (const [name, outcome] of [['race101', '1xx'], ['racereset', 'reset']] as const) {
+    const id = `race-${name}`
+    racer = connect({ port: gw.running.address.port, host: '127.0.0.1' })
+    racer.on('error', () => undefined)
+    await new Promise(r => racer!.once('connect', r))
+    racer.write(head(`/race/${name}`, id))
+    const line = await accessLine(logFile, id)
+    assert.deepEqual([line?.status, line?.reason], [499, 'client_aborted'], id)
+    const after = await counts('rc')
+    assert.equal(after[outcome] - before[outcome], 1, id)
+  }
+  assert.equal(await closed(), 0, 'no tunnel was opened')
+  assert.equal(gw.running.gateway.tunnels.size, 0)
+  // max_open 1: the slot is free, and held by the next tunnel
+  const a = await upgrade('/race/switch', 'race-after')
+  assert.equal(a.status, 101)
+  const b = await upgrade('/race/switch', 'race-full')
+  assert.equal(b.status, 503)
+  for (const x of [a, b]) x.s.resetAndDestroy()
+  await noTunnels(gw)
+})
+
+test('least_conn: a finished handshake leaves nothing in flight on its replica, so plain requests after it still alternate', async () => {
+  const seen: string[] = []
+  const up2 = await rawHeadServer((s, target) => { seen.push(target); behaviours[target.split('/').at(-1)!](s, target) })
+  try {
+    await gw.reload(`
+upstream lc2 { replicas 127.0.0.1:${up.port}, 127.0.0.1:${up2.port}; balance least_conn; health passive eject_after 1000 }
+route lc2 { match path prefix "/lc2" method GET; timeout 1s; upgrade rawtcp; proxy lc2 }
+`)
+    const refused = await upgrade('/lc2/r403', 'lc2-upgrade')
+    refused.s.destroy()
+    assert.equal(refused.status, 403)
+    const first = seen.length
+    for (let i = 0; i < 4; i++) {
+      const c = await WireConnection.open(gw.running.address.port)
+      await c.write(`GET /lc2/r403 HTTP/1.1\r\nHost: t\r\nX-Request-Id: lc2-${i}\r\n\r\n`)
+      assert.equal((await c.read({ timeoutMs: 3000 })).status, 403)
+      c.socket.destroy()
+    }
+    assert.equal(seen.length - first, 2, 'two of four plain requests on the second replica')
+  } finally { up2.server.close() }
 })
