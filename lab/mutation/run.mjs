@@ -6,13 +6,13 @@
 //   npm --prefix lab run mutation -- --check-map
 import { spawnSync, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, statSync, rmSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { areaFiles, testFilesFor } from './lib/map.mjs'
 import { importClosure } from './lib/imports.mjs'
-import { linesNotCovered, renderReport, summarize, score } from './lib/report.mjs'
+import { linesChanged, linesNotCovered, renderReport, summarize, score } from './lib/report.mjs'
 import { dropUnkilled, rerunScope } from './lib/rerun.mjs'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
@@ -218,6 +218,7 @@ if (!args['report-only']) {
 // The area report covers every file of the area that has a result (the files of this run and earlier ones).
 const report = { files: {} }
 const missing = []
+const stale = []
 const fileTimes = {}
 for (const f of all) {
   fileTimes[f] = Object.entries(times).filter(([k]) => k === f || k.startsWith(f + ':')).reduce((t, [, v]) => t + v, 0)
@@ -227,10 +228,12 @@ for (const f of all) {
     const gaps = linesNotCovered(parts, readFileSync(join(ROOT, f), 'utf8').replace(/\n$/, '').split('\n').length)
     if (gaps.length > 0) missing.push(`${f} lines ${gaps.join(', ')} (run in parts: ${parts.join(', ')})`)
   }
-  for (const p of paths) {
+  for (const [i, p] of paths.entries()) {
     const r = JSON.parse(readFileSync(p, 'utf8'))
     for (const [k, v] of Object.entries(r.files)) {
       const key = k.replaceAll('\\', '/')
+      const n = linesChanged(v.source, readFileSync(join(ROOT, key), 'utf8'))
+      if (n > 0) stale.push(`${key}${parts === null ? '' : ` lines ${parts[i]}`} (${n} lines differ)`)
       if (report.files[key] === undefined) report.files[key] = v
       else report.files[key] = { ...v, mutants: [...report.files[key].mutants, ...v.mutants] }
     }
@@ -239,9 +242,11 @@ for (const f of all) {
 const seconds = all.reduce((t, f) => t + fileTimes[f], 0)
 const summary = summarize(report, equivalents)
 const date = new Date().toISOString().slice(0, 10)
-const out = join(HERE, 'reports', `${date}-${area}${missing.length > 0 ? '-partial' : ''}.md`)
+const out = join(HERE, 'reports', `${date}-${area}${missing.length + stale.length > 0 ? '-partial' : ''}.md`)
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() +
   (execFileSync('git', ['status', '--porcelain', '--', ...all], { cwd: ROOT, encoding: 'utf8' }).trim() === '' ? '' : ' (with uncommitted changes)')
 const stryker = JSON.parse(readFileSync(join(HERE, '../node_modules/@stryker-mutator/core/package.json'), 'utf8')).version
-writeFileSync(out, renderReport({ area, date, command: `npm --prefix lab run mutation -- --area ${area}`, lastCommand: command, seconds, stryker, node: process.version, commit, target: TARGET, summary, missing, times: fileTimes }))
+// one report per area and day: a partial one and a whole one of the same day do not stand side by side
+for (const other of [`${date}-${area}.md`, `${date}-${area}-partial.md`]) if (join(HERE, 'reports', other) !== out) rmSync(join(HERE, 'reports', other), { force: true })
+writeFileSync(out, renderReport({ area, date, command: `npm --prefix lab run mutation -- --area ${area}`, lastCommand: command, seconds, stryker, node: process.version, commit, target: TARGET, summary, missing, stale, times: fileTimes }))
 console.log(`mutation: ${area} ${score(summary.total).toFixed(1)}% killed (target ${TARGET}%), report ${relative(ROOT, out)}`)

@@ -65,7 +65,7 @@ const pct = v => v.toFixed(1) + '%'
 const cell = s => '`' + oneLine(s, 70).replaceAll('|', '\\|').replaceAll('`', "'") + '`'
 
 /** The Markdown report. */
-export function renderReport({ area, date, command, lastCommand = command, seconds, stryker, node, commit, target, summary, missing = [], times = {} }) {
+export function renderReport({ area, date, command, lastCommand = command, seconds, stryker, node, commit, target, summary, missing = [], stale = [], times = {} }) {
   const t = summary.total
   const raw = { ...t, survived: t.survived + t.equivalent }
   const lines = [
@@ -75,6 +75,7 @@ export function renderReport({ area, date, command, lastCommand = command, secon
     `Commit: ${commit}; StrykerJS ${stryker}, Node ${node}; run time ${Math.round(seconds)} s (one core, sum over the files' last full runs)${t.errors > 0 ? `; ${t.errors} mutants did not load (compile/runtime errors, not counted)` : ''}`,
     '',
     ...(missing.length > 0 ? [`**Partial: not run yet: ${missing.join(', ')}.**`, ''] : []),
+    ...(stale.length > 0 ? [`**Partial: run on an older version of the file (its new code never ran; \`--survivors-only\` runs it and keeps the kills of the code that did not change): ${stale.join(', ')}.**`, ''] : []),
     `**Score: ${pct(score(t))}** killed (target ≥ ${target}%): ${t.killed} killed, ${t.timeout} timed out, ${t.survived} survived, ${t.noCoverage} no coverage, ${t.equivalent} equivalent (not counted; ${pct(score(raw))} counting them as survivors).`,
     '',
     '| file | killed | timeout | survived | no coverage | equivalent | score | run time |',
@@ -115,4 +116,21 @@ export function linesNotCovered(parts, lineCount) {
   }
   if (next <= lineCount) out.push(`${next}-${lineCount}`)
   return out
+}
+
+/**
+ * How many lines differ between the source a run mutated and the file now (lines removed plus lines added, by a
+ * longest common subsequence of lines): 0 when the run is of the current file. A run of an older version counts
+ * only for the code that did not change, so the report names it.
+ */
+export function linesChanged(runSource, currentSource) {
+  if (runSource === currentSource) return 0
+  const a = runSource.split('\n'), b = currentSource.split('\n')
+  let prev = new Array(b.length + 1).fill(0)
+  for (let i = 1; i <= a.length; i++) {
+    const row = new Array(b.length + 1).fill(0)
+    for (let j = 1; j <= b.length; j++) row[j] = a[i - 1] === b[j - 1] ? prev[j - 1] + 1 : Math.max(prev[j], row[j - 1])
+    prev = row
+  }
+  return a.length + b.length - 2 * prev[b.length]
 }

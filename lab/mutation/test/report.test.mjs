@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { summarize, score, renderReport, originalText, linesNotCovered } from '../lib/report.mjs'
+import { summarize, score, renderReport, originalText, linesNotCovered, linesChanged } from '../lib/report.mjs'
 import { testFilesFor, areaFiles } from '../lib/map.mjs'
 import { importClosure, relativeImports } from '../lib/imports.mjs'
 
@@ -76,4 +76,14 @@ test('a file run in parts is partial only where no part reaches', () => {
   assert.deepEqual(linesNotCovered(['65-148', '149-204', '205-303'], 400), ['1-64', '304-400'])
   assert.deepEqual(linesNotCovered(['1-93', '94-157', '150-166', '170-446'], 446), ['167-169'])
   assert.deepEqual(linesNotCovered(['1-500'], 446), [])
+})
+
+test('a run of an older version of a file is told by the lines that differ, and the report names it partial', () => {
+  assert.equal(linesChanged('a\nb\nc\n', 'a\nb\nc\n'), 0)
+  assert.equal(linesChanged('a\nb\nc\n', 'a\nB\nc\n'), 2, 'one line edited: one out, one in')
+  assert.equal(linesChanged('a\nb\nc\n', 'x\na\nb\nc\n'), 1, 'a line added above: the rest only moved')
+  assert.equal(linesChanged('a\nb\nc\nd\n', 'a\nd\n'), 2)
+  const text = renderReport({ area: 'edge', date: '2026-12-08', command: 'c', seconds: 1, stryker: '9', node: 'v20', commit: 'abc', target: 85, summary: summarize(report), stale: ['runtime/a.ts (3 lines differ)'] })
+  assert.match(text, /\*\*Partial: run on an older version of the file .*: runtime\/a\.ts \(3 lines differ\)\.\*\*/)
+  assert.doesNotMatch(renderReport({ area: 'edge', date: 'd', command: 'c', seconds: 1, stryker: '9', node: 'v20', commit: 'abc', target: 85, summary: summarize(report) }), /Partial/)
 })
