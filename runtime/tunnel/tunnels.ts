@@ -216,14 +216,14 @@ class Handshake implements UpstreamHandler {
     if (this.done) return
     const ctx = this.ctx, status = this.status
     this.finish(status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx')
-    const body = Buffer.concat(this.body)
-    const keep: string[] = []
-    for (let i = 0; i < this.headers.length; i += 2) if (this.headers[i].toLowerCase() !== 'content-length') keep.push(this.headers[i], this.headers[i + 1])
-    keep.push('content-length', String(body.length))
+    const body = Buffer.concat(this.body), bodiless = ctx.req.method === 'HEAD' || status === 204 || status === 304
+    const keep: string[] = [] // the body's length, as collected; a bodiless answer's Content-Length is the upstream's to say (RFC 9110 §8.6)
+    for (let i = 0; i < this.headers.length; i += 2) if (bodiless || this.headers[i].toLowerCase() !== 'content-length') keep.push(this.headers[i], this.headers[i + 1])
+    if (!bodiless) keep.push('content-length', String(body.length))
     ctx.status = status
     ctx.reason = 'upgrade_refused_upstream'
     ctx.res.writeHead(status, gatewayResponseHeaders(ctx, keep, this.t.tunnels.via, performance.now()))
-    ctx.res.end(ctx.req.method === 'HEAD' || status === 204 || status === 304 ? undefined : body)
+    ctx.res.end(bodiless ? undefined : body)
     this.t.tunnels.hooks.answered(ctx, null)
     this.t.tunnels.hooks.released(ctx, null)
   }
