@@ -47,6 +47,7 @@ const behaviours: Record<string, (s: Socket, target: string) => void> = {
   silent: () => undefined,
   head403: s => s.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 1234\r\n\r\n'),
   r304: s => s.end('HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 1234\r\n\r\n'),
+  r204: s => s.end('HTTP/1.1 204 No Content\r\nX-Why: no\r\n\r\n'),
   // the client's reset and the upstream's answer leave in one turn of the test's loop, the reset first: the gateway
   // (same process) reads both in one poll, so it finds its client socket destroyed before that socket's 'close' ran
   race101: s => { racer!.resetAndDestroy(); s.write(SWITCH); s.on('end', () => s.end()) },
@@ -643,21 +644,22 @@ route lc2 { match path prefix "/lc2" method GET; timeout 1s; upgrade rawtcp; pro
   } finally { up2.server.close() }
 })
 
-test('a refusal without a body (to a HEAD, a 304) keeps the upstream\'s Content-Length; a refusal with one gets the length of what was collected', async () => {
+test('a refusal without a body (to a HEAD, a 304, a 204) keeps the upstream\'s Content-Length; a refusal with one gets the length of what was collected', async () => {
   await gw.reload(`
 upstream bl { replicas 127.0.0.1:${up.port}; health passive eject_after 1000 }
 route bodiless { match path prefix "/bodiless" method GET HEAD; timeout 600ms; upgrade rawtcp; proxy bl }
 `)
   // the node engine's pool (undici) fails a 304 whose Content-Length is not 0 (UND_ERR_RES_CONTENT_LENGTH_MISMATCH): 502
   const node = process.env.GW_ENGINE === 'node'
-  for (const [method, name, status, length] of [['HEAD', 'head403', 403, '1234'], ['GET', 'r304', node ? 502 : 304, node ? null : '1234'], ['HEAD', 'r403', 403, '7'], ['GET', 'r403', 403, '7']] as const) {
+  for (const [method, name, status, length] of [['HEAD', 'head403', 403, '1234'], ['GET', 'r304', node ? 502 : 304, node ? null : '1234'], ['HEAD', 'r403', 403, '7'], ['GET', 'r403', 403, '7'], ['GET', 'r204', 204, undefined]] as const) {
     const c = await WireConnection.open(gw.running.address.port)
     await c.write(head(`/bodiless/${name}`, `bl-${method}-${name}`).replace(/^GET/, method))
     const r = await c.read({ timeoutMs: 3000, head: method === 'HEAD' })
     c.socket.destroy()
     assert.equal(r.status, status, `${method} ${name}`)
     if (length === null) continue
-    assert.deepEqual(r.headers.filter(h => h[0].toLowerCase() === 'content-length').map(h => h[1]), [length], `${method} ${name}`)
+    // a 204 has no Content-Length (RFC 9110 §8.6): the gateway adds none of its own
+    assert.deepEqual(r.headers.filter(h => h[0].toLowerCase() === 'content-length').map(h => h[1]), length === undefined ? [] : [length], `${method} ${name}`)
     if (method === 'GET' && status === 403) assert.equal(r.body.toString(), 'refused')
     assert.equal(c.unread().length, 0, `${method} ${name}: nothing after the head${method === 'GET' && status === 403 ? ' and body' : ''}`)
   }
