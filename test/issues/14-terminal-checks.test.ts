@@ -35,3 +35,12 @@ test('proxy whose weights do not add up to 100%: the error alone, the route is n
 test('proxy with an unknown upstream in a split: that error alone, the rest of the split is not summed', () => {
   assert.deepEqual(diags('proxy a 60%, nope 40%'), [...unused('b'), 'E0201 unknown upstream `nope`'])
 })
+
+test('respond redirect: a status out of range is that error alone; not a redirect status is E0495; a bad target is its error alone; the route is not linted', () => {
+  assert.deepEqual(diags('respond redirect 700 "/x"'), [...unused('a', 'b'), 'E0303 the redirect status must be between 100 and 599, got `700`'])
+  assert.deepEqual(diags('respond redirect 200 "/x"'), [...unused('a', 'b'), 'E0495 `200` is not a redirect status'])
+  const bad = diags('respond redirect 308 "/x/{nope}"')
+  assert.equal(bad.length, 3, bad.join('\n'))
+  assert.match(bad[2], /^E0496 /)
+  assert.deepEqual(diags('respond redirect 308 "/x"'), [...unused('a', 'b'), 'W0704 route `r` has no timeout'])
+})
