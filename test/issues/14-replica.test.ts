@@ -16,11 +16,11 @@ const POOL: PoolIR = { connections: 3, idleMs: 4000, connectTimeoutMs: 1000, sen
 const made: Replica[] = []
 after(async () => { await Promise.all(made.map(r => r.pool.destroy())) })
 
-function replica(passive: PassiveHealthIR | null, host = '127.0.0.1', port = 9) {
+function replica(passive: PassiveHealthIR | null, host = '127.0.0.1', port = 9, engine?: 'node' | 'http1') {
   const gm = new GatewayMetrics()
   const m = gm.upstream('u', false)
   const gauge = gm.replicaHealthy.child('u', `${host}:${port}`)
-  const r = new Replica(4, { host, port }, POOL, 5000, m, passive, gauge)
+  const r = engine === undefined ? new Replica(4, { host, port }, POOL, 5000, m, passive, gauge) : new Replica(4, { host, port }, POOL, 5000, m, passive, gauge, engine)
   made.push(r)
   return { r, gauge, m }
 }
@@ -133,4 +133,17 @@ test('the pool connects to the origin and counts connections opened and closed',
     await r.pool.close()
     assert.equal(m.connectionsClosed.value, 1)
   } finally { server.closeAllConnections(); server.close() }
+})
+
+test('the Host a request without one is sent with leaves out port 80 only; the engine picks the pool (undici by default, the http1 engine\'s own)', () => {
+  assert.equal(replica(null, 'api.internal', 80).r.authority, 'api.internal')
+  assert.equal(replica(null, 'api.internal', 8080).r.authority, 'api.internal:8080')
+  assert.equal(replica(null, '::1', 80).r.authority, '[::1]')
+  const byDefault = replica(null).r, node = replica(null, '127.0.0.1', 9, 'node').r, http1 = replica(null, '127.0.0.1', 9, 'http1').r
+  for (const r of [byDefault, node]) {
+    assert.equal(r.pool.constructor.name, 'Pool', 'undici')
+    assert.equal(r.stringHeaders, false, 'pairs for undici')
+  }
+  assert.equal(http1.pool.constructor.name, 'Http1Pool')
+  assert.equal(http1.stringHeaders, true, 'rendered lines for the http1 pool')
 })
