@@ -64,8 +64,8 @@ export class HeadPlan {
     const pairs: string[] = []
     const lines = block === '' ? [] : block.slice(0, -2).split('\r\n')
     for (const line of lines) {
-      const at = line.indexOf(': ')
-      const name = checkName(at < 0 ? line : line.slice(0, at)), value = checkValue(line.slice(at + 2))
+      const at = line.indexOf(': '); if (at < 0) throw new Error(`head plan: block line ${JSON.stringify(line)} has no ": "`)
+      const name = checkName(line.slice(0, at)), value = checkValue(line.slice(at + 2))
       if (!this.drop.hasLower(name)) throw new Error(`head plan: added header ${JSON.stringify(name)} is not among the dropped names`)
       pairs.push(name, value)
     }
