@@ -95,7 +95,7 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
 
   const cl = headers['content-length']
   ctx.hasBody = te || (cl !== undefined && cl !== '0')
-  ctx.expectContinue = headers.expect !== undefined && headers.expect.toLowerCase() === '100-continue'
+  ctx.expectContinue = headers.expect !== undefined && req.httpVersionMinor === 1 && headers.expect.toLowerCase() === '100-continue' // RFC 9110 §10.1.1: HTTP/1.1 only (llhttp also takes 0.9, 2.0)
 
   const rid = headers['x-request-id']
   ctx.id = typeof rid === 'string' && saneRequestId(rid) ? rid : newRequestId()
