@@ -474,3 +474,38 @@ route r3 { match path "/3"; timeout 1s; proxy a }
     { method: 'responsePlan', args: ['x-c: 3\r\n', ['x-c', '3', 'x-d', null]] },
   ])
 })
+
+test('auth: the credentials a route consumes are where each provider reads them (a keys header lower-cased, a query name as written, X-Api-Key by default, a JWT\'s Authorization), each once', () => {
+  const consumed = (keys: string, auth: string) => {
+    const r = run(`jwt idp { issuer "https://id.example.com/"; jwks "https://id.example.com/jwks.json" }
+keys k1 { file "k.txt"; ${keys} }
+keys k2 { file "k.txt" }
+keys k3 { file "k.txt"; query api_Key }
+upstream u { replicas 10.0.0.1:80 }
+route r { match path "/"; auth ${auth}; timeout 1s; proxy u }`)
+    assert.equal(r.errors, 0, r.diagnostics.map(fmt).join('\n'))
+    const s = r.ir!.routes[0].stages.find(x => x.kind === 'auth') as unknown as { consumes: unknown }
+    return s.consumes
+  }
+  assert.deepEqual(consumed('header X-Token', 'k1'), { headers: ['x-token'], query: [] })
+  assert.deepEqual(consumed('query Token', 'k1'), { headers: [], query: ['Token'] })
+  assert.deepEqual(consumed('header X-Token', 'k2'), { headers: ['x-api-key'], query: [] })
+  assert.deepEqual(consumed('header X-Token', 'idp or k1 or k2 or k3'), { headers: ['authorization', 'x-token', 'x-api-key'], query: ['api_Key'] })
+  assert.deepEqual(consumed('header X-Api-Key', 'k1 or k2'), { headers: ['x-api-key'], query: [] })
+})
+
+test('auth: a keys declaration\'s `forward` line is not where its key is read; a provider named twice or a name that is no provider is the error alone (no suggestion of an upstream, the route not linted)', () => {
+  const base = `keys k1 { file "k.txt"; forward consumer as X-Consumer-Id; header X-Token }
+upstream k2 { replicas 10.0.0.1:80 }
+`
+  const r = run(base + 'route r { match path "/"; auth k1; timeout 1s; proxy k2 }')
+  assert.deepEqual((r.ir!.routes[0].stages.find(x => x.kind === 'auth') as unknown as { consumes: unknown }).consumes, { headers: ['x-token'], query: [] })
+  assert.deepEqual(diags(base + 'route r { match path "/"; auth k1 or k1; proxy k2 }').map(d => d.split(' ')[0]), ['E0452'])
+  const unknown = run(base + 'route r { match path "/"; auth k2; proxy k2 }').diagnostics.filter(d => d.code !== 'W0709') // k1 unused
+  assert.deepEqual(unknown.map(d => d.code), ['E0202'])
+  assert.match(fmt(unknown[0]), /\(did you mean `k1`\?\)$/, 'the provider is offered, not the upstream of that name')
+  // an upstream whose name is close is never offered as a provider
+  const far = run('keys partners { file "k.txt" }\nupstream k2 { replicas 10.0.0.1:80 }\nroute r { match path "/"; auth k3; proxy k2 }').diagnostics.filter(d => d.code === 'E0202')
+  assert.equal(far.length, 1)
+  assert.doesNotMatch(fmt(far[0]), /k2/)
+})
