@@ -25,6 +25,8 @@ export const ERROR_REPLIES = {
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, error: 'method_not_allowed' },
   GW_ERR_TRANSFER_CODING: { status: 501, error: 'unsupported_transfer_coding' },
   GW_ERR_TOO_MANY_HEADERS: { status: 431, error: 'too_many_headers' },
+  /** An HTTP/1.1 `Expect` other than `100-continue` (RFC 9110 §10.1.1): the only expectation the gateway meets. */
+  GW_ERR_EXPECTATION_FAILED: { status: 417, error: 'expectation_failed' },
   GW_ERR_AUTH_UNAVAILABLE: { status: 503, error: 'auth_unavailable' },
   GW_ERR_RATELIMIT_UNAVAILABLE: { status: 503, error: 'rate_limit_unavailable' },
   GW_ERR_INTERNAL: { status: 500, error: 'internal_error' },

@@ -45,6 +45,8 @@ export const REPLIES = {
   badRequest: errorReply('GW_ERR_BAD_REQUEST', ['connection', 'close']),
   transferCoding: errorReply('GW_ERR_TRANSFER_CODING', ['connection', 'close']),
   tooManyHeaders: errorReply('GW_ERR_TOO_MANY_HEADERS', ['connection', 'close']),
+  /** Closes: node:http would close anyway when it had taken the value for 100-continue (`100-continue, x`) and sent none. */
+  expectationFailed: errorReply('GW_ERR_EXPECTATION_FAILED', ['connection', 'close']),
   bodyTooLarge: errorReply('GW_ERR_BODY_TOO_LARGE', ['connection', 'close']),
   unavailable: errorReply('GW_ERR_UPSTREAM_UNAVAILABLE'),
   timeout: errorReply('GW_ERR_UPSTREAM_TIMEOUT'),
@@ -56,7 +58,8 @@ export const REPLIES = {
 
 /** The answer to a request readHead refused, by the reason it left in ctx.reason (gw and `gwc test` alike). */
 export const headRefusal = (reason: string): Reply =>
-  reason === 'unsupported_transfer_coding' ? REPLIES.transferCoding : reason === 'too_many_headers' ? REPLIES.tooManyHeaders : REPLIES.badRequest
+  reason === 'unsupported_transfer_coding' ? REPLIES.transferCoding : reason === 'too_many_headers' ? REPLIES.tooManyHeaders
+    : reason === 'expectation_failed' ? REPLIES.expectationFailed : REPLIES.badRequest
 
 export const isReply = (x: unknown): x is Reply => x instanceof Reply
 

@@ -50,8 +50,9 @@ function clientFromXff(xff: string, trusted: BlockList): string | undefined {
 }
 
 /**
- * Fills ctx from the request head. Returns false when the request must be refused with 400 (the reason is
- * left in ctx.reason for the log and the rejected-requests metric). HOT PATH.
+ * Fills ctx from the request head. Returns false when the request must be refused (the reason is left in
+ * ctx.reason for the log and the rejected-requests metric; reply.ts headRefusal gives the answer, 400 unless
+ * the reason says otherwise). HOT PATH.
  */
 export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   const req = ctx.req
@@ -95,7 +96,14 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
 
   const cl = headers['content-length']
   ctx.hasBody = te || (cl !== undefined && cl !== '0')
-  ctx.expectContinue = headers.expect !== undefined && req.httpVersionMinor === 1 && headers.expect.toLowerCase() === '100-continue' // RFC 9110 §10.1.1: HTTP/1.1 only (llhttp also takes 0.9, 2.0)
+  // RFC 9110 §10.1.1: an HTTP/1.0 client's Expect is ignored (llhttp also takes 0.9 and 2.0, which are not 1.1
+  // either); from HTTP/1.1 exactly `100-continue` is met, anything else (another expectation, a list, two
+  // Expect lines) is refused with 417 here, on both engines alike.
+  const expect = headers.expect
+  if (expect !== undefined && req.httpVersionMinor === 1) {
+    if (expect.toLowerCase() !== '100-continue') { ctx.reason = 'expectation_failed'; return false }
+    ctx.expectContinue = true
+  }
 
   const rid = headers['x-request-id']
   ctx.id = typeof rid === 'string' && saneRequestId(rid) ? rid : newRequestId()

@@ -51,6 +51,8 @@ export function createClientServer(gw: Gateway, s: Settings): Server {
   // than MAX_HEADERS with 431.
   server.maxHeadersCount = 0
   server.on('checkContinue', gw.handle)
+  // any other Expect too: readHead decides (417 JSON unless exactly 100-continue), as on the http1 engine
+  server.on('checkExpectation', gw.handle)
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return }
     // A request timeout can fire while a response is already on its way (a slow upload answered early):

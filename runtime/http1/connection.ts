@@ -108,7 +108,7 @@ export class Connection implements BodySource, ResponseSink {
     if (head.body === 'chunked') { this.decoder = new ChunkedDecoder(); this.bodyLeft = -1; this.state = BODY }
     else if (head.contentLength > 0) { this.decoder = null; this.bodyLeft = head.contentLength; this.state = BODY }
     else this.state = WAIT
-    server.dispatch(req, res, head)
+    server.dispatch(req, res)
   }
 
   /** Body bytes in buf[start, end): returns how many were consumed, -1 when the connection was closed. */

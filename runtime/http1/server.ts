@@ -40,11 +40,8 @@ export class Http1Server extends NetServer {
   }
 
   /** A request head was read: the gateway serves it (node:http's 'request' / 'checkContinue' path). */
-  dispatch(req: Http1Request, res: Http1Response, head: RequestHead): void { // HOT PATH
-    const expect = req.headers.expect
-    // node:http: an expectation other than 100-continue from an HTTP/1.1 client is answered 417 by the server
-    if (expect !== undefined && head.versionMinor === 1 && !head.expectContinue) { res.writeHead(417, []); res.end(); return }
-    this.gw.handle(req, res)
+  dispatch(req: Http1Request, res: Http1Response): void { // HOT PATH
+    this.gw.handle(req, res) // an Expect other than 100-continue is refused there (request-head.ts), as on node:http
   }
 
   /** An Upgrade or CONNECT request: CONNECT is refused as runtime/server.ts does; an upgrade goes to the gateway's tunnel entry point. */

@@ -1,7 +1,7 @@
 // test/runtime/request-head-mut.test.ts: readHead's body and Expect decisions as a client sees them, on both
 // engines: an upgrade request without a body (no Content-Length, or Content-Length: 0) is tunnelled and one with
 // a body refused; Expect: 100-continue is answered with 100 Continue from HTTP/1.1 only (both engines sent it to
-// HTTP/1.0 clients too: fixed in readHead); and cachedVerdicts of a list never consulted. Found by mutating
+// HTTP/1.0 clients too: fixed in readHead), and any other HTTP/1.1 Expect with 417; and cachedVerdicts of a list never consulted. Found by mutating
 // runtime/request-head.ts (lab/mutation, area edge): the hasBody and expectContinue conditions, cachedVerdicts' `?.`.
 import assert from 'node:assert/strict'
 import { BlockList, type Socket } from 'node:net'
@@ -52,6 +52,15 @@ for (const engine of ENGINES) {
       assert.equal(r.status, 200, r.head)
       assert.deepEqual(r.interim, interim, `HTTP/${version}`)
       assert.equal(up.received.length, before + 1)
+    }
+  })
+
+  test(`${engine}: an HTTP/1.1 Expect that is not exactly 100-continue gets 417 expectation_failed, no 100, and is not forwarded`, async () => {
+    for (const expect of ['100-continue, foo', '100-continue;x=1']) {
+      const before = up.received.length
+      const r = await wireExchange(port(engine), `POST /api/e HTTP/1.1\r\nHost: t\r\nExpect: ${expect}\r\nContent-Length: 2\r\n\r\nhi`, { timeoutMs: 3000 })
+      assert.deepEqual([r.status, r.interim, JSON.parse(r.text).error], [417, [], 'expectation_failed'], expect)
+      assert.equal(up.received.length, before)
     }
   })
 }
