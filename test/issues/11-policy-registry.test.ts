@@ -131,3 +131,26 @@ test('the registry refuses a kind that cannot be `stages.<kind>`, a core stateme
   assert.throws(() => new PolicyRegistry([{ ...stamp, kind: 'proxy' }]), /bad kind/)
   assert.throws(() => new PolicyRegistry([stamp, stamp]), /registered twice/)
 })
+
+// A declaration kind another policy adds (`vault NAME { path "…" }`) shares the policies' one namespace with
+// `jwt` and `keys`, but is no provider: `auth` neither takes it nor offers it as a near miss.
+interface VaultStmt { kind: 'path'; path: A.StrV; span: A.Span }
+const vault: CompilePolicy = {
+  ...stamp,
+  declarations: [{
+    syntax: { keyword: 'vault', what: 'vault', statements: [{ keyword: 'path', pieces: [string('path')], build: (f, span): VaultStmt => ({ kind: 'path', path: f.path as A.StrV, span }) }] },
+    check: (_ctx, d) => ({ kind: 'vault', name: d.name.value, source: { file: d.span.file, line: d.span.line, col: d.span.col } }),
+    print: s => `path "${(s as VaultStmt).path.value}"`,
+    diff: { summary: () => 'vault', changes: () => [] },
+  }],
+}
+
+test('a declaration kind a fake policy adds is no `auth` provider, and is never offered as one', () => {
+  const policies = new PolicyRegistry([...POLICIES, vault])
+  const errs = (route: string) => compileWith(policies, { 'p.gwp': `vault v1 { path "/run/v" }\nupstream app { replicas 127.0.0.1:9000 }\n${route}` }, 'p.gwp')
+    .diagnostics.filter(d => d.severity === 'error').map(d => [d.code, d.message, d.hint])
+  const hint = 'declare it with `jwt v2 { … }`'
+  assert.deepEqual(errs('route r { match path "/"; auth v2; timeout 1s; proxy app }'), [['E0202', 'unknown provider `v2`', hint]])
+  assert.deepEqual(errs('route r { match path "/"; auth v1; timeout 1s; proxy app }'), [['E0202', 'unknown provider `v1`', 'declare it with `jwt v1 { … }`']])
+  assert.deepEqual(errs('route r { match path "/"; timeout 1s; proxy app }'), [], 'the vault itself checks clean')
+})
