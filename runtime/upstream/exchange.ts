@@ -297,11 +297,12 @@ class ProxyRun {
     if (this.released) return
     this.released = true
     this.up.bulkhead?.release()
-    // The exchange is over but the client may still be sending (an upstream that answered early): read and
-    // discard the rest so the client connection stays usable, as Node does for bodies nobody read.
-    const req = this.ctx.req
+    // The exchange is over but the client may still be sending (an upstream that answered early): a body the
+    // pool started reading may be paused by backpressure, and then neither engine reads it (it is being
+    // consumed): read and discard the rest so the client connection stays usable. A body nobody started
+    // reading is dumped by the engine once the answer is sent (node:http and http1 alike), and one being
+    // buffered for retries is flowing already (bufferThenDispatch's timer answers with Connection: close).
     if (this.body instanceof RequestBody) this.body.drain()
-    else if (this.ctx.hasBody && !req.complete && !req.destroyed) req.resume()
   }
 }
 
