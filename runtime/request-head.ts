@@ -57,6 +57,8 @@ function clientFromXff(xff: string, trusted: BlockList): string | undefined {
 export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   const req = ctx.req
   const raw = req.rawHeaders
+  // only HTTP/1.0 and 1.1 are spoken: node:http's llhttp also takes 0.9 and 2.0 (the http1 engine's parser refuses them)
+  if (req.httpVersionMajor !== 1) { ctx.reason = 'bad_version'; return false }
   if (raw.length > MAX_HEADERS * 2) { ctx.reason = 'too_many_headers'; return false }
   let hosts = 0
   let te = false
@@ -66,7 +68,7 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
   }
   // RFC 9112 §3.2: exactly one Host. §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
   if (hosts > 1) { ctx.reason = 'duplicate_host'; return false }
-  if (te && req.httpVersionMinor === 0 && req.httpVersionMajor === 1) { ctx.reason = 'http10_transfer_encoding'; return false }
+  if (te && req.httpVersionMinor === 0) { ctx.reason = 'http10_transfer_encoding'; return false }
   const headers = req.headers
   // Node removes only the chunked framing: any other coding (gzip, chunked) would reach the upstream still
   // coded but unnamed once Transfer-Encoding is dropped as hop-by-hop. RFC 9112 §6.1: answer 501.
@@ -96,9 +98,8 @@ export function readHead(ctx: RequestContext, o: HeadOptions): boolean {
 
   const cl = headers['content-length']
   ctx.hasBody = te || (cl !== undefined && cl !== '0')
-  // RFC 9110 §10.1.1: an HTTP/1.0 client's Expect is ignored (llhttp also takes 0.9 and 2.0, which are not 1.1
-  // either); from HTTP/1.1 exactly `100-continue` is met, anything else (another expectation, a list, two
-  // Expect lines) is refused with 417 here, on both engines alike.
+  // RFC 9110 §10.1.1: an HTTP/1.0 client's Expect is ignored; from HTTP/1.1 exactly `100-continue` is met,
+  // anything else (another expectation, a list, two Expect lines) is refused with 417 here, on both engines alike.
   const expect = headers.expect
   if (expect !== undefined && req.httpVersionMinor === 1) {
     if (expect.toLowerCase() !== '100-continue') { ctx.reason = 'expectation_failed'; return false }

@@ -144,3 +144,17 @@ test('CONNECT is refused on the bare socket with 405 and the connection closed, 
   assert.match(texts[1], /^HTTP\/1\.1 405 /)
   assert.equal(texts[1], texts[0])
 })
+
+test('an HTTP/2.0 or HTTP/0.9 request line gets 400 on both engines and is never forwarded (llhttp takes both; node:http used to proxy them)', async () => {
+  const seen = up.replicas[0].received.length
+  for (const g of [node, http1]) {
+    const engine = g === node ? 'node' : 'http1'
+    for (const line of ['GET /up/v HTTP/2.0\r\nHost: a\r\n\r\n', 'GET /up/v\r\n\r\n']) {
+      const r = await after_(g, line, 3000)
+      assert.match(r.text, /^HTTP\/1\.1 400 /, `${engine} ${JSON.stringify(line)}: ${JSON.stringify(r.text.slice(0, 80))}`)
+      assert.match(r.text, /"error":"bad_request"/, engine)
+    }
+  }
+  await sleep(50)
+  assert.equal(up.replicas[0].received.length, seen, 'nothing reached the upstream')
+})

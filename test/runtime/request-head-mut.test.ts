@@ -1,7 +1,7 @@
 // test/runtime/request-head-mut.test.ts: readHead's body and Expect decisions as a client sees them, on both
 // engines: an upgrade request without a body (no Content-Length, or Content-Length: 0) is tunnelled and one with
 // a body refused; Expect: 100-continue is answered with 100 Continue from HTTP/1.1 only (both engines sent it to
-// HTTP/1.0 clients too: fixed in readHead), and any other HTTP/1.1 Expect with 417; and cachedVerdicts of a list never consulted. Found by mutating
+// HTTP/1.0 clients too: fixed in readHead), and any other HTTP/1.1 Expect with 417; an HTTP version other than 1.x is refused; and cachedVerdicts of a list never consulted. Found by mutating
 // runtime/request-head.ts (lab/mutation, area edge): the hasBody and expectContinue conditions, cachedVerdicts' `?.`.
 import assert from 'node:assert/strict'
 import { BlockList, type Socket } from 'node:net'
@@ -64,6 +64,15 @@ for (const engine of ENGINES) {
     }
   })
 }
+
+test('node: an HTTP/2.0 or HTTP/0.9 request line (llhttp takes both) gets 400 from readHead and is not forwarded', async () => {
+  for (const line of ['GET /api/v HTTP/2.0\r\nHost: t\r\n\r\n', 'GET /api/v\r\n\r\n']) {
+    const before = up.received.length
+    const r = await wireExchange(port('node'), line, { timeoutMs: 3000 })
+    assert.deepEqual([r.status, JSON.parse(r.text).error], [400, 'bad_request'], JSON.stringify(line))
+    assert.equal(up.received.length, before)
+  }
+})
 
 test('cachedVerdicts of a trusted-proxy list never consulted is 0', () => {
   assert.equal(cachedVerdicts(new BlockList()), 0)
