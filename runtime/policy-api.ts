@@ -5,7 +5,7 @@ import type { StageEnv } from '../config/stage-env.js'
 
 export { errorReply, replyWith } from './reply.js'
 export { redirectReply } from './respond.js'
-export { redisReady, redisHealthOf, type RedisHealth } from './redis.js'
+export { redisReady, redisHealthOf, redisBounded, REDIS_TIMEOUT, type RedisHealth } from './redis.js'
 export { undici } from './lazy-require.js'
 
 /**

@@ -10,7 +10,7 @@ import type { RequestContext } from '../../config/context.js'
 import { queryParam } from '../../config/query.js'
 import { CONTINUE, type Continue, type Reply, type Stage } from '../../config/stage.js'
 import type { StageEnv } from '../../config/stage-env.js'
-import { errorReply, redisHealthOf, redisReady } from '../../runtime/policy-api.js'
+import { errorReply, redisBounded, redisHealthOf, redisReady, REDIS_TIMEOUT } from '../../runtime/policy-api.js'
 import type { IdentityHeader } from '../../config/context.js'
 import type { RedisLike } from '../../config/stage-env.js'
 import { createHash } from 'node:crypto'
@@ -124,18 +124,14 @@ function createRedisKeysStage(route: string, p: KeysProviderIR & { store: { kind
     if (key === null || key.length === 0 || key.length > MAX_KEY) { r401.inc(); return INVALID }
     const left = ctx.deadline - performance.now()
     if (left <= 0) { r503.inc(); return UNAVAILABLE }
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(resolve, Math.min(bound, left), 'timeout') })
-    return Promise.race([hget(redis, hash, keyHash(key)), timeout]).then(
+    return redisBounded(health, Math.min(bound, left), () => hget(redis, hash, keyHash(key))).then(
       v => {
-        clearTimeout(timer)
-        if (v === 'timeout') { health?.failed(Math.min(bound, left)); r503.inc(); return UNAVAILABLE }
-        health?.ok()
+        if (v === REDIS_TIMEOUT) { r503.inc(); return UNAVAILABLE }
         // a value that is not a consumer id (set by hand) is refused like an unknown key
         if (typeof v !== 'string' || !CONSUMER_ID.test(v)) { r401.inc(); return INVALID }
         return admit(ctx, v)
       },
-      (e: Error) => { clearTimeout(timer); health?.failed(e); r503.inc(); return UNAVAILABLE },
+      () => { r503.inc(); return UNAVAILABLE },
     )
   }
 }

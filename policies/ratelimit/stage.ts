@@ -5,7 +5,7 @@
 import type { RequestContext } from '../../config/context.js'
 import { CONTINUE, type Continue, type Reply, type Stage } from '../../config/stage.js'
 import type { StageEnv } from '../../config/stage-env.js'
-import { errorReply, redisHealthOf, redisReady } from '../../runtime/policy-api.js'
+import { errorReply, redisBounded, redisHealthOf, redisReady, REDIS_TIMEOUT } from '../../runtime/policy-api.js'
 import { gcraParams, type Decision } from './gcra.js'
 import { LocalLimiter } from './local.js'
 import type { RatelimitOptions } from './options.js'
@@ -69,22 +69,14 @@ export function createRatelimitStage(o: RatelimitOptions, env: StageEnv): Stage 
   // Tells the shared tracker whether Redis answered, so an outage is logged once when it starts and ends.
   const health = redisHealthOf(redis)
   const onStoreError = (): Continue | Reply => { storeErrors.inc(); if (o.failOpen) return CONTINUE; failClosed.inc(); return UNAVAILABLE }
-  const redisFailed = (cause: number | Error): Continue | Reply => { health?.failed(cause); return onStoreError() }
   return function ratelimitRedis(ctx) {
     const d: Decision = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0 }
     // Bounded by the Redis command timeout and by what is left of the route's deadline.
     const left = ctx.deadline - performance.now()
     if (left <= 0) return onStoreError()
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(resolve, Math.min(bound, left), 'timeout') })
-    return Promise.race([redisTake(redis, redisKey(o.id, keyOf(ctx)), params, d), timeout]).then(
-      r => {
-        clearTimeout(timer)
-        if (r === 'timeout') return redisFailed(Math.min(bound, left))
-        health?.ok()
-        return d.allowed ? CONTINUE : tooMany(d)
-      },
-      (e: Error) => { clearTimeout(timer); return redisFailed(e) },
+    return redisBounded(health, Math.min(bound, left), () => redisTake(redis, redisKey(o.id, keyOf(ctx)), params, d)).then(
+      r => (r === REDIS_TIMEOUT ? onStoreError() : d.allowed ? CONTINUE : tooMany(d)),
+      onStoreError,
     )
   }
 }

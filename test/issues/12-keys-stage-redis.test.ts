@@ -32,7 +32,7 @@ before(async () => {
   admin.on('error', () => undefined)
   await admin.connect()
   await admin.hset(HASH, keyHash('gwk_good'), 'good', keyHash('gwk_bad-id'), 'not a consumer id', keyHash('gwk_long-id'), 'x'.repeat(129),
-    keyHash(LONGEST), 'longest', keyHash(TOO_LONG), 'toolong', keyHash(''), 'empty')
+    keyHash(LONGEST), 'longest', keyHash(TOO_LONG), 'toolong', keyHash(''), 'empty', keyHash('gwk_timeout'), 'timeout')
   rgw = await startGateway(`
 upstream web { replicas 127.0.0.1:${port} }
 keys fleet { redis "${HASH}" }
@@ -55,6 +55,11 @@ const get = async (g: TestGateway, path: string, key?: string) => {
   const a = await send(ua, g.url + path, { headers: key === undefined ? {} : { 'x-api-key': key } })
   return { ...a, reached: seen > before }
 }
+
+test('Redis: a consumer whose id is the word `timeout` is let in (the stage once took that answer for its own timer)', { skip: skipRedis }, async () => {
+  const a = await get(rgw!, '/x', 'gwk_timeout')
+  assert.deepEqual([a.status, a.reached], [200, true], a.text)
+})
 
 test('Redis: a value that is not a consumer id is refused like an unknown key', { skip: skipRedis }, async () => {
   assert.equal((await get(rgw!, '/x', 'gwk_good')).status, 200)
