@@ -39,7 +39,8 @@ const { values: args } = parseArgs({
 const AREA_DIRS = {
   edge: [],
   upstream: ['runtime/upstream', 'compiler/check/upstream-breaker.ts', 'compiler/check/upstream-bulkhead.ts', 'compiler/check/upstream-retry.ts', 'compiler/check/terminal.ts'],
-  policies: ['policies'],
+  // runtime/redis.ts: the Redis stages' shared bound and outage tracking (rate limits, API keys in Redis)
+  policies: ['policies', 'runtime/redis.ts'],
   // the byte-level engine (issue 13): its parsers, both sides' I/O (the upstream pool too) and tunnels
   engine: ['runtime/http1', 'runtime/tunnel'],
 }
