@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { BlockList, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
 import { cachedVerdicts } from '../../runtime/request-head.js'
-import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { noTunnels, rawExchange, rawHeadServer } from '../helpers/tunnel.js'
 import { wireExchange } from '../helpers/wire.js'
@@ -32,6 +32,8 @@ route api { match path prefix "/api"; timeout 2s; proxy svc }
 after(async () => { for (const gw of gws.values()) await gw.close(); raw.server.close(); await up.close() })
 
 const port = (engine: string): number => gws.get(engine)!.running.address.port
+const rejected = async (engine: string, reason: string): Promise<number> =>
+  metric(await (await fetch(`${gws.get(engine)!.adminUrl}/metrics`)).text(), 'gw_rejected_requests_total', { reason }) ?? 0
 const upgrade = (extra: string): string => `GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n${extra}\r\n`
 
 for (const engine of ENGINES) {
@@ -56,7 +58,8 @@ for (const engine of ENGINES) {
   })
 
   test(`${engine}: an HTTP/1.1 Expect that is not exactly 100-continue gets 417 expectation_failed, no 100, and is not forwarded`, async () => {
-    for (const expect of ['100-continue, foo', '100-continue;x=1']) {
+    // node:http takes the first two for 100-continue (checkContinue), the third it hands to checkExpectation
+    for (const expect of ['100-continue, foo', '100-continue;x=1', 'something-else']) {
       const before = up.received.length
       const r = await wireExchange(port(engine), `POST /api/e HTTP/1.1\r\nHost: t\r\nExpect: ${expect}\r\nContent-Length: 2\r\n\r\nhi`, { timeoutMs: 3000 })
       assert.deepEqual([r.status, r.interim, JSON.parse(r.text).error], [417, [], 'expectation_failed'], expect)
@@ -65,13 +68,24 @@ for (const engine of ENGINES) {
   })
 }
 
-test('node: an HTTP/2.0 or HTTP/0.9 request line (llhttp takes both) gets 400 from readHead and is not forwarded', async () => {
+test('node: an HTTP/2.0 or HTTP/0.9 request line (llhttp takes both) gets 400 from readHead, counted as bad_version, and is not forwarded', async () => {
+  const counted = await rejected('node', 'bad_version')
   for (const line of ['GET /api/v HTTP/2.0\r\nHost: t\r\n\r\n', 'GET /api/v\r\n\r\n']) {
     const before = up.received.length
     const r = await wireExchange(port('node'), line, { timeoutMs: 3000 })
     assert.deepEqual([r.status, JSON.parse(r.text).error], [400, 'bad_request'], JSON.stringify(line))
     assert.equal(up.received.length, before)
   }
+  assert.equal(await rejected('node', 'bad_version'), counted + 2)
+})
+
+test('node: Transfer-Encoding in an HTTP/1.0 request (llhttp takes it) gets 400 http10_transfer_encoding from readHead, not forwarded', async () => {
+  const counted = await rejected('node', 'http10_transfer_encoding')
+  const before = up.received.length
+  const r = await wireExchange(port('node'), 'POST /api/t HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n', { timeoutMs: 3000 })
+  assert.equal(r.status, 400)
+  assert.equal(up.received.length, before)
+  assert.equal(await rejected('node', 'http10_transfer_encoding'), counted + 1)
 })
 
 test('cachedVerdicts of a trusted-proxy list never consulted is 0', () => {
