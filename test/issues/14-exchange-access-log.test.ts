@@ -53,6 +53,7 @@ route r { match path prefix "/"; timeout 2s; retry 1 no_budget; proxy two }
   const ok = by('/ok')[0]
   assert.deepEqual([ok.upstreamName, ok.upstream, ok.tries, ok.reason], ['two', r0, 1, undefined])
   assert.ok(typeof ok.upstreamMs === 'number' && ok.upstreamMs >= 0 && ok.upstreamMs < 2000, String(ok.upstreamMs))
+  assert.ok(ok.upstreamMs <= (ok.ms as number), `the upstream's part (${ok.upstreamMs} ms) lies within the request's ${ok.ms} ms`)
   const [first, retried] = by('/retry')
   assert.deepEqual([first.upstream, first.tries], [r1, 1])
   assert.deepEqual([retried.upstream, retried.tries, retried.status, retried.reason], [r1, 2, 200, undefined], 'the last attempt\'s replica, two tries')
