@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { BlockList, type Socket } from 'node:net'
 import { after, before, test } from 'node:test'
 import { cachedVerdicts } from '../../runtime/request-head.js'
-import { metric, startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { metricOf } from '../policies/fixtures.js'
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js'
 import { noTunnels, rawExchange, rawHeadServer } from '../helpers/tunnel.js'
 import { wireExchange } from '../helpers/wire.js'
@@ -32,8 +33,7 @@ route api { match path prefix "/api"; timeout 2s; proxy svc }
 after(async () => { for (const gw of gws.values()) await gw.close(); raw.server.close(); await up.close() })
 
 const port = (engine: string): number => gws.get(engine)!.running.address.port
-const rejected = async (engine: string, reason: string): Promise<number> =>
-  metric(await (await fetch(`${gws.get(engine)!.adminUrl}/metrics`)).text(), 'gw_rejected_requests_total', { reason }) ?? 0
+const rejected = (engine: string, reason: string): Promise<number> => metricOf(gws.get(engine)!, 'gw_rejected_requests_total', { reason })
 const upgrade = (extra: string): string => `GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: rawtcp\r\n${extra}\r\n`
 
 for (const engine of ENGINES) {
